@@ -1,0 +1,151 @@
+// Package checks holds ptacheck's checklist: the Check interface, the checks
+// themselves, the plan of which checks run in which phase, and the runner that
+// owns ordering, deadlines, panics, skips and dependency gating.
+//
+// Checks never print and reach the outside world only through *Env, so tests
+// swap in fakes and fixture mode swaps in loopback servers.
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// Status is the result of one check. The strings are part of the JSON schema;
+// never rename them.
+type Status string
+
+const (
+	StatusPass  Status = "pass"
+	StatusWarn  Status = "warn"
+	StatusFail  Status = "fail"
+	StatusSkip  Status = "skip"  // does not apply here; Message says why
+	StatusError Status = "error" // could not be evaluated; Message says why
+)
+
+// Statuses lists every status in report order.
+var Statuses = []Status{StatusPass, StatusWarn, StatusFail, StatusSkip, StatusError}
+
+// Meta is the static description of a check.
+type Meta struct {
+	ID          string // "<area>.<kebab-name>", stable: scripts gate on it
+	Title       string // short human title
+	Description string // one line for `ptacheck list`
+	Remediation string // what to do when it warns or fails
+	DocURL      string // where the remediation comes from
+}
+
+// Check is one item of the checklist. Implementations are small value types
+// whose fields are their parameters.
+type Check interface {
+	Meta() Meta
+	// Run evaluates the check. It must honour ctx, reach the world only via
+	// env and never print.
+	Run(ctx context.Context, env *Env) Outcome
+}
+
+// Outcome is what a check returns; the runner turns it into a Result. The zero
+// Outcome is a pass.
+type Outcome struct {
+	Fail error  // findings that make the check fail; *multierror.Error for several
+	Warn error  // findings that only warn
+	Err  error  // the check could not be evaluated (status error)
+	Skip string // non-empty: the check does not apply here, with the reason
+
+	Summary     string // one-line message; defaults to the findings
+	Remediation string // overrides Meta.Remediation for this outcome
+	Details     any    // evidence; must marshal to a JSON object
+}
+
+// Skipped returns an Outcome that says the check does not apply.
+func Skipped(format string, args ...any) Outcome {
+	return Outcome{Skip: fmt.Sprintf(format, args...)}
+}
+
+// Errored returns an Outcome that says the check could not be evaluated.
+func Errored(err error, details any) Outcome {
+	return Outcome{Err: err, Details: details}
+}
+
+// Result is the runner's record of one check, the only thing reports format.
+type Result struct {
+	ID          string
+	Title       string
+	Status      Status
+	Message     string   // one line
+	Findings    []string // every individual finding, failures first
+	Remediation string   // empty for pass and skip
+	DocURL      string
+	Duration    time.Duration
+	Details     any
+}
+
+// Area returns the part of a check ID before the dot ("net" for
+// "net.outbound-ports").
+func Area(id string) string {
+	area, _, _ := strings.Cut(id, ".")
+	return area
+}
+
+// flatten turns an error (possibly a *multierror.Error) into one string per
+// finding. multierror's own Error() format is never shown to users.
+func flatten(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var merr *multierror.Error
+	if errors.As(err, &merr) {
+		merr = multierror.Flatten(merr).(*multierror.Error)
+		out := make([]string, 0, len(merr.Errors))
+		for _, e := range merr.Errors {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// toResult turns an Outcome into a Result for meta.
+func toResult(meta Meta, out Outcome, d time.Duration) Result {
+	r := Result{ID: meta.ID, Title: meta.Title, Duration: d, Details: out.Details, DocURL: meta.DocURL}
+	fails, warns := flatten(out.Fail), flatten(out.Warn)
+	switch {
+	case out.Err != nil:
+		r.Status = StatusError
+		r.Findings = flatten(out.Err)
+	case out.Skip != "":
+		r.Status = StatusSkip
+		r.Message = out.Skip
+	case len(fails) > 0:
+		r.Status = StatusFail
+		r.Findings = fails
+		for _, w := range warns {
+			r.Findings = append(r.Findings, "warning: "+w)
+		}
+	case len(warns) > 0:
+		r.Status = StatusWarn
+		r.Findings = warns
+	default:
+		r.Status = StatusPass
+	}
+	if out.Summary != "" && r.Status != StatusSkip {
+		r.Message = out.Summary
+	} else if r.Message == "" && len(r.Findings) > 0 {
+		r.Message = r.Findings[0]
+		if n := len(r.Findings); n > 1 {
+			r.Message = fmt.Sprintf("%s (and %d more)", r.Message, n-1)
+		}
+	}
+	if r.Status == StatusFail || r.Status == StatusWarn || r.Status == StatusError {
+		r.Remediation = meta.Remediation
+		if out.Remediation != "" {
+			r.Remediation = out.Remediation
+		}
+	}
+	return r
+}

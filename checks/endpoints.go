@@ -1,0 +1,293 @@
+package checks
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Cloud selects an endpoint set.
+type Cloud string
+
+const (
+	CloudPublic Cloud = "public"
+	CloudUSGov  Cloud = "usgov"
+	CloudChina  Cloud = "china"
+)
+
+// ErrChinaUnverified explains why --cloud china is refused.
+var ErrChinaUnverified = errors.New("--cloud china: PTA endpoints for Azure China (21Vianet) are not verified by any current source; ptacheck will not guess them (use public or usgov)")
+
+// ParseCloud recognises a --cloud value.
+func ParseCloud(s string) (Cloud, error) {
+	switch Cloud(strings.ToLower(s)) {
+	case CloudPublic, "":
+		return CloudPublic, nil
+	case CloudUSGov:
+		return CloudUSGov, nil
+	case CloudChina:
+		return "", ErrChinaUnverified
+	}
+	return "", fmt.Errorf("--cloud %q: want public or usgov", s)
+}
+
+// Endpoint levels: how a failure counts.
+const (
+	LevelRequired = "required" // failure fails net.outbound-ports
+	LevelOptional = "optional" // failure warns
+	LevelLegacy   = "legacy"   // only with --legacy; failure warns
+)
+
+// Probe protocols: how far a probe goes after TCP connect.
+const (
+	ProtoTLS  = "tls"  // TLS handshake with certificate verification
+	ProtoHTTP = "http" // TCP connect (through a proxy: an HTTP request)
+	ProtoTCP  = "tcp"  // TCP connect only
+)
+
+// Endpoint is one catalogue entry. Host may be a wildcard ("*.msappproxy.net")
+// or contain "{tenant}", replaced by --tenant-id.
+type Endpoint struct {
+	Host     string   `json:"host"`
+	Ports    []int    `json:"ports"`
+	Protocol string   `json:"protocol"`
+	Level    string   `json:"level"`
+	Purpose  string   `json:"purpose,omitempty"`
+	Source   string   `json:"source,omitempty"`
+	Note     string   `json:"note,omitempty"`
+	TestWith []string `json:"test_with,omitempty"` // concrete names that stand in for a wildcard
+	Issuers  []string `json:"issuers,omitempty"`   // expected issuer organisations (default: the catalogue's list)
+}
+
+// Target is one concrete host:port to probe.
+type Target struct {
+	Host     string   `json:"host"`
+	Port     int      `json:"port"`
+	Protocol string   `json:"protocol"`
+	Level    string   `json:"level"`
+	Purpose  string   `json:"purpose,omitempty"`
+	For      string   `json:"for,omitempty"` // the wildcard entry it stands in for
+	Issuers  []string `json:"-"`
+}
+
+// Addr is "host:port".
+func (t Target) Addr() string { return joinHostPort(t.Host, t.Port) }
+
+// Untestable is a catalogue entry no probe can cover, and why.
+type Untestable struct {
+	Host   string `json:"host"`
+	Ports  []int  `json:"ports"`
+	Level  string `json:"level"`
+	Reason string `json:"reason"`
+}
+
+// EndpointSet is the expanded catalogue for one run.
+type EndpointSet struct {
+	Cloud          Cloud        `json:"cloud"`
+	Targets        []Target     `json:"targets"`
+	Untestable     []Untestable `json:"untestable"`
+	TrustedIssuers []string     `json:"trusted_issuer_organizations"`
+}
+
+type catalogueFile struct {
+	SchemaVersion              string   `json:"schema_version"`
+	TrustedIssuerOrganizations []string `json:"trusted_issuer_organizations"`
+	Clouds                     map[Cloud]struct {
+		Description string     `json:"description"`
+		Endpoints   []Endpoint `json:"endpoints"`
+	} `json:"clouds"`
+}
+
+//go:embed data/endpoints.json
+var catalogueJSON []byte
+
+var catalogue = mustCatalogue()
+
+func mustCatalogue() catalogueFile {
+	var c catalogueFile
+	dec := json.NewDecoder(bytes.NewReader(catalogueJSON))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		panic("embedded endpoint catalogue: " + err.Error())
+	}
+	for cloud, cc := range c.Clouds {
+		for i, e := range cc.Endpoints {
+			if err := e.validate(); err != nil {
+				panic(fmt.Sprintf("embedded endpoint catalogue %s[%d]: %v", cloud, i, err))
+			}
+		}
+	}
+	return c
+}
+
+// CatalogueEndpoints returns the catalogue entries of a cloud.
+func CatalogueEndpoints(c Cloud) []Endpoint { return catalogue.Clouds[c].Endpoints }
+
+// CloudDescription describes a cloud of the catalogue.
+func CloudDescription(c Cloud) string { return catalogue.Clouds[c].Description }
+
+// TrustedIssuers returns the issuer organisations Microsoft endpoints are
+// expected to present (net.tls-inspection).
+func TrustedIssuers() []string { return append([]string{}, catalogue.TrustedIssuerOrganizations...) }
+
+var hostRE = regexp.MustCompile(`^(\*\.)?(\{tenant\}\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`)
+
+func (e Endpoint) validate() error {
+	if !hostRE.MatchString(e.Host) {
+		return fmt.Errorf("host %q is not a host name (a leading \"*.\" or \"{tenant}.\" is allowed)", e.Host)
+	}
+	if len(e.Ports) == 0 {
+		return fmt.Errorf("host %q: no ports", e.Host)
+	}
+	for _, p := range e.Ports {
+		if p < 1 || p > 65535 {
+			return fmt.Errorf("host %q: port %d out of range", e.Host, p)
+		}
+	}
+	switch e.Protocol {
+	case ProtoTLS, ProtoHTTP, ProtoTCP:
+	default:
+		return fmt.Errorf("host %q: protocol %q: want tls, http or tcp", e.Host, e.Protocol)
+	}
+	switch e.Level {
+	case LevelRequired, LevelOptional, LevelLegacy:
+	default:
+		return fmt.Errorf("host %q: level %q: want required, optional or legacy", e.Host, e.Level)
+	}
+	for _, t := range e.TestWith {
+		if !hostRE.MatchString(t) || strings.HasPrefix(t, "*.") {
+			return fmt.Errorf("host %q: test_with %q is not a concrete host name", e.Host, t)
+		}
+	}
+	return nil
+}
+
+// ParseEndpointsFile reads an --endpoints-file: {"endpoints": [Endpoint...]}.
+func ParseEndpointsFile(data []byte) ([]Endpoint, error) {
+	var f struct {
+		Endpoints []Endpoint `json:"endpoints"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, jsonError(data, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("unexpected data after the JSON object")
+	}
+	if len(f.Endpoints) == 0 {
+		return nil, errors.New(`no endpoints: want {"endpoints": [{"host": ..., "ports": [...], "protocol": ..., "level": ...}]}`)
+	}
+	for i, e := range f.Endpoints {
+		if err := e.validate(); err != nil {
+			return nil, fmt.Errorf("endpoints[%d]: %w", i, err)
+		}
+	}
+	return f.Endpoints, nil
+}
+
+// endpoints expands the catalogue for this configuration.
+func (c Config) endpoints() EndpointSet {
+	cloud := c.Cloud
+	if cloud == "" {
+		cloud = CloudPublic
+	}
+	entries := append(append([]Endpoint{}, CatalogueEndpoints(cloud)...), c.ExtraEndpoints...)
+	return Expand(cloud, entries, c.TenantID, c.Legacy)
+}
+
+// Expand turns catalogue entries into probe targets and untestable entries.
+// Targets are de-duplicated by host, port and protocol (the strictest level
+// wins) and sorted: required first, then by host and port.
+func Expand(cloud Cloud, entries []Endpoint, tenantID string, legacy bool) EndpointSet {
+	set := EndpointSet{Cloud: cloud, TrustedIssuers: TrustedIssuers()}
+	seen := map[string]int{}
+	add := func(t Target) {
+		key := t.Addr() + "/" + t.Protocol
+		if i, ok := seen[key]; ok {
+			if levelRank(t.Level) < levelRank(set.Targets[i].Level) {
+				set.Targets[i].Level = t.Level
+			}
+			return
+		}
+		seen[key] = len(set.Targets)
+		set.Targets = append(set.Targets, t)
+	}
+	tenant := strings.ToLower(strings.TrimSpace(tenantID))
+	for _, e := range entries {
+		if e.Level == LevelLegacy && !legacy {
+			continue
+		}
+		names := []string{e.Host}
+		forPattern := ""
+		if strings.HasPrefix(e.Host, "*.") {
+			names, forPattern = e.TestWith, e.Host
+		}
+		var tested bool
+		for _, name := range names {
+			if strings.Contains(name, "{tenant}") {
+				if tenant == "" {
+					continue
+				}
+				name = strings.ReplaceAll(name, "{tenant}", tenant)
+			}
+			for _, p := range e.Ports {
+				add(Target{Host: name, Port: p, Protocol: e.Protocol, Level: e.Level, Purpose: e.Purpose, For: forPattern, Issuers: e.Issuers})
+			}
+			tested = true
+		}
+		if tested {
+			continue
+		}
+		reason := "not directly testable: a wildcard"
+		switch {
+		case e.Note != "":
+			reason += "; " + e.Note
+		case len(e.TestWith) > 0 || strings.Contains(e.Host, "{tenant}"):
+			reason = "needs --tenant-id to test " + strings.Join(orHost(e.TestWith, e.Host), ", ")
+		}
+		set.Untestable = append(set.Untestable, Untestable{Host: e.Host, Ports: e.Ports, Level: e.Level, Reason: reason})
+	}
+	sort.SliceStable(set.Targets, func(i, j int) bool {
+		a, b := set.Targets[i], set.Targets[j]
+		if levelRank(a.Level) != levelRank(b.Level) {
+			return levelRank(a.Level) < levelRank(b.Level)
+		}
+		if a.Host != b.Host {
+			return a.Host < b.Host
+		}
+		return a.Port < b.Port
+	})
+	return set
+}
+
+func orHost(list []string, host string) []string {
+	if len(list) > 0 {
+		return list
+	}
+	return []string{host}
+}
+
+func levelRank(level string) int {
+	switch level {
+	case LevelRequired:
+		return 0
+	case LevelOptional:
+		return 1
+	}
+	return 2
+}
+
+func joinHostPort(host string, port int) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return host + ":" + strconv.Itoa(port)
+}

@@ -1,0 +1,13 @@
+//go:build !windows
+
+package checks
+
+import "syscall"
+
+// Extra error numbers beyond syscall's portable constants; none are needed
+// outside Windows.
+var (
+	errnoRefused     []syscall.Errno
+	errnoReset       []syscall.Errno
+	errnoUnreachable []syscall.Errno
+)

@@ -1,0 +1,447 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// Documentation the host checks point to.
+const (
+	docTroubleshoot   = "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-pass-through-authentication"
+	docQuickStart     = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start"
+	docFAQ            = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-faq"
+	docTLSEnforcement = "https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-tls-enforcement"
+	docDotNetVersions = "https://learn.microsoft.com/dotnet/framework/migration-guide/how-to-determine-which-versions-are-installed"
+)
+
+// coexistVersion is the first PTA agent version that may share a server with
+// an App Proxy / private network connector (pta-facts.md 2.3).
+const coexistVersion = "1.5.193.0"
+
+// snapshotOrOutcome fetches the host facts; when they are unavailable it
+// returns the outcome the check should report instead.
+func snapshotOrOutcome(ctx context.Context, env *Env) (*HostSnapshot, *Outcome) {
+	if env.Host == nil {
+		out := Skipped("no host facts available")
+		return nil, &out
+	}
+	s, err := env.Host.Snapshot(ctx)
+	if errors.Is(err, ErrUnsupportedOS) || errors.Is(err, ErrNoHostFacts) {
+		out := Skipped("%v", err)
+		return nil, &out
+	}
+	if err != nil {
+		out := Errored(fmt.Errorf("read host facts: %w", err), nil)
+		return nil, &out
+	}
+	if s == nil {
+		out := Skipped("%v", ErrNoHostFacts)
+		return nil, &out
+	}
+	return s, nil
+}
+
+// AppProxyConnectorAbsentCheck fails when an Azure AD Application Proxy /
+// Microsoft Entra private network connector is installed on the server.
+type AppProxyConnectorAbsentCheck struct{}
+
+func (AppProxyConnectorAbsentCheck) Meta() Meta {
+	return Meta{
+		ID:          "host.app-proxy-connector",
+		Title:       "No App Proxy connector on this server",
+		Description: "Application Proxy / private network connector services, uninstall entries, folders and registry keys are absent",
+		Remediation: "Install the PTA agent on a server without an Application Proxy / private network connector " +
+			"(the 2017 rule: \"A Pass-through Authentication connector cannot be installed on the same server as an Azure AD Application Proxy connector\"). " +
+			"PTA Authentication Agents " + coexistVersion + " and later may coexist with the connector: if you install a current agent, " +
+			"re-run with --ignore-failures host.app-proxy-connector.",
+		DocURL: docTroubleshoot,
+	}
+}
+
+func (AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	var found *multierror.Error
+	var names []string
+	services := s.servicesMatching([]string{svcAppProxy, svcAppProxyUpdater}, appProxyProductPrefixes)
+	for _, svc := range services {
+		found = multierror.Append(found, fmt.Errorf("service %s%s is installed%s", svc.Name, paren(svc.DisplayName), stateSuffix(svc.State)))
+		names = append(names, "service "+svc.Name)
+	}
+	entries := s.uninstallMatching(appProxyProductPrefixes)
+	for _, u := range entries {
+		found = multierror.Append(found, fmt.Errorf("program %q %s is installed", u.DisplayName, u.DisplayVersion))
+		names = append(names, fmt.Sprintf("program %q", u.DisplayName))
+	}
+	files := s.filesAmong(appProxyPaths)
+	for _, f := range files {
+		found = multierror.Append(found, fmt.Errorf("folder %s exists", f))
+	}
+	keys := s.registryKeysAmong([]string{regAppProxyOld, regAppProxyAzure, regAppProxyEntra})
+	for _, k := range keys {
+		found = multierror.Append(found, fmt.Errorf("registry key %s exists", k))
+	}
+	details := map[string]any{
+		"services":          services,
+		"uninstall_entries": entries,
+		"folders":           files,
+		"registry_keys":     keys,
+		"coexist_version":   coexistVersion,
+	}
+	if found == nil {
+		return Outcome{
+			Summary: "no Application Proxy / private network connector found",
+			Details: details,
+		}
+	}
+	if len(names) == 0 {
+		names = append(names, "leftover folders or registry keys")
+	}
+	summary := fmt.Sprintf("App Proxy connector present (%s); PTA agents %s and later may coexist with it", strings.Join(names, ", "), coexistVersion)
+	// An agent that is already installed and new enough settles the question.
+	if agent := detectAgent(s); agent.Installed && agent.Version != "" {
+		details["installed_agent_version"] = agent.Version
+		if versionAtLeast(agent.Version, coexistVersion) {
+			return Outcome{
+				Warn:    found.ErrorOrNil(),
+				Summary: fmt.Sprintf("App Proxy connector present (%s); the installed PTA agent %s supports coexistence", strings.Join(names, ", "), agent.Version),
+				Details: details,
+			}
+		}
+	}
+	return Outcome{Fail: found.ErrorOrNil(), Summary: summary, Details: details}
+}
+
+// agentInfo is what the host says about an installed PTA agent.
+type agentInfo struct {
+	Installed        bool             `json:"installed"`
+	Version          string           `json:"version,omitempty"`
+	AgentID          string           `json:"agent_id,omitempty"`
+	TenantID         string           `json:"tenant_id,omitempty"`
+	Service          *Service         `json:"service,omitempty"`
+	UninstallEntries []UninstallEntry `json:"uninstall_entries,omitempty"`
+	Files            []string         `json:"files,omitempty"`
+	RegistryKey      string           `json:"registry_key,omitempty"`
+}
+
+func detectAgent(s *HostSnapshot) agentInfo {
+	var a agentInfo
+	if svc, ok := s.service(svcPTAAgent); ok {
+		a.Service = &svc
+	} else if m := s.servicesMatching(nil, ptaAgentProductPrefixes); len(m) > 0 {
+		a.Service = &m[0]
+	}
+	a.UninstallEntries = s.uninstallMatching(ptaAgentProductPrefixes)
+	for _, u := range a.UninstallEntries {
+		if u.DisplayVersion != "" {
+			a.Version = u.DisplayVersion
+		}
+	}
+	a.Files = s.filesAmong(ptaAgentPaths)
+	if values, ok := s.registryKey(regAgent); ok {
+		a.RegistryKey = regAgent
+		// The FAQ shows the Agent ID as the value(s) matching *Instance*.
+		for name, v := range values {
+			str, isString := v.(string)
+			switch {
+			case isString && strings.Contains(strings.ToLower(name), "instance"):
+				a.AgentID = str
+			case isString && strings.EqualFold(name, "TenantID"):
+				a.TenantID = str
+			}
+		}
+	}
+	a.Installed = a.Service != nil || len(a.UninstallEntries) > 0
+	return a
+}
+
+func (a agentInfo) describe() string {
+	parts := []string{"PTA agent"}
+	if a.Version != "" {
+		parts = append(parts, a.Version)
+	}
+	if a.Service != nil {
+		parts = append(parts, "(service "+a.Service.Name+stateSuffix(a.Service.State)+")")
+	}
+	if a.AgentID != "" {
+		parts = append(parts, "agent ID "+a.AgentID)
+	}
+	if a.TenantID != "" {
+		parts = append(parts, "tenant "+a.TenantID)
+	}
+	return strings.Join(parts, " ")
+}
+
+// ExistingAgentCheck looks for an installed PTA Authentication Agent. What it
+// concludes depends on the phase: install wants none (one agent per server),
+// register wants one, uninstall identifies it.
+type ExistingAgentCheck struct{ Phase Phase }
+
+func (c ExistingAgentCheck) Meta() Meta {
+	m := Meta{
+		ID:          "host.existing-agent",
+		Title:       "PTA agent on this server",
+		Description: "install: no PTA agent yet (one per server); register: an agent is installed; uninstall: identifies the installed agent (version, agent ID)",
+		Remediation: "Only one Pass-through Authentication Agent can be installed on a server: use another server, or uninstall the existing agent " +
+			"(both \"Authentication Agent\" and \"Agent Updater\") first.",
+		DocURL: docFAQ,
+	}
+	switch c.Phase {
+	case PhaseRegister:
+		m.Remediation = "Install the agent first (AADConnectAuthAgentSetup.exe REGISTERCONNECTOR=\"false\" /q), then register it with RegisterConnector.ps1."
+		m.DocURL = docQuickStart
+	case PhaseUninstall:
+		m.Remediation = "Nothing is installed here to uninstall; check that you are on the intended server."
+	}
+	return m
+}
+
+func (c ExistingAgentCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	a := detectAgent(s)
+	leftovers := !a.Installed && (len(a.Files) > 0 || a.RegistryKey != "")
+	switch c.Phase {
+	case PhaseInstall:
+		switch {
+		case a.Installed:
+			return Outcome{Fail: fmt.Errorf("%s is already installed; only one agent per server", a.describe()), Details: a}
+		case leftovers:
+			return Outcome{
+				Warn:        fmt.Errorf("remnants of a previous PTA agent remain (%s) but no service or program entry", strings.Join(append(a.Files, a.RegistryKey), ", ")),
+				Remediation: "Leftovers of an earlier agent can confuse the installer; remove them, or reinstall and uninstall the agent cleanly.",
+				Details:     a,
+			}
+		}
+		return Outcome{Summary: "no PTA agent installed", Details: a}
+	case PhaseRegister:
+		if !a.Installed {
+			return Outcome{Fail: errors.New("no PTA agent is installed on this server"), Details: a}
+		}
+		if a.AgentID != "" {
+			return Outcome{
+				Warn:        fmt.Errorf("%s is already registered; registering again replaces its identity", a.describe()),
+				Remediation: "Registration is needed only once per agent; re-register only to move the agent to another tenant or to repair it.",
+				Details:     a,
+			}
+		}
+		return Outcome{Summary: a.describe() + " is installed and not yet registered", Details: a}
+	case PhaseUninstall:
+		if !a.Installed {
+			return Outcome{Warn: errors.New("no PTA agent is installed on this server: nothing to uninstall"), Details: a}
+		}
+		return Outcome{Summary: "installed: " + a.describe(), Details: a}
+	}
+	return Skipped("does not apply to %s", c.Phase)
+}
+
+// Windows build numbers (pta-facts.md 2.4).
+const (
+	buildWS2012R2 = 9600
+	buildWS2016   = 14393
+)
+
+// OSVersionCheck wants Windows Server 2016 or later with the Desktop
+// Experience (Server Core is not supported).
+type OSVersionCheck struct{}
+
+func (OSVersionCheck) Meta() Meta {
+	return Meta{
+		ID:          "host.os",
+		Title:       "Windows Server version",
+		Description: "Windows Server 2016 or later, not Server Core (2012 R2 warns)",
+		Remediation: "Run the PTA agent on Windows Server 2016 or later with the Desktop Experience; Server Core is not supported.",
+		DocURL:      docQuickStart,
+	}
+}
+
+func (OSVersionCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	o := s.OS
+	if o.Build == 0 && o.ProductName == "" {
+		return Errored(errors.New("the host facts carry no OS version"), o)
+	}
+	name := fmt.Sprintf("%s (build %d)", strings.TrimSpace(o.ProductName), o.Build)
+	it := strings.ToLower(strings.TrimSpace(o.InstallationType))
+	switch {
+	case it == "server core" || strings.Contains(strings.ToLower(o.ProductName), "server core"):
+		return Outcome{Fail: fmt.Errorf("%s is a Server Core installation, which the PTA agent does not support", name), Details: o}
+	case it == "client" || (it == "" && !strings.Contains(strings.ToLower(o.ProductName), "server")):
+		return Outcome{Fail: fmt.Errorf("%s is not Windows Server", name), Details: o}
+	case o.Build >= buildWS2016:
+		return Outcome{Summary: name, Details: o}
+	case o.Build >= buildWS2012R2:
+		return Outcome{Warn: fmt.Errorf("%s is Windows Server 2012 R2: older documentation allows it, current documentation requires 2016 or later", name), Details: o}
+	}
+	return Outcome{Fail: fmt.Errorf("%s is older than Windows Server 2012 R2", name), Details: o}
+}
+
+// TLS12Check wants TLS 1.2 enabled for SCHANNEL clients and .NET strong
+// cryptography in both registry views.
+type TLS12Check struct{}
+
+func (TLS12Check) Meta() Meta {
+	return Meta{
+		ID:          "host.tls12",
+		Title:       "TLS 1.2 and .NET strong crypto",
+		Description: "SCHANNEL TLS 1.2 client not disabled; SchUseStrongCrypto and SystemDefaultTlsVersions set for .NET 4 (64- and 32-bit)",
+		Remediation: "Enable TLS 1.2: under SCHANNEL\\Protocols\\TLS 1.2\\Client and \\Server set Enabled=1 and DisabledByDefault=0; under " +
+			"HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319 and its WOW6432Node twin set SchUseStrongCrypto=1 and SystemDefaultTlsVersions=1; then restart.",
+		DocURL: docTLSEnforcement,
+	}
+}
+
+func (TLS12Check) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	var fail, warn *multierror.Error
+	details := map[string]any{}
+	schannel := func(key, side string) error {
+		enabled, hasEnabled := s.registryNumber(key, "Enabled")
+		dbd, hasDBD := s.registryNumber(key, "DisabledByDefault")
+		details["schannel_tls12_"+strings.ToLower(side)] = map[string]any{"enabled": optNum(enabled, hasEnabled), "disabled_by_default": optNum(dbd, hasDBD)}
+		switch {
+		case hasEnabled && enabled == 0:
+			return fmt.Errorf("SCHANNEL TLS 1.2 %s is disabled (Enabled=0)", side)
+		case hasDBD && dbd != 0:
+			return fmt.Errorf("SCHANNEL TLS 1.2 %s is disabled by default (DisabledByDefault=%d)", side, dbd)
+		}
+		return nil
+	}
+	if err := schannel(regTLS12Client, "Client"); err != nil {
+		fail = multierror.Append(fail, err)
+	}
+	if err := schannel(regTLS12Server, "Server"); err != nil {
+		warn = multierror.Append(warn, err)
+	}
+	for _, nf := range []struct{ key, view string }{{regNetFx64, "64-bit"}, {regNetFx32, "32-bit"}} {
+		view := map[string]any{}
+		for _, name := range []string{"SchUseStrongCrypto", "SystemDefaultTlsVersions"} {
+			v, ok := s.registryNumber(nf.key, name)
+			view[name] = optNum(v, ok)
+			if !ok || v != 1 {
+				warn = multierror.Append(warn, fmt.Errorf(".NET 4 (%s) %s is %s, want 1", nf.view, name, describeNum(v, ok)))
+			}
+		}
+		details["dotnet_"+strings.TrimSuffix(nf.view, "-bit")] = view
+	}
+	if fail == nil && warn == nil {
+		return Outcome{Summary: "TLS 1.2 enabled; .NET strong crypto set in both registry views", Details: details}
+	}
+	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: details}
+}
+
+func optNum(v uint64, ok bool) any {
+	if !ok {
+		return nil
+	}
+	return v
+}
+
+func describeNum(v uint64, ok bool) string {
+	if !ok {
+		return "not set"
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+// .NET Framework 4.x Release minimums (pta-facts.md 2.4).
+var dotNetReleases = []struct {
+	release uint64
+	name    string
+}{
+	{533320, "4.8.1"}, {528040, "4.8"}, {461808, "4.7.2"}, {461308, "4.7.1"}, {460798, "4.7"},
+	{394802, "4.6.2"}, {394254, "4.6.1"}, {393295, "4.6"}, {379893, "4.5.2"}, {378675, "4.5.1"}, {378389, "4.5"},
+}
+
+// dotNetMinRelease is .NET Framework 4.7.2: what the private network connector
+// needs and what agent bootstrap captures report. The PTA agent's own minimum
+// is UNVERIFIED, so lower versions warn instead of failing.
+const dotNetMinRelease = 461808
+
+func dotNetName(release uint64) string {
+	for _, r := range dotNetReleases {
+		if release >= r.release {
+			return r.name
+		}
+	}
+	return "4.x older than 4.5"
+}
+
+// DotNetCheck wants .NET Framework 4.7.2 or later.
+type DotNetCheck struct{}
+
+func (DotNetCheck) Meta() Meta {
+	return Meta{
+		ID:          "host.dotnet",
+		Title:       ".NET Framework version",
+		Description: ".NET Framework 4.x installed, Release 461808 (4.7.2) or later",
+		Remediation: "Install .NET Framework 4.7.2 or later (4.8 recommended).",
+		DocURL:      docDotNetVersions,
+	}
+}
+
+func (DotNetCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	release, ok := s.registryNumber(regNDP4, "Release")
+	if !ok {
+		return Outcome{Fail: fmt.Errorf(".NET Framework 4.x is not installed (no Release value under %s)", regNDP4)}
+	}
+	details := map[string]any{"release": release, "version": dotNetName(release), "min_release": dotNetMinRelease}
+	if release < dotNetMinRelease {
+		return Outcome{
+			Warn:    fmt.Errorf(".NET Framework %s (Release %d) is older than 4.7.2; the agent's exact minimum is not documented", dotNetName(release), release),
+			Details: details,
+		}
+	}
+	return Outcome{Summary: fmt.Sprintf(".NET Framework %s (Release %d)", dotNetName(release), release), Details: details}
+}
+
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func stateSuffix(state string) string {
+	if state == "" {
+		return ""
+	}
+	return ", " + state
+}
+
+// versionAtLeast compares dotted numeric versions ("1.5.2482.0").
+func versionAtLeast(v, min string) bool {
+	a, b := strings.Split(v, "."), strings.Split(min, ".")
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y int
+		if i < len(a) {
+			x, _ = strconv.Atoi(strings.TrimSpace(a[i]))
+		}
+		if i < len(b) {
+			y, _ = strconv.Atoi(strings.TrimSpace(b[i]))
+		}
+		if x != y {
+			return x > y
+		}
+	}
+	return true
+}

@@ -1,0 +1,286 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+const (
+	docPrereqNetwork = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-1-check-the-prerequisites"
+	docProxy         = "https://learn.microsoft.com/entra/identity/app-proxy/application-proxy-configure-connectors-with-proxy-servers"
+)
+
+// OutboundPortsCheck probes every catalogue endpoint: DNS, TCP connect and,
+// for TLS endpoints, a verified TLS handshake, all concurrently.
+type OutboundPortsCheck struct {
+	Endpoints    EndpointSet
+	ProbeTimeout time.Duration
+}
+
+func (OutboundPortsCheck) Meta() Meta {
+	return Meta{
+		ID:          "net.outbound-ports",
+		Title:       "Outbound endpoints reachable",
+		Description: "DNS, TCP and TLS to every required (443, 80) and optional (8080, SSO) endpoint of the selected cloud; legacy ports with --legacy",
+		Remediation: "Allow outbound traffic from this server (the agent runs as Network Service) to the endpoints named above: " +
+			"443 to *.msappproxy.net, *.servicebus.windows.net and the login hosts, 80 to the CRL/OCSP hosts. " +
+			"Read each endpoint's outcome: refused = a firewall rejects it, filtered = a firewall drops it, dns-* = name resolution, tls-* = TLS (see README).",
+		DocURL: docPrereqNetwork,
+	}
+}
+
+// netDetails is the evidence of the network checks.
+type netDetails struct {
+	Cloud        Cloud          `json:"cloud"`
+	Path         string         `json:"path"`
+	ProxySource  string         `json:"proxy_source,omitempty"`
+	DNSServers   []string       `json:"dns_servers"`
+	ProbeTimeout string         `json:"probe_timeout"`
+	Summary      map[string]int `json:"summary"`
+	Endpoints    []ProbeResult  `json:"endpoints"`
+	Untestable   []Untestable   `json:"untestable"`
+	WinHTTPProxy *WinHTTPProxy  `json:"winhttp_proxy,omitempty"`
+}
+
+func (c OutboundPortsCheck) timeout() time.Duration {
+	if c.ProbeTimeout <= 0 {
+		return DefaultProbeTimeout
+	}
+	return c.ProbeTimeout
+}
+
+func (env *Env) netDetails(ctx context.Context, set EndpointSet, results []ProbeResult, timeout time.Duration) netDetails {
+	d := netDetails{
+		Cloud: set.Cloud, Path: "direct", ProxySource: env.ProxySource, DNSServers: env.DNSServers,
+		ProbeTimeout: timeout.String(), Endpoints: results, Untestable: set.Untestable,
+		Summary: map[string]int{},
+	}
+	if d.Untestable == nil {
+		d.Untestable = []Untestable{}
+	}
+	if len(d.DNSServers) == 0 {
+		d.DNSServers, _ = SystemDNSServers()
+	}
+	if env.Proxy != nil {
+		d.Path = "proxy"
+	}
+	for _, r := range results {
+		d.Summary[r.Outcome]++
+	}
+	// Report the WinHTTP proxy when the host facts have it (Windows only).
+	if env.Host != nil {
+		if s, err := env.Host.Snapshot(ctx); err == nil && s != nil {
+			d.WinHTTPProxy = s.WinHTTPProxy
+		}
+	}
+	return d
+}
+
+func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
+	set := c.Endpoints
+	if len(set.Targets) == 0 {
+		return Outcome{Err: fmt.Errorf("no endpoint to probe for cloud %s", set.Cloud)}
+	}
+	start := time.Now()
+	results := ProbeAll(ctx, env, set.Targets, c.timeout())
+	took := time.Since(start)
+	details := env.netDetails(ctx, set, results, c.timeout())
+
+	var fail, warn *multierror.Error
+	var ok int
+	for _, r := range results {
+		if r.OK() {
+			ok++
+			continue
+		}
+		finding := fmt.Errorf("%s (%s): %s: %s", r.Addr(), r.Level, r.Outcome, r.Error)
+		if r.Level == LevelRequired {
+			fail = multierror.Append(fail, finding)
+		} else {
+			warn = multierror.Append(warn, finding)
+		}
+	}
+	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: details}
+	if out.Fail == nil && out.Warn == nil {
+		out.Summary = fmt.Sprintf("all %d endpoints reachable (%s) in %s", ok, pathWord(details.Path), took.Round(time.Millisecond))
+	} else {
+		out.Summary = fmt.Sprintf("%d of %d endpoints not reachable: %s", len(results)-ok, len(results), firstFailures(results, 3))
+	}
+	if n := len(set.Untestable); n > 0 {
+		out.Summary += fmt.Sprintf("; %s not directly testable", plural(n, "wildcard entry", "wildcard entries"))
+		if set.needsTenant() {
+			out.Summary += " (pass --tenant-id to test the tenant's registration host)"
+		}
+	}
+	if hasOutcome(results, OutcomeProxyAuthRequired) {
+		out.Remediation = "The proxy requires authentication, which the agent cannot do: allow the agent's endpoints through the proxy without authentication " +
+			"(or bypass the proxy for them)."
+	}
+	if w := details.WinHTTPProxy; w != nil && !w.Direct && env.Proxy == nil {
+		out.Warn = multierror.Append(toMulti(out.Warn), fmt.Errorf("the WinHTTP proxy %s is configured but the probes went direct; re-run with --proxy winhttp to test through it", w.Proxy)).ErrorOrNil()
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func toMulti(err error) *multierror.Error {
+	if err == nil {
+		return nil
+	}
+	if m, ok := err.(*multierror.Error); ok {
+		return m
+	}
+	return multierror.Append(nil, err)
+}
+
+func pathWord(path string) string {
+	if path == "direct" {
+		return "direct"
+	}
+	return "through the proxy"
+}
+
+func (s EndpointSet) needsTenant() bool {
+	for _, u := range s.Untestable {
+		if strings.HasPrefix(u.Reason, "needs --tenant-id") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasOutcome(results []ProbeResult, outcome string) bool {
+	for _, r := range results {
+		if r.Outcome == outcome {
+			return true
+		}
+	}
+	return false
+}
+
+// firstFailures names up to n failed endpoints, required first.
+func firstFailures(results []ProbeResult, n int) string {
+	var names []string
+	for _, level := range []string{LevelRequired, LevelOptional, LevelLegacy} {
+		for _, r := range results {
+			if !r.OK() && r.Level == level {
+				names = append(names, r.Addr()+" "+r.Outcome)
+			}
+		}
+	}
+	if len(names) > n {
+		return strings.Join(names[:n], ", ") + fmt.Sprintf(", and %d more", len(names)-n)
+	}
+	return strings.Join(names, ", ")
+}
+
+// TLSInspectionCheck fails when a Microsoft endpoint presents a certificate
+// chain that does not come from the public CAs Microsoft uses: a TLS
+// inspecting proxy, which the agent does not support.
+type TLSInspectionCheck struct {
+	Endpoints    EndpointSet
+	ProbeTimeout time.Duration
+}
+
+func (TLSInspectionCheck) Meta() Meta {
+	return Meta{
+		ID:          "net.tls-inspection",
+		Title:       "No TLS inspection",
+		Description: "certificates presented for Microsoft endpoints come from Microsoft's public CAs (no TLS-inspecting proxy)",
+		Remediation: "Exempt the agent's endpoints (*.msappproxy.net, *.servicebus.windows.net, login hosts) from TLS inspection / break-and-inspect " +
+			"on the proxy or firewall: \"Avoid all forms of inline inspection and Termination on outbound TLS communications\".",
+		DocURL: docPrereqNetwork,
+	}
+}
+
+// tlsInspectionDetail is one endpoint's evidence.
+type tlsInspectionDetail struct {
+	Endpoint   string `json:"endpoint"`
+	Issuer     string `json:"issuer"`
+	IssuerOrg  string `json:"issuer_org"`
+	RootIssuer string `json:"root_issuer"`
+	Trusted    bool   `json:"expected_issuer"`
+	Verified   bool   `json:"chain_verified"`
+}
+
+func (c TLSInspectionCheck) Run(ctx context.Context, env *Env) Outcome {
+	var targets []Target
+	for _, t := range c.Endpoints.Targets {
+		if t.Protocol == ProtoTLS {
+			targets = append(targets, t)
+		}
+	}
+	if len(targets) == 0 {
+		return Skipped("no TLS endpoint to inspect")
+	}
+	timeout := c.ProbeTimeout
+	if timeout <= 0 {
+		timeout = DefaultProbeTimeout
+	}
+	results := ProbeAll(ctx, env, targets, timeout)
+	var fail *multierror.Error
+	var seen []tlsInspectionDetail
+	for _, r := range results {
+		if r.TLS == nil {
+			continue
+		}
+		allowed := r.Issuers
+		if len(allowed) == 0 {
+			allowed = c.Endpoints.TrustedIssuers
+		}
+		d := tlsInspectionDetail{
+			Endpoint: r.Addr(), Issuer: r.TLS.Issuer, IssuerOrg: r.TLS.IssuerOrg, RootIssuer: r.TLS.RootIssuer,
+			Verified: r.TLS.Verified,
+			Trusted:  orgAllowed(r.TLS.IssuerOrg, allowed) && orgAllowed(r.TLS.RootOrg, allowed),
+		}
+		seen = append(seen, d)
+		if !d.Trusted {
+			fail = multierror.Append(fail, fmt.Errorf("%s presented a certificate issued by %q (root %q), not by one of Microsoft's public CAs (%s)",
+				r.Addr(), r.TLS.Issuer, r.TLS.RootIssuer, strings.Join(allowed, ", ")))
+		}
+	}
+	details := map[string]any{"expected_issuer_organizations": c.Endpoints.TrustedIssuers, "endpoints": seen}
+	if len(seen) == 0 {
+		out := Skipped("no TLS endpoint completed a handshake to inspect (see net.outbound-ports)")
+		out.Details = details
+		return out
+	}
+	if fail != nil {
+		return Outcome{
+			Fail:    fail.ErrorOrNil(),
+			Summary: fmt.Sprintf("TLS inspection detected: %d of %d endpoints presented a certificate from issuer %q", len(fail.Errors), len(seen), firstUntrustedIssuer(seen)),
+			Details: details,
+		}
+	}
+	return Outcome{Summary: fmt.Sprintf("%d endpoints presented certificates from Microsoft's public CAs", len(seen)), Details: details}
+}
+
+func firstUntrustedIssuer(seen []tlsInspectionDetail) string {
+	for _, d := range seen {
+		if !d.Trusted {
+			return d.Issuer
+		}
+	}
+	return ""
+}
+
+func orgAllowed(org string, allowed []string) bool {
+	for _, a := range allowed {
+		for _, o := range strings.Split(org, ", ") {
+			if strings.EqualFold(strings.TrimSpace(o), a) {
+				return true
+			}
+		}
+	}
+	return false
+}

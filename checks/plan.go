@@ -1,0 +1,145 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Phase is the operation the admin is about to perform.
+type Phase string
+
+const (
+	PhaseInstall   Phase = "install"
+	PhaseRegister  Phase = "register"
+	PhaseEnable    Phase = "enable"
+	PhaseUninstall Phase = "uninstall"
+)
+
+// Phases lists every phase in lifecycle order.
+var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall}
+
+// ParsePhase recognises a phase name.
+func ParsePhase(s string) (Phase, bool) {
+	for _, p := range Phases {
+		if string(p) == s {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// Timeouts. Each check gets its own deadline inside the run's. Keep them
+// consistent (TestTimeoutsConsistent): a probe deadline must end before its
+// check's, so a slow probe is reported as slow, not as a check timeout.
+const (
+	DefaultRunTimeout   = 2 * time.Minute
+	DefaultProbeTimeout = 5 * time.Second
+	hostCheckTimeout    = 20 * time.Second // the live host: SCM enumeration and registry reads
+	// netCheckMargin is what a network check gets beyond one probe timeout:
+	// probes run concurrently, so one probe timeout bounds them all.
+	netCheckMargin = 2 * time.Second
+)
+
+// Config parameterises the plan: it becomes the fields of the checks.
+type Config struct {
+	Cloud          Cloud
+	TenantID       string
+	ProbeTimeout   time.Duration
+	Legacy         bool       // also probe the legacy ports of pre-2018 agents
+	ExtraEndpoints []Endpoint // from --endpoints-file
+}
+
+func (c Config) probeTimeout() time.Duration {
+	if c.ProbeTimeout <= 0 {
+		return DefaultProbeTimeout
+	}
+	return c.ProbeTimeout
+}
+
+// Entry is one item of the checklist: the check, the phases it runs in, the
+// checks it requires and its deadline.
+type Entry struct {
+	Check    Check
+	Phases   []Phase
+	Requires []string
+	Timeout  time.Duration
+}
+
+// ID returns the check's ID.
+func (e Entry) ID() string { return e.Check.Meta().ID }
+
+func (e Entry) inPhase(p Phase) bool {
+	for _, q := range e.Phases {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// catalog is the whole checklist in order. phase parameterises the checks
+// whose verdict depends on it.
+func catalog(cfg Config, phase Phase) []Entry {
+	all := []Phase{PhaseInstall, PhaseRegister, PhaseEnable}
+	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.probeTimeout()}
+	return []Entry{
+		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
+		{Check: AppProxyConnectorAbsentCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
+		{Check: ExistingAgentCheck{Phase: phase}, Phases: []Phase{PhaseInstall, PhaseRegister, PhaseUninstall}, Timeout: hostCheckTimeout},
+		{Check: TLS12Check{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
+		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
+		{Check: net, Phases: all, Timeout: cfg.probeTimeout() + netCheckMargin},
+		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.probeTimeout()}, Phases: all, Timeout: cfg.probeTimeout() + netCheckMargin},
+	}
+}
+
+// Catalog returns every check in checklist order, for `ptacheck list`.
+func Catalog(cfg Config) []Entry { return catalog(cfg, PhaseInstall) }
+
+// Plan returns the ordered checklist for one phase.
+func Plan(phase Phase, cfg Config) []Entry {
+	var out []Entry
+	for _, e := range catalog(cfg, phase) {
+		if e.inPhase(phase) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// KnownIDs returns every check ID, sorted.
+func KnownIDs() []string {
+	var ids []string
+	for _, e := range Catalog(Config{}) {
+		ids = append(ids, e.ID())
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// ValidateIDs checks a --skip/--only/--ignore-failures list. allowAll permits
+// the single word "all". IDs are case-insensitive; the result is lower case.
+func ValidateIDs(flag string, ids []string, allowAll bool) (map[string]bool, error) {
+	known := map[string]bool{}
+	for _, id := range KnownIDs() {
+		known[id] = true
+	}
+	out := map[string]bool{}
+	for _, raw := range ids {
+		id := strings.ToLower(strings.TrimSpace(raw))
+		switch {
+		case id == "":
+			continue
+		case id == "all" && allowAll:
+			if len(ids) > 1 {
+				return nil, fmt.Errorf("--%s: \"all\" cannot be combined with check IDs", flag)
+			}
+		case !known[id]:
+			return nil, fmt.Errorf("--%s: unknown check ID %q (see `ptacheck list`)", flag, raw)
+		}
+		out[id] = true
+	}
+	return out, nil
+}

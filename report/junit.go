@@ -1,0 +1,158 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ptacheck/ptacheck/checks"
+)
+
+type junitTestSuites struct {
+	XMLName  xml.Name         `xml:"testsuites"`
+	Name     string           `xml:"name,attr"`
+	Tests    int              `xml:"tests,attr"`
+	Failures int              `xml:"failures,attr"`
+	Errors   int              `xml:"errors,attr"`
+	Skipped  int              `xml:"skipped,attr"`
+	Time     string           `xml:"time,attr"`
+	Suites   []junitTestSuite `xml:"testsuite"`
+}
+
+type junitTestSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitTestCase `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitTestCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure"`
+	Error     *junitProblem `xml:"error"`
+	Skipped   *junitSkipped `xml:"skipped"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Body    string `xml:",cdata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+func seconds(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64) }
+
+// JUnit writes JUnit XML: one testsuite per check area, one testcase per
+// check; fail -> <failure>, error -> <error>, skip -> <skipped>, warn passes
+// with a WARNING in <system-out>. Every suite carries the run's verdict and
+// exit code as properties, so CI systems see the same verdict as JSON.
+func JUnit(w io.Writer, r *Report, _ Options) error {
+	verdict, code := r.Verdict()
+	props := []junitProperty{
+		{"command", r.Command}, {"verdict", verdict}, {"exit_code", strconv.Itoa(code)},
+		{"strict", strconv.FormatBool(r.Strict)},
+	}
+	if r.Fixture != "" {
+		props = append(props, junitProperty{"fixture", r.Fixture})
+	}
+	out := junitTestSuites{Name: "ptacheck " + r.Command + ": " + verdict, Time: seconds(r.Duration.Milliseconds())}
+	index := map[string]int{}
+	var suiteMS []int64
+	for _, res := range r.Results {
+		area := checks.Area(res.ID)
+		i, ok := index[area]
+		if !ok {
+			i = len(out.Suites)
+			index[area] = i
+			suiteMS = append(suiteMS, 0)
+			out.Suites = append(out.Suites, junitTestSuite{
+				Name: "ptacheck." + area, Properties: props,
+				Timestamp: r.StartedAt.UTC().Format("2006-01-02T15:04:05"),
+			})
+		}
+		s := &out.Suites[i]
+		ms := res.Duration.Milliseconds()
+		tc := junitTestCase{Name: res.ID, Classname: "ptacheck." + area, Time: seconds(ms)}
+		body := problemBody(res)
+		switch res.Status {
+		case checks.StatusFail:
+			tc.Failure = &junitProblem{Message: res.Message, Type: "fail", Body: body}
+			s.Failures++
+		case checks.StatusError:
+			tc.Error = &junitProblem{Message: res.Message, Type: "error", Body: body}
+			s.Errors++
+		case checks.StatusSkip:
+			tc.Skipped = &junitSkipped{Message: res.Message}
+			s.Skipped++
+		case checks.StatusWarn:
+			tc.SystemOut = "WARNING: " + body
+		default:
+			tc.SystemOut = res.Message
+		}
+		s.Tests++
+		suiteMS[i] += ms
+		s.Time = seconds(suiteMS[i])
+		s.Cases = append(s.Cases, tc)
+	}
+	for _, s := range out.Suites {
+		out.Tests += s.Tests
+		out.Failures += s.Failures
+		out.Errors += s.Errors
+		out.Skipped += s.Skipped
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func problemBody(res checks.Result) string {
+	var b strings.Builder
+	b.WriteString(res.Message)
+	b.WriteString("\n")
+	for _, f := range res.Findings {
+		fmt.Fprintf(&b, "- %s\n", f)
+	}
+	if res.Remediation != "" {
+		fmt.Fprintf(&b, "fix: %s\n", res.Remediation)
+	}
+	if res.DocURL != "" {
+		fmt.Fprintf(&b, "see: %s\n", res.DocURL)
+	}
+	return xmlSafe(b.String())
+}
+
+// xmlSafe drops characters XML 1.0 cannot carry (CDATA escapes nothing).
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t', r == '\n', r == '\r', r >= 0x20 && r <= 0xD7FF, r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		}
+		return -1
+	}, s)
+}

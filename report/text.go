@@ -1,0 +1,107 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ptacheck/ptacheck/checks"
+)
+
+var statusColor = map[checks.Status]string{
+	checks.StatusPass:  "\x1b[32m", // green
+	checks.StatusWarn:  "\x1b[33m", // yellow
+	checks.StatusFail:  "\x1b[31m", // red
+	checks.StatusSkip:  "\x1b[90m", // grey
+	checks.StatusError: "\x1b[35m", // magenta
+}
+
+const colorReset = "\x1b[0m"
+
+// Text writes one aligned line per check in checklist order, the findings,
+// remediation and documentation link under every warn, fail and error, and a
+// closing verdict line.
+func Text(w io.Writer, r *Report, opts Options) error {
+	bw := bufio.NewWriter(w)
+	paint := func(st checks.Status, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return statusColor[st] + s + colorReset
+	}
+	head := fmt.Sprintf("ptacheck %s: %d checks", r.Command, len(r.Results))
+	if r.Fixture != "" {
+		head += fmt.Sprintf(" (fixture %q: emulated environment, not this host)", r.Fixture)
+	}
+	fmt.Fprintln(bw, head)
+	fmt.Fprintln(bw)
+
+	width := 0
+	for _, res := range r.Results {
+		width = max(width, len(res.ID))
+	}
+	const indent = "         "
+	for _, res := range r.Results {
+		label := fmt.Sprintf("%-5s", strings.ToUpper(string(res.Status)))
+		line := fmt.Sprintf("  %s  %-*s  %s", paint(res.Status, label), width, res.ID, oneLine(res.Message))
+		if opts.Verbose {
+			line += fmt.Sprintf("  (%s)", res.Duration.Round(time.Millisecond))
+		}
+		fmt.Fprintln(bw, strings.TrimRight(line, " "))
+		if res.Status == checks.StatusPass || res.Status == checks.StatusSkip {
+			if opts.Verbose {
+				writeDetails(bw, indent, res.Details)
+			}
+			continue
+		}
+		if len(res.Findings) > 1 || (len(res.Findings) == 1 && res.Findings[0] != res.Message) {
+			for _, f := range res.Findings {
+				fmt.Fprintf(bw, "%s- %s\n", indent, oneLine(f))
+			}
+		}
+		if res.Remediation != "" {
+			fmt.Fprintf(bw, "%sfix: %s\n", indent, oneLine(res.Remediation))
+		}
+		if res.DocURL != "" {
+			fmt.Fprintf(bw, "%ssee: %s\n", indent, res.DocURL)
+		}
+		if opts.Verbose {
+			writeDetails(bw, indent, res.Details)
+		}
+	}
+	verdict, code := r.Verdict()
+	s := r.Summary()
+	fmt.Fprintln(bw)
+	word := map[string]string{VerdictReady: "READY", VerdictNotReady: "NOT READY", VerdictInconclusive: "INCONCLUSIVE"}[verdict]
+	if r.Interrupted {
+		word = "INTERRUPTED (" + word + " so far)"
+	}
+	st := map[string]checks.Status{VerdictReady: checks.StatusPass, VerdictNotReady: checks.StatusFail, VerdictInconclusive: checks.StatusError}[verdict]
+	line := fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d skipped, %d errors (exit %d)",
+		word, s.Pass, s.Warn, s.Fail, s.Skip, s.Error, code)
+	if r.Strict && s.Warn > 0 && s.Fail == 0 {
+		line += "; --strict makes warnings fail"
+	}
+	fmt.Fprintln(bw, paint(st, line))
+	return bw.Flush()
+}
+
+// writeDetails prints the evidence as indented JSON (verbose only).
+func writeDetails(w io.Writer, indent string, details any) {
+	if details == nil {
+		return
+	}
+	b, err := json.MarshalIndent(details, indent+"  ", "  ")
+	if err != nil || string(b) == "{}" || string(b) == "null" {
+		return
+	}
+	fmt.Fprintf(w, "%sdetails: %s\n", indent, b)
+}
+
+// oneLine keeps a report line on one line whatever a message holds.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
