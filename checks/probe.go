@@ -156,15 +156,20 @@ func (e *Env) probe(ctx context.Context, t Target, timeout time.Duration) ProbeR
 	if !ok {
 		entry.res = e.probeOnce(ctx, t, timeout)
 		close(entry.done)
+		return entry.res
 	}
 	select {
 	case <-entry.done:
-		r := entry.res
-		r.Target = t // same endpoint; keep this caller's level and purpose
-		return r
 	case <-ctx.Done():
-		return cancelled(t, "waiting", ctx)
+		select {
+		case <-entry.done:
+		default:
+			return cancelled(t, "waiting", ctx)
+		}
 	}
+	r := entry.res
+	r.Target = t // same endpoint; keep this caller's level and purpose
+	return r
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -319,13 +324,22 @@ func (e *Env) resolve(ctx context.Context, host string) ([]string, string, time.
 		entry.addrs, entry.outcome, entry.err = e.lookup(ctx, host)
 		entry.took = time.Since(start)
 		close(entry.done)
+		return entry.addrs, entry.outcome, entry.took, entry.err
 	}
 	select {
 	case <-entry.done:
-		return entry.addrs, entry.outcome, entry.took, entry.err
 	case <-ctx.Done():
-		return nil, OutcomeCancelled, 0, fmt.Errorf("resolve %s: %s", host, stopReason(ctx))
+		select {
+		case <-entry.done:
+		default:
+			// Another probe is still resolving this name.
+			if o, _, m := deadlineOutcome(ctx, "dns", 0); o != "" {
+				return nil, o, 0, fmt.Errorf("resolve %s: %s", host, m)
+			}
+			return nil, OutcomeDNSTimeout, 0, fmt.Errorf("resolve %s: no answer in time", host)
+		}
 	}
+	return entry.addrs, entry.outcome, entry.took, entry.err
 }
 
 // lookup asks the resolvers for A records (then AAAA when there are none),

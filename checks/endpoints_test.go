@@ -1,0 +1,130 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+)
+
+func targetsOf(set EndpointSet) map[string]Target {
+	out := map[string]Target{}
+	for _, t := range set.Targets {
+		out[t.Addr()+"/"+t.Protocol] = t
+	}
+	return out
+}
+
+func TestExpandPublic(t *testing.T) {
+	const tenant = "84841066-274d-4ec0-a5c1-276be684bdd3"
+	set := Expand(CloudPublic, CatalogueEndpoints(CloudPublic), tenant, false)
+	got := targetsOf(set)
+	for _, want := range []struct{ key, level string }{
+		{"login.microsoftonline.com:443/tls", LevelRequired},
+		{"login.windows.net:443/tls", LevelRequired},
+		{tenant + ".registration.msappproxy.net:443/tls", LevelRequired},
+		{"crl3.digicert.com:80/http", LevelRequired},
+		{"ocsp.msocsp.com:80/http", LevelRequired},
+		{"autologon.microsoftazuread-sso.com:443/tls", LevelOptional},
+		{tenant + ".registration.msappproxy.net:8080/tcp", LevelOptional},
+	} {
+		tg, ok := got[want.key]
+		if !ok || tg.Level != want.level {
+			t.Errorf("%s: got %+v, want level %s", want.key, tg, want.level)
+		}
+	}
+	if tg := got[tenant+".registration.msappproxy.net:443/tls"]; tg.For != "*.msappproxy.net" {
+		t.Errorf("stand-in does not name its wildcard: %+v", tg)
+	}
+	for k := range got {
+		if strings.Contains(k, ":10100/") || strings.Contains(k, ":9090/") {
+			t.Errorf("legacy port %s probed without --legacy", k)
+		}
+	}
+	if len(set.Untestable) != 1 || set.Untestable[0].Host != "*.servicebus.windows.net" || !strings.Contains(set.Untestable[0].Reason, "not directly testable") {
+		t.Errorf("untestable = %+v", set.Untestable)
+	}
+	// Required first, then optional: the order reports use.
+	seenOptional := false
+	for _, tg := range set.Targets {
+		if tg.Level != LevelRequired {
+			seenOptional = true
+		} else if seenOptional {
+			t.Fatalf("required target %s after an optional one", tg.Addr())
+		}
+	}
+}
+
+func TestExpandWithoutTenantAndWithLegacy(t *testing.T) {
+	set := Expand(CloudPublic, CatalogueEndpoints(CloudPublic), "", true)
+	for _, tg := range set.Targets {
+		if strings.Contains(tg.Host, "{tenant}") || strings.Contains(tg.Host, "msappproxy.net") {
+			t.Errorf("tenant host %s probed without a tenant", tg.Host)
+		}
+	}
+	if !set.needsTenant() {
+		t.Errorf("untestable entries do not ask for --tenant-id: %+v", set.Untestable)
+	}
+	set = Expand(CloudPublic, CatalogueEndpoints(CloudPublic), "84841066-274d-4ec0-a5c1-276be684bdd3", true)
+	got := targetsOf(set)
+	for _, p := range []string{"9090", "9091", "10100", "10120"} {
+		tg, ok := got["84841066-274d-4ec0-a5c1-276be684bdd3.registration.msappproxy.net:"+p+"/tcp"]
+		if !ok || tg.Level != LevelLegacy {
+			t.Errorf("legacy port %s: %+v", p, tg)
+		}
+	}
+}
+
+func TestExpandDeduplicatesKeepingTheStricterLevel(t *testing.T) {
+	set := Expand(CloudPublic, []Endpoint{
+		{Host: "a.example", Ports: []int{443}, Protocol: ProtoTLS, Level: LevelOptional},
+		{Host: "a.example", Ports: []int{443}, Protocol: ProtoTLS, Level: LevelRequired},
+	}, "", false)
+	if len(set.Targets) != 1 || set.Targets[0].Level != LevelRequired {
+		t.Fatalf("targets = %+v", set.Targets)
+	}
+}
+
+func TestUSGovCatalogue(t *testing.T) {
+	set := Expand(CloudUSGov, CatalogueEndpoints(CloudUSGov), "84841066-274d-4ec0-a5c1-276be684bdd3", false)
+	got := targetsOf(set)
+	if _, ok := got["login.microsoftonline.us:443/tls"]; !ok {
+		t.Error("usgov lacks login.microsoftonline.us")
+	}
+	for k := range got {
+		if strings.HasSuffix(strings.SplitN(k, ":", 2)[0], ".com") && !strings.Contains(k, "microsoftonline-p.com") {
+			t.Errorf("usgov probes a commercial host %s", k)
+		}
+	}
+}
+
+func TestParseCloud(t *testing.T) {
+	if c, err := ParseCloud("USGov"); err != nil || c != CloudUSGov {
+		t.Errorf("usgov: %v %v", c, err)
+	}
+	if _, err := ParseCloud("china"); err == nil || !strings.Contains(err.Error(), "not verified") {
+		t.Errorf("china: %v", err)
+	}
+	if _, err := ParseCloud("mars"); err == nil {
+		t.Error("mars accepted")
+	}
+}
+
+func TestParseEndpointsFile(t *testing.T) {
+	eps, err := ParseEndpointsFile([]byte(`{"endpoints": [{"host": "proxy-check.contoso.test", "ports": [443, 8443], "protocol": "tls", "level": "required"}]}`))
+	if err != nil || len(eps) != 1 || len(eps[0].Ports) != 2 {
+		t.Fatalf("got %+v, %v", eps, err)
+	}
+	for in, want := range map[string]string{
+		`{"endpoints": []}`: "no endpoints",
+		`{"endpoints": [{"host": "a b", "ports": [1], "protocol": "tls", "level": "required"}]}`:                            "not a host name",
+		`{"endpoints": [{"host": "a.test", "ports": [0], "protocol": "tls", "level": "required"}]}`:                         "out of range",
+		`{"endpoints": [{"host": "a.test", "ports": [1], "protocol": "udp", "level": "required"}]}`:                         "protocol",
+		`{"endpoints": [{"host": "a.test", "ports": [1], "protocol": "tls", "level": "must"}]}`:                             "level",
+		`{"endpoints": [{"host": "*.a.test", "ports": [1], "protocol": "tls", "level": "required", "test_with": ["*.b"]}]}`: "test_with",
+		`{"endpoint": []}`: "unknown field",
+		`{"endpoints": [`:  "cut short",
+	} {
+		if _, err := ParseEndpointsFile([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}

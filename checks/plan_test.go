@@ -1,0 +1,109 @@
+package checks
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var idRE = regexp.MustCompile(`^(host|net|ad|tenant|logs|user)\.[a-z0-9]+(-[a-z0-9]+)*$`)
+
+func TestCatalogIDsAreStableAndWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, e := range Catalog(Config{}) {
+		m := e.Check.Meta()
+		if !idRE.MatchString(m.ID) {
+			t.Errorf("ID %q does not match %s", m.ID, idRE)
+		}
+		if seen[m.ID] {
+			t.Errorf("duplicate ID %q", m.ID)
+		}
+		seen[m.ID] = true
+		if m.Title == "" || m.Description == "" || m.Remediation == "" || !strings.HasPrefix(m.DocURL, "https://") {
+			t.Errorf("%s: title, description, remediation and doc URL are all required: %+v", m.ID, m)
+		}
+		if len(e.Phases) == 0 {
+			t.Errorf("%s runs in no phase", m.ID)
+		}
+		for _, r := range e.Requires {
+			if !seen[r] {
+				t.Errorf("%s requires %s, which must come earlier in the checklist", m.ID, r)
+			}
+		}
+	}
+	// IDs scripts gate on: renaming one is a breaking change.
+	for _, id := range []string{"host.app-proxy-connector", "net.outbound-ports", "host.existing-agent", "host.os", "host.tls12", "host.dotnet", "net.tls-inspection"} {
+		if !seen[id] {
+			t.Errorf("stable ID %s is missing", id)
+		}
+	}
+}
+
+func TestPlanPerPhase(t *testing.T) {
+	ids := func(p Phase) string {
+		var out []string
+		for _, e := range Plan(p, Config{}) {
+			out = append(out, e.ID())
+		}
+		return strings.Join(out, " ")
+	}
+	want := map[Phase]string{
+		PhaseInstall:   "host.os host.app-proxy-connector host.existing-agent host.tls12 host.dotnet net.outbound-ports net.tls-inspection",
+		PhaseRegister:  "host.app-proxy-connector host.existing-agent host.tls12 net.outbound-ports net.tls-inspection",
+		PhaseEnable:    "net.outbound-ports net.tls-inspection",
+		PhaseUninstall: "host.existing-agent",
+	}
+	for p, w := range want {
+		if got := ids(p); got != w {
+			t.Errorf("%s plan = %s\nwant %s", p, got, w)
+		}
+	}
+	// The phase reaches the checks whose verdict depends on it.
+	for _, e := range Plan(PhaseUninstall, Config{}) {
+		if c, ok := e.Check.(ExistingAgentCheck); ok && c.Phase != PhaseUninstall {
+			t.Errorf("existing-agent check got phase %q", c.Phase)
+		}
+	}
+}
+
+// TestTimeoutsConsistent keeps the named deadlines in order (tailscale's
+// TestReportTimeouts): a probe must end before its check, and every check
+// before the default run deadline.
+func TestTimeoutsConsistent(t *testing.T) {
+	for _, pt := range []time.Duration{time.Second, DefaultProbeTimeout, 30 * time.Second} {
+		for _, e := range Catalog(Config{ProbeTimeout: pt}) {
+			if e.Timeout <= 0 {
+				t.Errorf("%s has no deadline", e.ID())
+			}
+			if e.Timeout >= DefaultRunTimeout {
+				t.Errorf("%s deadline %s is not inside the run deadline %s", e.ID(), e.Timeout, DefaultRunTimeout)
+			}
+			if strings.HasPrefix(e.ID(), "net.") && e.Timeout <= pt {
+				t.Errorf("%s deadline %s does not leave room after a %s probe", e.ID(), e.Timeout, pt)
+			}
+		}
+	}
+	if abandonGrace >= netCheckMargin {
+		t.Errorf("abandonGrace %s must be shorter than netCheckMargin %s", abandonGrace, netCheckMargin)
+	}
+}
+
+func TestValidateIDs(t *testing.T) {
+	got, err := ValidateIDs("skip", []string{"HOST.OS", " net.outbound-ports "}, false)
+	if err != nil || !got["host.os"] || !got["net.outbound-ports"] {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if _, err := ValidateIDs("skip", []string{"host.nope"}, false); err == nil || !strings.Contains(err.Error(), `unknown check ID "host.nope"`) {
+		t.Errorf("unknown ID: %v", err)
+	}
+	if _, err := ValidateIDs("skip", []string{"all"}, false); err == nil {
+		t.Error("all accepted where it is not allowed")
+	}
+	if got, err := ValidateIDs("ignore-failures", []string{"all"}, true); err != nil || !got["all"] {
+		t.Errorf("all: %v %v", got, err)
+	}
+	if _, err := ValidateIDs("ignore-failures", []string{"all", "host.os"}, true); err == nil {
+		t.Error("all combined with IDs accepted")
+	}
+}
