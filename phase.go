@@ -74,7 +74,7 @@ func runPhase(ctx context.Context, phase checks.Phase, stdout, stderr io.Writer,
 		}
 		env.Host = checks.SnapshotHost{S: s}
 	}
-	if err := applyNetworkFlags(ctx, o, env); err != nil {
+	if err := applyNetworkFlags(ctx, o, env, fixtureName != ""); err != nil {
 		return 0, err
 	}
 
@@ -163,9 +163,9 @@ func applyFixture(ctx context.Context, sc *fixtures.Scenario, env *checks.Env, c
 	return running.Close, nil
 }
 
-// applyNetworkFlags applies --dns-server and --proxy (and the proxy
-// environment variables when no proxy was chosen).
-func applyNetworkFlags(ctx context.Context, o *options, env *checks.Env) error {
+// applyNetworkFlags applies --dns-server and --proxy (and, outside fixture
+// mode, the proxy environment variables when no proxy was chosen).
+func applyNetworkFlags(ctx context.Context, o *options, env *checks.Env, fixtureMode bool) error {
 	if len(o.dnsServers) > 0 {
 		env.DNSServers = nil
 		for _, s := range o.dnsServers {
@@ -178,7 +178,9 @@ func applyNetworkFlags(ctx context.Context, o *options, env *checks.Env) error {
 	}
 	switch o.proxy {
 	case "":
-		if env.Proxy == nil {
+		// A fixture's network has its own proxy (or none): the proxy
+		// variables of the machine running the fixture do not apply.
+		if !fixtureMode {
 			env.Proxy, env.ProxySource = checks.ProxyFromEnvironment()
 		}
 	case "none":

@@ -217,24 +217,12 @@ func (c countingDialer) DialContext(context.Context, string, string) (net.Conn, 
 // dnsServer runs a miekg/dns server on loopback with its own mux.
 func dnsServer(t *testing.T, h dns.HandlerFunc) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	srv, err := fixtures.StartDNS(h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := dns.NewServeMux()
-	mux.HandleFunc(".", h)
-	for _, s := range []*dns.Server{{PacketConn: pc, Handler: mux}, {Listener: tl, Handler: mux}} {
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go s.ActivateAndServe()
-		<-started
-		t.Cleanup(func() { s.Shutdown() })
-	}
-	return pc.LocalAddr().String()
+	t.Cleanup(srv.Close)
+	return srv.Addr
 }
 
 func TestResolveAnswers(t *testing.T) {
@@ -325,9 +313,9 @@ func TestClassifyConnect(t *testing.T) {
 
 func TestProxySettings(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://proxy:3128":          "only http://",
+		"https://proxy:3128":           "only http://",
 		"http://user:hunter2@proxy:80": "credentials",
-		"http://":                     "no host",
+		"http://":                      "no host",
 	} {
 		_, err := ParseProxyURL(in)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -57,8 +57,8 @@ func Text(w io.Writer, r *Report, opts Options) error {
 			}
 			continue
 		}
-		if len(res.Findings) > 1 || (len(res.Findings) == 1 && res.Findings[0] != res.Message) {
-			for _, f := range res.Findings {
+		for _, f := range res.Findings {
+			if f != res.Message { // already on the check's line
 				fmt.Fprintf(bw, "%s- %s\n", indent, oneLine(f))
 			}
 		}
@@ -80,8 +80,8 @@ func Text(w io.Writer, r *Report, opts Options) error {
 		word = "INTERRUPTED (" + word + " so far)"
 	}
 	st := map[string]checks.Status{VerdictReady: checks.StatusPass, VerdictNotReady: checks.StatusFail, VerdictInconclusive: checks.StatusError}[verdict]
-	line := fmt.Sprintf("%s: %d passed, %d warnings, %d failed, %d skipped, %d errors (exit %d)",
-		word, s.Pass, s.Warn, s.Fail, s.Skip, s.Error, code)
+	line := fmt.Sprintf("%s: %d passed, %s, %d failed, %d skipped, %s (exit %d)",
+		word, s.Pass, plural(s.Warn, "warning"), s.Fail, s.Skip, plural(s.Error, "error"), code)
 	if r.Strict && s.Warn > 0 && s.Fail == 0 {
 		line += "; --strict makes warnings fail"
 	}
@@ -104,4 +104,11 @@ func writeDetails(w io.Writer, indent string, details any) {
 // oneLine keeps a report line on one line whatever a message holds.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

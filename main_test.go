@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ptacheck/ptacheck/checks"
+)
+
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, args ...string) cliResult {
+	t.Helper()
+	return runCLICtx(t, context.Background(), args...)
+}
+
+func runCLICtx(t *testing.T, ctx context.Context, args ...string) cliResult {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(ctx, args, &out, &errb, checks.DefaultEnv())
+	return cliResult{code, out.String(), errb.String()}
+}
+
+type jsonReport struct {
+	Verdict  string         `json:"verdict"`
+	ExitCode int            `json:"exit_code"`
+	Fixture  string         `json:"fixture"`
+	Summary  map[string]int `json:"summary"`
+	Checks   []struct {
+		ID       string          `json:"id"`
+		Status   string          `json:"status"`
+		Message  string          `json:"message"`
+		Findings []string        `json:"findings"`
+		Details  json.RawMessage `json:"details"`
+	} `json:"checks"`
+	Interrupted bool `json:"interrupted"`
+}
+
+func parseJSON(t *testing.T, s string) jsonReport {
+	t.Helper()
+	var r jsonReport
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, s)
+	}
+	return r
+}
+
+func (r jsonReport) status(id string) string {
+	for _, c := range r.Checks {
+		if c.ID == id {
+			return c.Status
+		}
+	}
+	return "absent"
+}
+
+func TestFixturesExitCodes(t *testing.T) {
+	// Proxy variables of the machine running the tests must not leak into
+	// an emulated network.
+	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1")
+	for _, tc := range []struct {
+		fixture string
+		code    int
+		failing string
+		want    string
+	}{
+		{"healthy", 0, "", "READY: 7 passed"},
+		{"app-proxy-present", 1, "host.app-proxy-connector", "service WAPCSvc"},
+		{"ports-blocked", 1, "net.outbound-ports", "login.microsoftonline.com:443 (required): filtered"},
+		{"tls-inspected", 1, "net.tls-inspection", "Contoso Firewall TLS Inspection CA"},
+		{"proxy-auth-required", 1, "net.outbound-ports", "proxy requires authentication, which the agent cannot do"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			r := runCLI(t, "install", "--fixture", tc.fixture, "--probe-timeout", "1s")
+			if r.code != tc.code || !strings.Contains(r.stdout, tc.want) {
+				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "fixture mode") {
+				t.Errorf("fixture mode not announced on stderr: %q", r.stderr)
+			}
+			for _, format := range []string{"json", "junit"} {
+				fr := runCLI(t, "install", "--fixture", tc.fixture, "--probe-timeout", "1s", "-o", format)
+				if fr.code != tc.code {
+					t.Errorf("-o %s: exit %d, want %d", format, fr.code, tc.code)
+				}
+				if format == "json" {
+					j := parseJSON(t, fr.stdout)
+					if j.ExitCode != tc.code || j.Fixture != tc.fixture {
+						t.Errorf("json exit_code %d fixture %q", j.ExitCode, j.Fixture)
+					}
+					if tc.failing != "" && j.status(tc.failing) != "fail" {
+						t.Errorf("json: %s is %s", tc.failing, j.status(tc.failing))
+					}
+				} else if err := xml.Unmarshal([]byte(fr.stdout), new(struct{})); err != nil {
+					t.Errorf("junit does not parse: %v", err)
+				} else if !strings.Contains(fr.stdout, `name="exit_code" value="`+string(rune('0'+tc.code))+`"`) {
+					t.Errorf("junit does not carry exit code %d", tc.code)
+				}
+			}
+		})
+	}
+}
+
+func TestPortsBlockedNamesEachEndpoint(t *testing.T) {
+	r := runCLI(t, "install", "--fixture", "ports-blocked", "--only", "net.outbound-ports", "--probe-timeout", "500ms", "-o", "json")
+	j := parseJSON(t, r.stdout)
+	if r.code != 1 || len(j.Checks) != 1 {
+		t.Fatalf("exit %d, checks %d", r.code, len(j.Checks))
+	}
+	var d struct {
+		Endpoints []checks.ProbeResult `json:"endpoints"`
+	}
+	if err := json.Unmarshal(j.Checks[0].Details, &d); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range d.Endpoints {
+		got[e.Addr()] = e.Outcome
+	}
+	const reg = "84841066-274d-4ec0-a5c1-276be684bdd3.registration.msappproxy.net"
+	for addr, want := range map[string]string{
+		"login.microsoftonline.com:443": checks.OutcomeFiltered,
+		reg + ":443":                    checks.OutcomeFiltered,
+		"login.windows.net:443":         checks.OutcomeRefused,
+		"crl3.digicert.com:80":          checks.OutcomeRefused,
+		"ocsp.digicert.com:80":          checks.OutcomeRefused,
+		reg + ":8080":                   checks.OutcomeFiltered,
+		"crl.microsoft.com:80":          checks.OutcomeOK,
+	} {
+		if got[addr] != want {
+			t.Errorf("%s: %q, want %q", addr, got[addr], want)
+		}
+	}
+}
+
+func TestReportFile(t *testing.T) {
+	for _, format := range []string{"text", "json", "junit"} {
+		path := filepath.Join(t.TempDir(), "report")
+		r := runCLI(t, "install", "--fixture", "app-proxy-present", "-o", format, "--report-file", path, "--no-color")
+		data, err := os.ReadFile(path)
+		if err != nil || r.code != 1 {
+			t.Fatalf("%s: exit %d, %v, %s", format, r.code, err, r.stderr)
+		}
+		if string(data) != r.stdout {
+			t.Errorf("%s: report file differs from stdout", format)
+		}
+	}
+	r := runCLI(t, "install", "--fixture", "healthy", "--report-file", filepath.Join(t.TempDir(), "no", "such", "dir", "r.json"))
+	if r.code != 2 || !strings.Contains(r.stderr, "--report-file") {
+		t.Errorf("unwritable report file: %+v", r)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	malformed := filepath.Join(dir, "bad.json")
+	os.WriteFile(malformed, []byte(`{"schema_version": "1", "os": {`), 0o644)
+	badFixture := filepath.Join(dir, "fx")
+	os.Mkdir(badFixture, 0o755)
+	os.WriteFile(filepath.Join(badFixture, "fixture.json"), []byte(`{"network": {"rules": [{"host": "a", "behavior": "explode"}]}}`), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"install", "--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"reinstall"}, `unknown command "reinstall"`},
+		{[]string{}, "no command given"},
+		{[]string{"install", "extra"}, `unexpected argument "extra"`},
+		{[]string{"install", "--skip", "host.nope"}, `--skip: unknown check ID "host.nope"`},
+		{[]string{"install", "--only", "net.nope"}, `--only: unknown check ID "net.nope"`},
+		{[]string{"install", "--ignore-failures", "all,host.os"}, `"all" cannot be combined`},
+		{[]string{"uninstall", "--only", "net.outbound-ports"}, "selects no check of the uninstall phase"},
+		{[]string{"install", "--host-snapshot", malformed}, "cut short"},
+		{[]string{"install", "--host-snapshot", filepath.Join(dir, "missing.json")}, "no such file"},
+		{[]string{"install", "-o", "yaml"}, `unknown output format "yaml"`},
+		{[]string{"install", "--tenant-id", "contoso.com"}, "--tenant-id"},
+		{[]string{"install", "--cloud", "china"}, "not verified"},
+		{[]string{"install", "--cloud", "mars"}, "want public or usgov"},
+		{[]string{"install", "--proxy", "http://u:hunter2@proxy:3128"}, "credentials in the proxy URL are not accepted"},
+		{[]string{"install", "--probe-timeout", "0s"}, "must be positive"},
+		{[]string{"install", "--fixture", "no-such-fixture"}, `unknown fixture "no-such-fixture"`},
+		{[]string{"install", "--fixture", badFixture}, `unknown behavior "explode"`},
+		{[]string{"install", "--dns-server", "a b"}, "--dns-server"},
+		{[]string{"install", "--endpoints-file", malformed}, "--endpoints-file"},
+		{[]string{"list", "-o", "junit"}, "want text or json"},
+		{[]string{"snapshot", "--fixture", "healthy"}, "do not apply"},
+	} {
+		r := runCLI(t, tc.args...)
+		lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+		last := lines[len(lines)-1]
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and %q", tc.args, r.code, r.stderr, r.stdout, tc.want)
+		}
+		if !strings.HasPrefix(last, "ptacheck: ") && !strings.HasPrefix(lines[0], "ptacheck: ") {
+			t.Errorf("%v: error is not a 'ptacheck: ...' line: %q", tc.args, r.stderr)
+		}
+		if strings.Contains(r.stderr, "hunter2") {
+			t.Errorf("%v: a secret reached stderr", tc.args)
+		}
+	}
+}
+
+func TestSelectionFlags(t *testing.T) {
+	r := runCLI(t, "install", "--fixture", "app-proxy-present", "--skip", "host.app-proxy-connector", "-o", "json")
+	j := parseJSON(t, r.stdout)
+	if r.code != 0 || j.status("host.app-proxy-connector") != "skip" {
+		t.Errorf("--skip: exit %d, status %s", r.code, j.status("host.app-proxy-connector"))
+	}
+
+	r = runCLI(t, "install", "--fixture", "app-proxy-present", "--only", "host.app-proxy-connector,HOST.OS", "-o", "json")
+	j = parseJSON(t, r.stdout)
+	if r.code != 1 || len(j.Checks) != 2 || j.Checks[0].ID != "host.os" || j.Checks[1].ID != "host.app-proxy-connector" {
+		t.Errorf("--only: exit %d, checks %+v (checklist order, not flag order)", r.code, j.Checks)
+	}
+
+	r = runCLI(t, "install", "--fixture", "app-proxy-present", "--ignore-failures", "host.app-proxy-connector", "-o", "json")
+	j = parseJSON(t, r.stdout)
+	if r.code != 0 || j.status("host.app-proxy-connector") != "warn" || !strings.Contains(j.Checks[1].Message, "failure ignored") {
+		t.Errorf("--ignore-failures: exit %d, %+v", r.code, j.Checks[1])
+	}
+
+	r = runCLI(t, "install", "--fixture", "app-proxy-present", "--ignore-failures", "all", "--strict")
+	if r.code != 1 || !strings.Contains(r.stdout, "--strict makes warnings fail") {
+		t.Errorf("--strict with a demoted failure: exit %d\n%s", r.code, r.stdout)
+	}
+
+	r = runCLI(t, "install", "--fixture", "healthy", "--strict")
+	if r.code != 0 {
+		t.Errorf("--strict without warnings: exit %d", r.code)
+	}
+}
+
+func TestHostSnapshotFlag(t *testing.T) {
+	snap, err := os.ReadFile(filepath.Join("fixtures", "scenarios", "app-proxy-present", "host.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "host.json")
+	os.WriteFile(path, snap, 0o644)
+	// Host checks only: no network traffic leaves the machine.
+	r := runCLI(t, "install", "--host-snapshot", path, "--only", "host.os,host.app-proxy-connector,host.existing-agent,host.tls12,host.dotnet")
+	if r.code != 1 || !strings.Contains(r.stdout, "FAIL   host.app-proxy-connector") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, "uninstall", "--host-snapshot", path)
+	if r.code != 0 || !strings.Contains(r.stdout, "nothing to uninstall") {
+		t.Fatalf("uninstall: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestLiveHostOutsideWindowsSkips(t *testing.T) {
+	if checks.LiveHost() == nil {
+		t.Fatal("no live host")
+	}
+	if _, err := checks.LiveHost().Snapshot(context.Background()); err == nil {
+		t.Skip("running on Windows: the live host answers")
+	}
+	r := runCLI(t, "install", "--only", "host.os,host.dotnet", "-o", "json")
+	j := parseJSON(t, r.stdout)
+	if r.code != 0 || j.status("host.os") != "skip" || !strings.Contains(j.Checks[0].Message, "need Windows") {
+		t.Fatalf("exit %d %+v", r.code, j)
+	}
+	r = runCLI(t, "snapshot")
+	if r.code != 2 || !strings.Contains(r.stderr, "snapshot needs Windows") {
+		t.Fatalf("snapshot: %+v", r)
+	}
+}
+
+func TestInterruptedWritesPartialReport(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	path := filepath.Join(t.TempDir(), "r.json")
+	r := runCLICtx(t, ctx, "install", "--fixture", "healthy", "-o", "json", "--report-file", path)
+	data, err := os.ReadFile(path)
+	if r.code != 130 || err != nil {
+		t.Fatalf("exit %d, %v", r.code, err)
+	}
+	j := parseJSON(t, string(data))
+	if !j.Interrupted || j.ExitCode != 130 || j.Summary["error"] == 0 {
+		t.Errorf("partial report = %+v", j)
+	}
+}
+
+func TestRunDeadlineIsInconclusive(t *testing.T) {
+	r := runCLI(t, "enable", "--fixture", "ports-blocked", "--timeout", "300ms", "--probe-timeout", "10s", "-o", "json")
+	j := parseJSON(t, r.stdout)
+	if r.code != 3 || j.Verdict != "inconclusive" || j.status("net.outbound-ports") != "error" {
+		t.Fatalf("exit %d %+v", r.code, j)
+	}
+}
+
+func TestFixtureDirectory(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "fixture.json"), []byte(`{"description": "mine", "network": {"rules": [{"host": "login.windows.net", "ports": [443], "behavior": "refuse"}]}}`), 0o644)
+	r := runCLI(t, "enable", "--fixture", dir, "-o", "json")
+	j := parseJSON(t, r.stdout)
+	if r.code != 1 || !strings.Contains(strings.Join(j.Checks[0].Findings, "\n"), "login.windows.net:443 (required): refused") {
+		t.Fatalf("exit %d %+v", r.code, j.Checks)
+	}
+	// No host.json: host checks skip with the reason.
+	r = runCLI(t, "install", "--fixture", dir, "--only", "host.os", "-o", "json")
+	j = parseJSON(t, r.stdout)
+	if j.status("host.os") != "skip" || !strings.Contains(j.Checks[0].Message, "host.json") {
+		t.Fatalf("%+v", j.Checks)
+	}
+}
+
+func TestListVersionHelp(t *testing.T) {
+	r := runCLI(t, "list")
+	for _, id := range checks.KnownIDs() {
+		if !strings.Contains(r.stdout, id) {
+			t.Errorf("list lacks %s", id)
+		}
+	}
+	r = runCLI(t, "list", "-o", "json")
+	var items []struct {
+		ID     string   `json:"id"`
+		Phases []string `json:"phases"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &items); err != nil || len(items) != len(checks.KnownIDs()) {
+		t.Errorf("list -o json: %v %d", err, len(items))
+	}
+	r = runCLI(t, "list", "--endpoints", "--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3")
+	if r.code != 0 || !strings.Contains(r.stdout, "10100-10120") || !strings.Contains(r.stdout, "not directly testable") {
+		t.Errorf("list --endpoints:\n%s", r.stdout)
+	}
+	r = runCLI(t, "list", "--endpoints", "--cloud", "usgov", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, "login.microsoftonline.us") {
+		t.Errorf("list --endpoints usgov: %d", r.code)
+	}
+	r = runCLI(t, "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "ptacheck ") {
+		t.Errorf("version: %+v", r)
+	}
+	r = runCLI(t, "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "Exit codes") || !strings.Contains(r.stdout, "--ignore-failures") {
+		t.Errorf("--help: %+v", r)
+	}
+	r = runCLI(t, "install", "-h")
+	if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+		t.Errorf("install -h: %d", r.code)
+	}
+}
+
+func TestPortList(t *testing.T) {
+	if got := portList([]int{80, 443, 10100, 10101, 10102, 9090, 9091}); got != "80,443,10100-10102,9090,9091" {
+		t.Errorf("portList = %s", got)
+	}
+}
