@@ -9,5 +9,6 @@ import "syscall"
 var (
 	errnoRefused     []syscall.Errno
 	errnoReset       []syscall.Errno
+	errnoAccess      []syscall.Errno
 	errnoUnreachable []syscall.Errno
 )

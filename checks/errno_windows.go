@@ -13,5 +13,6 @@ import (
 var (
 	errnoRefused     = []syscall.Errno{windows.WSAECONNREFUSED}
 	errnoReset       = []syscall.Errno{windows.WSAECONNRESET, windows.WSAECONNABORTED}
+	errnoAccess      = []syscall.Errno{windows.WSAEACCES}
 	errnoUnreachable = []syscall.Errno{windows.WSAEHOSTUNREACH, windows.WSAENETUNREACH}
 )

@@ -36,6 +36,7 @@ const (
 	OutcomeReset             = "reset"                // connected, then reset (often a firewall inspecting SNI)
 	OutcomeUnreachable       = "unreachable"          // no route / ICMP host or network unreachable
 	OutcomeTCPError          = "tcp-error"            // any other connect failure
+	OutcomeBlockedLocal      = "blocked-local"        // this host refused to send: a local firewall rule (EPERM/EACCES)
 	OutcomeTLSTimeout        = "tls-timeout"          // connected, but the TLS handshake got no answer
 	OutcomeTLSHandshake      = "tls-handshake-failed" // the handshake failed (alert, protocol error, closed)
 	OutcomeTLSUntrusted      = "tls-untrusted"        // the chain does not lead to a trusted root
@@ -408,6 +409,8 @@ func (e *Env) queryOne(ctx context.Context, server, host string, qtype uint16) (
 			return nil, OutcomeDNSTimeout, fmt.Errorf("%s: no answer in time", what)
 		case errors.Is(err, syscall.ECONNREFUSED) || isErrno(err, errnoRefused):
 			return nil, OutcomeDNSTimeout, fmt.Errorf("%s: the DNS server is not listening (port unreachable)", what)
+		case isLocalBlock(err):
+			return nil, OutcomeBlockedLocal, fmt.Errorf("%s: this host refused to send the query: a local firewall rule blocks DNS", what)
 		}
 		return nil, OutcomeDNSError, fmt.Errorf("%s: %v", what, err)
 	}
@@ -603,6 +606,8 @@ func classifyConnect(ctx context.Context, err error, timeout time.Duration) (out
 		return OutcomeRefused, "tcp", "connection refused: a firewall rejected it, or nothing listens on the port"
 	case errors.Is(err, syscall.ECONNRESET) || isErrno(err, errnoReset):
 		return OutcomeReset, "tcp", "connection reset during connect"
+	case isLocalBlock(err):
+		return OutcomeBlockedLocal, "tcp", "this host refused to send: a local firewall rule blocks the connection"
 	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) || isErrno(err, errnoUnreachable):
 		return OutcomeUnreachable, "tcp", "no route to the host (ICMP unreachable, or no route configured): " + rootCause(err)
 	}
@@ -644,6 +649,12 @@ func issuerOf(c *x509.Certificate) string {
 		return "unknown issuer"
 	}
 	return fmt.Sprintf("issuer %q", c.Issuer.String())
+}
+
+// isLocalBlock: the local stack refused to send (Linux netfilter OUTPUT DROP
+// gives EPERM; Windows Firewall gives WSAEACCES).
+func isLocalBlock(err error) bool {
+	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) || isErrno(err, errnoAccess)
 }
 
 func isTimeout(err error) bool {

@@ -298,7 +298,9 @@ func TestClassifyConnect(t *testing.T) {
 		{op(syscall.EHOSTUNREACH), OutcomeUnreachable},
 		{op(syscall.ENETUNREACH), OutcomeUnreachable},
 		{&net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}, OutcomeFiltered},
-		{op(syscall.EACCES), OutcomeTCPError},
+		{op(syscall.EPERM), OutcomeBlockedLocal},
+		{op(syscall.EACCES), OutcomeBlockedLocal},
+		{op(syscall.EADDRNOTAVAIL), OutcomeTCPError},
 	} {
 		if got, _, _ := classifyConnect(ctx, tc.err, time.Second); got != tc.want {
 			t.Errorf("%v: %s, want %s", tc.err, got, tc.want)

@@ -1,0 +1,100 @@
+# Shared set-up for scripts/e2e-netns.sh and scripts/perf-net.sh (sourced).
+#
+# ns_setup builds the ptacheck binary and a network namespace that stands in
+# for a server behind a firewall: loopback only, the catalogue's host names
+# resolved by a real dnsmasq on 127.0.0.1:53 to addresses 10.77.x.y on the
+# namespace's loopback, and real TLS/TCP listeners on :443, :80 and :8080
+# that answer for every name. Tests then add iptables rules inside the
+# namespace. Nothing outside the namespace is touched.
+
+TENANT=84841066-274d-4ec0-a5c1-276be684bdd3
+
+ns_require() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: $1 needs root (network namespaces and iptables)"
+		exit 0
+	fi
+	local missing=()
+	command -v iptables >/dev/null || missing+=(iptables)
+	command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
+	command -v jq >/dev/null || missing+=(jq)
+	command -v ip >/dev/null || missing+=(iproute2)
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "installing ${missing[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+			{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+	fi
+}
+
+ns_setup() {
+	WORK=$(mktemp -d)
+	NS=ptacheck-$$-$RANDOM
+	trap ns_cleanup EXIT
+	(cd "$ROOT" && go build -o "$WORK/ptacheck" . && go build -o "$WORK/netns-endpoints" ./scripts/netns-endpoints)
+	ip netns add "$NS"
+	ip netns exec "$NS" ip link set lo up
+
+	# One address per catalogue host (plus any extra names given), so
+	# iptables rules can pick endpoints.
+	local hosts i=10 args=()
+	hosts=$("$WORK/ptacheck" list --endpoints --tenant-id "$TENANT" -o json | jq -r '.expanded.targets[].host' | sort -u)
+	: >"$WORK/hosts"
+	for h in $hosts "$@"; do
+		i=$((i + 1))
+		local a="10.77.$((i / 250)).$((i % 250 + 1))"
+		echo "$h $a" >>"$WORK/hosts"
+		ip netns exec "$NS" ip addr add "$a/32" dev lo
+		args+=("--address=/$h/$a")
+	done
+	# Names under .invalid answer NXDOMAIN.
+	args+=("--address=/invalid/")
+	ip netns exec "$NS" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+		--listen-address=127.0.0.1 --bind-interfaces --port=53 --user=root \
+		--pid-file="$WORK/dnsmasq.pid" "${args[@]}" 2>"$WORK/dnsmasq.log" &
+	ip netns exec "$NS" "$WORK/netns-endpoints" -ca-out "$WORK/ca.pem" >"$WORK/endpoints.out" 2>&1 &
+	local n
+	for n in $(seq 100); do
+		grep -q ready "$WORK/endpoints.out" 2>/dev/null && ip netns exec "$NS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53' 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "FAIL: the namespace's DNS server or listeners did not start"
+	cat "$WORK/dnsmasq.log" "$WORK/endpoints.out"
+	exit 1
+}
+
+ns_cleanup() {
+	if [ -n "${NS:-}" ]; then
+		ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+		sleep 0.1
+		ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$NS" 2>/dev/null
+	fi
+	[ -n "${WORK:-}" ] && rm -rf "$WORK"
+}
+
+# ip_of HOST prints the namespace address of a host.
+ip_of() { awk -v h="$1" '$1 == h { print $2 }' "$WORK/hosts"; }
+
+# ns_iptables ARGS... adds a rule inside the namespace; ns_flush removes all.
+ns_iptables() { ip netns exec "$NS" iptables "$@"; }
+ns_flush() { ip netns exec "$NS" iptables -F OUTPUT && ip netns exec "$NS" iptables -F INPUT; }
+
+# ptacheck_ns ARGS... runs the real binary inside the namespace, trusting the
+# listeners' CA, resolving through the namespace's dnsmasq. It sets CODE and
+# MILLIS and leaves the JSON report in $WORK/report.json.
+ptacheck_ns() {
+	local start end
+	start=$(date +%s%N)
+	set +e
+	ip netns exec "$NS" env SSL_CERT_FILE="$WORK/ca.pem" SSL_CERT_DIR=/nonexistent HTTPS_PROXY= HTTP_PROXY= https_proxy= http_proxy= \
+		"$WORK/ptacheck" "$@" -o json --no-color >"$WORK/report.json" 2>"$WORK/stderr"
+	CODE=$?
+	set -e
+	end=$(date +%s%N)
+	MILLIS=$(((end - start) / 1000000))
+}
+
+# outcome HOST:PORT prints the outcome of one endpoint in the last report.
+outcome() {
+	jq -r --arg a "$1" '.checks[] | select(.id == "net.outbound-ports") | .details.endpoints[] | select((.host + ":" + (.port|tostring)) == $a) | .outcome' "$WORK/report.json"
+}

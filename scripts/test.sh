@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every test of ptacheck, installing what the tests need first.
+#   gofmt, go vet (linux and GOOS=windows), the Windows build, go test -race,
+#   the end-to-end network-namespace test and the performance goals.
+# As root (CI) it installs missing Debian packages (gcc for -race, iptables,
+# dnsmasq-base, jq); without root the root-only parts say SKIP and why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+	echo "installing $*"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet (linux, windows)"
+go vet ./...
+GOOS=windows go vet ./...
+
+step "build (linux, windows)"
+go build -o /dev/null .
+GOOS=windows GOARCH=amd64 go build -o /dev/null .
+
+step "go test"
+race=-race
+if ! command -v gcc >/dev/null; then
+	apt_install gcc libc6-dev || true
+fi
+if ! command -v gcc >/dev/null; then
+	echo "NOTE: no C compiler, so no race detector: running go test without -race"
+	race=
+fi
+go test $race -count=1 ./...
+
+step "end to end: network namespace, dnsmasq, TLS listeners, iptables"
+bash scripts/e2e-netns.sh
+
+step "performance goals"
+bash scripts/perf-net.sh
+
+printf '\nall tests passed\n'
