@@ -41,7 +41,13 @@ func (windowsHost) Snapshot(ctx context.Context) (*HostSnapshot, error) {
 	}
 	s.UninstallEntries = readUninstallEntries()
 	for _, p := range SnapshotPaths {
-		if _, err := os.Stat(p); err == nil {
+		// The catalogue spells C:\Program Files; the host may keep it
+		// elsewhere. The snapshot records the catalogue's spelling.
+		local := p
+		if pf := os.Getenv("ProgramFiles"); pf != "" {
+			local = pf + strings.TrimPrefix(p, `C:\Program Files`)
+		}
+		if _, err := os.Stat(local); err == nil {
 			s.Files = append(s.Files, p)
 		}
 	}

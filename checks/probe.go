@@ -88,30 +88,65 @@ type TLSInfo struct {
 }
 
 // probeCache shares probe results between the checks of one run, so that
-// net.outbound-ports and net.tls-inspection handshake once per endpoint.
+// net.outbound-ports and net.tls-inspection handshake once per endpoint and
+// every name is resolved once.
 type probeCache struct {
-	mu     sync.Mutex
-	probes map[string]*probeEntry
-	dns    map[string]*dnsEntry
+	probes flights[ProbeResult]
+	dns    flights[dnsAnswer]
 }
 
-type probeEntry struct {
-	done chan struct{}
-	res  ProbeResult
-}
-
-type dnsEntry struct {
-	done    chan struct{}
+type dnsAnswer struct {
 	addrs   []string
 	outcome string
-	err     error
 	took    time.Duration
+	err     error
+}
+
+// flights computes a value once per key; concurrent callers wait for it.
+type flights[T any] struct {
+	mu sync.Mutex
+	m  map[string]*flight[T]
+}
+
+type flight[T any] struct {
+	done chan struct{}
+	val  T
+}
+
+// do returns the value for key, computing it with compute if no one has.
+// A caller waiting for another's computation gives up when ctx ends and
+// gets ok == false.
+func (f *flights[T]) do(ctx context.Context, key string, compute func() T) (val T, ok bool) {
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = map[string]*flight[T]{}
+	}
+	fl, found := f.m[key]
+	if !found {
+		fl = &flight[T]{done: make(chan struct{})}
+		f.m[key] = fl
+	}
+	f.mu.Unlock()
+	if !found {
+		fl.val = compute()
+		close(fl.done)
+		return fl.val, true
+	}
+	select {
+	case <-fl.done:
+		return fl.val, true
+	case <-ctx.Done():
+		select {
+		case <-fl.done: // finished as the deadline hit
+			return fl.val, true
+		default:
+			return val, false
+		}
+	}
 }
 
 func (e *Env) cache() *probeCache {
-	e.probesOnce.Do(func() {
-		e.probes = &probeCache{probes: map[string]*probeEntry{}, dns: map[string]*dnsEntry{}}
-	})
+	e.probesOnce.Do(func() { e.probes = &probeCache{} })
 	return e.probes
 }
 
@@ -145,30 +180,10 @@ func cancelled(t Target, step string, ctx context.Context) ProbeResult {
 
 // probe returns the cached result for t, probing it once.
 func (e *Env) probe(ctx context.Context, t Target, timeout time.Duration) ProbeResult {
-	c := e.cache()
-	key := t.Addr() + "/" + t.Protocol
-	c.mu.Lock()
-	entry, ok := c.probes[key]
+	r, ok := e.cache().probes.do(ctx, t.Addr()+"/"+t.Protocol, func() ProbeResult { return e.probeOnce(ctx, t, timeout) })
 	if !ok {
-		entry = &probeEntry{done: make(chan struct{})}
-		c.probes[key] = entry
+		return cancelled(t, "waiting", ctx)
 	}
-	c.mu.Unlock()
-	if !ok {
-		entry.res = e.probeOnce(ctx, t, timeout)
-		close(entry.done)
-		return entry.res
-	}
-	select {
-	case <-entry.done:
-	case <-ctx.Done():
-		select {
-		case <-entry.done:
-		default:
-			return cancelled(t, "waiting", ctx)
-		}
-	}
-	r := entry.res
 	r.Target = t // same endpoint; keep this caller's level and purpose
 	return r
 }
@@ -311,36 +326,19 @@ func (e *Env) resolve(ctx context.Context, host string) ([]string, string, time.
 	if ip := net.ParseIP(host); ip != nil {
 		return []string{ip.String()}, OutcomeOK, 0, nil
 	}
-	c := e.cache()
-	key := strings.ToLower(host)
-	c.mu.Lock()
-	entry, ok := c.dns[key]
-	if !ok {
-		entry = &dnsEntry{done: make(chan struct{})}
-		c.dns[key] = entry
-	}
-	c.mu.Unlock()
-	if !ok {
+	a, ok := e.cache().dns.do(ctx, strings.ToLower(host), func() dnsAnswer {
 		start := time.Now()
-		entry.addrs, entry.outcome, entry.err = e.lookup(ctx, host)
-		entry.took = time.Since(start)
-		close(entry.done)
-		return entry.addrs, entry.outcome, entry.took, entry.err
+		addrs, outcome, err := e.lookup(ctx, host)
+		return dnsAnswer{addrs, outcome, time.Since(start), err}
+	})
+	if ok {
+		return a.addrs, a.outcome, a.took, a.err
 	}
-	select {
-	case <-entry.done:
-	case <-ctx.Done():
-		select {
-		case <-entry.done:
-		default:
-			// Another probe is still resolving this name.
-			if o, _, m := deadlineOutcome(ctx, "dns", 0); o != "" {
-				return nil, o, 0, fmt.Errorf("resolve %s: %s", host, m)
-			}
-			return nil, OutcomeDNSTimeout, 0, fmt.Errorf("resolve %s: no answer in time", host)
-		}
+	// Another probe is still resolving this name.
+	if o, _, m := deadlineOutcome(ctx, "dns", 0); o != "" {
+		return nil, o, 0, fmt.Errorf("resolve %s: %s", host, m)
 	}
-	return entry.addrs, entry.outcome, entry.took, entry.err
+	return nil, OutcomeDNSTimeout, 0, fmt.Errorf("resolve %s: no answer in time", host)
 }
 
 // lookup asks the resolvers for A records (then AAAA when there are none),
