@@ -22,6 +22,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// After the first Ctrl-C the run winds down and writes its partial
+	// report; a second Ctrl-C kills the process as usual.
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, checks.DefaultEnv())
 	stop()
 	os.Exit(code)

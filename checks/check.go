@@ -141,11 +141,16 @@ func toResult(meta Meta, out Outcome, d time.Duration) Result {
 			r.Message = fmt.Sprintf("%s (and %d more)", r.Message, n-1)
 		}
 	}
-	if r.Status == StatusFail || r.Status == StatusWarn || r.Status == StatusError {
+	switch r.Status {
+	case StatusFail, StatusWarn:
 		r.Remediation = meta.Remediation
 		if out.Remediation != "" {
 			r.Remediation = out.Remediation
 		}
+	case StatusError:
+		// The check's remediation fixes a failure; an error needs its own
+		// (the runner supplies a generic one when the check gives none).
+		r.Remediation = out.Remediation
 	}
 	return r
 }

@@ -159,13 +159,16 @@ func (s EndpointSet) needsTenant() bool {
 	return false
 }
 
-func hasOutcome(results []ProbeResult, outcome string) bool {
+func hasOutcome(results []ProbeResult, outcome string) bool { return countOutcome(results, outcome) > 0 }
+
+func countOutcome(results []ProbeResult, outcome string) int {
+	n := 0
 	for _, r := range results {
 		if r.Outcome == outcome {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // firstFailures names up to n failed endpoints, required first.
@@ -250,6 +253,13 @@ func (c TLSInspectionCheck) Run(ctx context.Context, env *Env) Outcome {
 		}
 	}
 	details := map[string]any{"expected_issuer_organizations": c.Endpoints.TrustedIssuers, "endpoints": seen}
+	if fail == nil {
+		// A clean verdict needs every handshake: one cut off by Ctrl-C or
+		// a deadline might have shown the interception.
+		if n := countOutcome(results, OutcomeCancelled); n > 0 {
+			return Outcome{Err: fmt.Errorf("%d of %d TLS endpoints were not inspected: %s", n, len(results), stopReason(ctx)), Details: details}
+		}
+	}
 	if len(seen) == 0 {
 		out := Skipped("no TLS endpoint completed a handshake to inspect (see net.outbound-ports)")
 		out.Details = details

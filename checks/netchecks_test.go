@@ -138,3 +138,14 @@ func (c *countingWrapper) DialContext(ctx context.Context, network, addr string)
 	c.mu.Unlock()
 	return c.inner.DialContext(ctx, network, addr)
 }
+
+func TestTLSInspectionCutOffIsNotAPass(t *testing.T) {
+	env, _ := startNetwork(t, &fixtures.Network{Rules: []fixtures.Rule{{Host: "slow.test", Behaviour: fixtures.TLSSilent}}})
+	check := TLSInspectionCheck{Endpoints: endpointSet(tlsTarget("ok.test"), tlsTarget("slow.test")), ProbeTimeout: time.Hour}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(300*time.Millisecond, func() { cancel(ErrInterrupted) })
+	r := toResult(check.Meta(), check.Run(ctx, env), 0)
+	if r.Status != StatusError || !strings.Contains(r.Message, "1 of 2 TLS endpoints were not inspected") {
+		t.Fatalf("%s %q", r.Status, r.Message)
+	}
+}

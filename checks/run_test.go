@@ -286,3 +286,14 @@ func joinErrs(msgs ...string) error {
 	}
 	return m.ErrorOrNil()
 }
+
+func TestErrorRemediationIsNotTheFailureFix(t *testing.T) {
+	rs := Run(context.Background(), &Env{}, []Entry{entry(fakeCheck{id: "t.err", out: Outcome{Err: errors.New("access denied")}})}, RunOptions{})
+	if rs[0].Remediation == "fix t.err" || rs[0].Remediation == "" {
+		t.Fatalf("remediation = %q", rs[0].Remediation)
+	}
+	rs = Run(context.Background(), &Env{}, []Entry{entry(fakeCheck{id: "t.err", out: Outcome{Err: errors.New("x"), Remediation: "run elevated"}})}, RunOptions{})
+	if rs[0].Remediation != "run elevated" {
+		t.Fatalf("remediation = %q", rs[0].Remediation)
+	}
+}
