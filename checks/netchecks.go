@@ -159,7 +159,9 @@ func (s EndpointSet) needsTenant() bool {
 	return false
 }
 
-func hasOutcome(results []ProbeResult, outcome string) bool { return countOutcome(results, outcome) > 0 }
+func hasOutcome(results []ProbeResult, outcome string) bool {
+	return countOutcome(results, outcome) > 0
+}
 
 func countOutcome(results []ProbeResult, outcome string) int {
 	n := 0
