@@ -128,3 +128,11 @@ func TestParseEndpointsFile(t *testing.T) {
 		}
 	}
 }
+
+func TestUSGovTenantHostIsOnlyAdvisory(t *testing.T) {
+	set := Expand(CloudUSGov, CatalogueEndpoints(CloudUSGov), "84841066-274d-4ec0-a5c1-276be684bdd3", false)
+	tg, ok := targetsOf(set)["84841066-274d-4ec0-a5c1-276be684bdd3.registration.msappproxy.us:443/tls"]
+	if !ok || tg.Level != LevelOptional {
+		t.Fatalf("usgov tenant host: %+v (an unverified name must not fail the check)", tg)
+	}
+}
