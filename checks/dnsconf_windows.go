@@ -44,7 +44,7 @@ func SystemDNSServers() ([]string, error) {
 			}
 			// fec0:0:0:ffff::1-3 are site-local placeholders Windows lists
 			// when no IPv6 DNS server is configured.
-			if ip.To4() == nil && ip.IsPrivate() == false && ip[0] == 0xfe && ip[1] == 0xc0 {
+			if ip.To4() == nil && ip[0] == 0xfe && ip[1]&0xc0 == 0xc0 {
 				continue
 			}
 			s := net.JoinHostPort(ip.String(), "53")

@@ -174,13 +174,24 @@ func ProbeAll(ctx context.Context, env *Env, targets []Target, timeout time.Dura
 	return out
 }
 
+func stepSuffix(step string) string {
+	if step == "" {
+		return ""
+	}
+	return " at " + step
+}
+
 func cancelled(t Target, step string, ctx context.Context) ProbeResult {
 	return ProbeResult{Target: t, Outcome: OutcomeCancelled, Step: step, Error: stopReason(ctx)}
 }
 
 // probe returns the cached result for t, probing it once.
 func (e *Env) probe(ctx context.Context, t Target, timeout time.Duration) ProbeResult {
-	r, ok := e.cache().probes.do(ctx, t.Addr()+"/"+t.Protocol, func() ProbeResult { return e.probeOnce(ctx, t, timeout) })
+	r, ok := e.cache().probes.do(ctx, t.Addr()+"/"+t.Protocol, func() ProbeResult {
+		r := e.probeOnce(ctx, t, timeout)
+		e.logf("probe %s (%s): %s%s [dns %.1fms tcp %.1fms tls %.1fms] %s", r.Addr(), r.Path, r.Outcome, stepSuffix(r.Step), r.DNSMillis, r.TCPMillis, r.TLSMillis, r.Error)
+		return r
+	})
 	if !ok {
 		return cancelled(t, "waiting", ctx)
 	}
