@@ -239,6 +239,17 @@ func TestSelectionFlags(t *testing.T) {
 	}
 }
 
+func TestReservedIDs(t *testing.T) {
+	r := runCLI(t, "install", "--fixture", "healthy", "--skip", "tenant.admin-account", "--ignore-failures", "ad.forest-membership")
+	if r.code != 0 || !strings.Contains(r.stderr, "tenant.admin-account is reserved") {
+		t.Errorf("reserved IDs in --skip/--ignore-failures: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runCLI(t, "uninstall", "--fixture", "healthy", "--only", "tenant.other-agents")
+	if r.code != 2 || !strings.Contains(r.stderr, "selects no check") {
+		t.Errorf("--only a reserved ID: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
 func TestHostSnapshotFlag(t *testing.T) {
 	snap, err := os.ReadFile(filepath.Join("fixtures", "scenarios", "app-proxy-present", "host.json"))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,13 @@ func runPhase(ctx context.Context, phase checks.Phase, stdout, stderr io.Writer,
 	cfg, err := planConfig(o)
 	if err != nil {
 		return 0, err
+	}
+	for _, list := range [][]string{o.skip, o.only, o.ignore} {
+		for _, id := range list {
+			if checks.IsReserved(strings.ToLower(strings.TrimSpace(id))) {
+				fmt.Fprintf(stderr, "ptacheck: note: %s is reserved for a check this version does not have yet; it selects nothing\n", strings.ToLower(strings.TrimSpace(id)))
+			}
+		}
 	}
 
 	logf := func(string, ...any) {}

@@ -106,4 +106,8 @@ func TestValidateIDs(t *testing.T) {
 	if _, err := ValidateIDs("ignore-failures", []string{"all", "host.os"}, true); err == nil {
 		t.Error("all combined with IDs accepted")
 	}
+	// Reserved IDs are accepted so scripts written today keep working.
+	if got, err := ValidateIDs("skip", []string{"Tenant.Other-Agents"}, false); err != nil || !got["tenant.other-agents"] {
+		t.Errorf("reserved ID: %v %v", got, err)
+	}
 }
