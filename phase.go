@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -38,11 +37,9 @@ func runPhase(ctx context.Context, phase checks.Phase, stdout, stderr io.Writer,
 	if err != nil {
 		return 0, err
 	}
-	for _, list := range [][]string{o.skip, o.only, o.ignore} {
-		for _, id := range list {
-			if checks.IsReserved(strings.ToLower(strings.TrimSpace(id))) {
-				fmt.Fprintf(stderr, "ptacheck: note: %s is reserved for a check this version does not have yet; it selects nothing\n", strings.ToLower(strings.TrimSpace(id)))
-			}
+	for _, id := range checks.ReservedIDs {
+		if skip[id] || only[id] || ignore[id] {
+			fmt.Fprintf(stderr, "ptacheck: note: %s is reserved for a check this version does not have yet; it selects nothing\n", id)
 		}
 	}
 

@@ -114,15 +114,9 @@ func Plan(phase Phase, cfg Config) []Entry {
 // nothing until implemented.
 var ReservedIDs = []string{"tenant.admin-account", "ad.forest-membership", "tenant.other-agents"}
 
-// IsReserved reports whether id is reserved and not yet implemented.
-func IsReserved(id string) bool {
-	for _, e := range Catalog(Config{}) {
-		if e.ID() == id {
-			return false
-		}
-	}
-	return containsFold(ReservedIDs, id)
-}
+// IsReserved reports whether id is reserved and not yet implemented (an ID
+// leaves ReservedIDs when its check lands; TestReservedIDsAreNotImplemented).
+func IsReserved(id string) bool { return containsFold(ReservedIDs, id) }
 
 // KnownIDs returns every check ID, sorted.
 func KnownIDs() []string {

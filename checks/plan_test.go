@@ -111,3 +111,16 @@ func TestValidateIDs(t *testing.T) {
 		t.Errorf("reserved ID: %v %v", got, err)
 	}
 }
+
+func TestReservedIDsAreNotImplemented(t *testing.T) {
+	for _, id := range ReservedIDs {
+		if !idRE.MatchString(id) {
+			t.Errorf("reserved ID %q is not well formed", id)
+		}
+		for _, e := range Catalog(Config{}) {
+			if e.ID() == id {
+				t.Errorf("%s is implemented: remove it from ReservedIDs", id)
+			}
+		}
+	}
+}
