@@ -87,10 +87,7 @@ check "a missing name: exit 1" eq "$CODE" 1
 check "gone.invalid:443 dns-nxdomain" eq "$(outcome gone.invalid:443)" dns-nxdomain
 
 echo "e2e-netns: TLS interception"
-ip netns pids "$NS" | xargs -r ps -o pid=,comm= -p | awk '$2 == "netns-endpoint" || $2 == "netns-endpoints" { print $1 }' | xargs -r kill
-sleep 0.2
-ip netns exec "$NS" "$WORK/netns-endpoints" -behavior intercept -ca-out "$WORK/ca.pem" >"$WORK/endpoints.out" 2>&1 &
-for _ in $(seq 100); do grep -q ready "$WORK/endpoints.out" 2>/dev/null && break; sleep 0.05; done
+ns_endpoints intercept
 ptacheck_ns enable "${NET[@]}" --probe-timeout 1s
 check "exit 1" eq "$CODE" 1
 check "net.tls-inspection fails" eq "$(jq -r '.checks[1].status' "$WORK/report.json")" fail

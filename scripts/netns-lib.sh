@@ -51,14 +51,34 @@ ns_setup() {
 	ip netns exec "$NS" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
 		--listen-address=127.0.0.1 --bind-interfaces --port=53 --user=root \
 		--pid-file="$WORK/dnsmasq.pid" "${args[@]}" 2>"$WORK/dnsmasq.log" &
-	ip netns exec "$NS" "$WORK/netns-endpoints" -ca-out "$WORK/ca.pem" >"$WORK/endpoints.out" 2>&1 &
+	ns_endpoints answer
 	local n
 	for n in $(seq 100); do
-		grep -q ready "$WORK/endpoints.out" 2>/dev/null && ip netns exec "$NS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53' 2>/dev/null && return 0
+		ip netns exec "$NS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53' 2>/dev/null && return 0
 		sleep 0.05
 	done
-	echo "FAIL: the namespace's DNS server or listeners did not start"
-	cat "$WORK/dnsmasq.log" "$WORK/endpoints.out"
+	echo "FAIL: the namespace's DNS server did not start"
+	cat "$WORK/dnsmasq.log"
+	exit 1
+}
+
+# ns_endpoints BEHAVIOR (re)starts the listeners on :443, :80 and :8080 with
+# a fixture behaviour (answer, intercept, untrusted, ...) and waits for them.
+ns_endpoints() {
+	if [ -n "${ENDPOINTS_PID:-}" ]; then
+		kill "$ENDPOINTS_PID" 2>/dev/null
+		wait "$ENDPOINTS_PID" 2>/dev/null || true
+	fi
+	: >"$WORK/endpoints.out"
+	ip netns exec "$NS" "$WORK/netns-endpoints" -behavior "$1" -ca-out "$WORK/ca.pem" >"$WORK/endpoints.out" 2>&1 &
+	ENDPOINTS_PID=$!
+	local n
+	for n in $(seq 100); do
+		grep -q ready "$WORK/endpoints.out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "FAIL: the namespace's listeners did not start"
+	cat "$WORK/endpoints.out"
 	exit 1
 }
 
