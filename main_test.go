@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
 
 type cliResult struct {
@@ -26,8 +28,13 @@ func runCLI(t *testing.T, args ...string) cliResult {
 func runCLICtx(t *testing.T, ctx context.Context, args ...string) cliResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(ctx, args, &out, &errb, checks.DefaultEnv())
+	code := run(ctx, args, &out, &errb, testSystem())
 	return cliResult{code, out.String(), errb.String()}
+}
+
+// testSystem is the real world for in-process CLI tests.
+func testSystem() *system {
+	return &system{Host: hostfacts.Cached(hostfacts.Live()), Getenv: os.Getenv, Stdin: strings.NewReader("")}
 }
 
 type jsonReport struct {
@@ -117,7 +124,7 @@ func TestPortsBlockedNamesEachEndpoint(t *testing.T) {
 		t.Fatalf("exit %d, checks %d", r.code, len(j.Checks))
 	}
 	var d struct {
-		Endpoints []checks.ProbeResult `json:"endpoints"`
+		Endpoints []checks.EndpointResult `json:"endpoints"`
 	}
 	if err := json.Unmarshal(j.Checks[0].Details, &d); err != nil {
 		t.Fatal(err)
@@ -128,13 +135,13 @@ func TestPortsBlockedNamesEachEndpoint(t *testing.T) {
 	}
 	const reg = "84841066-274d-4ec0-a5c1-276be684bdd3.registration.msappproxy.net"
 	for addr, want := range map[string]string{
-		"login.microsoftonline.com:443": checks.OutcomeFiltered,
-		reg + ":443":                    checks.OutcomeFiltered,
-		"login.windows.net:443":         checks.OutcomeRefused,
-		"crl3.digicert.com:80":          checks.OutcomeRefused,
-		"ocsp.digicert.com:80":          checks.OutcomeRefused,
-		reg + ":8080":                   checks.OutcomeFiltered,
-		"crl.microsoft.com:80":          checks.OutcomeOK,
+		"login.microsoftonline.com:443": netprobe.OutcomeFiltered,
+		reg + ":443":                    netprobe.OutcomeFiltered,
+		"login.windows.net:443":         netprobe.OutcomeRefused,
+		"crl3.digicert.com:80":          netprobe.OutcomeRefused,
+		"ocsp.digicert.com:80":          netprobe.OutcomeRefused,
+		reg + ":8080":                   netprobe.OutcomeFiltered,
+		"crl.microsoft.com:80":          netprobe.OutcomeOK,
 	} {
 		if got[addr] != want {
 			t.Errorf("%s: %q, want %q", addr, got[addr], want)
@@ -269,10 +276,7 @@ func TestHostSnapshotFlag(t *testing.T) {
 }
 
 func TestLiveHostOutsideWindowsSkips(t *testing.T) {
-	if checks.LiveHost() == nil {
-		t.Fatal("no live host")
-	}
-	if _, err := checks.LiveHost().Snapshot(context.Background()); err == nil {
+	if _, err := hostfacts.Live().Snapshot(context.Background()); err == nil {
 		t.Skip("running on Windows: the live host answers")
 	}
 	r := runCLI(t, "install", "--only", "host.os,host.dotnet", "-o", "json")
@@ -333,12 +337,15 @@ func TestListVersionHelp(t *testing.T) {
 		}
 	}
 	r = runCLI(t, "list", "-o", "json")
-	var items []struct {
-		ID     string   `json:"id"`
-		Phases []string `json:"phases"`
+	var list struct {
+		Kind   string `json:"kind"`
+		Checks []struct {
+			ID     string   `json:"id"`
+			Phases []string `json:"phases"`
+		} `json:"checks"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &items); err != nil || len(items) != len(checks.KnownIDs()) {
-		t.Errorf("list -o json: %v %d", err, len(items))
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || list.Kind != "checks" || len(list.Checks) != len(checks.KnownIDs()) {
+		t.Errorf("list -o json: %v %+v", err, list)
 	}
 	r = runCLI(t, "list", "--endpoints", "--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3")
 	if r.code != 0 || !strings.Contains(r.stdout, "10100-10120") || !strings.Contains(r.stdout, "not directly testable") {
@@ -359,11 +366,5 @@ func TestListVersionHelp(t *testing.T) {
 	r = runCLI(t, "install", "-h")
 	if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
 		t.Errorf("install -h: %d", r.code)
-	}
-}
-
-func TestPortList(t *testing.T) {
-	if got := portList([]int{80, 443, 10100, 10101, 10102, 9090, 9091}); got != "80,443,10100-10102,9090,9091" {
-		t.Errorf("portList = %s", got)
 	}
 }

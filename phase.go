@@ -6,224 +6,265 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/fixtures"
 	"github.com/ptacheck/ptacheck/report"
 )
 
+// phaseInputs are a checklist run's validated flags.
+type phaseInputs struct {
+	format       report.Formatter // stdout
+	fileFormat   report.Formatter // --report-file
+	fileFormatID string
+	skip         map[string]bool
+	only         map[string]bool
+	ignore       map[string]bool
+	notes        []string // printed on stderr once everything validated
+	cfg          checks.Config
+}
+
 // runPhase runs one phase's checklist and writes the report. It returns the
 // exit code, or an error for usage and input problems (exit 2).
-func runPhase(ctx context.Context, phase checks.Phase, stdout, stderr io.Writer, o *options, env *checks.Env) (int, error) {
-	format, err := report.Lookup(o.output)
-	if err != nil {
-		return 0, usagef("--output: %v", err)
-	}
-	skip, err := checks.ValidateIDs("skip", o.skip, false)
-	if err != nil {
-		return 0, usageError{err.Error()}
-	}
-	only, err := checks.ValidateIDs("only", o.only, false)
-	if err != nil {
-		return 0, usageError{err.Error()}
-	}
-	ignore, err := checks.ValidateIDs("ignore-failures", o.ignore, true)
-	if err != nil {
-		return 0, usageError{err.Error()}
-	}
-	cfg, err := planConfig(o)
+func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, error) {
+	o := inv.o
+	in, err := validatePhase(phase, o)
 	if err != nil {
 		return 0, err
+	}
+	sc, err := loadFixture(o)
+	if err != nil {
+		return 0, err
+	}
+	host, err := hostSource(inv.sys, o, sc)
+	if err != nil {
+		return 0, err
+	}
+	out, err := openReportFile(o)
+	if err != nil {
+		return 0, err
+	}
+	defer out.abort()
+	env, stop, err := wire(ctx, inv, sc, host, &in.cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	for _, n := range in.notes {
+		fmt.Fprintf(inv.stderr, "ptacheck: note: %s\n", n)
+	}
+	if sc != nil {
+		fmt.Fprintf(inv.stderr, "ptacheck: fixture mode %q: checking an emulated environment, not this host\n", sc.Name)
+	}
+	rep := execute(ctx, inv, phase, env, in, sc)
+	return rep.ExitCode(), writeReport(inv, in, out, rep)
+}
+
+// validatePhase checks every flag of a run before anything starts.
+func validatePhase(phase checks.Phase, o *options) (*phaseInputs, error) {
+	in := &phaseInputs{}
+	var err error
+	if in.format, err = report.Lookup(o.output); err != nil {
+		return nil, usagef("--output: %v", err)
+	}
+	in.fileFormatID = o.output
+	if o.reportFormat != "" {
+		if o.reportFile == "" {
+			return nil, usagef("--report-format needs --report-file")
+		}
+		in.fileFormatID = o.reportFormat
+	}
+	if in.fileFormat, err = report.Lookup(in.fileFormatID); err != nil {
+		return nil, usagef("--report-format: %v", err)
+	}
+	if in.skip, err = checks.ValidateIDs("skip", o.skip, false); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if in.only, err = checks.ValidateIDs("only", o.only, false); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if in.ignore, err = checks.ValidateIDs("ignore-failures", o.ignore, true); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if o.timeout <= 0 {
+		return nil, usagef("--timeout %s: must be positive", o.timeout)
+	}
+	if o.probeTimeout <= 0 {
+		return nil, usagef("--probe-timeout %s: must be positive", o.probeTimeout)
+	}
+	if in.cfg, err = catalogueConfig(o); err != nil {
+		return nil, err
+	}
+	in.cfg.ProbeTimeout = o.probeTimeout
+	if len(checks.Select(checks.Plan(phase, checks.Config{}), in.only)) == 0 {
+		return nil, usagef("--only selects no check of the %s phase (see 'ptacheck list')", phase)
 	}
 	for _, id := range checks.ReservedIDs {
-		if skip[id] || only[id] || ignore[id] {
-			fmt.Fprintf(stderr, "ptacheck: note: %s is reserved for a check this version does not have yet; it selects nothing\n", id)
+		if in.skip[id] || in.only[id] || in.ignore[id] {
+			in.notes = append(in.notes, id+" is reserved for a check this version does not have yet; it selects nothing")
 		}
 	}
+	return in, nil
+}
 
-	logf := func(string, ...any) {}
-	if o.verbose {
-		var mu sync.Mutex
-		logf = func(format string, args ...any) {
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(stderr, "ptacheck: "+format+"\n", args...)
+// catalogueConfig validates the flags that shape the endpoint catalogue.
+func catalogueConfig(o *options) (checks.Config, error) {
+	var cfg checks.Config
+	cloud, err := checks.ParseCloud(o.cloud)
+	if err != nil {
+		return cfg, usageError{err.Error()}
+	}
+	cfg.Cloud = cloud
+	if cfg.TenantID, err = checks.ParseTenantID(o.tenantID); err != nil {
+		return cfg, usageError{err.Error()}
+	}
+	cfg.Legacy = o.legacy
+	if o.endpointsFile != "" {
+		if cfg.ExtraEndpoints, err = checks.ReadEndpointsFile(o.endpointsFile); err != nil {
+			return cfg, usagef("--endpoints-file %v", err)
 		}
 	}
-	env.Logf = logf
+	return cfg, nil
+}
 
-	fixtureName := ""
-	if o.fixture != "" {
-		sc, err := fixtures.Load(o.fixture)
-		if err != nil {
-			return 0, usageError{err.Error()}
-		}
-		fixtureName = sc.Name
-		stop, err := applyFixture(ctx, sc, env, &cfg)
-		if err != nil {
-			return 0, err
-		}
-		defer stop()
-		fmt.Fprintf(stderr, "ptacheck: fixture mode %q: checking an emulated environment, not this host\n", sc.Name)
+func loadFixture(o *options) (*fixtures.Scenario, error) {
+	if o.fixture == "" {
+		return nil, nil
+	}
+	sc, err := fixtures.Load(o.fixture)
+	if err != nil {
+		return nil, usageError{err.Error()}
 	}
 	if o.hostSnapshot != "" {
-		data, err := os.ReadFile(o.hostSnapshot)
-		if err != nil {
-			return 0, usagef("--host-snapshot: %v", unwrapPath(err))
-		}
-		s, err := checks.ParseSnapshot(data)
-		if err != nil {
-			return 0, usagef("--host-snapshot %s: %v", o.hostSnapshot, err)
-		}
-		env.Host = checks.SnapshotHost{S: s}
+		return nil, usagef("--host-snapshot and --fixture cannot be combined: a fixture brings its own host facts")
 	}
-	if err := applyNetworkFlags(ctx, o, env, fixtureName != ""); err != nil {
-		return 0, err
-	}
+	return sc, nil
+}
 
-	plan := checks.Plan(phase, cfg)
-	if len(checks.Select(plan, only)) == 0 {
-		return 0, usagef("--only selects no check of the %s phase (see 'ptacheck list')", phase)
-	}
-	// Open the report file before running, so a bad path fails fast.
-	var reportFile *os.File
-	if o.reportFile != "" {
-		reportFile, err = os.Create(o.reportFile)
+// hostSource picks where the host facts come from: a snapshot file, the
+// fixture, or the live host.
+func hostSource(sys *system, o *options, sc *fixtures.Scenario) (hostfacts.Source, error) {
+	switch {
+	case o.hostSnapshot != "":
+		s, err := hostfacts.ReadFile(o.hostSnapshot)
 		if err != nil {
-			return 0, usagef("--report-file: %v", unwrapPath(err))
+			return nil, usagef("--host-snapshot %v", err)
 		}
-		defer reportFile.Close()
+		return hostfacts.Static{S: s}, nil
+	case sc != nil && sc.Host == nil:
+		return hostfacts.None{}, nil
+	case sc != nil:
+		s, err := hostfacts.Parse(sc.Host)
+		if err != nil {
+			return nil, usagef("fixture %s: %s: %v", sc.Name, fixtures.HostFile, err)
+		}
+		return hostfacts.Static{S: s}, nil
 	}
+	return sys.Host, nil
+}
 
-	progress := newProgress(stderr, o.verbose, len(checks.Select(plan, only)))
+// reportOutput is where --report-file goes: an atomic file, stdout ("-") or
+// nowhere.
+type reportOutput struct {
+	file   *atomicFile
+	stdout bool
+}
+
+func openReportFile(o *options) (*reportOutput, error) {
+	switch o.reportFile {
+	case "":
+		return &reportOutput{}, nil
+	case "-":
+		return &reportOutput{stdout: true}, nil
+	}
+	f, err := newAtomicFile(o.reportFile)
+	if err != nil {
+		return nil, usagef("--report-file: %v", err)
+	}
+	return &reportOutput{file: f}, nil
+}
+
+func (r *reportOutput) abort() {
+	if r.file != nil {
+		r.file.abort()
+	}
+}
+
+// execute runs the plan with live progress on stderr and returns the report.
+func execute(ctx context.Context, inv *invocation, phase checks.Phase, env *checks.Env, in *phaseInputs, sc *fixtures.Scenario) *report.Report {
+	plan := checks.Plan(phase, in.cfg)
+	progress := newProgress(inv.stderr, inv.o.verbose, checks.Select(plan, in.only))
 	start := time.Now()
 	results := checks.Run(ctx, env, plan, checks.RunOptions{
-		Timeout: o.timeout, Skip: skip, Only: only, Ignore: ignore,
+		Timeout: inv.o.timeout, Skip: in.skip, Only: in.only, Ignore: in.ignore,
 		OnStart: progress.start, OnDone: progress.done,
 	})
 	progress.finish()
 	rep := &report.Report{
-		Tool: "ptacheck", Version: version, Command: string(phase), Fixture: fixtureName,
-		StartedAt: start, Duration: time.Since(start), Strict: o.strict,
-		Interrupted: ctx.Err() != nil, Results: results,
+		Tool: "ptacheck", Version: version, Command: string(phase),
+		StartedAt: start, Duration: time.Since(start), Strict: inv.o.strict, Results: results,
 	}
-	_, code := rep.Verdict()
-
-	var buf bytes.Buffer
-	if err := format(&buf, rep, report.Options{Verbose: o.verbose}); err != nil {
-		return 0, fmt.Errorf("format report: %w", err)
+	if sc != nil {
+		rep.Fixture = sc.Name
 	}
-	if reportFile != nil {
-		if _, err := reportFile.Write(buf.Bytes()); err != nil {
-			return 0, usagef("--report-file: %v", err)
-		}
-		if err := reportFile.Close(); err != nil {
-			return 0, usagef("--report-file: %v", err)
-		}
+	if code, stopped := checks.InterruptExit(ctx); stopped {
+		rep.Interrupted, rep.InterruptExit = true, code
 	}
-	if o.output == "text" && colorOK(stdout, o.noColor) {
-		buf.Reset()
-		_ = format(&buf, rep, report.Options{Verbose: o.verbose, Color: true})
-	}
-	if _, err := stdout.Write(buf.Bytes()); err != nil {
-		return 0, fmt.Errorf("write report: %w", err)
-	}
-	return code, nil
+	return rep
 }
 
-// applyFixture points env at the fixture's emulated host and network.
-func applyFixture(ctx context.Context, sc *fixtures.Scenario, env *checks.Env, cfg *checks.Config) (func(), error) {
-	env.Host = checks.NoHost{}
-	if sc.Host != nil {
-		s, err := checks.ParseSnapshot(sc.Host)
-		if err != nil {
-			return nil, usagef("fixture %s: %s: %v", sc.Name, fixtures.HostFile, err)
+// writeReport renders the report once per format and writes it to stdout
+// and the report file.
+func writeReport(inv *invocation, in *phaseInputs, out *reportOutput, rep *report.Report) error {
+	opts := report.Options{Verbose: inv.o.verbose}
+	render := func(f report.Formatter, o report.Options) ([]byte, error) {
+		var buf bytes.Buffer
+		if err := f(&buf, rep, o); err != nil {
+			return nil, fmt.Errorf("format report: %w", err)
 		}
-		env.Host = checks.SnapshotHost{S: s}
+		return buf.Bytes(), nil
 	}
-	if sc.Network == nil {
-		return func() {}, nil
+	if out.stdout {
+		data, err := render(in.fileFormat, opts)
+		if err != nil {
+			return err
+		}
+		_, err = inv.stdout.Write(data)
+		return err
 	}
-	running, err := fixtures.Start(ctx, sc.Network)
+	if out.file != nil {
+		data, err := render(in.fileFormat, opts)
+		if err != nil {
+			return err
+		}
+		if _, err := out.file.f.Write(data); err != nil {
+			return usagef("--report-file: %v", err)
+		}
+		if err := out.file.commit(); err != nil {
+			return usagef("--report-file: %v", err)
+		}
+	}
+	opts.Color = inv.o.output == "text" && colorOK(inv.stdout, inv.o.noColor, inv.sys.Getenv)
+	opts.Width = terminalWidth(inv.stdout)
+	data, err := render(in.format, opts)
 	if err != nil {
-		return nil, fmt.Errorf("fixture %s: start the emulated network: %w", sc.Name, err)
+		return err
 	}
-	env.DNSServers = []string{running.DNSServer}
-	env.Dialer = running.Dialer
-	env.RootCAs = running.RootCAs
-	env.Proxy = nil
-	if running.ProxyURL != "" {
-		u, err := checks.ParseProxyURL(running.ProxyURL)
-		if err != nil {
-			running.Close()
-			return nil, err
-		}
-		env.Proxy, env.ProxySource = checks.FixedProxy(u), "fixture"
-	}
-	if cfg.TenantID == "" {
-		cfg.TenantID = running.TenantID
-	}
-	return running.Close, nil
-}
-
-// applyNetworkFlags applies --dns-server and --proxy (and, outside fixture
-// mode, the proxy environment variables when no proxy was chosen).
-func applyNetworkFlags(ctx context.Context, o *options, env *checks.Env, fixtureMode bool) error {
-	if len(o.dnsServers) > 0 {
-		env.DNSServers = nil
-		for _, s := range o.dnsServers {
-			n, err := checks.NormalizeDNSServer(s)
-			if err != nil {
-				return usageError{err.Error()}
-			}
-			env.DNSServers = append(env.DNSServers, n)
-		}
-	}
-	switch o.proxy {
-	case "":
-		// A fixture's network has its own proxy (or none): the proxy
-		// variables of the machine running the fixture do not apply.
-		if !fixtureMode {
-			env.Proxy, env.ProxySource = checks.ProxyFromEnvironment()
-		}
-	case "none":
-		env.Proxy, env.ProxySource = nil, ""
-	case "winhttp":
-		s, err := env.Host.Snapshot(ctx)
-		if err != nil || s == nil {
-			return usagef("--proxy winhttp: the WinHTTP setting comes from the host facts, which are unavailable here (%v)", err)
-		}
-		p, err := checks.ProxyFromWinHTTP(s.WinHTTPProxy)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		env.Proxy, env.ProxySource = p, "winhttp"
-	default:
-		u, err := checks.ParseProxyURL(o.proxy)
-		if err != nil {
-			return usagef("--proxy: %v", err)
-		}
-		env.Proxy, env.ProxySource = checks.FixedProxy(u), "--proxy"
+	if _, err := inv.stdout.Write(data); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }
 
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
-	}
-	return err
-}
-
 // colorOK: colour only on a terminal, never with --no-color, NO_COLOR or a
 // dumb terminal.
-func colorOK(w io.Writer, noColor bool) bool {
-	if noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+func colorOK(w io.Writer, noColor bool, getenv func(string) string) bool {
+	if noColor || getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
 		return false
 	}
-	return isTerminal(w)
+	return isTerminal(w) && enableVT(w)
 }
 
 func isTerminal(w io.Writer) bool {
@@ -233,57 +274,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// progress shows live progress on stderr: a one-line status on a terminal,
-// start/done lines with --verbose, nothing otherwise. Never on stdout.
-type progress struct {
-	w       io.Writer
-	tty     bool
-	verbose bool
-	total   int
-	doneN   int
-	running map[string]bool
-}
-
-func newProgress(w io.Writer, verbose bool, total int) *progress {
-	return &progress{w: w, tty: isTerminal(w), verbose: verbose, total: total, running: map[string]bool{}}
-}
-
-func (p *progress) start(e checks.Entry) {
-	p.running[e.ID()] = true
-	switch {
-	case p.verbose:
-		fmt.Fprintf(p.w, "ptacheck: start %s\n", e.ID())
-	case p.tty:
-		p.status()
-	}
-}
-
-func (p *progress) done(r checks.Result) {
-	delete(p.running, r.ID)
-	p.doneN++
-	switch {
-	case p.verbose:
-		fmt.Fprintf(p.w, "ptacheck: done  %s: %s (%s)\n", r.ID, r.Status, r.Duration.Round(time.Millisecond))
-	case p.tty:
-		p.status()
-	}
-}
-
-func (p *progress) status() {
-	names := ""
-	for id := range p.running {
-		if names != "" {
-			names += ", "
-		}
-		names += id
-	}
-	fmt.Fprintf(p.w, "\r\x1b[K[%d/%d] %s", p.doneN, p.total, names)
-}
-
-func (p *progress) finish() {
-	if p.tty && !p.verbose {
-		fmt.Fprint(p.w, "\r\x1b[K")
-	}
 }

@@ -28,9 +28,6 @@ const (
 	StatusError Status = "error" // could not be evaluated; Message says why
 )
 
-// Statuses lists every status in report order.
-var Statuses = []Status{StatusPass, StatusWarn, StatusFail, StatusSkip, StatusError}
-
 // Meta is the static description of a check.
 type Meta struct {
 	ID          string // "<area>.<kebab-name>", stable: scripts gate on it

@@ -1,16 +1,15 @@
 package checks
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/internal/jsonstrict"
 )
 
 // Cloud selects an endpoint set.
@@ -47,9 +46,9 @@ const (
 
 // Probe protocols: how far a probe goes after TCP connect.
 const (
-	ProtoTLS  = "tls"  // TLS handshake with certificate verification
-	ProtoHTTP = "http" // TCP connect (through a proxy: an HTTP request)
-	ProtoTCP  = "tcp"  // TCP connect only
+	ProtoTLS  = netprobe.ProtoTLS  // TLS handshake with certificate verification
+	ProtoHTTP = netprobe.ProtoHTTP // TCP connect (through a proxy: an HTTP request)
+	ProtoTCP  = netprobe.ProtoTCP  // TCP connect only
 )
 
 // Endpoint is one catalogue entry. Host may be a wildcard ("*.msappproxy.net")
@@ -66,19 +65,15 @@ type Endpoint struct {
 	Issuers  []string `json:"issuers,omitempty"`   // expected issuer organisations (default: the catalogue's list)
 }
 
-// Target is one concrete host:port to probe.
+// Target is one concrete host:port to probe, with what the catalogue says
+// about it.
 type Target struct {
-	Host     string   `json:"host"`
-	Port     int      `json:"port"`
-	Protocol string   `json:"protocol"`
-	Level    string   `json:"level"`
-	Purpose  string   `json:"purpose,omitempty"`
-	For      string   `json:"for,omitempty"` // the wildcard entry it stands in for
-	Issuers  []string `json:"-"`
+	netprobe.Target
+	Level   string   `json:"level"`
+	Purpose string   `json:"purpose,omitempty"`
+	For     string   `json:"for,omitempty"` // the wildcard entry it stands in for
+	Issuers []string `json:"-"`
 }
-
-// Addr is "host:port".
-func (t Target) Addr() string { return joinHostPort(t.Host, t.Port) }
 
 // Untestable is a catalogue entry no probe can cover, and why.
 type Untestable struct {
@@ -112,9 +107,7 @@ var catalogue = mustCatalogue()
 
 func mustCatalogue() catalogueFile {
 	var c catalogueFile
-	dec := json.NewDecoder(bytes.NewReader(catalogueJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := jsonstrict.Decode(catalogueJSON, &c, false); err != nil {
 		panic("embedded endpoint catalogue: " + err.Error())
 	}
 	for cloud, cc := range c.Clouds {
@@ -169,18 +162,25 @@ func (e Endpoint) validate() error {
 	return nil
 }
 
+// MaxEndpointsFileSize caps an --endpoints-file.
+const MaxEndpointsFileSize = 4 << 20
+
+// MaxEndpoints caps the number of endpoints an --endpoints-file may add.
+const MaxEndpoints = 10000
+
+// endpointsFile is the --endpoints-file format.
+type endpointsFile struct {
+	Endpoints []Endpoint `json:"endpoints"`
+}
+
 // ParseEndpointsFile reads an --endpoints-file: {"endpoints": [Endpoint...]}.
 func ParseEndpointsFile(data []byte) ([]Endpoint, error) {
-	var f struct {
-		Endpoints []Endpoint `json:"endpoints"`
+	var f endpointsFile
+	if err := jsonstrict.Decode(data, &f, false); err != nil {
+		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, jsonError(data, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON object")
+	if len(f.Endpoints) > MaxEndpoints {
+		return nil, fmt.Errorf("%d endpoints: at most %d are allowed", len(f.Endpoints), MaxEndpoints)
 	}
 	if len(f.Endpoints) == 0 {
 		return nil, errors.New(`no endpoints: want {"endpoints": [{"host": ..., "ports": [...], "protocol": ..., "level": ...}]}`)
@@ -193,14 +193,42 @@ func ParseEndpointsFile(data []byte) ([]Endpoint, error) {
 	return f.Endpoints, nil
 }
 
+// ReadEndpointsFile reads and parses an --endpoints-file, bounded by
+// MaxEndpointsFileSize.
+func ReadEndpointsFile(path string) ([]Endpoint, error) {
+	data, err := jsonstrict.ReadFile(path, MaxEndpointsFileSize)
+	if err != nil {
+		return nil, err
+	}
+	eps, err := ParseEndpointsFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return eps, nil
+}
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// ParseTenantID validates a directory (tenant) ID: a GUID, also written in
+// braces as Windows tools show it. The result is lower case.
+func ParseTenantID(s string) (string, error) {
+	id := strings.TrimSpace(s)
+	if strings.HasPrefix(id, "{") && strings.HasSuffix(id, "}") {
+		id = id[1 : len(id)-1]
+	}
+	if id == "" && s == "" {
+		return "", nil
+	}
+	if !guidRE.MatchString(id) {
+		return "", fmt.Errorf("--tenant-id %q: want the directory (tenant) ID, a GUID such as 84841066-274d-4ec0-a5c1-276be684bdd3", s)
+	}
+	return strings.ToLower(id), nil
+}
+
 // endpoints expands the catalogue for this configuration.
 func (c Config) endpoints() EndpointSet {
-	cloud := c.Cloud
-	if cloud == "" {
-		cloud = CloudPublic
-	}
-	entries := append(append([]Endpoint{}, CatalogueEndpoints(cloud)...), c.ExtraEndpoints...)
-	return Expand(cloud, entries, c.TenantID, c.Legacy)
+	entries := append(append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...), c.ExtraEndpoints...)
+	return Expand(c.Cloud, entries, c.TenantID, c.Legacy)
 }
 
 // Expand turns catalogue entries into probe targets and untestable entries.
@@ -239,7 +267,7 @@ func Expand(cloud Cloud, entries []Endpoint, tenantID string, legacy bool) Endpo
 				name = strings.ReplaceAll(name, "{tenant}", tenant)
 			}
 			for _, p := range e.Ports {
-				add(Target{Host: name, Port: p, Protocol: e.Protocol, Level: e.Level, Purpose: e.Purpose, For: forPattern, Issuers: e.Issuers})
+				add(Target{Target: netprobe.Target{Host: name, Port: p, Protocol: e.Protocol}, Level: e.Level, Purpose: e.Purpose, For: forPattern, Issuers: e.Issuers})
 			}
 			tested = true
 		}
@@ -283,11 +311,4 @@ func levelRank(level string) int {
 		return 1
 	}
 	return 2
-}
-
-func joinHostPort(host string, port int) string {
-	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + strconv.Itoa(port)
-	}
-	return host + ":" + strconv.Itoa(port)
 }

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,7 @@ func FuzzParseSnapshot(f *testing.F) {
 	f.Add([]byte(`{"schema_version": "1", "registry": {"HKLM\\x": {"v": [1, "a"]}}}`))
 	f.Add([]byte("{\n\"schema_version\": \"1\",\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ParseSnapshot(data)
+		s, err := hostfacts.Parse(data)
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("multi-line error: %q", err)
@@ -27,7 +28,7 @@ func FuzzParseSnapshot(f *testing.F) {
 			return
 		}
 		// A snapshot that parses can be evaluated by every host check.
-		env := &Env{Host: SnapshotHost{S: s}}
+		env := &Env{Host: hostfacts.Static{S: s}}
 		for _, c := range []Check{AppProxyConnectorAbsentCheck{}, ExistingAgentCheck{Phase: PhaseUninstall}, OSVersionCheck{}, TLS12Check{}, DotNetCheck{}} {
 			c.Run(t.Context(), env)
 		}

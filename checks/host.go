@@ -1,385 +1,449 @@
 package checks
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
 )
 
-// ErrUnsupportedOS is returned by the live host on systems other than Windows.
-// Host checks map it to skip, never to fail.
-var ErrUnsupportedOS = errors.New("host facts need Windows (run on the agent server, or pass --host-snapshot FILE)")
-
-// ErrNoHostFacts is returned by a fixture that emulates no host. Host checks
-// map it to skip.
-var ErrNoHostFacts = errors.New("the fixture has no host facts (host.json)")
-
-// Host gives the host facts the host checks evaluate. The live Windows host
-// reads them read-only from the service manager, the registry and the file
-// system; a snapshot file or a fixture gives the same facts on any OS.
-type Host interface {
-	Snapshot(ctx context.Context) (*HostSnapshot, error)
-}
-
-// SnapshotSchemaVersion is the version of the host snapshot file format.
-const SnapshotSchemaVersion = "1"
-
-// HostSnapshot is the host facts as JSON: what `ptacheck snapshot` writes and
-// what --host-snapshot and fixture host.json files hold. The format is
-// documented in the README; it is an input format, so unknown fields are
-// rejected to catch typos.
-type HostSnapshot struct {
-	SchemaVersion    string           `json:"schema_version"`
-	CapturedAt       string           `json:"captured_at,omitempty"` // RFC 3339, informational
-	ComputerName     string           `json:"computer_name,omitempty"`
-	OS               OSInfo           `json:"os"`
-	Services         []Service        `json:"services"`
-	UninstallEntries []UninstallEntry `json:"uninstall_entries"`
-	// Files lists the paths of SnapshotPaths that exist on the host.
-	Files []string `json:"files"`
-	// Registry maps a key path ("HKLM\\SOFTWARE\\...") to its values. Only keys
-	// of SnapshotRegistryKeys that exist are present. DWORD and QWORD values
-	// are JSON numbers, REG_SZ strings, REG_MULTI_SZ arrays of strings.
-	Registry map[string]map[string]any `json:"registry"`
-	// WinHTTPProxy is the machine-wide WinHTTP proxy (netsh winhttp show proxy).
-	WinHTTPProxy *WinHTTPProxy `json:"winhttp_proxy,omitempty"`
-}
-
-// OSInfo describes the Windows installation.
-type OSInfo struct {
-	ProductName      string `json:"product_name"`      // "Windows Server 2022 Datacenter"
-	Build            int    `json:"build"`             // 20348
-	UBR              int    `json:"ubr,omitempty"`     // update build revision
-	InstallationType string `json:"installation_type"` // "Server", "Server Core" or "Client"
-	EditionID        string `json:"edition_id,omitempty"`
-}
-
-// Service is one Windows service.
-type Service struct {
-	Name        string `json:"name"`
-	DisplayName string `json:"display_name,omitempty"`
-	State       string `json:"state,omitempty"`      // running, stopped, start-pending, ...
-	StartType   string `json:"start_type,omitempty"` // auto, manual, disabled, boot, system
-	BinaryPath  string `json:"binary_path,omitempty"`
-}
-
-// UninstallEntry is one "Programs and Features" entry.
-type UninstallEntry struct {
-	DisplayName    string `json:"display_name"`
-	DisplayVersion string `json:"display_version,omitempty"`
-	Publisher      string `json:"publisher,omitempty"`
-	Key            string `json:"key,omitempty"`
-}
-
-// WinHTTPProxy is the WinHTTP default proxy configuration.
-type WinHTTPProxy struct {
-	Direct bool   `json:"direct"`
-	Proxy  string `json:"proxy,omitempty"`  // "host:port" or "http=host:port;https=host:port"
-	Bypass string `json:"bypass,omitempty"` // "<local>;*.contoso.com"
-}
-
-// Registry keys and paths the host checks read. The Windows collector reads
-// exactly these, so a snapshot carries everything the checks need and nothing
-// else.
+// Documentation the host checks point to.
 const (
-	regAgent         = `HKLM\SOFTWARE\Microsoft\Azure AD Connect Agents\Azure AD Connect Authentication Agent`
-	regNDP4          = `HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full`
-	regTLS12Client   = `HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Client`
-	regTLS12Server   = `HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Server`
-	regNetFx64       = `HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319`
-	regNetFx32       = `HKLM\SOFTWARE\WOW6432Node\Microsoft\.NETFramework\v4.0.30319`
-	regAppProxyOld   = `HKLM\SOFTWARE\Microsoft\Microsoft AAD App Proxy Connector`
-	regAppProxyAzure = `HKLM\SOFTWARE\Microsoft\Microsoft Azure AD App Proxy Connector`
-	regAppProxyEntra = `HKLM\SOFTWARE\Microsoft\Microsoft Entra private network connector`
+	docTroubleshoot   = "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-pass-through-authentication"
+	docQuickStart     = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start"
+	docFAQ            = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-faq"
+	docTLSEnforcement = "https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-tls-enforcement"
+	docDotNetVersions = "https://learn.microsoft.com/dotnet/framework/migration-guide/how-to-determine-which-versions-are-installed"
 )
 
-// SnapshotRegistryKeys are the registry keys a snapshot captures.
-var SnapshotRegistryKeys = []string{
-	regAgent, regNDP4, regTLS12Client, regTLS12Server, regNetFx64, regNetFx32,
-	regAppProxyOld, regAppProxyAzure, regAppProxyEntra,
+// coexistVersion is the first PTA agent version that may share a server with
+// an App Proxy / private network connector (pta-facts.md 2.3).
+const coexistVersion = "1.5.193.0"
+
+// snapshotOrOutcome fetches the host facts; when they are unavailable it
+// returns the outcome the check should report instead.
+func snapshotOrOutcome(ctx context.Context, env *Env) (*hostfacts.Snapshot, *Outcome) {
+	if env.Host == nil {
+		out := Skipped("no host facts available")
+		return nil, &out
+	}
+	s, err := env.Host.Snapshot(ctx)
+	if errors.Is(err, hostfacts.ErrUnsupportedOS) || errors.Is(err, hostfacts.ErrNoHostFacts) {
+		out := Skipped("%v", err)
+		return nil, &out
+	}
+	if err != nil {
+		out := Errored(fmt.Errorf("read host facts: %w", err), nil)
+		return nil, &out
+	}
+	if s == nil {
+		out := Skipped("%v", hostfacts.ErrNoHostFacts)
+		return nil, &out
+	}
+	return s, nil
 }
 
-// Known service names (pta-facts.md 2.1, 2.2).
-const (
-	svcPTAAgent        = "AzureADConnectAuthenticationAgent"
-	svcPTAUpdater      = "AzureADConnectAgentUpdater" // documented for cloud sync; UNVERIFIED for PTA
-	svcAppProxy        = "WAPCSvc"
-	svcAppProxyUpdater = "WAPCUpdaterSvc"
-)
+// AppProxyConnectorAbsentCheck fails when an Azure AD Application Proxy /
+// Microsoft Entra private network connector is installed on the server.
+type AppProxyConnectorAbsentCheck struct{}
 
-// SnapshotServices are the service names a snapshot always looks for; the
-// collector also keeps any service whose display name starts with one of the
-// product prefixes below.
-var SnapshotServices = []string{svcPTAAgent, svcPTAUpdater, svcAppProxy, svcAppProxyUpdater}
-
-// Product name prefixes, matched case-insensitively against uninstall
-// DisplayNames and service display names. Exact post-rebrand names are
-// UNVERIFIED, hence prefixes and both brands.
-var (
-	appProxyProductPrefixes = []string{
-		"Microsoft AAD Application Proxy Connector",
-		"Microsoft Azure AD Application Proxy Connector",
-		"Microsoft Entra private network connector",
+func (AppProxyConnectorAbsentCheck) Meta() Meta {
+	return Meta{
+		ID:          "host.app-proxy-connector",
+		Title:       "No App Proxy connector on this server",
+		Description: "Application Proxy / private network connector services, uninstall entries, folders and registry keys are absent",
+		Remediation: "Install the PTA agent on a server without an Application Proxy / private network connector " +
+			"(the 2017 rule: \"A Pass-through Authentication connector cannot be installed on the same server as an Azure AD Application Proxy connector\"). " +
+			"PTA Authentication Agents " + coexistVersion + " and later may coexist with the connector: if you install a current agent, " +
+			"re-run with --ignore-failures host.app-proxy-connector.",
+		DocURL: docTroubleshoot,
 	}
-	ptaAgentProductPrefixes = []string{
-		"Microsoft Azure AD Connect Authentication Agent",
-		"Microsoft Entra Connect Authentication Agent",
-	}
-)
-
-// SnapshotProductPrefixes are the DisplayName prefixes a snapshot keeps.
-func SnapshotProductPrefixes() []string {
-	out := append([]string{}, appProxyProductPrefixes...)
-	out = append(out, ptaAgentProductPrefixes...)
-	return append(out, "Microsoft Azure AD Connect Agent Updater", "Microsoft Entra Connect Agent Updater")
 }
 
-// Install folders and executables (pta-facts.md 2.1, 2.2).
-var (
-	appProxyPaths = []string{
-		`C:\Program Files\Microsoft AAD App Proxy Connector`,
-		`C:\Program Files\Microsoft AAD App Proxy Connector Updater`,
-		`C:\Program Files\Microsoft Azure AD App Proxy Connector`,
-		`C:\Program Files\Microsoft Azure AD App Proxy Connector Updater`,
-		`C:\Program Files\Microsoft Entra private network connector`,
-		`C:\Program Files\Microsoft Entra private network connector Updater`,
+func (AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
 	}
-	ptaAgentPaths = []string{
-		`C:\Program Files\Microsoft Azure AD Connect Authentication Agent\AzureADConnectAuthenticationAgentService.exe`,
-		`C:\Program Files\Microsoft Azure AD Connect Authentication Agent`,
+	var found *multierror.Error
+	var names []string
+	services := s.ServicesMatching([]string{hostfacts.SvcAppProxy, hostfacts.SvcAppProxyUpdater}, hostfacts.AppProxyProductPrefixes)
+	for _, svc := range services {
+		found = multierror.Append(found, fmt.Errorf("service %s%s is installed%s", svc.Name, paren(svc.DisplayName), stateSuffix(svc.State)))
+		names = append(names, "service "+svc.Name)
 	}
-)
-
-// SnapshotPaths are the files and folders whose existence a snapshot records.
-var SnapshotPaths = append(append([]string{}, appProxyPaths...), ptaAgentPaths...)
-
-// ParseSnapshot decodes and validates a host snapshot. Errors are one line and
-// name the position of a syntax error.
-func ParseSnapshot(data []byte) (*HostSnapshot, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	var s HostSnapshot
-	if err := dec.Decode(&s); err != nil {
-		return nil, jsonError(data, err)
+	entries := s.UninstallMatching(hostfacts.AppProxyProductPrefixes)
+	for _, u := range entries {
+		found = multierror.Append(found, fmt.Errorf("program %q %s is installed", u.DisplayName, u.DisplayVersion))
+		names = append(names, fmt.Sprintf("program %q", u.DisplayName))
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON object")
+	files := s.FilesAmong(hostfacts.AppProxyPaths)
+	for _, f := range files {
+		found = multierror.Append(found, fmt.Errorf("folder %s exists", f))
 	}
-	if s.SchemaVersion != SnapshotSchemaVersion {
-		return nil, fmt.Errorf("schema_version %q is not supported (want %q)", s.SchemaVersion, SnapshotSchemaVersion)
+	keys := s.RegistryKeysAmong(hostfacts.AppProxyRegistryKeys)
+	for _, k := range keys {
+		found = multierror.Append(found, fmt.Errorf("registry key %s exists", k))
 	}
-	if s.OS.Build < 0 {
-		return nil, fmt.Errorf("os.build %d is negative", s.OS.Build)
+	details := map[string]any{
+		"services":          services,
+		"uninstall_entries": entries,
+		"folders":           files,
+		"registry_keys":     keys,
+		"coexist_version":   coexistVersion,
 	}
-	for i, svc := range s.Services {
-		if strings.TrimSpace(svc.Name) == "" {
-			return nil, fmt.Errorf("services[%d]: name is empty", i)
+	if found == nil {
+		return Outcome{
+			Summary: "no Application Proxy / private network connector found",
+			Details: details,
 		}
 	}
-	for i, u := range s.UninstallEntries {
-		if strings.TrimSpace(u.DisplayName) == "" {
-			return nil, fmt.Errorf("uninstall_entries[%d]: display_name is empty", i)
-		}
+	if len(names) == 0 {
+		names = append(names, "leftover folders or registry keys")
 	}
-	for key, values := range s.Registry {
-		if !strings.HasPrefix(strings.ToUpper(key), `HKLM\`) {
-			return nil, fmt.Errorf("registry key %q: must start with HKLM\\", key)
-		}
-		for name, v := range values {
-			switch v := v.(type) {
-			case json.Number, string:
-			case []any:
-				for _, e := range v {
-					if _, ok := e.(string); !ok {
-						return nil, fmt.Errorf("registry %s\\%s: a multi-string value holds a non-string", key, name)
-					}
-				}
-			default:
-				return nil, fmt.Errorf("registry %s\\%s: value must be a number, string or array of strings", key, name)
+	summary := fmt.Sprintf("App Proxy connector present (%s); PTA agents %s and later may coexist with it", strings.Join(names, ", "), coexistVersion)
+	// An agent that is already installed and new enough settles the question.
+	if agent := detectAgent(s); agent.Installed && agent.Version != "" {
+		details["installed_agent_version"] = agent.Version
+		if versionAtLeast(agent.Version, coexistVersion) {
+			return Outcome{
+				Warn:    found.ErrorOrNil(),
+				Summary: fmt.Sprintf("App Proxy connector present (%s); the installed PTA agent %s supports coexistence", strings.Join(names, ", "), agent.Version),
+				Details: details,
 			}
 		}
 	}
-	return &s, nil
+	return Outcome{Fail: found.ErrorOrNil(), Summary: summary, Details: details}
 }
 
-// jsonError makes a decoding error one line with a line:column position.
-func jsonError(data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+// agentInfo is what the host says about an installed PTA agent.
+type agentInfo struct {
+	Installed        bool                       `json:"installed"`
+	Version          string                     `json:"version,omitempty"`
+	AgentID          string                     `json:"agent_id,omitempty"`
+	TenantID         string                     `json:"tenant_id,omitempty"`
+	Service          *hostfacts.Service         `json:"service,omitempty"`
+	UninstallEntries []hostfacts.UninstallEntry `json:"uninstall_entries,omitempty"`
+	Files            []string                   `json:"files,omitempty"`
+	RegistryKey      string                     `json:"registry_key,omitempty"`
+}
+
+func detectAgent(s *hostfacts.Snapshot) agentInfo {
+	var a agentInfo
+	if svc, ok := s.Service(hostfacts.SvcPTAAgent); ok {
+		a.Service = &svc
+	} else if m := s.ServicesMatching(nil, hostfacts.PTAAgentProductPrefixes); len(m) > 0 {
+		a.Service = &m[0]
+	}
+	a.UninstallEntries = s.UninstallMatching(hostfacts.PTAAgentProductPrefixes)
+	for _, u := range a.UninstallEntries {
+		if u.DisplayVersion != "" {
+			a.Version = u.DisplayVersion
+		}
+	}
+	a.Files = s.FilesAmong(hostfacts.PTAAgentPaths)
+	if values, ok := s.RegistryKey(hostfacts.RegAgent); ok {
+		a.RegistryKey = hostfacts.RegAgent
+		// The FAQ shows the Agent ID as the value(s) matching *Instance*.
+		for name, v := range values {
+			str, isString := v.(string)
+			switch {
+			case isString && strings.Contains(strings.ToLower(name), "instance"):
+				a.AgentID = str
+			case isString && strings.EqualFold(name, "TenantID"):
+				a.TenantID = str
+			}
+		}
+	}
+	a.Installed = a.Service != nil || len(a.UninstallEntries) > 0
+	return a
+}
+
+func (a agentInfo) describe() string {
+	parts := []string{"PTA agent"}
+	if a.Version != "" {
+		parts = append(parts, a.Version)
+	}
+	if a.Service != nil {
+		parts = append(parts, "(service "+a.Service.Name+stateSuffix(a.Service.State)+")")
+	}
+	if a.AgentID != "" {
+		parts = append(parts, "agent ID "+a.AgentID)
+	}
+	if a.TenantID != "" {
+		parts = append(parts, "tenant "+a.TenantID)
+	}
+	return strings.Join(parts, " ")
+}
+
+// ExistingAgentCheck looks for an installed PTA Authentication Agent. What it
+// concludes depends on the phase: install wants none (one agent per server),
+// register wants one, uninstall identifies it.
+type ExistingAgentCheck struct{ Phase Phase }
+
+func (c ExistingAgentCheck) Meta() Meta {
+	m := Meta{
+		ID:          "host.existing-agent",
+		Title:       "PTA agent on this server",
+		Description: "install: no PTA agent yet (one per server); register: an agent is installed; uninstall: identifies the installed agent (version, agent ID)",
+		Remediation: "Only one Pass-through Authentication Agent can be installed on a server: use another server, or uninstall the existing agent " +
+			"(both \"Authentication Agent\" and \"Agent Updater\") first.",
+		DocURL: docFAQ,
+	}
+	switch c.Phase {
+	case PhaseRegister:
+		m.Remediation = "Install the agent first (AADConnectAuthAgentSetup.exe REGISTERCONNECTOR=\"false\" /q), then register it with RegisterConnector.ps1."
+		m.DocURL = docQuickStart
+	case PhaseUninstall:
+		m.Remediation = "Nothing is installed here to uninstall; check that you are on the intended server."
+	}
+	return m
+}
+
+func (c ExistingAgentCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	a := detectAgent(s)
+	leftovers := !a.Installed && (len(a.Files) > 0 || a.RegistryKey != "")
+	switch c.Phase {
+	case PhaseInstall:
+		switch {
+		case a.Installed:
+			return Outcome{Fail: fmt.Errorf("%s is already installed; only one agent per server", a.describe()), Details: a}
+		case leftovers:
+			return Outcome{
+				Warn:        fmt.Errorf("remnants of a previous PTA agent remain (%s) but no service or program entry", strings.Join(append(a.Files, a.RegistryKey), ", ")),
+				Remediation: "Leftovers of an earlier agent can confuse the installer; remove them, or reinstall and uninstall the agent cleanly.",
+				Details:     a,
+			}
+		}
+		return Outcome{Summary: "no PTA agent installed", Details: a}
+	case PhaseRegister:
+		if !a.Installed {
+			return Outcome{Fail: errors.New("no PTA agent is installed on this server"), Details: a}
+		}
+		if a.AgentID != "" {
+			return Outcome{
+				Warn:        fmt.Errorf("%s is already registered; registering again replaces its identity", a.describe()),
+				Remediation: "Registration is needed only once per agent; re-register only to move the agent to another tenant or to repair it.",
+				Details:     a,
+			}
+		}
+		return Outcome{Summary: a.describe() + " is installed and not yet registered", Details: a}
+	case PhaseUninstall:
+		if !a.Installed {
+			return Outcome{Warn: errors.New("no PTA agent is installed on this server: nothing to uninstall"), Details: a}
+		}
+		return Outcome{Summary: "installed: " + a.describe(), Details: a}
+	}
+	return Skipped("does not apply to %s", c.Phase)
+}
+
+// Windows build numbers (pta-facts.md 2.4).
+const (
+	buildWS2012R2 = 9600
+	buildWS2016   = 14393
+)
+
+// OSVersionCheck wants Windows Server 2016 or later with the Desktop
+// Experience (Server Core is not supported).
+type OSVersionCheck struct{}
+
+func (OSVersionCheck) Meta() Meta {
+	return Meta{
+		ID:          "host.os",
+		Title:       "Windows Server version",
+		Description: "Windows Server 2016 or later, not Server Core (2012 R2 warns)",
+		Remediation: "Run the PTA agent on Windows Server 2016 or later with the Desktop Experience; Server Core is not supported.",
+		DocURL:      docQuickStart,
+	}
+}
+
+func (OSVersionCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	o := s.OS
+	if o.Build == 0 && o.ProductName == "" {
+		return Errored(errors.New("the host facts carry no OS version"), o)
+	}
+	name := fmt.Sprintf("%s (build %d)", strings.TrimSpace(o.ProductName), o.Build)
+	it := strings.ToLower(strings.TrimSpace(o.InstallationType))
 	switch {
-	case errors.As(err, &syn):
-		line, col := position(data, syn.Offset)
-		return fmt.Errorf("line %d column %d: %v", line, col, syn)
-	case errors.As(err, &typ):
-		line, col := position(data, typ.Offset)
-		return fmt.Errorf("line %d column %d: field %q: cannot use a JSON %s as %s", line, col, typ.Field, typ.Value, typ.Type)
-	case errors.Is(err, io.EOF):
-		return errors.New("empty file: expected a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("unexpected end of file: the JSON is cut short")
+	case it == "server core" || strings.Contains(strings.ToLower(o.ProductName), "server core"):
+		return Outcome{Fail: fmt.Errorf("%s is a Server Core installation, which the PTA agent does not support", name), Details: o}
+	case it == "client" || (it == "" && !strings.Contains(strings.ToLower(o.ProductName), "server")):
+		return Outcome{Fail: fmt.Errorf("%s is not Windows Server", name), Details: o}
+	case o.Build >= buildWS2016:
+		return Outcome{Summary: name, Details: o}
+	case o.Build >= buildWS2012R2:
+		return Outcome{Warn: fmt.Errorf("%s is Windows Server 2012 R2: older documentation allows it, current documentation requires 2016 or later", name), Details: o}
 	}
-	return err
+	return Outcome{Fail: fmt.Errorf("%s is older than Windows Server 2012 R2", name), Details: o}
 }
 
-func position(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
+// TLS12Check wants TLS 1.2 enabled for SCHANNEL clients and .NET strong
+// cryptography in both registry views.
+type TLS12Check struct{}
+
+func (TLS12Check) Meta() Meta {
+	return Meta{
+		ID:          "host.tls12",
+		Title:       "TLS 1.2 and .NET strong crypto",
+		Description: "SCHANNEL TLS 1.2 client not disabled; SchUseStrongCrypto and SystemDefaultTlsVersions set for .NET 4 (64- and 32-bit)",
+		Remediation: "Enable TLS 1.2: under SCHANNEL\\Protocols\\TLS 1.2\\Client and \\Server set Enabled=1 and DisabledByDefault=0; under " +
+			"HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319 and its WOW6432Node twin set SchUseStrongCrypto=1 and SystemDefaultTlsVersions=1; then restart.",
+		DocURL: docTLSEnforcement,
 	}
-	before := data[:offset]
-	line = bytes.Count(before, []byte{'\n'}) + 1
-	col = int(offset) - bytes.LastIndexByte(before, '\n')
-	return line, col
 }
 
-// SnapshotHost serves a fixed snapshot (from --host-snapshot or a fixture).
-type SnapshotHost struct{ S *HostSnapshot }
-
-func (h SnapshotHost) Snapshot(context.Context) (*HostSnapshot, error) { return h.S, nil }
-
-// cachedHost collects the live host's facts once per run.
-type cachedHost struct {
-	h    Host
-	once sync.Once
-	s    *HostSnapshot
-	err  error
-}
-
-// NewCachedHost returns a Host that asks h once and remembers the answer, so
-// several host checks read the live host only once.
-func NewCachedHost(h Host) Host { return &cachedHost{h: h} }
-
-func (c *cachedHost) Snapshot(ctx context.Context) (*HostSnapshot, error) {
-	c.once.Do(func() { c.s, c.err = c.h.Snapshot(ctx) })
-	return c.s, c.err
-}
-
-// registryKey returns the values of key, matched case-insensitively.
-func (s *HostSnapshot) registryKey(key string) (map[string]any, bool) {
-	for k, v := range s.Registry {
-		if strings.EqualFold(k, key) {
-			return v, true
+func (TLS12Check) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	var fail, warn *multierror.Error
+	details := map[string]any{}
+	schannel := func(key, side string) error {
+		enabled, hasEnabled := s.RegistryNumber(key, "Enabled")
+		dbd, hasDBD := s.RegistryNumber(key, "DisabledByDefault")
+		details["schannel_tls12_"+strings.ToLower(side)] = map[string]any{"enabled": optNum(enabled, hasEnabled), "disabled_by_default": optNum(dbd, hasDBD)}
+		switch {
+		case hasEnabled && enabled == 0:
+			return fmt.Errorf("SCHANNEL TLS 1.2 %s is disabled (Enabled=0)", side)
+		case hasDBD && dbd != 0:
+			return fmt.Errorf("SCHANNEL TLS 1.2 %s is disabled by default (DisabledByDefault=%d)", side, dbd)
 		}
+		return nil
 	}
-	return nil, false
+	if err := schannel(hostfacts.RegTLS12Client, "Client"); err != nil {
+		fail = multierror.Append(fail, err)
+	}
+	if err := schannel(hostfacts.RegTLS12Server, "Server"); err != nil {
+		warn = multierror.Append(warn, err)
+	}
+	for _, nf := range []struct{ key, view string }{{hostfacts.RegNetFx64, "64-bit"}, {hostfacts.RegNetFx32, "32-bit"}} {
+		view := map[string]any{}
+		for _, name := range []string{"SchUseStrongCrypto", "SystemDefaultTlsVersions"} {
+			v, ok := s.RegistryNumber(nf.key, name)
+			view[name] = optNum(v, ok)
+			if !ok || v != 1 {
+				warn = multierror.Append(warn, fmt.Errorf(".NET 4 (%s) %s is %s, want 1", nf.view, name, describeNum(v, ok)))
+			}
+		}
+		details["dotnet_"+strings.TrimSuffix(nf.view, "-bit")] = view
+	}
+	if fail == nil && warn == nil {
+		return Outcome{Summary: "TLS 1.2 enabled; .NET strong crypto set in both registry views", Details: details}
+	}
+	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: details}
 }
 
-// registryNumber returns a numeric registry value.
-func (s *HostSnapshot) registryNumber(key, name string) (uint64, bool) {
-	values, ok := s.registryKey(key)
+func optNum(v uint64, ok bool) any {
 	if !ok {
-		return 0, false
+		return nil
 	}
-	for n, v := range values {
-		if !strings.EqualFold(n, name) {
-			continue
-		}
-		switch v := v.(type) {
-		case json.Number:
-			u, err := strconv.ParseUint(v.String(), 10, 64)
-			return u, err == nil
-		case float64:
-			return uint64(v), v >= 0
-		case uint64:
-			return v, true
-		case int:
-			return uint64(v), v >= 0
-		}
-	}
-	return 0, false
+	return v
 }
 
-// registryString returns a string registry value.
-func (s *HostSnapshot) registryString(key, name string) (string, bool) {
-	values, ok := s.registryKey(key)
+func describeNum(v uint64, ok bool) string {
 	if !ok {
-		return "", false
+		return "not set"
 	}
-	for n, v := range values {
-		if strings.EqualFold(n, name) {
-			str, ok := v.(string)
-			return str, ok
-		}
-	}
-	return "", false
+	return strconv.FormatUint(v, 10)
 }
 
-func (s *HostSnapshot) service(name string) (Service, bool) {
-	for _, svc := range s.Services {
-		if strings.EqualFold(svc.Name, name) {
-			return svc, true
-		}
-	}
-	return Service{}, false
+// .NET Framework 4.x Release minimums (pta-facts.md 2.4).
+var dotNetReleases = []struct {
+	release uint64
+	name    string
+}{
+	{533320, "4.8.1"}, {528040, "4.8"}, {461808, "4.7.2"}, {461308, "4.7.1"}, {460798, "4.7"},
+	{394802, "4.6.2"}, {394254, "4.6.1"}, {393295, "4.6"}, {379893, "4.5.2"}, {378675, "4.5.1"}, {378389, "4.5"},
 }
 
-// servicesMatching returns the services named in names or whose display name
-// starts with one of prefixes.
-func (s *HostSnapshot) servicesMatching(names, prefixes []string) []Service {
-	var out []Service
-	for _, svc := range s.Services {
-		if containsFold(names, svc.Name) || hasPrefixFold(svc.DisplayName, prefixes) {
-			out = append(out, svc)
+// dotNetMinRelease is .NET Framework 4.7.2: what the private network connector
+// needs and what agent bootstrap captures report. The PTA agent's own minimum
+// is UNVERIFIED, so lower versions warn instead of failing.
+const dotNetMinRelease = 461808
+
+func dotNetName(release uint64) string {
+	for _, r := range dotNetReleases {
+		if release >= r.release {
+			return r.name
 		}
 	}
-	return out
+	return "4.x older than 4.5"
 }
 
-func (s *HostSnapshot) uninstallMatching(prefixes []string) []UninstallEntry {
-	var out []UninstallEntry
-	for _, u := range s.UninstallEntries {
-		if hasPrefixFold(u.DisplayName, prefixes) {
-			out = append(out, u)
+// DotNetCheck wants .NET Framework 4.7.2 or later.
+type DotNetCheck struct{}
+
+func (DotNetCheck) Meta() Meta {
+	return Meta{
+		ID:          "host.dotnet",
+		Title:       ".NET Framework version",
+		Description: ".NET Framework 4.x installed, Release 461808 (4.7.2) or later",
+		Remediation: "Install .NET Framework 4.7.2 or later (4.8 recommended).",
+		DocURL:      docDotNetVersions,
+	}
+}
+
+func (DotNetCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	release, ok := s.RegistryNumber(hostfacts.RegNDP4, "Release")
+	if !ok {
+		return Outcome{Fail: fmt.Errorf(".NET Framework 4.x is not installed (no Release value under %s)", hostfacts.RegNDP4)}
+	}
+	details := map[string]any{"release": release, "version": dotNetName(release), "min_release": dotNetMinRelease}
+	if release < dotNetMinRelease {
+		return Outcome{
+			Warn:    fmt.Errorf(".NET Framework %s (Release %d) is older than 4.7.2; the agent's exact minimum is not documented", dotNetName(release), release),
+			Details: details,
 		}
 	}
-	return out
+	return Outcome{Summary: fmt.Sprintf(".NET Framework %s (Release %d)", dotNetName(release), release), Details: details}
 }
 
-func (s *HostSnapshot) filesAmong(paths []string) []string {
-	var out []string
-	for _, p := range paths {
-		if containsFold(s.Files, strings.TrimRight(p, `\`)) || containsFold(s.Files, p) {
-			out = append(out, p)
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func stateSuffix(state string) string {
+	if state == "" {
+		return ""
+	}
+	return ", " + state
+}
+
+// versionAtLeast compares dotted numeric versions ("1.5.2482.0").
+func versionAtLeast(v, min string) bool {
+	a, b := strings.Split(v, "."), strings.Split(min, ".")
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y int
+		if i < len(a) {
+			x, _ = strconv.Atoi(strings.TrimSpace(a[i]))
+		}
+		if i < len(b) {
+			y, _ = strconv.Atoi(strings.TrimSpace(b[i]))
+		}
+		if x != y {
+			return x > y
 		}
 	}
-	return out
+	return true
 }
-
-func (s *HostSnapshot) registryKeysAmong(keys []string) []string {
-	var out []string
-	for _, k := range keys {
-		if _, ok := s.registryKey(k); ok {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func containsFold(list []string, s string) bool {
-	for _, e := range list {
-		if strings.EqualFold(e, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasPrefixFold(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
-			return true
-		}
-	}
-	return false
-}
-
-// NoHost is the Host of a fixture without host facts.
-type NoHost struct{}
-
-func (NoHost) Snapshot(context.Context) (*HostSnapshot, error) { return nil, ErrNoHostFacts }

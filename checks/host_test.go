@@ -4,67 +4,66 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"strings"
 	"testing"
 )
 
-func healthySnapshot() *HostSnapshot {
-	return &HostSnapshot{
+func healthySnapshot() *hostfacts.Snapshot {
+	return &hostfacts.Snapshot{
 		SchemaVersion: "1",
-		OS:            OSInfo{ProductName: "Windows Server 2022 Datacenter", Build: 20348, InstallationType: "Server"},
+		OS:            hostfacts.OSInfo{ProductName: "Windows Server 2022 Datacenter", Build: 20348, InstallationType: "Server"},
 		Registry: map[string]map[string]any{
-			regNDP4:        {"Release": json.Number("528040")},
-			regTLS12Client: {"Enabled": json.Number("1"), "DisabledByDefault": json.Number("0")},
-			regNetFx64:     {"SchUseStrongCrypto": json.Number("1"), "SystemDefaultTlsVersions": json.Number("1")},
-			regNetFx32:     {"SchUseStrongCrypto": json.Number("1"), "SystemDefaultTlsVersions": json.Number("1")},
+			hostfacts.RegNDP4:        {"Release": json.Number("528040")},
+			hostfacts.RegTLS12Client: {"Enabled": json.Number("1"), "DisabledByDefault": json.Number("0")},
+			hostfacts.RegNetFx64:     {"SchUseStrongCrypto": json.Number("1"), "SystemDefaultTlsVersions": json.Number("1")},
+			hostfacts.RegNetFx32:     {"SchUseStrongCrypto": json.Number("1"), "SystemDefaultTlsVersions": json.Number("1")},
 		},
 	}
 }
 
-func withAgent(s *HostSnapshot, version string) *HostSnapshot {
-	s.Services = append(s.Services, Service{Name: svcPTAAgent, DisplayName: "Microsoft Azure AD Connect Authentication Agent", State: "running"})
-	s.UninstallEntries = append(s.UninstallEntries, UninstallEntry{DisplayName: "Microsoft Azure AD Connect Authentication Agent", DisplayVersion: version})
+func withAgent(s *hostfacts.Snapshot, version string) *hostfacts.Snapshot {
+	s.Services = append(s.Services, hostfacts.Service{Name: hostfacts.SvcPTAAgent, DisplayName: "Microsoft Azure AD Connect Authentication Agent", State: "running"})
+	s.UninstallEntries = append(s.UninstallEntries, hostfacts.UninstallEntry{DisplayName: "Microsoft Azure AD Connect Authentication Agent", DisplayVersion: version})
 	return s
 }
 
-func withAppProxy(s *HostSnapshot) *HostSnapshot {
-	s.Services = append(s.Services, Service{Name: "WAPCSvc", DisplayName: "Microsoft AAD Application Proxy Connector", State: "running"})
+func withAppProxy(s *hostfacts.Snapshot) *hostfacts.Snapshot {
+	s.Services = append(s.Services, hostfacts.Service{Name: "WAPCSvc", DisplayName: "Microsoft AAD Application Proxy Connector", State: "running"})
 	return s
 }
 
-func runCheck(t *testing.T, c Check, s *HostSnapshot) Result {
+func runCheck(t *testing.T, c Check, s *hostfacts.Snapshot) Result {
 	t.Helper()
-	env := &Env{Host: SnapshotHost{S: s}}
+	env := &Env{Host: hostfacts.Static{S: s}}
 	return toResult(c.Meta(), c.Run(context.Background(), env), 0)
 }
 
 func TestHostChecks(t *testing.T) {
-	mod := func(f func(*HostSnapshot)) *HostSnapshot { s := healthySnapshot(); f(s); return s }
+	mod := func(f func(*hostfacts.Snapshot)) *hostfacts.Snapshot { s := healthySnapshot(); f(s); return s }
 	tests := []struct {
 		name   string
 		check  Check
-		snap   *HostSnapshot
+		snap   *hostfacts.Snapshot
 		status Status
 		want   string // substring of message or findings
 	}{
 		{"no connector", AppProxyConnectorAbsentCheck{}, healthySnapshot(), StatusPass, "no Application Proxy"},
 		{"connector service", AppProxyConnectorAbsentCheck{}, withAppProxy(healthySnapshot()), StatusFail, "service WAPCSvc"},
 		{"connector message notes coexistence", AppProxyConnectorAbsentCheck{}, withAppProxy(healthySnapshot()), StatusFail, "1.5.193.0 and later may coexist"},
-		{"updater only", AppProxyConnectorAbsentCheck{}, mod(func(s *HostSnapshot) {
-			s.Services = []Service{{Name: "WAPCUpdaterSvc", State: "stopped"}}
+		{"updater only", AppProxyConnectorAbsentCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.Services = []hostfacts.Service{{Name: "WAPCUpdaterSvc", State: "stopped"}}
 		}), StatusFail, "WAPCUpdaterSvc"},
-		{"private network connector by display name", AppProxyConnectorAbsentCheck{}, mod(func(s *HostSnapshot) {
-			s.Services = []Service{{Name: "SomeNewName", DisplayName: "Microsoft Entra private network connector"}}
+		{"private network connector by display name", AppProxyConnectorAbsentCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.Services = []hostfacts.Service{{Name: "SomeNewName", DisplayName: "Microsoft Entra private network connector"}}
 		}), StatusFail, "SomeNewName"},
-		{"uninstall entry, any case", AppProxyConnectorAbsentCheck{}, mod(func(s *HostSnapshot) {
-			s.UninstallEntries = []UninstallEntry{{DisplayName: "MICROSOFT AZURE AD APPLICATION PROXY CONNECTOR", DisplayVersion: "1.5.3437.0"}}
+		{"uninstall entry, any case", AppProxyConnectorAbsentCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.UninstallEntries = []hostfacts.UninstallEntry{{DisplayName: "MICROSOFT AZURE AD APPLICATION PROXY CONNECTOR", DisplayVersion: "1.5.3437.0"}}
 		}), StatusFail, "1.5.3437.0"},
-		{"leftover folder", AppProxyConnectorAbsentCheck{}, mod(func(s *HostSnapshot) {
+		{"leftover folder", AppProxyConnectorAbsentCheck{}, mod(func(s *hostfacts.Snapshot) {
 			s.Files = []string{`C:\Program Files\Microsoft Entra private network connector`}
 		}), StatusFail, "leftover"},
-		{"registry key", AppProxyConnectorAbsentCheck{}, mod(func(s *HostSnapshot) {
+		{"registry key", AppProxyConnectorAbsentCheck{}, mod(func(s *hostfacts.Snapshot) {
 			s.Registry[`hklm\software\microsoft\microsoft azure ad app proxy connector`] = map[string]any{}
 		}), StatusFail, "registry key"},
 		{"new agent coexists", AppProxyConnectorAbsentCheck{}, withAgent(withAppProxy(healthySnapshot()), "1.5.2482.0"), StatusWarn, "supports coexistence"},
@@ -72,49 +71,53 @@ func TestHostChecks(t *testing.T) {
 
 		{"install: none", ExistingAgentCheck{Phase: PhaseInstall}, healthySnapshot(), StatusPass, "no PTA agent installed"},
 		{"install: one exists", ExistingAgentCheck{Phase: PhaseInstall}, withAgent(healthySnapshot(), "1.5.2482.0"), StatusFail, "1.5.2482.0 (service AzureADConnectAuthenticationAgent, running) is already installed"},
-		{"install: leftovers", ExistingAgentCheck{Phase: PhaseInstall}, mod(func(s *HostSnapshot) {
-			s.Files = []string{ptaAgentPaths[1]}
+		{"install: leftovers", ExistingAgentCheck{Phase: PhaseInstall}, mod(func(s *hostfacts.Snapshot) {
+			s.Files = []string{hostfacts.PTAAgentPaths[1]}
 		}), StatusWarn, "remnants"},
 		{"register: none", ExistingAgentCheck{Phase: PhaseRegister}, healthySnapshot(), StatusFail, "no PTA agent is installed"},
 		{"register: installed", ExistingAgentCheck{Phase: PhaseRegister}, withAgent(healthySnapshot(), "1.5.2482.0"), StatusPass, "not yet registered"},
-		{"register: already registered", ExistingAgentCheck{Phase: PhaseRegister}, func() *HostSnapshot {
+		{"register: already registered", ExistingAgentCheck{Phase: PhaseRegister}, func() *hostfacts.Snapshot {
 			s := withAgent(healthySnapshot(), "1.5.2482.0")
-			s.Registry[regAgent] = map[string]any{"InstanceID": "0a1b2c3d-0000-4000-8000-000000000001"}
+			s.Registry[hostfacts.RegAgent] = map[string]any{"InstanceID": "0a1b2c3d-0000-4000-8000-000000000001"}
 			return s
 		}(), StatusWarn, "already registered"},
-		{"uninstall: identifies", ExistingAgentCheck{Phase: PhaseUninstall}, func() *HostSnapshot {
+		{"uninstall: identifies", ExistingAgentCheck{Phase: PhaseUninstall}, func() *hostfacts.Snapshot {
 			s := withAgent(healthySnapshot(), "1.5.2482.0")
-			s.Registry[regAgent] = map[string]any{"InstanceID": "0a1b2c3d-0000-4000-8000-000000000001", "TenantID": "84841066-274d-4ec0-a5c1-276be684bdd3"}
+			s.Registry[hostfacts.RegAgent] = map[string]any{"InstanceID": "0a1b2c3d-0000-4000-8000-000000000001", "TenantID": "84841066-274d-4ec0-a5c1-276be684bdd3"}
 			return s
 		}(), StatusPass, "agent ID 0a1b2c3d-0000-4000-8000-000000000001 tenant 84841066"},
 		{"uninstall: none", ExistingAgentCheck{Phase: PhaseUninstall}, healthySnapshot(), StatusWarn, "nothing to uninstall"},
 
 		{"2022", OSVersionCheck{}, healthySnapshot(), StatusPass, "build 20348"},
-		{"2016", OSVersionCheck{}, mod(func(s *HostSnapshot) {
-			s.OS = OSInfo{ProductName: "Windows Server 2016 Standard", Build: 14393, InstallationType: "Server"}
+		{"2016", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.OS = hostfacts.OSInfo{ProductName: "Windows Server 2016 Standard", Build: 14393, InstallationType: "Server"}
 		}), StatusPass, "14393"},
-		{"2012 R2", OSVersionCheck{}, mod(func(s *HostSnapshot) {
-			s.OS = OSInfo{ProductName: "Windows Server 2012 R2 Standard", Build: 9600, InstallationType: "Server"}
+		{"2012 R2", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.OS = hostfacts.OSInfo{ProductName: "Windows Server 2012 R2 Standard", Build: 9600, InstallationType: "Server"}
 		}), StatusWarn, "2012 R2"},
-		{"2008 R2", OSVersionCheck{}, mod(func(s *HostSnapshot) {
-			s.OS = OSInfo{ProductName: "Windows Server 2008 R2 Standard", Build: 7601, InstallationType: "Server"}
+		{"2008 R2", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.OS = hostfacts.OSInfo{ProductName: "Windows Server 2008 R2 Standard", Build: 7601, InstallationType: "Server"}
 		}), StatusFail, "older"},
-		{"server core", OSVersionCheck{}, mod(func(s *HostSnapshot) { s.OS.InstallationType = "Server Core" }), StatusFail, "Server Core"},
-		{"client", OSVersionCheck{}, mod(func(s *HostSnapshot) {
-			s.OS = OSInfo{ProductName: "Windows 10 Enterprise", Build: 19045, InstallationType: "Client"}
+		{"server core", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) { s.OS.InstallationType = "Server Core" }), StatusFail, "Server Core"},
+		{"client", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.OS = hostfacts.OSInfo{ProductName: "Windows 10 Enterprise", Build: 19045, InstallationType: "Client"}
 		}), StatusFail, "not Windows Server"},
-		{"no os facts", OSVersionCheck{}, mod(func(s *HostSnapshot) { s.OS = OSInfo{} }), StatusError, "no OS version"},
+		{"no os facts", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) { s.OS = hostfacts.OSInfo{} }), StatusError, "no OS version"},
 
 		{"tls ok", TLS12Check{}, healthySnapshot(), StatusPass, "TLS 1.2 enabled"},
-		{"tls keys absent: defaults", TLS12Check{}, mod(func(s *HostSnapshot) { delete(s.Registry, regTLS12Client) }), StatusPass, ""},
-		{"tls client disabled", TLS12Check{}, mod(func(s *HostSnapshot) { s.Registry[regTLS12Client]["Enabled"] = json.Number("0") }), StatusFail, "Client is disabled"},
-		{"tls client disabled by default", TLS12Check{}, mod(func(s *HostSnapshot) { s.Registry[regTLS12Client]["DisabledByDefault"] = json.Number("1") }), StatusFail, "disabled by default"},
-		{"tls server disabled warns", TLS12Check{}, mod(func(s *HostSnapshot) { s.Registry[regTLS12Server] = map[string]any{"Enabled": json.Number("0")} }), StatusWarn, "Server is disabled"},
-		{"strong crypto missing in 32-bit view", TLS12Check{}, mod(func(s *HostSnapshot) { delete(s.Registry, regNetFx32) }), StatusWarn, "(32-bit) SchUseStrongCrypto is not set"},
+		{"tls keys absent: defaults", TLS12Check{}, mod(func(s *hostfacts.Snapshot) { delete(s.Registry, hostfacts.RegTLS12Client) }), StatusPass, ""},
+		{"tls client disabled", TLS12Check{}, mod(func(s *hostfacts.Snapshot) { s.Registry[hostfacts.RegTLS12Client]["Enabled"] = json.Number("0") }), StatusFail, "Client is disabled"},
+		{"tls client disabled by default", TLS12Check{}, mod(func(s *hostfacts.Snapshot) {
+			s.Registry[hostfacts.RegTLS12Client]["DisabledByDefault"] = json.Number("1")
+		}), StatusFail, "disabled by default"},
+		{"tls server disabled warns", TLS12Check{}, mod(func(s *hostfacts.Snapshot) {
+			s.Registry[hostfacts.RegTLS12Server] = map[string]any{"Enabled": json.Number("0")}
+		}), StatusWarn, "Server is disabled"},
+		{"strong crypto missing in 32-bit view", TLS12Check{}, mod(func(s *hostfacts.Snapshot) { delete(s.Registry, hostfacts.RegNetFx32) }), StatusWarn, "(32-bit) SchUseStrongCrypto is not set"},
 
 		{".NET 4.8", DotNetCheck{}, healthySnapshot(), StatusPass, "4.8 (Release 528040)"},
-		{".NET 4.6.2", DotNetCheck{}, mod(func(s *HostSnapshot) { s.Registry[regNDP4]["Release"] = json.Number("394802") }), StatusWarn, "4.6.2"},
-		{".NET missing", DotNetCheck{}, mod(func(s *HostSnapshot) { delete(s.Registry, regNDP4) }), StatusFail, "not installed"},
+		{".NET 4.6.2", DotNetCheck{}, mod(func(s *hostfacts.Snapshot) { s.Registry[hostfacts.RegNDP4]["Release"] = json.Number("394802") }), StatusWarn, "4.6.2"},
+		{".NET missing", DotNetCheck{}, mod(func(s *hostfacts.Snapshot) { delete(s.Registry, hostfacts.RegNDP4) }), StatusFail, "not installed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,14 +132,14 @@ func TestHostChecks(t *testing.T) {
 
 type errHost struct{ err error }
 
-func (h errHost) Snapshot(context.Context) (*HostSnapshot, error) { return nil, h.err }
+func (h errHost) Snapshot(context.Context) (*hostfacts.Snapshot, error) { return nil, h.err }
 
 func TestHostChecksWithoutHostFacts(t *testing.T) {
 	for _, c := range []Check{AppProxyConnectorAbsentCheck{}, ExistingAgentCheck{Phase: PhaseInstall}, OSVersionCheck{}, TLS12Check{}, DotNetCheck{}} {
 		for _, tc := range []struct {
 			err  error
 			want Status
-		}{{ErrUnsupportedOS, StatusSkip}, {ErrNoHostFacts, StatusSkip}, {errors.New("access denied"), StatusError}} {
+		}{{hostfacts.ErrUnsupportedOS, StatusSkip}, {hostfacts.ErrNoHostFacts, StatusSkip}, {errors.New("access denied"), StatusError}} {
 			env := &Env{Host: errHost{tc.err}}
 			r := toResult(c.Meta(), c.Run(context.Background(), env), 0)
 			if r.Status != tc.want {
@@ -145,46 +148,9 @@ func TestHostChecksWithoutHostFacts(t *testing.T) {
 		}
 	}
 	// The live host on this OS: skip outside Windows, never fail.
-	r := toResult(OSVersionCheck{}.Meta(), OSVersionCheck{}.Run(context.Background(), &Env{Host: NewCachedHost(LiveHost())}), 0)
+	r := toResult(OSVersionCheck{}.Meta(), OSVersionCheck{}.Run(context.Background(), &Env{Host: hostfacts.Cached(hostfacts.Live())}), 0)
 	if r.Status == StatusFail {
 		t.Fatalf("live host check failed: %+v", r)
-	}
-}
-
-func TestParseSnapshot(t *testing.T) {
-	good, err := os.ReadFile(filepath.Join("..", "fixtures", "scenarios", "app-proxy-present", "host.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ParseSnapshot(good)
-	if err != nil {
-		t.Fatalf("fixture snapshot: %v", err)
-	}
-	if len(s.Services) != 2 || s.OS.Build != 20348 {
-		t.Fatalf("parsed %+v", s)
-	}
-	if v, ok := s.registryNumber(regNDP4, "release"); !ok || v != 528449 {
-		t.Errorf("Release = %d, %v", v, ok)
-	}
-	bad := map[string]string{
-		"":                                   "empty file",
-		"{":                                  "cut short",
-		"{\n\"schema_version\": \"1\",\n}":   "line 3",
-		`{"schema_version": "2"}`:            `schema_version "2"`,
-		`{"schema_version": "1", "oss": {}}`: `unknown field "oss"`,
-		`{"schema_version": "1", "os": {"build": "x"}}`:                           `field "os.build"`,
-		`{"schema_version": "1", "services": [{"state": "running"}]}`:             "services[0]: name is empty",
-		`{"schema_version": "1", "registry": {"HKCU\\x": {}}}`:                    "must start with HKLM",
-		`{"schema_version": "1", "registry": {"HKLM\\x": {"v": {"a": 1}}}}`:       "number, string or array",
-		`{"schema_version": "1", "registry": {"HKLM\\x": {"v": [1]}}}`:            "non-string",
-		`{"schema_version": "1"} {}`:                                              "after the JSON object",
-		`{"schema_version": "1", "uninstall_entries": [{"display_version": ""}]}`: "display_name is empty",
-	}
-	for in, want := range bad {
-		_, err := ParseSnapshot([]byte(in))
-		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("ParseSnapshot(%q) = %v, want one line containing %q", in, err, want)
-		}
 	}
 }
 

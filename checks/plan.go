@@ -5,6 +5,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
 
 // Phase is the operation the admin is about to perform.
@@ -36,26 +39,46 @@ func ParsePhase(s string) (Phase, bool) {
 const (
 	DefaultRunTimeout   = 2 * time.Minute
 	DefaultProbeTimeout = 5 * time.Second
-	hostCheckTimeout    = 20 * time.Second // the live host: SCM enumeration and registry reads
-	// netCheckMargin is what a network check gets beyond one probe timeout:
-	// probes run concurrently, so one probe timeout bounds them all.
+	// HostReadTimeout bounds reading the live host's facts (SCM
+	// enumeration, registry reads) and so every host check.
+	HostReadTimeout  = 20 * time.Second
+	hostCheckTimeout = HostReadTimeout
+	// netCheckMargin is what a network check gets beyond its probe waves:
+	// probes run concurrently, so one probe timeout bounds each wave of up
+	// to netprobe.MaxConcurrentProbes endpoints.
 	netCheckMargin = 2 * time.Second
 )
+
+// netCheckTimeout sizes a network check's deadline from the plan: one probe
+// timeout per wave of netprobe.MaxConcurrentProbes endpoints, plus a margin.
+// The built-in catalogues fit in one wave; a large --endpoints-file gets the
+// time its waves need instead of being cut off.
+func netCheckTimeout(probe time.Duration, targets int) time.Duration {
+	waves := max(1, (targets+netprobe.MaxConcurrentProbes-1)/netprobe.MaxConcurrentProbes)
+	return time.Duration(waves)*probe + netCheckMargin
+}
 
 // Config parameterises the plan: it becomes the fields of the checks.
 type Config struct {
 	Cloud          Cloud
 	TenantID       string
-	ProbeTimeout   time.Duration
-	Legacy         bool       // also probe the legacy ports of pre-2018 agents
-	ExtraEndpoints []Endpoint // from --endpoints-file
+	ProbeTimeout   time.Duration // 0: DefaultProbeTimeout
+	Legacy         bool          // also probe the legacy ports of pre-2018 agents
+	ExtraEndpoints []Endpoint    // from --endpoints-file
+	// WinHTTPProxy is the host's WinHTTP proxy when the host facts carry
+	// it (read once while the run is wired up, not by a network check).
+	WinHTTPProxy *hostfacts.WinHTTPProxy
 }
 
-func (c Config) probeTimeout() time.Duration {
+// withDefaults fills in the defaults, once, before the checks are built.
+func (c Config) withDefaults() Config {
 	if c.ProbeTimeout <= 0 {
-		return DefaultProbeTimeout
+		c.ProbeTimeout = DefaultProbeTimeout
 	}
-	return c.ProbeTimeout
+	if c.Cloud == "" {
+		c.Cloud = CloudPublic
+	}
+	return c
 }
 
 // Entry is one item of the checklist: the check, the phases it runs in, the
@@ -82,16 +105,17 @@ func (e Entry) inPhase(p Phase) bool {
 // catalog is the whole checklist in order. phase parameterises the checks
 // whose verdict depends on it.
 func catalog(cfg Config, phase Phase) []Entry {
+	cfg = cfg.withDefaults()
 	all := []Phase{PhaseInstall, PhaseRegister, PhaseEnable}
-	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.probeTimeout()}
+	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
 		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: AppProxyConnectorAbsentCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: ExistingAgentCheck{Phase: phase}, Phases: []Phase{PhaseInstall, PhaseRegister, PhaseUninstall}, Timeout: hostCheckTimeout},
 		{Check: TLS12Check{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
-		{Check: net, Phases: all, Timeout: cfg.probeTimeout() + netCheckMargin},
-		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.probeTimeout()}, Phases: all, Timeout: cfg.probeTimeout() + netCheckMargin},
+		{Check: net, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
+		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 	}
 }
 
@@ -116,7 +140,7 @@ var ReservedIDs = []string{"tenant.admin-account", "ad.forest-membership", "tena
 
 // IsReserved reports whether id is reserved and not yet implemented (an ID
 // leaves ReservedIDs when its check lands; TestReservedIDsAreNotImplemented).
-func IsReserved(id string) bool { return containsFold(ReservedIDs, id) }
+func IsReserved(id string) bool { return hostfacts.ContainsFold(ReservedIDs, id) }
 
 // KnownIDs returns every check ID, sorted.
 func KnownIDs() []string {

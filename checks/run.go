@@ -9,11 +9,33 @@ import (
 	"time"
 )
 
-// Errors that say why a run or a check stopped early. They are context causes.
-var (
-	ErrRunDeadline = errors.New("run deadline exceeded")
-	ErrInterrupted = errors.New("interrupted")
-)
+// ErrRunDeadline is the context cause of a run cut off by --timeout. Causes
+// are shown to users ("cut off before the probe finished: <cause>").
+var ErrRunDeadline = errors.New("the run deadline (--timeout) was exceeded")
+
+// InterruptError is the context cause of a run stopped by a signal.
+type InterruptError struct {
+	Signal string // "SIGINT", "SIGTERM"
+	Exit   int    // 130, 143
+}
+
+func (e InterruptError) Error() string { return "the run was interrupted (" + e.Signal + ")" }
+
+// Interrupted returns the cause main cancels the run with on a signal.
+func Interrupted(signal string, exit int) error { return InterruptError{signal, exit} }
+
+// InterruptExit returns the exit code of a run ctx stopped by a signal (130
+// when it was cancelled otherwise), and whether it was stopped at all.
+func InterruptExit(ctx context.Context) (int, bool) {
+	if ctx.Err() == nil {
+		return 0, false
+	}
+	var ie InterruptError
+	if errors.As(context.Cause(ctx), &ie) {
+		return ie.Exit, true
+	}
+	return 130, true
+}
 
 // abandonGrace is how long the runner waits for a check that ignores its
 // expired context before reporting it and moving on.
@@ -158,8 +180,10 @@ func stopReason(ctx context.Context) string {
 	case errors.As(cause, &cd):
 		return cd.Error()
 	case errors.Is(cause, ErrRunDeadline):
-		return "the run deadline (--timeout) was exceeded"
-	case errors.Is(cause, ErrInterrupted), errors.Is(cause, context.Canceled):
+		return ErrRunDeadline.Error()
+	case errors.As(cause, new(InterruptError)):
+		return cause.Error()
+	case errors.Is(cause, context.Canceled):
 		return "the run was interrupted"
 	case cause != nil:
 		return cause.Error()

@@ -62,7 +62,7 @@ func JSON(w io.Writer, r *Report, _ Options) error {
 		Interrupted:   r.Interrupted,
 		Verdict:       verdict,
 		ExitCode:      code,
-		Summary:       jsonSummary{s.Pass, s.Warn, s.Fail, s.Skip, s.Error},
+		Summary:       jsonSummary(s),
 		Checks:        []jsonCheck{},
 	}
 	for _, res := range r.Results {

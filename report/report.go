@@ -38,7 +38,10 @@ type Report struct {
 	Duration    time.Duration
 	Strict      bool
 	Interrupted bool
-	Results     []checks.Result
+	// InterruptExit is the exit code of an interrupted run: 130 (SIGINT,
+	// the default) or 143 (SIGTERM).
+	InterruptExit int
+	Results       []checks.Result
 }
 
 // Summary counts results by status.
@@ -86,14 +89,24 @@ func (r *Report) Verdict() (string, int) {
 			verdict = VerdictInconclusive
 		}
 		code = ExitInterrupted
+		if r.InterruptExit != 0 {
+			code = r.InterruptExit
+		}
 	}
 	return verdict, code
+}
+
+// ExitCode returns the exit code of the run (see Verdict).
+func (r *Report) ExitCode() int {
+	_, code := r.Verdict()
+	return code
 }
 
 // Options tune the text format; JSON and JUnit ignore them.
 type Options struct {
 	Color   bool // ANSI colours (only on a terminal, never with NO_COLOR)
 	Verbose bool // durations and details in text
+	Width   int  // terminal width to wrap long text lines to; 0: no wrapping
 }
 
 // Formatter writes a report in one format.

@@ -204,3 +204,9 @@ func TestLookup(t *testing.T) {
 		t.Errorf("Lookup(yaml) = %v", err)
 	}
 }
+
+func TestPortList(t *testing.T) {
+	if got := PortList([]int{80, 443, 10100, 10101, 10102, 9090, 9091}); got != "80,443,10100-10102,9090,9091" {
+		t.Errorf("PortList = %s", got)
+	}
+}

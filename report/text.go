@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/internal/textfmt"
 )
 
 var statusColor = map[checks.Status]string{
@@ -32,7 +34,7 @@ func Text(w io.Writer, r *Report, opts Options) error {
 		}
 		return statusColor[st] + s + colorReset
 	}
-	head := fmt.Sprintf("ptacheck %s: %d checks", r.Command, len(r.Results))
+	head := fmt.Sprintf("ptacheck %s: %s", r.Command, textfmt.Plural(len(r.Results), "check", "checks"))
 	if r.Fixture != "" {
 		head += fmt.Sprintf(" (fixture %q: emulated environment, not this host)", r.Fixture)
 	}
@@ -46,7 +48,7 @@ func Text(w io.Writer, r *Report, opts Options) error {
 	const indent = "         "
 	for _, res := range r.Results {
 		label := fmt.Sprintf("%-5s", strings.ToUpper(string(res.Status)))
-		line := fmt.Sprintf("  %s  %-*s  %s", paint(res.Status, label), width, res.ID, oneLine(res.Message))
+		line := fmt.Sprintf("  %s  %-*s  %s", paint(res.Status, label), width, res.ID, clean(res.Message))
 		if opts.Verbose {
 			line += fmt.Sprintf("  (%s)", res.Duration.Round(time.Millisecond))
 		}
@@ -59,11 +61,11 @@ func Text(w io.Writer, r *Report, opts Options) error {
 		}
 		for _, f := range res.Findings {
 			if f != res.Message { // already on the check's line
-				fmt.Fprintf(bw, "%s- %s\n", indent, oneLine(f))
+				fmt.Fprintf(bw, "%s- %s\n", indent, clean(f))
 			}
 		}
 		if res.Remediation != "" {
-			fmt.Fprintf(bw, "%sfix: %s\n", indent, oneLine(res.Remediation))
+			fmt.Fprintf(bw, "%sfix: %s\n", indent, clean(res.Remediation))
 		}
 		if res.DocURL != "" {
 			fmt.Fprintf(bw, "%ssee: %s\n", indent, res.DocURL)
@@ -81,7 +83,7 @@ func Text(w io.Writer, r *Report, opts Options) error {
 	}
 	st := map[string]checks.Status{VerdictReady: checks.StatusPass, VerdictNotReady: checks.StatusFail, VerdictInconclusive: checks.StatusError}[verdict]
 	line := fmt.Sprintf("%s: %d passed, %s, %d failed, %d skipped, %s (exit %d)",
-		word, s.Pass, plural(s.Warn, "warning"), s.Fail, s.Skip, plural(s.Error, "error"), code)
+		word, s.Pass, textfmt.Plural(s.Warn, "warning", "warnings"), s.Fail, s.Skip, textfmt.Plural(s.Error, "error", "errors"), code)
 	if r.Strict && s.Warn > 0 && s.Fail == 0 {
 		line += "; --strict makes warnings fail"
 	}
@@ -101,14 +103,7 @@ func writeDetails(w io.Writer, indent string, details any) {
 	fmt.Fprintf(w, "%sdetails: %s\n", indent, b)
 }
 
-// oneLine keeps a report line on one line whatever a message holds.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
+// clean makes a string fit for one line of a terminal report: secrets
+// masked, control characters from the outside world neutralised, whitespace
+// folded.
+func clean(s string) string { return textfmt.OneLine(textfmt.Sanitize(redact.String(s))) }

@@ -22,7 +22,7 @@ func main() {
 	caOut := flag.String("ca-out", "", "write the trusted roots (PEM) to this file")
 	behaviour := flag.String("behavior", fixtures.Answer, "how to answer: answer, intercept, untrusted, wrong-name, expired, reset, tls-silent, tls-close")
 	flag.Parse()
-	ca, err := fixtures.NewCA()
+	ca, err := fixtures.NewCA("netns-endpoints")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "netns-endpoints:", err)
 		os.Exit(1)

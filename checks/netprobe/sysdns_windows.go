@@ -1,6 +1,6 @@
 //go:build windows
 
-package checks
+package netprobe
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package checks
+package netprobe
 
 import (
 	"context"
@@ -19,34 +19,28 @@ import (
 )
 
 // startNetwork starts the fixture network emulation (real DNS server, TCP
-// and TLS listeners, proxy) and an Env whose real clients point at it.
-func startNetwork(t *testing.T, n *fixtures.Network) (*Env, *fixtures.Running) {
+// and TLS listeners, proxy) and a Client pointed at it.
+func startNetwork(t *testing.T, n *fixtures.Network) (*Client, *fixtures.Running) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := fixtures.Start(ctx, n)
+	r, err := fixtures.Start(ctx, n, t.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); r.Close() })
-	env := &Env{
-		Dialer:     r.Dialer,
-		DNS:        &dns.Client{Net: "udp", Timeout: time.Minute},
-		DNSServers: []string{r.DNSServer},
-		RootCAs:    r.RootCAs,
-		Now:        time.Now,
-	}
+	cfg := Config{Dialer: r.Dialer, Servers: []string{r.DNSServer}, RootCAs: r.RootCAs}
 	if r.ProxyURL != "" {
 		u, err := ParseProxyURL(r.ProxyURL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		env.Proxy = FixedProxy(u)
+		cfg.Proxy = Fixed(u, "test")
 	}
-	return env, r
+	return New(cfg), r
 }
 
 func tlsTarget(host string) Target {
-	return Target{Host: host, Port: 443, Protocol: ProtoTLS, Level: LevelRequired}
+	return Target{Host: host, Port: 443, Protocol: ProtoTLS}
 }
 
 func TestProbeOutcomes(t *testing.T) {
@@ -92,14 +86,11 @@ func TestProbeOutcomes(t *testing.T) {
 	for _, tc := range tests {
 		targets = append(targets, tc.target)
 	}
-	results := ProbeAll(context.Background(), env, targets, 500*time.Millisecond)
+	results := env.ProbeAll(context.Background(), targets, 500*time.Millisecond)
 	for i, tc := range tests {
 		r := results[i]
 		if r.Outcome != tc.outcome || r.Step != tc.step || !strings.Contains(r.Error, tc.want) {
 			t.Errorf("%s: outcome %s step %q error %q; want %s step %q containing %q", tc.target.Addr(), r.Outcome, r.Step, r.Error, tc.outcome, tc.step, tc.want)
-		}
-		if r.Addr() != tc.target.Addr() || r.Protocol != tc.target.Protocol {
-			t.Errorf("result %d is for %v, want %v (order)", i, r.Target, tc.target)
 		}
 	}
 	ok := results[0]
@@ -131,7 +122,7 @@ func TestProbeThroughProxy(t *testing.T) {
 				Proxy: &fixtures.ProxySpec{Mode: tc.mode},
 				Rules: []fixtures.Rule{{Host: "nx.test", Behaviour: fixtures.NXDomain}, {Host: "untrusted.test", Behaviour: fixtures.Untrusted}},
 			})
-			res := ProbeAll(context.Background(), env, []Target{tc.target}, time.Second)[0]
+			res := env.ProbeAll(context.Background(), []Target{tc.target}, time.Second)[0]
 			if res.Outcome != tc.outcome || !strings.Contains(res.Error, tc.want) {
 				t.Fatalf("outcome %s (%s), want %s containing %q", res.Outcome, res.Error, tc.outcome, tc.want)
 			}
@@ -150,9 +141,9 @@ func TestProbeProxyUnreachable(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	u, _ := ParseProxyURL("http://" + addr)
-	env := &Env{Dialer: &net.Dialer{}, Proxy: FixedProxy(u)}
-	res := ProbeAll(context.Background(), env, []Target{tlsTarget("login.microsoftonline.com")}, time.Second)[0]
-	if res.Outcome != OutcomeRefused || res.Step != "proxy" || !strings.Contains(res.Error, "connect to proxy") {
+	c := New(Config{Servers: []string{"127.0.0.1:1"}, Proxy: Fixed(u, "test")})
+	res := c.ProbeAll(context.Background(), []Target{tlsTarget("login.microsoftonline.com")}, time.Second)[0]
+	if res.Outcome != OutcomeProxyError || res.Step != "proxy" || !strings.Contains(res.Error, "connect to proxy") || !strings.Contains(res.Error, "refused") {
 		t.Fatalf("got %+v", res)
 	}
 }
@@ -164,14 +155,14 @@ func TestProbeCancelStopsEverything(t *testing.T) {
 		targets = append(targets, tlsTarget(fmt.Sprintf("h%d.test", i)))
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	time.AfterFunc(100*time.Millisecond, func() { cancel(ErrInterrupted) })
-	done := make(chan []ProbeResult)
-	go func() { done <- ProbeAll(ctx, env, targets, time.Hour) }()
+	time.AfterFunc(100*time.Millisecond, func() { cancel(errors.New("the run was interrupted")) })
+	done := make(chan []Result)
+	go func() { done <- env.ProbeAll(ctx, targets, time.Hour) }()
 	select {
 	case results := <-done:
-		for _, r := range results {
+		for i, r := range results {
 			if r.Outcome != OutcomeCancelled || !strings.Contains(r.Error, "interrupted") {
-				t.Fatalf("%s: %s %s, want cancelled", r.Addr(), r.Outcome, r.Error)
+				t.Fatalf("%s: %s %s, want cancelled", targets[i].Addr(), r.Outcome, r.Error)
 			}
 		}
 	case <-time.After(30 * time.Second):
@@ -181,14 +172,14 @@ func TestProbeCancelStopsEverything(t *testing.T) {
 
 func TestProbeCachesPerEndpointAndName(t *testing.T) {
 	var queries, dials atomic.Int32
-	env := &Env{
-		DNS:        countingDNS{n: &queries, addr: "127.0.0.1"},
-		DNSServers: []string{"192.0.2.53:53"},
-		Dialer:     countingDialer{n: &dials},
-	}
+	env := New(Config{
+		DNS:     countingDNS{n: &queries, addr: "127.0.0.1"},
+		Servers: []string{"192.0.2.53:53"},
+		Dialer:  countingDialer{n: &dials},
+	})
 	tg := []Target{{Host: "a.test", Port: 1, Protocol: ProtoTCP}, {Host: "a.test", Port: 1, Protocol: ProtoTCP}, {Host: "a.test", Port: 2, Protocol: ProtoTCP}}
-	ProbeAll(context.Background(), env, tg, time.Second)
-	ProbeAll(context.Background(), env, tg, time.Second)
+	env.ProbeAll(context.Background(), tg, time.Second)
+	env.ProbeAll(context.Background(), tg, time.Second)
 	if queries.Load() != 1 || dials.Load() != 2 {
 		t.Fatalf("queries %d (want 1), dials %d (want 2)", queries.Load(), dials.Load())
 	}
@@ -248,7 +239,7 @@ func TestResolveAnswers(t *testing.T) {
 		}
 		w.WriteMsg(m)
 	})
-	env := &Env{DNS: &dns.Client{Net: "udp", Timeout: time.Minute}, DNSServers: []string{server}}
+	env := New(Config{Servers: []string{server}})
 	for _, tc := range []struct {
 		host, outcome, addr string
 	}{
@@ -258,9 +249,10 @@ func TestResolveAnswers(t *testing.T) {
 		{"v6only.test", OutcomeOK, "::1"},
 		{"big.test", OutcomeOK, "127.0.0.10"},
 	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		addrs, outcome, _, err := env.resolve(ctx, tc.host)
+		a, cancel := begin(context.Background(), 2*time.Second)
+		ans := env.resolve(a, tc.host)
 		cancel()
+		addrs, outcome, err := ans.Addrs, ans.Outcome, ans.Err
 		if outcome != tc.outcome || (tc.addr != "" && (len(addrs) != 1 || addrs[0] != tc.addr)) {
 			t.Errorf("%s: %v %s %v", tc.host, addrs, outcome, err)
 		}
@@ -275,10 +267,9 @@ func TestResolveFallsBackToTheNextServer(t *testing.T) {
 		w.WriteMsg(m)
 	})
 	silent := dnsServer(t, func(dns.ResponseWriter, *dns.Msg) {})
-	env := &Env{DNS: &dns.Client{Net: "udp", Timeout: time.Minute}, DNSServers: []string{silent, good}}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	addrs, outcome, _, err := env.resolve(ctx, "x.test")
+	env := New(Config{Servers: []string{silent, good}})
+	addrs, err := env.LookupHost(context.Background(), "x.test", 2*time.Second)
+	outcome := OutcomeOK
 	if err != nil || outcome != OutcomeOK || addrs[0] != "127.0.0.7" {
 		t.Fatalf("%v %s %v", addrs, outcome, err)
 	}
@@ -302,13 +293,17 @@ func TestClassifyConnect(t *testing.T) {
 		{op(syscall.EACCES), OutcomeBlockedLocal},
 		{op(syscall.EADDRNOTAVAIL), OutcomeTCPError},
 	} {
-		if got, _, _ := classifyConnect(ctx, tc.err, time.Second); got != tc.want {
+		a, cancel := begin(ctx, time.Second)
+		if got, _ := a.classifyConnect(tc.err); got != tc.want {
 			t.Errorf("%v: %s, want %s", tc.err, got, tc.want)
 		}
+		cancel()
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
-	cancel(ErrInterrupted)
-	if got, _, msg := classifyConnect(cctx, errors.New("operation was canceled"), time.Second); got != OutcomeCancelled || !strings.Contains(msg, "interrupted") {
+	cancel(errors.New("the run was interrupted"))
+	a, cancel2 := begin(cctx, time.Second)
+	defer cancel2()
+	if got, msg := a.classifyConnect(errors.New("operation was canceled")); got != OutcomeCancelled || !strings.Contains(msg, "interrupted") {
 		t.Errorf("cancelled: %s %s", got, msg)
 	}
 }
@@ -331,7 +326,7 @@ func TestProxySettings(t *testing.T) {
 		t.Errorf("bare host:port: %v %v", u, err)
 	}
 
-	p, err := ProxyFromWinHTTP(&WinHTTPProxy{Proxy: "http=p1:80;https=p2:8443", Bypass: "<local>;*.contoso.test"})
+	p, err := FromWinHTTP("http=p1:80;https=p2:8443", "<local>;*.contoso.test", "winhttp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,27 +337,26 @@ func TestProxySettings(t *testing.T) {
 		"https://dc1.contoso.test:443":          "",
 	} {
 		u, _ := url.Parse(target)
-		got, _ := p(u)
+		got, _ := p.Func(u)
 		if (got == nil && want != "") || (got != nil && got.String() != want) {
 			t.Errorf("%s -> %v, want %q", target, got, want)
 		}
 	}
-	if p, err := ProxyFromWinHTTP(&WinHTTPProxy{Direct: true}); p != nil || err != nil {
-		t.Errorf("direct WinHTTP gave a proxy")
+	if p, err := FromWinHTTP("", "", "winhttp"); p != nil || err != nil {
+		t.Errorf("an empty WinHTTP setting gave a proxy")
 	}
 
-	t.Setenv("HTTPS_PROXY", "http://envproxy:3128")
-	t.Setenv("NO_PROXY", "nope.test")
-	pf, src := ProxyFromEnvironment()
-	if pf == nil || !strings.Contains(src, "HTTPS_PROXY") {
-		t.Fatalf("env proxy: %v %q", pf, src)
+	env := map[string]string{"HTTPS_PROXY": "http://envproxy:3128", "NO_PROXY": "nope.test"}
+	pp := FromEnvironment(func(k string) string { return env[k] })
+	if pp == nil || pp.Func == nil || !strings.Contains(pp.Source, "HTTPS_PROXY") {
+		t.Fatalf("env proxy: %+v", pp)
 	}
 	u, _ := url.Parse("https://login.microsoftonline.com:443")
-	if got, _ := pf(u); got == nil || got.Host != "envproxy:3128" {
+	if got, _ := pp.Func(u); got == nil || got.Host != "envproxy:3128" {
 		t.Errorf("env proxy for login: %v", got)
 	}
 	u, _ = url.Parse("https://nope.test:443")
-	if got, _ := pf(u); got != nil {
+	if got, _ := pp.Func(u); got != nil {
 		t.Errorf("NO_PROXY ignored: %v", got)
 	}
 }
@@ -373,9 +367,82 @@ func TestNormalizeDNSServer(t *testing.T) {
 			t.Errorf("%s: %s %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", ":53", "a b"} {
+	for _, in := range []string{"", ":53", "a b", "999.1.1.1", "10.0.0.1:99999", "10.0.0.1:x", "-bad-.test"} {
 		if _, err := NormalizeDNSServer(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}
+	}
+}
+
+// truncatingDNS answers every query with a truncated, empty message.
+type truncatingDNS struct{ n *atomic.Int32 }
+
+func (c truncatingDNS) ExchangeContext(_ context.Context, m *dns.Msg, _ string) (*dns.Msg, time.Duration, error) {
+	c.n.Add(1)
+	r := new(dns.Msg)
+	r.SetReply(m)
+	r.Truncated = true
+	return r, 0, nil
+}
+
+// A fake exchanger that truncates still gets the TCP retry: the fallback is a
+// seam of its own, not a type assertion on *dns.Client.
+func TestTruncatedAnswerFallsBackToTCPWithFakes(t *testing.T) {
+	var udp, tcp atomic.Int32
+	c := New(Config{
+		Servers: []string{"192.0.2.53:53"},
+		DNS:     truncatingDNS{n: &udp},
+		DNSTCP:  countingDNS{n: &tcp, addr: "127.0.0.42"},
+	})
+	addrs, err := c.LookupHost(context.Background(), "big.test", time.Second)
+	if err != nil || len(addrs) != 1 || addrs[0] != "127.0.0.42" {
+		t.Fatalf("addrs %v err %v", addrs, err)
+	}
+	if udp.Load() != 1 || tcp.Load() != 1 {
+		t.Errorf("udp %d tcp %d queries, want 1 and 1", udp.Load(), tcp.Load())
+	}
+}
+
+// Only records on the resolution chain count: an A record owned by an
+// unrelated name (a poisoned or confused answer) is ignored.
+func TestResolveIgnoresRecordsOffTheChain(t *testing.T) {
+	server := dnsServer(t, func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		if req.Question[0].Qtype == dns.TypeA {
+			m.Answer = append(m.Answer,
+				&dns.A{Hdr: dns.RR_Header{Name: "evil.test.", Rrtype: dns.TypeA, Class: dns.ClassINET}, A: net.ParseIP("127.0.0.66")},
+				&dns.CNAME{Hdr: dns.RR_Header{Name: "other.test.", Rrtype: dns.TypeCNAME, Class: dns.ClassINET}, Target: "evil.test."})
+		}
+		w.WriteMsg(m)
+	})
+	c := New(Config{Servers: []string{server}})
+	addrs, err := c.LookupHost(context.Background(), "victim.test", 2*time.Second)
+	if len(addrs) != 0 || err == nil || !strings.Contains(err.Error(), "no A or AAAA record") {
+		t.Fatalf("addrs %v err %v: an off-chain record was accepted", addrs, err)
+	}
+}
+
+func TestLookupSRV(t *testing.T) {
+	server := dnsServer(t, func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		q := req.Question[0]
+		if q.Qtype == dns.TypeSRV && q.Name == "_ldap._tcp.dc._msdcs.corp.test." {
+			m.Answer = append(m.Answer,
+				&dns.SRV{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeSRV, Class: dns.ClassINET}, Priority: 0, Weight: 100, Port: 389, Target: "dc1.corp.test."},
+				&dns.SRV{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeSRV, Class: dns.ClassINET}, Priority: 10, Weight: 50, Port: 389, Target: "dc2.corp.test."})
+		} else {
+			m.Rcode = dns.RcodeNameError
+		}
+		w.WriteMsg(m)
+	})
+	c := New(Config{Servers: []string{server}})
+	srvs, outcome, err := c.LookupSRV(context.Background(), "_ldap._tcp.dc._msdcs.corp.test", time.Second)
+	if err != nil || outcome != OutcomeOK || len(srvs) != 2 || srvs[0].Target != "dc1.corp.test." || srvs[1].Priority != 10 {
+		t.Fatalf("%v %s %v", srvs, outcome, err)
+	}
+	if _, outcome, err := c.LookupSRV(context.Background(), "_ldap._tcp.dc._msdcs.gone.test", time.Second); err == nil || outcome != OutcomeNXDomain {
+		t.Errorf("missing SRV: %s %v", outcome, err)
 	}
 }

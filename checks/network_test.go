@@ -8,8 +8,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ptacheck/ptacheck/checks/checkstest"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/fixtures"
 )
+
+// startNetwork returns an Env whose network client talks to a fixture
+// network on loopback.
+func startNetwork(t *testing.T, n *fixtures.Network) (*Env, *fixtures.Running) {
+	t.Helper()
+	c, r := checkstest.StartNetwork(t, n, checkstest.NetworkOptions{})
+	return &Env{Net: c}, r
+}
+
+func target(host string, port int, protocol, level string) Target {
+	return Target{Target: netprobe.Target{Host: host, Port: port, Protocol: protocol}, Level: level}
+}
+
+func tlsTarget(host string) Target { return target(host, 443, ProtoTLS, LevelRequired) }
 
 func endpointSet(targets ...Target) EndpointSet {
 	return EndpointSet{Cloud: CloudPublic, Targets: targets, TrustedIssuers: TrustedIssuers()}
@@ -21,9 +38,9 @@ func TestOutboundPortsLevels(t *testing.T) {
 		{Host: "opt-refuse.test", Behaviour: fixtures.Refuse},
 	}})
 	check := OutboundPortsCheck{ProbeTimeout: 300 * time.Millisecond}
-	ok := Target{Host: "ok.test", Port: 443, Protocol: ProtoTLS, Level: LevelRequired}
-	reqDrop := Target{Host: "req-drop.test", Port: 443, Protocol: ProtoTLS, Level: LevelRequired}
-	optRefuse := Target{Host: "opt-refuse.test", Port: 8080, Protocol: ProtoTCP, Level: LevelOptional}
+	ok := tlsTarget("ok.test")
+	reqDrop := tlsTarget("req-drop.test")
+	optRefuse := target("opt-refuse.test", 8080, ProtoTCP, LevelOptional)
 
 	check.Endpoints = endpointSet(ok)
 	r := toResult(check.Meta(), check.Run(context.Background(), env), 0)
@@ -46,17 +63,18 @@ func TestOutboundPortsLevels(t *testing.T) {
 		t.Errorf("findings = %q", r.Findings)
 	}
 	d := r.Details.(netDetails)
-	if len(d.Endpoints) != 3 || d.Summary[OutcomeFiltered] != 1 || d.Summary[OutcomeRefused] != 1 || d.Summary[OutcomeOK] != 1 || d.ProbeTimeout != "300ms" {
+	if len(d.Endpoints) != 3 || d.Summary[netprobe.OutcomeFiltered] != 1 || d.Summary[netprobe.OutcomeRefused] != 1 || d.Summary[netprobe.OutcomeOK] != 1 || d.ProbeTimeout != "300ms" {
 		t.Errorf("details = %+v", d)
 	}
 }
 
 func TestOutboundPortsReportsUntestableAndWinHTTP(t *testing.T) {
 	env, _ := startNetwork(t, &fixtures.Network{})
-	s := healthySnapshot()
-	s.WinHTTPProxy = &WinHTTPProxy{Proxy: "proxy.contoso.test:8080"}
-	env.Host = SnapshotHost{S: s}
-	check := OutboundPortsCheck{Endpoints: Expand(CloudPublic, CatalogueEndpoints(CloudPublic), "", false), ProbeTimeout: time.Second}
+	check := OutboundPortsCheck{
+		Endpoints:    Expand(CloudPublic, CatalogueEndpoints(CloudPublic), "", false),
+		ProbeTimeout: time.Second,
+		WinHTTPProxy: &hostfacts.WinHTTPProxy{Proxy: "proxy.contoso.test:8080"},
+	}
 	r := toResult(check.Meta(), check.Run(context.Background(), env), 0)
 	if r.Status != StatusWarn || !strings.Contains(r.Message, "pass --tenant-id") {
 		t.Fatalf("%s %q %q", r.Status, r.Message, r.Findings)
@@ -76,7 +94,7 @@ func TestTLSInspection(t *testing.T) {
 	}})
 	check := TLSInspectionCheck{ProbeTimeout: time.Second}
 
-	check.Endpoints = endpointSet(tlsTarget("ok.test"), Target{Host: "ok.test", Port: 80, Protocol: ProtoHTTP})
+	check.Endpoints = endpointSet(tlsTarget("ok.test"), target("ok.test", 80, ProtoHTTP, LevelRequired))
 	r := toResult(check.Meta(), check.Run(context.Background(), env), 0)
 	if r.Status != StatusPass || r.Message != "1 endpoints presented certificates from Microsoft's public CAs" {
 		t.Fatalf("clean: %s %q", r.Status, r.Message)
@@ -108,10 +126,13 @@ func TestTLSInspection(t *testing.T) {
 // TestNetChecksShareProbes: both network checks run at once in a real run;
 // each endpoint is still probed once.
 func TestNetChecksShareProbes(t *testing.T) {
-	env, _ := startNetwork(t, &fixtures.Network{})
 	var dials int
-	inner := env.Dialer
-	env.Dialer = &countingWrapper{inner: inner, n: &dials}
+	c, _ := checkstest.StartNetwork(t, &fixtures.Network{}, checkstest.NetworkOptions{
+		WrapDialer: func(inner netprobe.ContextDialer) netprobe.ContextDialer {
+			return &countingWrapper{inner: inner, n: &dials}
+		},
+	})
+	env := &Env{Net: c}
 	set := endpointSet(tlsTarget("a.test"), tlsTarget("b.test"))
 	plan := []Entry{
 		{Check: OutboundPortsCheck{Endpoints: set, ProbeTimeout: time.Second}, Timeout: 5 * time.Second},
@@ -127,7 +148,7 @@ func TestNetChecksShareProbes(t *testing.T) {
 }
 
 type countingWrapper struct {
-	inner ContextDialer
+	inner netprobe.ContextDialer
 	n     *int
 	mu    sync.Mutex
 }
@@ -143,7 +164,7 @@ func TestTLSInspectionCutOffIsNotAPass(t *testing.T) {
 	env, _ := startNetwork(t, &fixtures.Network{Rules: []fixtures.Rule{{Host: "slow.test", Behaviour: fixtures.TLSSilent}}})
 	check := TLSInspectionCheck{Endpoints: endpointSet(tlsTarget("ok.test"), tlsTarget("slow.test")), ProbeTimeout: time.Hour}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	time.AfterFunc(300*time.Millisecond, func() { cancel(ErrInterrupted) })
+	time.AfterFunc(300*time.Millisecond, func() { cancel(Interrupted("SIGINT", 130)) })
 	r := toResult(check.Meta(), check.Run(ctx, env), 0)
 	if r.Status != StatusError || !strings.Contains(r.Message, "1 of 2 TLS endpoints were not inspected") {
 		t.Fatalf("%s %q", r.Status, r.Message)

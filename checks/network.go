@@ -2,11 +2,17 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/internal/textfmt"
 )
 
 const (
@@ -19,6 +25,9 @@ const (
 type OutboundPortsCheck struct {
 	Endpoints    EndpointSet
 	ProbeTimeout time.Duration
+	// WinHTTPProxy is the host's WinHTTP proxy, when the host facts carry
+	// it: a proxy configured there while the probes went direct warns.
+	WinHTTPProxy *hostfacts.WinHTTPProxy
 }
 
 func (OutboundPortsCheck) Meta() Meta {
@@ -33,49 +42,59 @@ func (OutboundPortsCheck) Meta() Meta {
 	}
 }
 
+// EndpointResult is one probe's evidence: the catalogue entry and what the
+// probe found.
+type EndpointResult struct {
+	Target
+	netprobe.Result
+}
+
 // netDetails is the evidence of the network checks.
 type netDetails struct {
-	Cloud        Cloud          `json:"cloud"`
-	Path         string         `json:"path"`
-	ProxySource  string         `json:"proxy_source,omitempty"`
-	DNSServers   []string       `json:"dns_servers"`
-	ProbeTimeout string         `json:"probe_timeout"`
-	Summary      map[string]int `json:"summary"`
-	Endpoints    []ProbeResult  `json:"endpoints"`
-	Untestable   []Untestable   `json:"untestable"`
-	WinHTTPProxy *WinHTTPProxy  `json:"winhttp_proxy,omitempty"`
+	Cloud        Cloud                   `json:"cloud"`
+	Path         string                  `json:"path"`
+	ProxySource  string                  `json:"proxy_source,omitempty"`
+	Proxy        string                  `json:"proxy,omitempty"`
+	DNSServers   []string                `json:"dns_servers"`
+	ProbeTimeout string                  `json:"probe_timeout"`
+	Summary      map[string]int          `json:"summary"`
+	Endpoints    []EndpointResult        `json:"endpoints"`
+	Untestable   []Untestable            `json:"untestable"`
+	WinHTTPProxy *hostfacts.WinHTTPProxy `json:"winhttp_proxy,omitempty"`
 }
 
-func (c OutboundPortsCheck) timeout() time.Duration {
-	if c.ProbeTimeout <= 0 {
-		return DefaultProbeTimeout
+// probe runs the probes of targets through the run's network client.
+func probe(ctx context.Context, env *Env, targets []Target, timeout time.Duration) []EndpointResult {
+	nts := make([]netprobe.Target, len(targets))
+	for i, t := range targets {
+		nts[i] = t.Target
 	}
-	return c.ProbeTimeout
+	results := env.Net.ProbeAll(ctx, nts, timeout)
+	out := make([]EndpointResult, len(targets))
+	for i := range targets {
+		out[i] = EndpointResult{Target: targets[i], Result: results[i]}
+	}
+	return out
 }
 
-func (env *Env) netDetails(ctx context.Context, set EndpointSet, results []ProbeResult, timeout time.Duration) netDetails {
+func (c OutboundPortsCheck) details(env *Env, results []EndpointResult) netDetails {
+	set := c.Endpoints
 	d := netDetails{
-		Cloud: set.Cloud, Path: "direct", ProxySource: env.ProxySource, DNSServers: env.DNSServers,
-		ProbeTimeout: timeout.String(), Endpoints: results, Untestable: set.Untestable,
-		Summary: map[string]int{},
+		Cloud: set.Cloud, Path: "direct", DNSServers: env.Net.Servers(),
+		ProbeTimeout: c.ProbeTimeout.String(), Endpoints: results, Untestable: set.Untestable,
+		Summary: map[string]int{}, WinHTTPProxy: c.WinHTTPProxy,
 	}
 	if d.Untestable == nil {
 		d.Untestable = []Untestable{}
 	}
-	if len(d.DNSServers) == 0 {
-		d.DNSServers, _ = SystemDNSServers()
-	}
-	if env.Proxy != nil {
-		d.Path = "proxy"
+	if p := env.Net.Proxy(); p != nil {
+		d.ProxySource, d.Proxy = p.Source, p.Display
+		if p.Func != nil {
+			d.Path = "proxy"
+		}
 	}
 	for _, r := range results {
 		d.Summary[r.Outcome]++
-	}
-	// Report the WinHTTP proxy when the host facts have it (Windows only).
-	if env.Host != nil {
-		if s, err := env.Host.Snapshot(ctx); err == nil && s != nil {
-			d.WinHTTPProxy = s.WinHTTPProxy
-		}
 	}
 	return d
 }
@@ -86,9 +105,9 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 		return Outcome{Err: fmt.Errorf("no endpoint to probe for cloud %s", set.Cloud)}
 	}
 	start := time.Now()
-	results := ProbeAll(ctx, env, set.Targets, c.timeout())
+	results := probe(ctx, env, set.Targets, c.ProbeTimeout)
 	took := time.Since(start)
-	details := env.netDetails(ctx, set, results, c.timeout())
+	details := c.details(env, results)
 
 	var fail, warn *multierror.Error
 	var ok int
@@ -104,43 +123,31 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 			warn = multierror.Append(warn, finding)
 		}
 	}
+	if p := env.Net.Proxy(); p != nil {
+		for _, problem := range p.Problems {
+			warn = multierror.Append(warn, errors.New(problem))
+		}
+	}
+	if w := c.WinHTTPProxy; w != nil && !w.Direct && details.Path == "direct" {
+		warn = multierror.Append(warn, fmt.Errorf("the WinHTTP proxy %s is configured but the probes went direct; re-run with --proxy winhttp to test through it", redact.URL(w.Proxy)))
+	}
 	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: details}
-	if out.Fail == nil && out.Warn == nil {
+	if ok == len(results) {
 		out.Summary = fmt.Sprintf("all %d endpoints reachable (%s) in %s", ok, pathWord(details.Path), took.Round(time.Millisecond))
 	} else {
 		out.Summary = fmt.Sprintf("%d of %d endpoints not reachable: %s", len(results)-ok, len(results), firstFailures(results, 3))
 	}
 	if n := len(set.Untestable); n > 0 {
-		out.Summary += fmt.Sprintf("; %s not directly testable", plural(n, "wildcard entry", "wildcard entries"))
+		out.Summary += fmt.Sprintf("; %s not directly testable", textfmt.Plural(n, "wildcard entry", "wildcard entries"))
 		if set.needsTenant() {
 			out.Summary += " (pass --tenant-id to test the tenant's registration host)"
 		}
 	}
-	if hasOutcome(results, OutcomeProxyAuthRequired) {
+	if hasOutcome(results, netprobe.OutcomeProxyAuthRequired) {
 		out.Remediation = "The proxy requires authentication, which the agent cannot do: allow the agent's endpoints through the proxy without authentication " +
 			"(or bypass the proxy for them)."
 	}
-	if w := details.WinHTTPProxy; w != nil && !w.Direct && env.Proxy == nil {
-		out.Warn = multierror.Append(toMulti(out.Warn), fmt.Errorf("the WinHTTP proxy %s is configured but the probes went direct; re-run with --proxy winhttp to test through it", w.Proxy)).ErrorOrNil()
-	}
 	return out
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func toMulti(err error) *multierror.Error {
-	if err == nil {
-		return nil
-	}
-	if m, ok := err.(*multierror.Error); ok {
-		return m
-	}
-	return multierror.Append(nil, err)
 }
 
 func pathWord(path string) string {
@@ -159,11 +166,11 @@ func (s EndpointSet) needsTenant() bool {
 	return false
 }
 
-func hasOutcome(results []ProbeResult, outcome string) bool {
+func hasOutcome(results []EndpointResult, outcome string) bool {
 	return countOutcome(results, outcome) > 0
 }
 
-func countOutcome(results []ProbeResult, outcome string) int {
+func countOutcome(results []EndpointResult, outcome string) int {
 	n := 0
 	for _, r := range results {
 		if r.Outcome == outcome {
@@ -174,7 +181,7 @@ func countOutcome(results []ProbeResult, outcome string) int {
 }
 
 // firstFailures names up to n failed endpoints, required first.
-func firstFailures(results []ProbeResult, n int) string {
+func firstFailures(results []EndpointResult, n int) string {
 	var names []string
 	for _, level := range []string{LevelRequired, LevelOptional, LevelLegacy} {
 		for _, r := range results {
@@ -228,11 +235,7 @@ func (c TLSInspectionCheck) Run(ctx context.Context, env *Env) Outcome {
 	if len(targets) == 0 {
 		return Skipped("no TLS endpoint to inspect")
 	}
-	timeout := c.ProbeTimeout
-	if timeout <= 0 {
-		timeout = DefaultProbeTimeout
-	}
-	results := ProbeAll(ctx, env, targets, timeout)
+	results := probe(ctx, env, targets, c.ProbeTimeout)
 	var fail *multierror.Error
 	var seen []tlsInspectionDetail
 	for _, r := range results {
@@ -258,7 +261,7 @@ func (c TLSInspectionCheck) Run(ctx context.Context, env *Env) Outcome {
 	if fail == nil {
 		// A clean verdict needs every handshake: one cut off by Ctrl-C or
 		// a deadline might have shown the interception.
-		if n := countOutcome(results, OutcomeCancelled); n > 0 {
+		if n := countOutcome(results, netprobe.OutcomeCancelled); n > 0 {
 			return Outcome{Err: fmt.Errorf("%d of %d TLS endpoints were not inspected: %s", n, len(results), stopReason(ctx)), Details: details}
 		}
 	}

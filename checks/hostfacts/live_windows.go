@@ -1,6 +1,6 @@
 //go:build windows
 
-package checks
+package hostfacts
 
 import (
 	"context"
@@ -16,16 +16,16 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
-// LiveHost reads this Windows host, read-only: the service manager is opened
+// Live reads this Windows host, read-only: the service manager is opened
 // with GENERIC_READ (mgr.Connect asks for full access, which needs an
 // elevated token), the registry with QUERY_VALUE / ENUMERATE_SUB_KEYS.
-func LiveHost() Host { return windowsHost{} }
+func Live() Source { return windowsHost{} }
 
 type windowsHost struct{}
 
-func (windowsHost) Snapshot(ctx context.Context) (*HostSnapshot, error) {
-	s := &HostSnapshot{
-		SchemaVersion: SnapshotSchemaVersion,
+func (windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
+	s := &Snapshot{
+		SchemaVersion: SchemaVersion,
 		CapturedAt:    time.Now().UTC().Format(time.RFC3339),
 		Registry:      map[string]map[string]any{},
 	}
@@ -40,7 +40,7 @@ func (windowsHost) Snapshot(ctx context.Context) (*HostSnapshot, error) {
 		return nil, ctx.Err()
 	}
 	s.UninstallEntries = readUninstallEntries()
-	for _, p := range SnapshotPaths {
+	for _, p := range Paths {
 		// The catalogue spells C:\Program Files; the host may keep it
 		// elsewhere. The snapshot records the catalogue's spelling.
 		local := p
@@ -51,12 +51,13 @@ func (windowsHost) Snapshot(ctx context.Context) (*HostSnapshot, error) {
 			s.Files = append(s.Files, p)
 		}
 	}
-	for _, key := range SnapshotRegistryKeys {
+	for _, key := range RegistryKeys {
 		if values, ok := readRegistryKey(key); ok {
 			s.Registry[key] = values
 		}
 	}
 	s.WinHTTPProxy = readWinHTTPProxy()
+	s.normalize()
 	return s, nil
 }
 
@@ -136,12 +137,12 @@ func readServices() ([]Service, error) {
 		return nil, nil
 	}
 	entries := unsafe.Slice((*windows.ENUM_SERVICE_STATUS_PROCESS)(unsafe.Pointer(&buf[0])), count)
-	prefixes := SnapshotProductPrefixes()
+	prefixes := ProductPrefixes()
 	var out []Service
 	for _, e := range entries {
 		name := windows.UTF16PtrToString(e.ServiceName)
 		display := windows.UTF16PtrToString(e.DisplayName)
-		if !containsFold(SnapshotServices, name) && !hasPrefixFold(display, prefixes) {
+		if !ContainsFold(Services, name) && !HasPrefixFold(display, prefixes) {
 			continue
 		}
 		svc := Service{Name: name, DisplayName: display, State: serviceStates[e.ServiceStatusProcess.CurrentState]}
@@ -162,7 +163,7 @@ func readServices() ([]Service, error) {
 // keeps the entries whose DisplayName starts with a known product prefix.
 func readUninstallEntries() []UninstallEntry {
 	const path = `SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
-	prefixes := SnapshotProductPrefixes()
+	prefixes := ProductPrefixes()
 	var out []UninstallEntry
 	for _, view := range []uint32{registry.WOW64_64KEY, registry.WOW64_32KEY} {
 		k, err := registry.OpenKey(registry.LOCAL_MACHINE, path, registry.ENUMERATE_SUB_KEYS|view)
@@ -177,7 +178,7 @@ func readUninstallEntries() []UninstallEntry {
 				continue
 			}
 			display, _, _ := sk.GetStringValue("DisplayName")
-			if hasPrefixFold(display, prefixes) {
+			if HasPrefixFold(display, prefixes) {
 				u := UninstallEntry{DisplayName: display, Key: `HKLM\` + path + `\` + n}
 				u.DisplayVersion, _, _ = sk.GetStringValue("DisplayVersion")
 				u.Publisher, _, _ = sk.GetStringValue("Publisher")

@@ -1,0 +1,52 @@
+// Package checkstest holds fakes and helpers for tests of the checks and
+// their clients (named like net/http/httptest). Only _test.go files import it.
+package checkstest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/fixtures"
+)
+
+// NetworkOptions tune StartNetwork.
+type NetworkOptions struct {
+	// WrapDialer, when set, wraps the fixture's dialer (to count dials).
+	WrapDialer func(netprobe.ContextDialer) netprobe.ContextDialer
+}
+
+// StartNetwork starts the fixture network emulation (a real DNS server, TCP
+// and TLS listeners, a proxy) on loopback and returns a real network client
+// pointed at it. Both stop when the test ends.
+func StartNetwork(t testing.TB, n *fixtures.Network, opts NetworkOptions) (*netprobe.Client, *fixtures.Running) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := fixtures.Start(ctx, n, t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); r.Close() })
+	var dialer netprobe.ContextDialer = r.Dialer
+	if opts.WrapDialer != nil {
+		dialer = opts.WrapDialer(dialer)
+	}
+	cfg := netprobe.Config{Dialer: dialer, Servers: []string{r.DNSServer}, RootCAs: r.RootCAs}
+	if r.ProxyURL != "" {
+		u, err := netprobe.ParseProxyURL(r.ProxyURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Proxy = netprobe.Fixed(u, "fixture")
+	}
+	return netprobe.New(cfg), r
+}
+
+// Host is a hostfacts.Source that serves a snapshot or an error.
+type Host struct {
+	S   *hostfacts.Snapshot
+	Err error
+}
+
+func (h Host) Snapshot(context.Context) (*hostfacts.Snapshot, error) { return h.S, h.Err }

@@ -1,0 +1,296 @@
+// Package hostfacts gathers the facts the host checks evaluate: the Windows
+// services, installed programs, folders, registry values, OS version and
+// WinHTTP proxy of the agent server. The live reader (Windows only) reads
+// them read-only; a snapshot file or a fixture gives the same facts on any
+// OS. It gathers; the checks package decides.
+//
+// This is a leaf package: it never imports checks, report or fixtures.
+package hostfacts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+)
+
+// ErrUnsupportedOS is returned by the live reader on systems other than
+// Windows. Host checks map it to skip, never to fail.
+var ErrUnsupportedOS = errors.New("host facts need Windows (run on the agent server, or pass --host-snapshot FILE)")
+
+// ErrNoHostFacts is returned by a fixture that emulates no host. Host checks
+// map it to skip.
+var ErrNoHostFacts = errors.New("the fixture has no host facts (host.json)")
+
+// Source gives the host facts: the live Windows host, a snapshot file or a
+// fixture.
+type Source interface {
+	Snapshot(ctx context.Context) (*Snapshot, error)
+}
+
+// SchemaVersion is the version of the snapshot file format.
+const SchemaVersion = "1"
+
+// MaxSnapshotSize caps a snapshot file: real ones are a few KiB.
+const MaxSnapshotSize = 1 << 20
+
+// Snapshot is the host facts as JSON: what `ptacheck snapshot` writes and
+// what --host-snapshot and fixture host.json files hold. The format is
+// documented in the README; it is an input format, so unknown fields and
+// duplicate keys are rejected to catch typos.
+type Snapshot struct {
+	SchemaVersion    string           `json:"schema_version"`
+	CapturedAt       string           `json:"captured_at,omitempty"` // RFC 3339, informational
+	ComputerName     string           `json:"computer_name,omitempty"`
+	OS               OSInfo           `json:"os"`
+	Services         []Service        `json:"services"`
+	UninstallEntries []UninstallEntry `json:"uninstall_entries"`
+	// Files lists the paths of Paths that exist on the host.
+	Files []string `json:"files"`
+	// Registry maps a key path ("HKLM\\SOFTWARE\\...") to its values. Only keys
+	// of RegistryKeys that exist are present. DWORD and QWORD values are JSON
+	// numbers, REG_SZ strings, REG_MULTI_SZ arrays of strings.
+	Registry map[string]map[string]any `json:"registry"`
+	// WinHTTPProxy is the machine-wide WinHTTP proxy (netsh winhttp show proxy).
+	WinHTTPProxy *WinHTTPProxy `json:"winhttp_proxy,omitempty"`
+}
+
+// OSInfo describes the Windows installation.
+type OSInfo struct {
+	ProductName      string `json:"product_name"`      // "Windows Server 2022 Datacenter"
+	Build            int    `json:"build"`             // 20348
+	UBR              int    `json:"ubr,omitempty"`     // update build revision
+	InstallationType string `json:"installation_type"` // "Server", "Server Core", "Nano Server" or "Client"
+	EditionID        string `json:"edition_id,omitempty"`
+}
+
+// Service is one Windows service.
+type Service struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name,omitempty"`
+	State       string `json:"state,omitempty"`      // running, stopped, start-pending, ...
+	StartType   string `json:"start_type,omitempty"` // auto, manual, disabled, boot, system
+	BinaryPath  string `json:"binary_path,omitempty"`
+}
+
+// UninstallEntry is one "Programs and Features" entry.
+type UninstallEntry struct {
+	DisplayName    string `json:"display_name"`
+	DisplayVersion string `json:"display_version,omitempty"`
+	Publisher      string `json:"publisher,omitempty"`
+	Key            string `json:"key,omitempty"`
+}
+
+// WinHTTPProxy is the WinHTTP default proxy configuration.
+type WinHTTPProxy struct {
+	Direct bool   `json:"direct"`
+	Proxy  string `json:"proxy,omitempty"`  // "host:port" or "http=host:port;https=host:port"
+	Bypass string `json:"bypass,omitempty"` // "<local>;*.contoso.com"
+}
+
+// Parse decodes and validates a host snapshot. Errors are one line and name
+// the position of a syntax error.
+func Parse(data []byte) (*Snapshot, error) {
+	var s Snapshot
+	if err := jsonstrict.Decode(data, &s, true); err != nil {
+		return nil, err
+	}
+	if s.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("schema_version %q is not supported (want %q)", s.SchemaVersion, SchemaVersion)
+	}
+	if s.OS.Build < 0 {
+		return nil, fmt.Errorf("os.build %d is negative", s.OS.Build)
+	}
+	for i, svc := range s.Services {
+		if strings.TrimSpace(svc.Name) == "" {
+			return nil, fmt.Errorf("services[%d]: name is empty", i)
+		}
+	}
+	for i, u := range s.UninstallEntries {
+		if strings.TrimSpace(u.DisplayName) == "" {
+			return nil, fmt.Errorf("uninstall_entries[%d]: display_name is empty", i)
+		}
+	}
+	for key, values := range s.Registry {
+		if !strings.HasPrefix(strings.ToUpper(key), `HKLM\`) {
+			return nil, fmt.Errorf("registry key %q: must start with HKLM\\", key)
+		}
+		for name, v := range values {
+			switch v := v.(type) {
+			case json.Number, string:
+			case []any:
+				for _, e := range v {
+					if _, ok := e.(string); !ok {
+						return nil, fmt.Errorf("registry %s\\%s: a multi-string value holds a non-string", key, name)
+					}
+				}
+			default:
+				return nil, fmt.Errorf("registry %s\\%s: value must be a number, string or array of strings", key, name)
+			}
+		}
+	}
+	s.normalize()
+	return &s, nil
+}
+
+// ReadFile reads and parses a snapshot file, bounded by MaxSnapshotSize.
+func ReadFile(path string) (*Snapshot, error) {
+	data, err := jsonstrict.ReadFile(path, MaxSnapshotSize)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data)
+}
+
+// normalize makes empty lists [] rather than null, so the JSON written and
+// the details built from it always show arrays.
+func (s *Snapshot) normalize() {
+	if s.Services == nil {
+		s.Services = []Service{}
+	}
+	if s.UninstallEntries == nil {
+		s.UninstallEntries = []UninstallEntry{}
+	}
+	if s.Files == nil {
+		s.Files = []string{}
+	}
+	if s.Registry == nil {
+		s.Registry = map[string]map[string]any{}
+	}
+}
+
+// Static serves a fixed snapshot (from --host-snapshot or a fixture).
+type Static struct{ S *Snapshot }
+
+func (h Static) Snapshot(context.Context) (*Snapshot, error) { return h.S, nil }
+
+// None is the Source of a fixture without host facts.
+type None struct{}
+
+func (None) Snapshot(context.Context) (*Snapshot, error) { return nil, ErrNoHostFacts }
+
+// cached collects a source's facts once per run.
+type cached struct {
+	src  Source
+	once sync.Once
+	s    *Snapshot
+	err  error
+}
+
+// Cached returns a Source that asks src once and remembers the answer, so
+// several host checks read the live host only once.
+func Cached(src Source) Source { return &cached{src: src} }
+
+func (c *cached) Snapshot(ctx context.Context) (*Snapshot, error) {
+	c.once.Do(func() { c.s, c.err = c.src.Snapshot(ctx) })
+	return c.s, c.err
+}
+
+// RegistryKey returns the values of key, matched case-insensitively.
+func (s *Snapshot) RegistryKey(key string) (map[string]any, bool) {
+	for k, v := range s.Registry {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// RegistryNumber returns a numeric registry value.
+func (s *Snapshot) RegistryNumber(key, name string) (uint64, bool) {
+	values, ok := s.RegistryKey(key)
+	if !ok {
+		return 0, false
+	}
+	for n, v := range values {
+		if !strings.EqualFold(n, name) {
+			continue
+		}
+		switch v := v.(type) {
+		case json.Number:
+			u, err := strconv.ParseUint(v.String(), 10, 64)
+			return u, err == nil
+		case float64:
+			return uint64(v), v >= 0
+		case uint64:
+			return v, true
+		case int:
+			return uint64(v), v >= 0
+		}
+	}
+	return 0, false
+}
+
+// Service returns the service called name.
+func (s *Snapshot) Service(name string) (Service, bool) {
+	for _, svc := range s.Services {
+		if strings.EqualFold(svc.Name, name) {
+			return svc, true
+		}
+	}
+	return Service{}, false
+}
+
+// ServicesMatching returns the services named in names or whose display name
+// starts with one of prefixes.
+func (s *Snapshot) ServicesMatching(names, prefixes []string) []Service {
+	out := []Service{}
+	for _, svc := range s.Services {
+		if ContainsFold(names, svc.Name) || HasPrefixFold(svc.DisplayName, prefixes) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+// UninstallMatching returns the uninstall entries whose display name starts
+// with one of prefixes.
+func (s *Snapshot) UninstallMatching(prefixes []string) []UninstallEntry {
+	out := []UninstallEntry{}
+	for _, u := range s.UninstallEntries {
+		if HasPrefixFold(u.DisplayName, prefixes) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// FilesAmong returns the paths of paths that the host has.
+func (s *Snapshot) FilesAmong(paths []string) []string {
+	out := []string{}
+	for _, p := range paths {
+		if ContainsFold(s.Files, strings.TrimRight(p, `\`)) || ContainsFold(s.Files, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// RegistryKeysAmong returns the keys of keys that the host has.
+func (s *Snapshot) RegistryKeysAmong(keys []string) []string {
+	out := []string{}
+	for _, k := range keys {
+		if _, ok := s.RegistryKey(k); ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ContainsFold reports whether list holds s, ignoring case.
+func ContainsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(e string) bool { return strings.EqualFold(e, s) })
+}
+
+// HasPrefixFold reports whether s starts with one of prefixes, ignoring case.
+func HasPrefixFold(s string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool {
+		return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
+	})
+}

@@ -1,0 +1,397 @@
+package netprobe
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ptacheck/ptacheck/internal/bufconn"
+	"github.com/ptacheck/ptacheck/internal/redact"
+)
+
+// Result is what one probe found. Timings are milliseconds.
+type Result struct {
+	Path      string   `json:"path"` // "direct" or "proxy <url>"
+	Addresses []string `json:"addresses,omitempty"`
+	Address   string   `json:"address,omitempty"` // the address connected to
+	Outcome   string   `json:"outcome"`
+	Step      string   `json:"step,omitempty"` // dns, tcp, proxy, tls: where it failed
+	Error     string   `json:"error,omitempty"`
+	DNSMillis float64  `json:"dns_ms"`
+	TCPMillis float64  `json:"tcp_ms"`
+	TLSMillis float64  `json:"tls_ms,omitempty"`
+	TLS       *TLSInfo `json:"tls,omitempty"`
+	// Proxy is the proxy the probe went through (display form, no
+	// credentials), empty when direct.
+	Proxy string `json:"-"`
+}
+
+// OK reports whether the probe succeeded.
+func (r Result) OK() bool { return r.Outcome == OutcomeOK }
+
+// TLSInfo is what the server presented.
+type TLSInfo struct {
+	Version     string   `json:"version,omitempty"`
+	Subject     string   `json:"subject"`
+	Issuer      string   `json:"issuer"`
+	IssuerOrg   string   `json:"issuer_org"`
+	RootIssuer  string   `json:"root_issuer"`     // issuer of the last certificate presented
+	RootOrg     string   `json:"root_issuer_org"` // its organisation
+	Chain       []string `json:"chain"`           // subjects, leaf first
+	NotAfter    string   `json:"not_after"`
+	Verified    bool     `json:"verified"`
+	VerifyError string   `json:"verify_error,omitempty"`
+	DNSNames    []string `json:"dns_names,omitempty"`
+}
+
+// ProbeAll probes every target concurrently (bounded by MaxConcurrentProbes),
+// each under its own timeout inside ctx. Results are in target order.
+func (c *Client) ProbeAll(ctx context.Context, targets []Target, timeout time.Duration) []Result {
+	out := make([]Result, len(targets))
+	sem := make(chan struct{}, MaxConcurrentProbes)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				out[i] = cancelled("not started", ctx)
+				return
+			}
+			out[i] = c.Probe(ctx, t, timeout)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func cancelled(step string, ctx context.Context) Result {
+	msg := "cut off before the probe started"
+	if cause := context.Cause(ctx); cause != nil {
+		msg += ": " + cause.Error()
+	}
+	return Result{Outcome: OutcomeCancelled, Step: step, Error: msg}
+}
+
+// Probe returns the result for t, probing it once per Client.
+func (c *Client) Probe(ctx context.Context, t Target, timeout time.Duration) Result {
+	r, ok := c.probes.do(ctx, t.Addr()+"/"+t.Protocol, func() Result {
+		r := c.probeOnce(ctx, t, timeout)
+		c.logf("probe %s (%s): %s%s [dns %.1fms tcp %.1fms tls %.1fms] %s", t.Addr(), r.Path, r.Outcome, stepSuffix(r.Step), r.DNSMillis, r.TCPMillis, r.TLSMillis, r.Error)
+		return r
+	})
+	if !ok {
+		return cancelled("waiting", ctx)
+	}
+	return r
+}
+
+func stepSuffix(step string) string {
+	if step == "" {
+		return ""
+	}
+	return " at " + step
+}
+
+// probeOnce runs DNS, TCP and (for TLS targets) the TLS handshake, directly
+// or through the proxy.
+func (c *Client) probeOnce(parent context.Context, t Target, timeout time.Duration) Result {
+	a, cancel := begin(parent, timeout)
+	defer cancel()
+	res := Result{Path: "direct"}
+	proxyURL, err := c.proxy.For(t)
+	if err != nil {
+		res.Outcome, res.Step, res.Error = OutcomeProxyError, StepProxy, err.Error()
+		return res
+	}
+	if proxyURL != nil {
+		return c.probeViaProxy(a, t, proxyURL)
+	}
+	ans := c.resolve(a, t.Host)
+	res.DNSMillis = ms(ans.Took)
+	res.Addresses = ans.Addrs
+	if ans.Err != nil {
+		res.Outcome, res.Step, res.Error = ans.Outcome, StepDNS, ans.Err.Error()
+		return res
+	}
+	start := time.Now()
+	conn, err := c.dialFirst(a.ctx, ans.Addrs, t.Port)
+	res.TCPMillis = ms(time.Since(start))
+	if err != nil {
+		res.Step = StepTCP
+		res.Outcome, res.Error = a.classifyConnect(err)
+		return res
+	}
+	defer conn.Close()
+	res.Address = conn.RemoteAddr().String()
+	if t.Protocol != ProtoTLS {
+		res.Outcome = OutcomeOK
+		return res
+	}
+	return c.handshake(a, conn, t, res)
+}
+
+// dialFirst connects to the first address; when that is actively refused or
+// unreachable it tries the next (a filtered address uses up the deadline, so
+// trying further ones would only report the same thing later).
+func (c *Client) dialFirst(ctx context.Context, addrs []string, port int) (net.Conn, error) {
+	var firstErr error
+	for _, addr := range addrs {
+		conn, err := c.dialer.DialContext(ctx, "tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+		if err == nil {
+			return conn, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if ctx.Err() != nil || isTimeout(err) {
+			break
+		}
+	}
+	return nil, firstErr
+}
+
+func (c *Client) handshake(a *attempt, conn net.Conn, t Target, res Result) Result {
+	info := &TLSInfo{}
+	cfg := &tls.Config{
+		ServerName: t.Host,
+		MinVersion: tls.VersionTLS12,
+		// Verification is not skipped: VerifyConnection below verifies the
+		// chain and the name exactly as the default would, with the
+		// client's clock, and also records what was presented, which
+		// net.tls-inspection needs even when verification fails.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			describeChain(info, cs)
+			err := verifyChain(cs, t.Host, c.roots, c.now())
+			info.Verified = err == nil
+			if err != nil {
+				info.VerifyError = err.Error()
+			}
+			return err
+		},
+	}
+	if dl, ok := a.ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	start := time.Now()
+	err := tls.Client(conn, cfg).HandshakeContext(a.ctx)
+	res.TLSMillis = ms(time.Since(start))
+	if info.Subject != "" {
+		res.TLS = info
+	}
+	if err != nil {
+		res.Step = StepTLS
+		res.Outcome, res.Error = a.classifyTLS(err)
+		if res.Outcome != OutcomeCancelled && res.Proxy != "" && (res.Outcome == OutcomeReset || res.Outcome == OutcomeTLSHandshake) {
+			res.Error += " (through proxy " + res.Proxy + ": the proxy or a firewall behind it ended the tunnel)"
+		} else if res.Outcome == OutcomeReset || res.Outcome == OutcomeTLSHandshake {
+			res.Error += " (often a firewall filtering by server name, or TLS 1.2 blocked)"
+		}
+		return res
+	}
+	res.Outcome = OutcomeOK
+	return res
+}
+
+func describeChain(info *TLSInfo, cs tls.ConnectionState) {
+	info.Version = tls.VersionName(cs.Version)
+	if len(cs.PeerCertificates) == 0 {
+		return
+	}
+	leaf := cs.PeerCertificates[0]
+	last := cs.PeerCertificates[len(cs.PeerCertificates)-1]
+	info.Subject = leaf.Subject.String()
+	info.Issuer = leaf.Issuer.String()
+	info.IssuerOrg = strings.Join(leaf.Issuer.Organization, ", ")
+	info.RootIssuer = last.Issuer.String()
+	info.RootOrg = strings.Join(last.Issuer.Organization, ", ")
+	info.NotAfter = leaf.NotAfter.UTC().Format(time.RFC3339)
+	info.DNSNames = leaf.DNSNames
+	info.Chain = nil
+	for _, cert := range cs.PeerCertificates {
+		info.Chain = append(info.Chain, cert.Subject.String())
+	}
+}
+
+// verifyChain does what crypto/tls does by default (chain to a root, host
+// name, validity) with an injectable clock.
+func verifyChain(cs tls.ConnectionState, host string, roots *x509.CertPool, now time.Time) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("the server presented no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, cert := range cs.PeerCertificates[1:] {
+		inter.AddCert(cert)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, DNSName: host, CurrentTime: now,
+	})
+	return err
+}
+
+// maxProxyHeader bounds a proxy's answer to CONNECT or HEAD: a proxy that
+// streams an endless header line cannot fill memory.
+const maxProxyHeader = 64 << 10
+
+var errHeaderTooLarge = fmt.Errorf("its header is larger than %d KiB", maxProxyHeader>>10)
+
+// capReader fails once more than n bytes were read, until lifted.
+type capReader struct {
+	r      io.Reader
+	n      int
+	lifted bool
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.lifted {
+		return c.r.Read(p)
+	}
+	if c.n <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if len(p) > c.n {
+		p = p[:c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n -= n
+	return n, err
+}
+
+// probeViaProxy connects to the proxy and asks it for the target: CONNECT for
+// TLS and TCP targets, a HEAD request for HTTP targets. DNS for the target is
+// the proxy's business; the DNS step covers the proxy's own name.
+func (c *Client) probeViaProxy(a *attempt, t Target, proxy *url.URL) Result {
+	shown := DisplayURL(proxy)
+	res := Result{Path: "proxy " + shown, Proxy: shown}
+	port := proxy.Port()
+	if port == "" {
+		port = "80"
+	}
+	p, _ := strconv.Atoi(port)
+	ans := c.resolve(a, proxy.Hostname())
+	res.DNSMillis = ms(ans.Took)
+	res.Addresses = ans.Addrs
+	if ans.Err != nil {
+		res.Outcome, res.Step, res.Error = ans.Outcome, StepDNS, "proxy "+shown+": "+ans.Err.Error()
+		return res
+	}
+	start := time.Now()
+	conn, err := c.dialFirst(a.ctx, ans.Addrs, p)
+	res.TCPMillis = ms(time.Since(start))
+	if err != nil {
+		o, msg := a.classifyConnect(err)
+		res.Step, res.Outcome, res.Error = StepProxy, o, "connect to proxy "+shown+": "+msg
+		if o != OutcomeCancelled {
+			res.Outcome = OutcomeProxyError
+		}
+		return res
+	}
+	defer conn.Close()
+	res.Address = conn.RemoteAddr().String()
+	if dl, ok := a.ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(a.ctx, func() { conn.Close() })
+	defer stop()
+
+	req := &http.Request{
+		Method: http.MethodConnect,
+		URL:    &url.URL{Opaque: t.Addr()},
+		Host:   t.Addr(),
+		Header: http.Header{"User-Agent": {"ptacheck"}},
+	}
+	if t.Protocol == ProtoHTTP {
+		req = &http.Request{
+			Method: http.MethodHead,
+			URL:    &url.URL{Scheme: "http", Host: t.Addr(), Path: "/"},
+			Host:   t.Host,
+			Header: http.Header{"User-Agent": {"ptacheck"}},
+			Close:  true,
+		}
+	}
+	// WriteProxy writes the absolute URI a proxy expects for HEAD; for
+	// CONNECT both forms are the authority.
+	if err := req.WriteProxy(conn); err != nil {
+		res.Step = StepProxy
+		res.Outcome, res.Error = a.classifyProxyIO(err)
+		return res
+	}
+	cr := &capReader{r: conn, n: maxProxyHeader}
+	br := bufio.NewReader(cr)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		res.Step = StepProxy
+		res.Outcome, res.Error = a.classifyProxyIO(err)
+		return res
+	}
+	resp.Body.Close()
+	status := fmt.Sprintf("%d %s", resp.StatusCode, SanitizeReason(http.StatusText(resp.StatusCode)))
+	switch code := resp.StatusCode; {
+	case code == http.StatusProxyAuthRequired:
+		res.Outcome, res.Step = OutcomeProxyAuthRequired, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s: it requires authentication, which the agent cannot do", shown, status)
+		return res
+	case code == http.StatusForbidden:
+		res.Outcome, res.Step = OutcomeProxyDenied, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s: it does not allow %s", shown, status, t.Addr())
+		return res
+	case code == http.StatusBadGateway, code == http.StatusServiceUnavailable, code == http.StatusGatewayTimeout:
+		res.Outcome, res.Step = OutcomeProxyBadGateway, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s: it could not reach %s", shown, status, t.Addr())
+		return res
+	case code >= 500:
+		res.Outcome, res.Step = OutcomeProxyServerError, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s to %s %s", shown, status, req.Method, t.Addr())
+		return res
+	case t.Protocol == ProtoHTTP && code >= 200 && code < 500:
+		// An HTTP answer other than the proxy's own refusals (403, 407,
+		// 5xx) comes from the endpoint: the path through the proxy is open.
+		res.Outcome = OutcomeOK
+		return res
+	case code/100 != 2:
+		res.Outcome, res.Step = OutcomeProxyError, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s to %s %s", shown, status, req.Method, t.Addr())
+		return res
+	}
+	if t.Protocol != ProtoTLS {
+		res.Outcome = OutcomeOK
+		return res
+	}
+	cr.lifted = true
+	return c.handshake(a, &bufconn.Conn{Conn: conn, R: br}, t, res)
+}
+
+// SanitizeReason keeps only printable ASCII of a reason phrase or other
+// short text from the network.
+func SanitizeReason(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// DisplayURL renders a proxy URL for output: scheme and host, never the
+// credentials.
+func DisplayURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return redact.String((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
+}

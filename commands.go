@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/report"
+)
+
+// invocation is one parsed command line and the world it runs in.
+type invocation struct {
+	cmd    *command
+	o      *options
+	args   []string // positional arguments after the command
+	stdout io.Writer
+	stderr io.Writer
+	sys    *system
+}
+
+// command is one entry of the command table: its own flags (on top of the
+// shared ones) and the function that runs it, returning an exit code.
+type command struct {
+	name     string
+	summary  string
+	args     string // positional arguments, for the usage line
+	maxArgs  int    // -1: any number
+	flags    func(fs *pflag.FlagSet, o *options)
+	run      func(ctx context.Context, inv *invocation) (int, error)
+	examples string
+}
+
+// phaseFlags are the flags of a checklist run.
+func phaseFlags(fs *pflag.FlagSet, o *options) {
+	addCommon(fs, o, strings.Join(report.Names(), ", "))
+	addRun(fs, o)
+	addProbe(fs, o)
+	addCatalogue(fs, o)
+}
+
+func phaseCommand(p checks.Phase, summary, examples string) *command {
+	return &command{
+		name: string(p), summary: summary, flags: phaseFlags, examples: examples,
+		run: func(ctx context.Context, inv *invocation) (int, error) { return runPhase(ctx, p, inv) },
+	}
+}
+
+// commands is the command table, in the order --help lists them.
+var commands = []*command{
+	phaseCommand(checks.PhaseInstall, "checklist before installing an agent on this server", `
+  ptacheck install                                   # on the server, before installing
+  ptacheck install --fixture healthy                 # an emulated environment, anywhere
+  ptacheck install --host-snapshot host.json         # facts captured with 'ptacheck snapshot'
+  ptacheck install --ignore-failures host.app-proxy-connector   # accept one known finding`),
+	phaseCommand(checks.PhaseRegister, "checklist before registering the installed agent with the tenant", `
+  ptacheck register --tenant-id <guid> -o json --report-file pta.json`),
+	phaseCommand(checks.PhaseEnable, "checklist before enabling PTA on the tenant", `
+  ptacheck enable --only net.outbound-ports --probe-timeout 2s
+  ptacheck enable -o text --report-file r.xml --report-format junit   # text on screen, JUnit for CI`),
+	phaseCommand(checks.PhaseUninstall, "checklist before uninstalling the agent from this server", `
+  ptacheck uninstall --host-snapshot host.json`),
+	{
+		name: "list", summary: "print every check (--endpoints: the endpoint catalogue)",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			addCommon(fs, o, "text, json")
+			addCatalogue(fs, o)
+			fs.BoolVar(&o.endpoints, "endpoints", false, "print the endpoint catalogue instead of the checks")
+		},
+		run: runList,
+		examples: `
+  ptacheck list
+  ptacheck list --endpoints --cloud usgov --tenant-id <guid> -o json`,
+	},
+	{
+		name: "snapshot", summary: "write this Windows host's facts as JSON (for --host-snapshot)",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			addCommon(fs, o, "json")
+			fs.StringVar(&o.reportFile, "report-file", "", "also write the snapshot to `FILE`")
+			// Accepted only to say clearly that they do not apply.
+			fs.StringVar(&o.fixture, "fixture", "", "not applicable: snapshot reads the live host")
+			fs.StringVar(&o.hostSnapshot, "host-snapshot", "", "not applicable: snapshot reads the live host")
+			_ = fs.MarkHidden("fixture")
+			_ = fs.MarkHidden("host-snapshot")
+		},
+		run: runSnapshot,
+		examples: `
+  ptacheck snapshot > host.json                      # on the agent server
+  ptacheck install --host-snapshot host.json         # then on any system`,
+	},
+	{
+		name: "version", summary: "print the version",
+		flags: func(fs *pflag.FlagSet, o *options) { addCommon(fs, o, "text, json") },
+		run:   runVersion,
+	},
+}
+
+func lookupCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func commandNames() string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return orList(names)
+}
+
+// run is the whole program; main only wires the process to it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *system) int {
+	name, help, err := findCommand(args)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if name == "" {
+		if help {
+			printUsage(stdout)
+			return report.ExitReady
+		}
+		return fail(stderr, usagef("no command given (want %s); run 'ptacheck --help'", commandNames()))
+	}
+	cmd := lookupCommand(name)
+	if cmd == nil {
+		return fail(stderr, usagef("unknown command %q (want %s); run 'ptacheck --help'", name, commandNames()))
+	}
+	o := &options{}
+	fs := newFlagSet(cmd.name)
+	cmd.flags(fs, o)
+	if help {
+		printCommandUsage(stdout, cmd, fs)
+		return report.ExitReady
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			printCommandUsage(stdout, cmd, fs)
+			return report.ExitReady
+		}
+		return fail(stderr, usagef("%s: %v (run 'ptacheck %s --help')", cmd.name, err, cmd.name))
+	}
+	rest := fs.Args()
+	// rest[0] is the command itself (flags may come before it).
+	positional := rest[1:]
+	if cmd.maxArgs >= 0 && len(positional) > cmd.maxArgs {
+		return fail(stderr, usagef("unexpected argument %q after %s", positional[cmd.maxArgs], cmd.name))
+	}
+	inv := &invocation{cmd: cmd, o: o, args: positional, stdout: stdout, stderr: stderr, sys: sys}
+	code, err := cmd.run(ctx, inv)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	return code
+}
+
+// findCommand returns the first positional argument: the command. Flags may
+// come before it, so it skips them and the values of flags that take one
+// (any command's). help is true when -h/--help or "help" was given.
+func findCommand(args []string) (name string, help bool, err error) {
+	takesValue := map[string]bool{}
+	for _, c := range commands {
+		fs := newFlagSet(c.name)
+		c.flags(fs, &options{})
+		fs.VisitAll(func(f *pflag.Flag) {
+			if f.NoOptDefVal == "" {
+				takesValue["--"+f.Name] = true
+				if f.Shorthand != "" {
+					takesValue["-"+f.Shorthand] = true
+				}
+			}
+		})
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if i+1 < len(args) {
+				return args[i+1], help, nil
+			}
+			return "", help, nil
+		case a == "-h" || a == "--help":
+			help = true
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			if !strings.Contains(a, "=") && takesValue[a] {
+				i++
+			}
+		case a == "help":
+			help = true
+			if i+1 < len(args) {
+				if c := lookupCommand(args[i+1]); c != nil {
+					return c.name, true, nil
+				}
+				return "", true, usagef("help: unknown command %q (want %s)", args[i+1], commandNames())
+			}
+			return "", true, nil
+		default:
+			return a, help, nil
+		}
+	}
+	return "", help, nil
+}
+
+// fail prints the one line of a usage or input error and returns exit 2.
+// Every secret the run read is masked, whatever the error says.
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "ptacheck: %s\n", textfmt.OneLine(textfmt.Sanitize(redact.String(err.Error()))))
+	return report.ExitUsage
+}
+
+const usageHead = `ptacheck checks a server and a tenant before a Pass-through Authentication
+(PTA) agent is installed, registered, enabled or uninstalled. It is read-only.
+
+Usage:
+  ptacheck <command> [flags]
+  ptacheck <command> --help       the command's flags and examples
+`
+
+const exitCodesText = `Exit codes (the same for every output format):
+  0   ready: nothing failed (warnings allowed unless --strict)
+  1   not ready: at least one check failed (with --strict, or a warning)
+  2   usage or input error (one line on stderr)
+  3   inconclusive: nothing failed, but nothing was evaluated or a check could not be
+  130 interrupted by SIGINT (Ctrl-C); 143 by SIGTERM; the partial report is still written
+`
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usageHead)
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s  %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, exitCodesText)
+	fmt.Fprint(w, `
+Examples:
+  ptacheck install                                   # on the server, before installing
+  ptacheck install --fixture healthy                 # an emulated environment, anywhere
+  ptacheck uninstall -o json --report-file pta.json  # gate a script on the exit code
+  ptacheck install --ignore-failures host.app-proxy-connector   # accept one known finding
+
+Check IDs: 'ptacheck list'. Documentation: README.md.
+`)
+}
+
+func printCommandUsage(w io.Writer, c *command, fs *pflag.FlagSet) {
+	fmt.Fprintf(w, "ptacheck %s: %s\n\nUsage:\n  ptacheck %s [flags]%s\n\nFlags:\n", c.name, c.summary, c.name, c.args)
+	fmt.Fprint(w, fs.FlagUsagesWrapped(100))
+	if c.examples != "" {
+		fmt.Fprintf(w, "\nExamples:%s\n", c.examples)
+	}
+	if isPhase(c.name) {
+		fmt.Fprintf(w, "\n%s", exitCodesText)
+		fmt.Fprintln(w, "\nCheck IDs: 'ptacheck list'. Documentation: README.md.")
+	}
+}
+
+func isPhase(name string) bool {
+	_, ok := checks.ParsePhase(name)
+	return ok
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/fixtures"
+	"github.com/ptacheck/ptacheck/report"
+)
+
+// options are the parsed flags of every command; each command's FlagSet
+// registers only the groups it uses.
+type options struct {
+	// common
+	output  string
+	noColor bool
+	verbose bool
+	// a checklist run
+	reportFile   string
+	reportFormat string
+	skip         []string
+	only         []string
+	ignore       []string
+	strict       bool
+	timeout      time.Duration
+	fixture      string
+	hostSnapshot string
+	// network
+	probeTimeout  time.Duration
+	cloud         string
+	tenantID      string
+	dnsServers    []string
+	proxy         string
+	legacy        bool
+	endpointsFile string
+	// list
+	endpoints bool
+}
+
+// flag groups
+
+func addCommon(fs *pflag.FlagSet, o *options, formats string) {
+	fs.StringVarP(&o.output, "output", "o", "text", "output format: "+formats)
+	fs.BoolVar(&o.noColor, "no-color", false, "no colours in text output (NO_COLOR is honoured too)")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "progress and the probe log on stderr, durations in text output")
+}
+
+func addRun(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.reportFile, "report-file", "", "also write the report to `FILE` (\"-\": stdout); written atomically, a symlink is replaced, not followed")
+	fs.StringVar(&o.reportFormat, "report-format", "", "format of --report-file: "+strings.Join(report.Names(), ", ")+" (default: the --output format)")
+	fs.StringSliceVar(&o.skip, "skip", nil, "do not run these check `IDs` (reported as skip)")
+	fs.StringSliceVar(&o.only, "only", nil, "run only these check `IDs`")
+	fs.StringSliceVar(&o.ignore, "ignore-failures", nil, "demote failures of these check `IDs` (or all) to warnings")
+	fs.BoolVar(&o.strict, "strict", false, "warnings fail the run (exit 1); demoted failures do not")
+	fs.DurationVar(&o.timeout, "timeout", checks.DefaultRunTimeout, "deadline for the whole run")
+	fs.StringVar(&o.fixture, "fixture", "", "run against an emulated environment: an embedded `NAME` ("+strings.Join(fixtures.Names(), ", ")+") or a directory")
+	fs.StringVar(&o.hostSnapshot, "host-snapshot", "", "evaluate the host facts in this `FILE` (from 'ptacheck snapshot') instead of the live host")
+}
+
+func addCatalogue(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.cloud, "cloud", "public", "endpoint set: public or usgov")
+	fs.StringVar(&o.tenantID, "tenant-id", "", "directory (tenant) `GUID`: also probe the tenant-specific hosts")
+	fs.BoolVar(&o.legacy, "legacy", false, "also probe the legacy ports of pre-2018 agents (5671, 9090, 9091, 9350, 9352, 10100-10120)")
+	fs.StringVar(&o.endpointsFile, "endpoints-file", "", "add the endpoints of this JSON `FILE` to the catalogue")
+}
+
+func addProbe(fs *pflag.FlagSet, o *options) {
+	fs.DurationVar(&o.probeTimeout, "probe-timeout", checks.DefaultProbeTimeout, "deadline for one network probe (DNS + TCP + TLS of one endpoint)")
+	fs.StringSliceVar(&o.dnsServers, "dns-server", nil, "resolve through this `HOST[:PORT]` instead of the system resolvers (repeatable)")
+	fs.StringVar(&o.proxy, "proxy", "", "probe through this proxy: an http:// `URL`, \"winhttp\" (the host's WinHTTP setting) or \"none\"; default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
+}
+
+func newFlagSet(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetInterspersed(true)
+	fs.SortFlags = false
+	fs.Usage = func() {}
+	fs.SetOutput(discard{})
+	return fs
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// usageError is a one-line usage or input error: exit 2. Other errors that
+// stop a run before a report exists (a fixture that cannot start, stdout
+// closed) exit 2 as well: no verdict was reached.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// validateOutput checks -o against the formats a command offers.
+func validateOutput(o *options, allowed ...string) error {
+	for _, a := range allowed {
+		if o.output == a {
+			return nil
+		}
+	}
+	return usagef("--output %q: want %s", o.output, orList(allowed))
+}
+
+func orList(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}

@@ -1,0 +1,222 @@
+// Package jsonstrict decodes the JSON files ptacheck reads as input (host
+// snapshots, endpoints files, fixture files, configuration): one object,
+// no unknown fields, no duplicate keys, nothing after it, a bounded size,
+// and one-line errors that give a line and column but never a Go type name.
+package jsonstrict
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+)
+
+// ErrTooLarge is returned when an input is bigger than its limit.
+var ErrTooLarge = errors.New("file too large")
+
+// ReadFile reads at most limit bytes of path; a larger file is an error that
+// names the limit, so /dev/zero or a huge file never fills memory.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, pathError(err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory", path)
+	}
+	return ReadAll(f, limit)
+}
+
+// ReadAll reads r up to limit bytes; more is ErrTooLarge.
+func ReadAll(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: more than %s", ErrTooLarge, Size(limit))
+	}
+	return data, nil
+}
+
+// Size renders a byte count for messages ("1 MiB").
+func Size(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func pathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// Decode decodes data, which must hold exactly one JSON object, into v.
+// Unknown fields and duplicate keys are rejected (a typo or a pasted-twice
+// key must not silently change a verdict). With useNumber, numbers in
+// interface values stay json.Number.
+func Decode(data []byte, v any, useNumber bool) error {
+	if err := checkDuplicates(data); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if useNumber {
+		dec.UseNumber()
+	}
+	if err := dec.Decode(v); err != nil {
+		return describe(data, err, v)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// checkDuplicates walks the token stream and rejects an object that names
+// a key twice. Syntax errors are left to the real decoder, which words them.
+func checkDuplicates(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		expect bool // next string token in an object is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				if top != nil && top.object {
+					top.expect = true
+				}
+				stack = append(stack, &frame{object: true, keys: map[string]bool{}, expect: true})
+				continue
+			case '[':
+				if top != nil && top.object {
+					top.expect = true
+				}
+				stack = append(stack, &frame{})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].expect = true
+				}
+				continue
+			}
+		case string:
+			if top != nil && top.object && top.expect {
+				if top.keys[t] {
+					quoted, _ := json.Marshal(t)
+					line, col := Position(data, dec.InputOffset()-int64(len(quoted)))
+					return fmt.Errorf("line %d column %d: duplicate key %q", line, col, t)
+				}
+				top.keys[t] = true
+				top.expect = false
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.expect = true
+		}
+	}
+}
+
+// describe turns a decoding error into one line with a position and without
+// Go type names.
+func describe(data []byte, err error, v any) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := Position(data, syn.Offset)
+		return fmt.Errorf("line %d column %d: %v", line, col, syn)
+	case errors.As(err, &typ):
+		line, col := Position(data, typ.Offset)
+		want := jsonKind(typ.Type)
+		if typ.Field == "" {
+			if isTop(typ.Type, v) {
+				return fmt.Errorf("line %d column %d: the file holds a JSON %s, want a JSON object", line, col, typ.Value)
+			}
+			return fmt.Errorf("line %d column %d: a JSON %s where %s is expected", line, col, typ.Value, want)
+		}
+		return fmt.Errorf("line %d column %d: field %q: a JSON %s where %s is expected", line, col, typ.Field, typ.Value, want)
+	case errors.Is(err, io.EOF):
+		return errors.New("empty file: expected a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("unexpected end of file: the JSON is cut short")
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return fmt.Errorf("unknown field %s", f)
+	}
+	return errors.New(strings.TrimPrefix(msg, "json: "))
+}
+
+func isTop(t reflect.Type, v any) bool {
+	rt := reflect.TypeOf(v)
+	for rt != nil && rt.Kind() == reflect.Pointer {
+		rt = rt.Elem()
+	}
+	return rt == t
+}
+
+// jsonKind names the JSON shape a Go type wants.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another value"
+}
+
+// Position converts a byte offset into a 1-based line and column.
+func Position(data []byte, offset int64) (line, col int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	before := data[:offset]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}

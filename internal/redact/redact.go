@@ -1,0 +1,79 @@
+// Package redact keeps secrets out of everything ptacheck prints or writes.
+// There is one function for free text (String) and one for a value known to
+// be a proxy or service address (URL); every output path (reports, stderr,
+// verbose logs, bundles) goes through them. Secret values the run reads
+// (tokens, passwords) are registered with Secret and scrubbed wherever they
+// would appear.
+package redact
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Mask replaces a secret.
+const Mask = "[redacted]"
+
+var (
+	mu      sync.RWMutex
+	secrets []string
+)
+
+// Secret registers a value that must never be printed. Short values (under
+// 4 bytes) are ignored: masking them would mangle ordinary text.
+func Secret(s string) {
+	s = strings.TrimSpace(s)
+	if len(s) < 4 {
+		return
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range secrets {
+		if e == s {
+			return
+		}
+	}
+	secrets = append(secrets, s)
+	// Longest first, so a secret that contains another is masked whole.
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+}
+
+// userinfo in a URL with a scheme: "http://user:pass@host" or
+// "socks5://token@host". A percent-encoded or malformed userinfo is masked
+// too: anything between "://" and the last "@" before the host.
+var schemeUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#\s"'<>@]*@`)
+
+// String masks registered secrets and URL credentials in free text.
+func String(s string) string {
+	s = schemeUserinfo.ReplaceAllString(s, "${1}"+Mask+"@")
+	mu.RLock()
+	defer mu.RUnlock()
+	for _, sec := range secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	return s
+}
+
+// URL masks credentials in a value known to be an address, with or without
+// a scheme, or a list of them ("http=bob:pw@10.0.0.1:8080;https=...").
+func URL(s string) string {
+	s = String(s)
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ' ' || r == ',' })
+	for _, p := range parts {
+		v := p
+		if _, after, ok := strings.Cut(p, "="); ok && !strings.Contains(p, "://") {
+			v = after
+		}
+		if strings.Contains(v, "://") {
+			continue // done by String
+		}
+		if at := strings.LastIndex(v, "@"); at > 0 && !strings.HasPrefix(v, Mask+"@") {
+			s = strings.Replace(s, v, Mask+"@"+v[at+1:], 1)
+		}
+	}
+	return s
+}

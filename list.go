@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/report"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=... -X main.date=...".
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+	date    = ""
+)
+
+func buildInfo() report.BuildInfo {
+	b := report.BuildInfo{Tool: "ptacheck", Version: version, Commit: commit, Date: date,
+		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if info, ok := debug.ReadBuildInfo(); ok && b.Commit == "" {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				b.Commit = s.Value
+			case "vcs.time":
+				if b.Date == "" {
+					b.Date = s.Value
+				}
+			}
+		}
+	}
+	return b
+}
+
+func runVersion(_ context.Context, inv *invocation) (int, error) {
+	if err := validateOutput(inv.o, "text", "json"); err != nil {
+		return 0, err
+	}
+	return report.ExitReady, report.Version(inv.stdout, inv.o.output, buildInfo())
+}
+
+func runList(_ context.Context, inv *invocation) (int, error) {
+	o := inv.o
+	if err := validateOutput(o, "text", "json"); err != nil {
+		return 0, err
+	}
+	cfg, err := catalogueConfig(o)
+	if err != nil {
+		return 0, err
+	}
+	if !o.endpoints {
+		return report.ExitReady, report.List(inv.stdout, o.output, report.CheckInfos(checks.Catalog(cfg)))
+	}
+	entries := append(append([]checks.Endpoint{}, checks.CatalogueEndpoints(cfg.Cloud)...), cfg.ExtraEndpoints...)
+	return report.ExitReady, report.Endpoints(inv.stdout, o.output, report.Catalogue{
+		Cloud: cfg.Cloud, Description: checks.CloudDescription(cfg.Cloud), TenantID: cfg.TenantID,
+		Catalogue: entries, Expanded: checks.Expand(cfg.Cloud, entries, cfg.TenantID, true),
+	})
+}
+
+func runSnapshot(ctx context.Context, inv *invocation) (int, error) {
+	o := inv.o
+	if err := validateOutput(o, "json", "text"); err != nil {
+		return 0, err
+	}
+	if o.hostSnapshot != "" || o.fixture != "" {
+		return 0, usagef("snapshot reads the live Windows host; --host-snapshot and --fixture do not apply")
+	}
+	ctx, cancel := context.WithTimeout(ctx, checks.HostReadTimeout)
+	defer cancel()
+	s, err := inv.sys.Host.Snapshot(ctx)
+	if errors.Is(err, hostfacts.ErrUnsupportedOS) {
+		return 0, usagef("snapshot needs Windows: run it on the agent server, then pass the file to --host-snapshot on any system")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	data, err := snapshotJSON(s)
+	if err != nil {
+		return 0, err
+	}
+	if o.reportFile != "" {
+		if err := writeFileAtomic(o.reportFile, data); err != nil {
+			return 0, usagef("--report-file: %v", err)
+		}
+	}
+	_, err = inv.stdout.Write(data)
+	return report.ExitReady, err
+}
+
+// writeFileAtomic writes data to a temporary file in path's folder and
+// renames it over path, so a reader never sees half a file and a symlink at
+// path is replaced rather than followed.
+func writeFileAtomic(path string, data []byte) error {
+	w, err := newAtomicFile(path)
+	if err != nil {
+		return err
+	}
+	if _, err := w.f.Write(data); err != nil {
+		w.abort()
+		return err
+	}
+	return w.commit()
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/fixtures"
+)
+
+// wire builds the run's Env: the host source, and the network client with
+// its resolvers, dialer, trusted roots and proxy. In fixture mode it starts
+// the emulated environment and points the same clients at it; this is the
+// one place a fixture changes anything. The returned stop ends the fixture.
+func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host hostfacts.Source, cfg *checks.Config) (*checks.Env, func(), error) {
+	o := inv.o
+	stop := func() {}
+	var net netprobe.Config
+	var fixtureProxy *netprobe.Proxy
+	if sc != nil {
+		network := sc.Network
+		if network == nil {
+			// A fixture that describes no network gets a healthy one: a
+			// run that says "emulated" never probes the real network.
+			network = &fixtures.Network{}
+		}
+		running, err := fixtures.Start(ctx, network, sc.Name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("fixture %s: start the emulated network: %w", sc.Name, err)
+		}
+		stop = running.Close
+		net.Servers = []string{running.DNSServer}
+		net.Dialer = running.Dialer
+		net.RootCAs = running.RootCAs
+		if running.ProxyURL != "" {
+			u, err := netprobe.ParseProxyURL(running.ProxyURL)
+			if err != nil {
+				stop()
+				return nil, nil, err
+			}
+			fixtureProxy = netprobe.Fixed(u, "fixture")
+		}
+		if cfg.TenantID == "" {
+			cfg.TenantID = running.TenantID
+		}
+	}
+	fail := func(err error) (*checks.Env, func(), error) {
+		stop()
+		return nil, nil, err
+	}
+	if len(o.dnsServers) > 0 {
+		net.Servers = nil
+		for _, s := range o.dnsServers {
+			n, err := netprobe.NormalizeDNSServer(s)
+			if err != nil {
+				return fail(usageError{err.Error()})
+			}
+			net.Servers = append(net.Servers, n)
+		}
+	}
+	facts := readHostFacts(ctx, host)
+	if facts != nil {
+		cfg.WinHTTPProxy = facts.WinHTTPProxy
+	}
+	proxy, err := chooseProxy(o.proxy, sc != nil, fixtureProxy, facts, inv.sys.Getenv)
+	if err != nil {
+		return fail(err)
+	}
+	net.Proxy = proxy
+	env := checks.DefaultEnv(checks.EnvOptions{Host: host, Net: net, Logf: verboseLog(inv)})
+	return env, stop, nil
+}
+
+// readHostFacts reads the host facts once, under a deadline, for the parts
+// of the wiring that depend on them (the WinHTTP proxy); nil when there are
+// none. The checks read the same cached facts.
+func readHostFacts(ctx context.Context, host hostfacts.Source) *hostfacts.Snapshot {
+	ctx, cancel := context.WithTimeout(ctx, checks.HostReadTimeout)
+	defer cancel()
+	s, err := host.Snapshot(ctx)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// chooseProxy applies --proxy: a URL, "winhttp", "none", or by default the
+// fixture's proxy in fixture mode and the proxy environment variables
+// otherwise (the machine's variables never apply to an emulated network).
+func chooseProxy(flag string, fixtureMode bool, fixtureProxy *netprobe.Proxy, facts *hostfacts.Snapshot, getenv func(string) string) (*netprobe.Proxy, error) {
+	switch flag {
+	case "":
+		if fixtureMode {
+			return fixtureProxy, nil
+		}
+		return netprobe.FromEnvironment(getenv), nil
+	case "none":
+		return nil, nil
+	case "winhttp":
+		if facts == nil {
+			return nil, usagef("--proxy winhttp: the WinHTTP setting comes from the host facts, which are unavailable here (run on the agent server, or pass --host-snapshot)")
+		}
+		w := facts.WinHTTPProxy
+		if w == nil || w.Direct {
+			return nil, nil
+		}
+		p, err := netprobe.FromWinHTTP(w.Proxy, w.Bypass, "winhttp")
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		return p, nil
+	}
+	u, err := netprobe.ParseProxyURL(flag)
+	if err != nil {
+		return nil, usagef("--proxy: %v", err)
+	}
+	return netprobe.Fixed(u, "--proxy"), nil
+}
+
+// verboseLog is Env.Logf: with -v, one line per event on stderr.
+func verboseLog(inv *invocation) func(string, ...any) {
+	if !inv.o.verbose {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(inv.stderr, "ptacheck: "+format+"\n", args...)
+	}
+}
