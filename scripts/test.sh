@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of ptacheck, installing what the tests need first.
-#   gofmt, go vet (linux and GOOS=windows), the Windows build, go test -race,
+#   gofmt, go vet and staticcheck (linux and GOOS=windows), the Windows build, go test -race,
 #   the end-to-end network-namespace test and the performance goals.
 # As root (CI) it installs missing Debian packages (gcc for -race, iptables,
 # dnsmasq-base, jq); without root the root-only parts say SKIP and why.
@@ -25,6 +25,13 @@ fi
 step "go vet (linux, windows)"
 go vet ./...
 GOOS=windows go vet ./...
+
+step "staticcheck (linux, windows)"
+tools=$(mktemp -d)
+trap 'rm -rf "$tools"' EXIT
+GOBIN="$tools" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+"$tools/staticcheck" ./...
+GOOS=windows "$tools/staticcheck" ./...
 
 step "build (linux, windows)"
 go build -o /dev/null .

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/ptacheck/ptacheck/fixtures"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports")
+
+var (
+	loopbackPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	tookMessage  = regexp.MustCompile(` in [0-9.]+(ns|µs|ms|s)\b`)
+)
+
+// normalize zeroes what differs between runs of the same fixture: the
+// clock, durations and the random ports of the loopback servers.
+func normalize(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			switch {
+			case k == "started_at":
+				v[k] = "2026-01-01T00:00:00Z"
+			case len(k) > 3 && k[len(k)-3:] == "_ms":
+				v[k] = 0
+			default:
+				v[k] = normalize(e)
+			}
+		}
+		return v
+	case []any:
+		for i, e := range v {
+			v[i] = normalize(e)
+		}
+		return v
+	case string:
+		return tookMessage.ReplaceAllString(loopbackPort.ReplaceAllString(v, "127.0.0.1:PORT"), " in 0ms")
+	}
+	return v
+}
+
+// Every built-in fixture has a golden JSON report: the same fixture gives
+// the same report, and a change to what a fixture reports is reviewed as a
+// diff. Rewrite with: go test -run TestFixtureGoldenReports -update .
+func TestFixtureGoldenReports(t *testing.T) {
+	for _, name := range fixtures.Names() {
+		t.Run(name, func(t *testing.T) {
+			r := runCLI(t, "install", "--fixture", name, "--probe-timeout", "1s", "-o", "json")
+			var doc any
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+				t.Fatalf("exit %d: %v\n%s", r.code, err, r.stderr)
+			}
+			got, _ := json.MarshalIndent(normalize(doc), "", "  ")
+			got = append(got, '\n')
+			path := filepath.Join("fixtures", "golden", name+".install.json")
+			if *update {
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (rewrite with -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the golden report (review, then rewrite with -update); got:\n%s", path, got)
+			}
+		})
+	}
+}
