@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -41,6 +42,7 @@ type command struct {
 func phaseFlags(fs *pflag.FlagSet, o *options) {
 	addCommon(fs, o, strings.Join(report.Names(), ", "))
 	addRun(fs, o)
+	addAgent(fs, o)
 	addProbe(fs, o)
 	addCatalogue(fs, o)
 }
@@ -120,6 +122,10 @@ func commandNames() string {
 
 // run is the whole program; main only wires the process to it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *system) int {
+	// --version is the version command, as users of other tools expect.
+	if i := slices.Index(args, "--version"); i >= 0 && !slices.Contains(args[:i], "--") {
+		args = append(append([]string{}, args[:i]...), append([]string{"version"}, args[i+1:]...)...)
+	}
 	name, help, err := findCommand(args)
 	if err != nil {
 		return fail(stderr, err)

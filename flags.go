@@ -37,6 +37,9 @@ type options struct {
 	proxy         string
 	legacy        bool
 	endpointsFile string
+	// the agent
+	agentVersion string
+	installer    string
 	// list
 	endpoints bool
 }
@@ -61,6 +64,11 @@ func addRun(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.hostSnapshot, "host-snapshot", "", "evaluate the host facts in this `FILE` (from 'ptacheck snapshot') instead of the live host")
 }
 
+func addAgent(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.agentVersion, "agent-version", "", "the `VERSION` of the PTA agent about to be installed (e.g. 1.5.2482.0): 1.5.193.0 and later may share a server with an App Proxy connector; a newer one upgrades an installed agent")
+	fs.StringVar(&o.installer, "installer", "", "(Windows) read the agent version from this installer `PATH` (AADConnectAuthAgentSetup.exe)")
+}
+
 func addCatalogue(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.cloud, "cloud", "public", "endpoint set: public or usgov")
 	fs.StringVar(&o.tenantID, "tenant-id", "", "directory (tenant) `GUID`: also probe the tenant-specific hosts")
@@ -70,7 +78,7 @@ func addCatalogue(fs *pflag.FlagSet, o *options) {
 
 func addProbe(fs *pflag.FlagSet, o *options) {
 	fs.DurationVar(&o.probeTimeout, "probe-timeout", checks.DefaultProbeTimeout, "deadline for one network probe (DNS + TCP + TLS of one endpoint)")
-	fs.StringSliceVar(&o.dnsServers, "dns-server", nil, "resolve through this `HOST[:PORT]` instead of the system resolvers (repeatable)")
+	fs.StringArrayVar(&o.dnsServers, "dns-server", nil, "resolve through this `HOST[:PORT]` instead of the system resolvers (repeatable, or comma-separated)")
 	fs.StringVar(&o.proxy, "proxy", "", "probe through this proxy: an http:// `URL`, \"winhttp\" (the host's WinHTTP setting) or \"none\"; default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
 }
 

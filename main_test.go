@@ -140,7 +140,6 @@ func TestPortsBlockedNamesEachEndpoint(t *testing.T) {
 		"login.windows.net:443":         netprobe.OutcomeRefused,
 		"crl3.digicert.com:80":          netprobe.OutcomeRefused,
 		"ocsp.digicert.com:80":          netprobe.OutcomeRefused,
-		reg + ":8080":                   netprobe.OutcomeFiltered,
 		"crl.microsoft.com:80":          netprobe.OutcomeOK,
 	} {
 		if got[addr] != want {
@@ -199,16 +198,23 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"install", "--dns-server", "a b"}, "--dns-server"},
 		{[]string{"install", "--endpoints-file", malformed}, "--endpoints-file"},
 		{[]string{"list", "-o", "junit"}, "want text or json"},
+		{[]string{"list", "--proxy", "none"}, "unknown flag: --proxy"},
+		{[]string{"install", "--dns-server", "999.1.1.1"}, "--dns-server"},
+		{[]string{"install", "--dns-server", ""}, "--dns-server"},
+		{[]string{"install", "--agent-version", "latest"}, "--agent-version"},
+		{[]string{"install", "--report-format", "junit"}, "--report-format needs --report-file"},
+		{[]string{"install", "--fixture", "healthy", "--report-file", "r.xml", "--report-format", "yaml"}, "--report-format"},
+		{[]string{"install", "--fixture", "healthy", "--host-snapshot", malformed}, "cannot be combined"},
+		{[]string{"version", "-o", "xml"}, "want text or json"},
 		{[]string{"snapshot", "--fixture", "healthy"}, "do not apply"},
 	} {
 		r := runCLI(t, tc.args...)
-		lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
-		last := lines[len(lines)-1]
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and %q", tc.args, r.code, r.stderr, r.stdout, tc.want)
 		}
-		if !strings.HasPrefix(last, "ptacheck: ") && !strings.HasPrefix(lines[0], "ptacheck: ") {
-			t.Errorf("%v: error is not a 'ptacheck: ...' line: %q", tc.args, r.stderr)
+		// Exactly one line, and nothing before it (no banner, no usage).
+		if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "ptacheck: ") {
+			t.Errorf("%v: want exactly one 'ptacheck: ...' line on stderr, got %q", tc.args, r.stderr)
 		}
 		if strings.Contains(r.stderr, "hunter2") {
 			t.Errorf("%v: a secret reached stderr", tc.args)
@@ -235,9 +241,19 @@ func TestSelectionFlags(t *testing.T) {
 		t.Errorf("--ignore-failures: exit %d, %+v", r.code, j.Checks[1])
 	}
 
-	r = runCLI(t, "install", "--fixture", "app-proxy-present", "--ignore-failures", "all", "--strict")
-	if r.code != 1 || !strings.Contains(r.stdout, "--strict makes warnings fail") {
-		t.Errorf("--strict with a demoted failure: exit %d\n%s", r.code, r.stdout)
+	// A demoted failure is accepted, --strict or not; other warnings are not.
+	r = runCLI(t, "install", "--fixture", "app-proxy-present", "--ignore-failures", "all", "--strict", "--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3")
+	if r.code != 0 {
+		t.Errorf("--strict with only a demoted failure: exit %d\n%s", r.code, r.stdout)
+	}
+	// The same host without a tenant ID: the untested *.msappproxy.net warns.
+	dir := t.TempDir()
+	host, _ := os.ReadFile(filepath.Join("fixtures", "scenarios", "app-proxy-present", "host.json"))
+	os.WriteFile(filepath.Join(dir, "host.json"), host, 0o644)
+	os.WriteFile(filepath.Join(dir, "fixture.json"), []byte(`{"network": {}}`), 0o644)
+	r = runCLI(t, "install", "--fixture", dir, "--ignore-failures", "all", "--strict")
+	if r.code != 1 || !strings.Contains(r.stdout, "--strict makes warnings fail") || !strings.Contains(r.stdout, "was not tested: pass --tenant-id") {
+		t.Errorf("--strict with another warning: exit %d\n%s", r.code, r.stdout)
 	}
 
 	r = runCLI(t, "install", "--fixture", "healthy", "--strict")
@@ -281,7 +297,8 @@ func TestLiveHostOutsideWindowsSkips(t *testing.T) {
 	}
 	r := runCLI(t, "install", "--only", "host.os,host.dotnet", "-o", "json")
 	j := parseJSON(t, r.stdout)
-	if r.code != 0 || j.status("host.os") != "skip" || !strings.Contains(j.Checks[0].Message, "need Windows") {
+	// Skipped, never failed; and a run that evaluated nothing is inconclusive.
+	if r.code != 3 || j.status("host.os") != "skip" || !strings.Contains(j.Checks[0].Message, "need Windows") {
 		t.Fatalf("exit %d %+v", r.code, j)
 	}
 	r = runCLI(t, "snapshot")
@@ -305,11 +322,96 @@ func TestInterruptedWritesPartialReport(t *testing.T) {
 	}
 }
 
-func TestRunDeadlineIsInconclusive(t *testing.T) {
+// A check cut off by the run deadline keeps its definite failures (refused
+// ports): exit 1, listing what was not evaluated. With nothing definite it
+// is an error (exit 3), never a failure blamed on the probe timeout.
+func TestRunDeadline(t *testing.T) {
 	r := runCLI(t, "enable", "--fixture", "ports-blocked", "--timeout", "300ms", "--probe-timeout", "10s", "-o", "json")
 	j := parseJSON(t, r.stdout)
-	if r.code != 3 || j.Verdict != "inconclusive" || j.status("net.outbound-ports") != "error" {
-		t.Fatalf("exit %d %+v", r.code, j)
+	got := strings.Join(j.Checks[0].Findings, "|")
+	if r.code != 1 || j.status("net.outbound-ports") != "fail" || !strings.Contains(got, "login.windows.net:443 (required): refused") ||
+		!strings.Contains(got, "not evaluated: ") || strings.Contains(got, "within 10s") {
+		t.Fatalf("exit %d %+v", r.code, j.Checks[0])
+	}
+	r = runCLI(t, "enable", "--fixture", "ports-blocked", "--only", "net.outbound-ports", "--timeout", "300ms", "--probe-timeout", "2562047h", "-o", "json",
+		"--endpoints-file", writeTemp(t, `{"endpoints": [{"host": "login.microsoftonline.com", "ports": [443], "protocol": "tls", "level": "required"}]}`))
+	j = parseJSON(t, r.stdout)
+	if j.status("net.outbound-ports") != "fail" || strings.Contains(strings.Join(j.Checks[0].Findings, "|"), "2562047h") {
+		t.Fatalf("a huge --probe-timeout: exit %d %+v", r.code, j.Checks[0])
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f.json")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A run that evaluated nothing is not "ready".
+func TestNothingEvaluatedIsInconclusive(t *testing.T) {
+	snap := writeTemp(t, `{"schema_version": "1", "os": {"product_name": "Windows Server 2022", "build": 20348, "installation_type": "Server"}}`)
+	for _, args := range [][]string{
+		{"install", "--host-snapshot", snap, "--only", "host.os", "--skip", "host.os"},
+		{"enable", "--fixture", "healthy", "--only", "net.tls-inspection", "--skip", "net.tls-inspection"},
+	} {
+		r := runCLI(t, append(args, "-o", "json")...)
+		j := parseJSON(t, r.stdout)
+		if r.code != 3 || j.Verdict != "inconclusive" {
+			t.Errorf("%v: exit %d verdict %s", args, r.code, j.Verdict)
+		}
+		if !strings.Contains(r.stdout, `"why": "no check was evaluated: every selected check was skipped"`) {
+			t.Errorf("%v: the report does not say why:\n%s", args, r.stdout)
+		}
+	}
+}
+
+// --ignore-failures X --strict accepts exactly that finding and stays
+// strict on the rest.
+func TestIgnoreFailuresWithStrict(t *testing.T) {
+	r := runCLI(t, "install", "--fixture", "app-proxy-present", "--ignore-failures", "host.app-proxy-connector", "--strict", "--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3", "-o", "json")
+	j := parseJSON(t, r.stdout)
+	if r.code != 0 || j.status("host.app-proxy-connector") != "warn" || j.Summary["ignored"] != 1 {
+		t.Fatalf("one accepted finding under --strict: exit %d %+v", r.code, j)
+	}
+	r = runCLI(t, "install", "--fixture", "app-proxy-present", "--ignore-failures", "host.app-proxy-connector", "--strict", "-o", "junit",
+		"--endpoints-file", writeTemp(t, `{"endpoints": [{"host": "opt.test", "ports": [443], "protocol": "tls", "level": "optional"}]}`))
+	if r.code != 0 && !strings.Contains(r.stdout, `type="warn-strict"`) {
+		t.Fatalf("a strict warning must be a JUnit failure: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// A fixture without a network section emulates a healthy network: a run
+// that says "emulated" never probes the real one.
+func TestFixtureWithoutNetworkIsEmulated(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "fixture.json"), []byte(`{"description": "host only"}`), 0o644)
+	r := runCLI(t, "enable", "--fixture", dir, "--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3", "-o", "json")
+	j := parseJSON(t, r.stdout)
+	if r.code != 0 || j.status("net.outbound-ports") != "pass" || !strings.Contains(string(j.Checks[0].Details), `"dns_servers": [`+"\n"+`          "127.0.0.1:`) {
+		t.Fatalf("exit %d %+v\n%s", r.code, j.Checks, r.stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "fixture.json"), []byte(`{"network": {"tenant_id": "contoso.com"}}`), 0o644)
+	r = runCLI(t, "enable", "--fixture", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "tenant_id") {
+		t.Fatalf("a bad tenant_id: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// Formats are chosen once and written many times: text on stdout, JUnit in
+// the report file, from one run.
+func TestReportFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.xml")
+	r := runCLI(t, "install", "--fixture", "app-proxy-present", "-o", "text", "--report-file", path, "--report-format", "junit")
+	data, err := os.ReadFile(path)
+	if r.code != 1 || err != nil || !strings.HasPrefix(r.stdout, "ptacheck install:") || !strings.Contains(string(data), "<testsuites") {
+		t.Fatalf("exit %d %v\n%s\n%s", r.code, err, r.stdout, data)
+	}
+	r = runCLI(t, "install", "--fixture", "app-proxy-present", "--report-file", "-", "--report-format", "json")
+	if r.code != 1 || !strings.HasPrefix(r.stdout, "{") || strings.Count(r.stdout, `"schema_version"`) != 1 {
+		t.Fatalf("--report-file -: exit %d\n%s", r.code, r.stdout)
 	}
 }
 
@@ -358,6 +460,37 @@ func TestListVersionHelp(t *testing.T) {
 	r = runCLI(t, "version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "ptacheck ") {
 		t.Errorf("version: %+v", r)
+	}
+	if v := runCLI(t, "--version"); v.code != 0 || v.stdout != r.stdout {
+		t.Errorf("--version: %+v", v)
+	}
+	r = runCLI(t, "version", "-o", "json")
+	var b struct {
+		Tool, Version string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || b.Tool != "ptacheck" || b.Version == "" {
+		t.Errorf("version -o json: %v %q", err, r.stdout)
+	}
+	// list and list --endpoints have the same top-level shape.
+	var kinds []string
+	for _, args := range [][]string{{"list", "-o", "json"}, {"list", "--endpoints", "-o", "json"}} {
+		var top struct {
+			SchemaVersion string `json:"schema_version"`
+			Kind          string `json:"kind"`
+		}
+		r := runCLI(t, args...)
+		if err := json.Unmarshal([]byte(r.stdout), &top); err != nil || top.SchemaVersion == "" {
+			t.Errorf("%v: %v", args, err)
+		}
+		kinds = append(kinds, top.Kind)
+	}
+	if strings.Join(kinds, ",") != "checks,endpoints" {
+		t.Errorf("kinds = %v", kinds)
+	}
+	// The concrete tenant host, also from a GUID in braces.
+	r = runCLI(t, "list", "--endpoints", "--tenant-id", "{84841066-274D-4EC0-A5C1-276BE684BDD3}")
+	if r.code != 0 || !strings.Contains(r.stdout, "84841066-274d-4ec0-a5c1-276be684bdd3.registration.msappproxy.net") {
+		t.Errorf("list --endpoints --tenant-id:\n%s", r.stdout)
 	}
 	r = runCLI(t, "--help")
 	if r.code != 0 || !strings.Contains(r.stdout, "Exit codes") || !strings.Contains(r.stdout, "--ignore-failures") {

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/fixtures"
 	"github.com/ptacheck/ptacheck/report"
 )
@@ -23,7 +26,23 @@ type phaseInputs struct {
 	only         map[string]bool
 	ignore       map[string]bool
 	notes        []string // printed on stderr once everything validated
+	dnsServers   []string // --dns-server, normalised
 	cfg          checks.Config
+}
+
+// dnsServers validates --dns-server values (repeatable or comma-separated).
+func dnsServers(values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		for _, s := range strings.Split(v, ",") {
+			n, err := netprobe.NormalizeDNSServer(strings.TrimSpace(s))
+			if err != nil {
+				return nil, usageError{err.Error()}
+			}
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // runPhase runs one phase's checklist and writes the report. It returns the
@@ -47,7 +66,7 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 		return 0, err
 	}
 	defer out.abort()
-	env, stop, err := wire(ctx, inv, sc, host, &in.cfg)
+	env, stop, err := wire(ctx, inv, sc, host, in)
 	if err != nil {
 		return 0, err
 	}
@@ -98,6 +117,12 @@ func validatePhase(phase checks.Phase, o *options) (*phaseInputs, error) {
 		return nil, err
 	}
 	in.cfg.ProbeTimeout = o.probeTimeout
+	if in.dnsServers, err = dnsServers(o.dnsServers); err != nil {
+		return nil, err
+	}
+	if in.cfg.AgentVersion, err = agentVersion(o); err != nil {
+		return nil, err
+	}
 	if len(checks.Select(checks.Plan(phase, checks.Config{}), in.only)) == 0 {
 		return nil, usagef("--only selects no check of the %s phase (see 'ptacheck list')", phase)
 	}
@@ -107,6 +132,26 @@ func validatePhase(phase checks.Phase, o *options) (*phaseInputs, error) {
 		}
 	}
 	return in, nil
+}
+
+var versionRE = regexp.MustCompile(`^[0-9]{1,5}(\.[0-9]{1,5}){1,3}$`)
+
+// agentVersion takes the version of the agent about to be installed from
+// --agent-version or the installer's version resource.
+func agentVersion(o *options) (string, error) {
+	switch {
+	case o.agentVersion != "" && o.installer != "":
+		return "", usagef("--agent-version and --installer both give the agent version: pass one")
+	case o.installer != "":
+		v, err := hostfacts.FileVersion(o.installer)
+		if err != nil {
+			return "", usagef("--installer: %v", err)
+		}
+		return v, nil
+	case o.agentVersion != "" && !versionRE.MatchString(o.agentVersion):
+		return "", usagef("--agent-version %q: want a version such as 1.5.2482.0", o.agentVersion)
+	}
+	return o.agentVersion, nil
 }
 
 // catalogueConfig validates the flags that shape the endpoint catalogue.

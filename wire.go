@@ -15,8 +15,8 @@ import (
 // its resolvers, dialer, trusted roots and proxy. In fixture mode it starts
 // the emulated environment and points the same clients at it; this is the
 // one place a fixture changes anything. The returned stop ends the fixture.
-func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host hostfacts.Source, cfg *checks.Config) (*checks.Env, func(), error) {
-	o := inv.o
+func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host hostfacts.Source, in *phaseInputs) (*checks.Env, func(), error) {
+	o, cfg := inv.o, &in.cfg
 	stop := func() {}
 	var net netprobe.Config
 	var fixtureProxy *netprobe.Proxy
@@ -51,15 +51,8 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 		stop()
 		return nil, nil, err
 	}
-	if len(o.dnsServers) > 0 {
-		net.Servers = nil
-		for _, s := range o.dnsServers {
-			n, err := netprobe.NormalizeDNSServer(s)
-			if err != nil {
-				return fail(usageError{err.Error()})
-			}
-			net.Servers = append(net.Servers, n)
-		}
+	if len(in.dnsServers) > 0 {
+		net.Servers = in.dnsServers
 	}
 	facts := readHostFacts(ctx, host)
 	if facts != nil {

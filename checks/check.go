@@ -53,6 +53,10 @@ type Outcome struct {
 	Warn error  // findings that only warn
 	Err  error  // the check could not be evaluated (status error)
 	Skip string // non-empty: the check does not apply here, with the reason
+	// Unevaluated lists what the check could not evaluate (probes cut off
+	// by a deadline). With definite failures the check still fails and
+	// lists these too; without, it cannot pass or warn: it is an error.
+	Unevaluated []string
 
 	Summary     string // one-line message; defaults to the findings
 	Remediation string // overrides Meta.Remediation for this outcome
@@ -78,8 +82,13 @@ type Result struct {
 	Findings    []string // every individual finding, failures first
 	Remediation string   // empty for pass and skip
 	DocURL      string
-	Duration    time.Duration
-	Details     any
+	// Ignored is set when --ignore-failures demoted a failure to this
+	// warning: it is reported, but does not trip --strict.
+	Ignored bool
+	// Start is when the check started; Duration how long it ran.
+	Start    time.Time
+	Duration time.Duration
+	Details  any
 }
 
 // Area returns the part of a check ID before the dot ("net" for
@@ -111,16 +120,29 @@ func flatten(err error) []string {
 func toResult(meta Meta, out Outcome, d time.Duration) Result {
 	r := Result{ID: meta.ID, Title: meta.Title, Duration: d, Details: out.Details, DocURL: meta.DocURL}
 	fails, warns := flatten(out.Fail), flatten(out.Warn)
+	var unevaluated []string
+	for _, u := range out.Unevaluated {
+		unevaluated = append(unevaluated, "not evaluated: "+u)
+	}
 	switch {
 	case out.Err != nil:
 		r.Status = StatusError
-		r.Findings = flatten(out.Err)
+		r.Findings = append(flatten(out.Err), unevaluated...)
 	case out.Skip != "":
 		r.Status = StatusSkip
 		r.Message = out.Skip
 	case len(fails) > 0:
 		r.Status = StatusFail
 		r.Findings = fails
+		for _, w := range warns {
+			r.Findings = append(r.Findings, "warning: "+w)
+		}
+		r.Findings = append(r.Findings, unevaluated...)
+	case len(unevaluated) > 0:
+		// Nothing definite failed, but not everything was evaluated: the
+		// check can neither pass nor merely warn.
+		r.Status = StatusError
+		r.Findings = unevaluated
 		for _, w := range warns {
 			r.Findings = append(r.Findings, "warning: "+w)
 		}

@@ -63,6 +63,9 @@ type Endpoint struct {
 	Note     string   `json:"note,omitempty"`
 	TestWith []string `json:"test_with,omitempty"` // concrete names that stand in for a wildcard
 	Issuers  []string `json:"issuers,omitempty"`   // expected issuer organisations (default: the catalogue's list)
+	// Guessed marks a stand-in host no document names for this port: a
+	// failure says so rather than blaming the firewall outright.
+	Guessed bool `json:"guessed,omitempty"`
 }
 
 // Target is one concrete host:port to probe, with what the catalogue says
@@ -72,6 +75,7 @@ type Target struct {
 	Level   string   `json:"level"`
 	Purpose string   `json:"purpose,omitempty"`
 	For     string   `json:"for,omitempty"` // the wildcard entry it stands in for
+	Guessed bool     `json:"guessed_host,omitempty"`
 	Issuers []string `json:"-"`
 }
 
@@ -267,7 +271,7 @@ func Expand(cloud Cloud, entries []Endpoint, tenantID string, legacy bool) Endpo
 				name = strings.ReplaceAll(name, "{tenant}", tenant)
 			}
 			for _, p := range e.Ports {
-				add(Target{Target: netprobe.Target{Host: name, Port: p, Protocol: e.Protocol}, Level: e.Level, Purpose: e.Purpose, For: forPattern, Issuers: e.Issuers})
+				add(Target{Target: netprobe.Target{Host: name, Port: p, Protocol: e.Protocol}, Level: e.Level, Purpose: e.Purpose, For: forPattern, Guessed: e.Guessed, Issuers: e.Issuers})
 			}
 			tested = true
 		}
@@ -283,15 +287,11 @@ func Expand(cloud Cloud, entries []Endpoint, tenantID string, legacy bool) Endpo
 		}
 		set.Untestable = append(set.Untestable, Untestable{Host: e.Host, Ports: e.Ports, Level: e.Level, Reason: reason})
 	}
+	// Required first, then optional, then legacy; within a level the
+	// catalogue's order, which puts the most important endpoints first
+	// (the login hosts before a CRL host).
 	sort.SliceStable(set.Targets, func(i, j int) bool {
-		a, b := set.Targets[i], set.Targets[j]
-		if levelRank(a.Level) != levelRank(b.Level) {
-			return levelRank(a.Level) < levelRank(b.Level)
-		}
-		if a.Host != b.Host {
-			return a.Host < b.Host
-		}
-		return a.Port < b.Port
+		return levelRank(set.Targets[i].Level) < levelRank(set.Targets[j].Level)
 	})
 	return set
 }

@@ -24,7 +24,9 @@ func TestExpandPublic(t *testing.T) {
 		{"crl3.digicert.com:80/http", LevelRequired},
 		{"ocsp.msocsp.com:80/http", LevelRequired},
 		{"autologon.microsoftazuread-sso.com:443/tls", LevelOptional},
-		{tenant + ".registration.msappproxy.net:8080/tcp", LevelOptional},
+		{"www.microsoft.com:80/http", LevelRequired},
+		{"crl2.microsoft.com:80/http", LevelOptional},
+		{"ctldl.windowsupdate.com:80/http", LevelOptional},
 	} {
 		tg, ok := got[want.key]
 		if !ok || tg.Level != want.level {
@@ -39,8 +41,20 @@ func TestExpandPublic(t *testing.T) {
 			t.Errorf("legacy port %s probed without --legacy", k)
 		}
 	}
-	if len(set.Untestable) != 1 || set.Untestable[0].Host != "*.servicebus.windows.net" || !strings.Contains(set.Untestable[0].Reason, "not directly testable") {
+	// Port 8080 has no documented host: listed as untestable, not probed
+	// against a guess that could warn on an open firewall.
+	if len(set.Untestable) != 2 || set.Untestable[1].Host != "*.msappproxy.net" || set.Untestable[1].Ports[0] != 8080 ||
+		set.Untestable[0].Host != "*.servicebus.windows.net" || !strings.Contains(set.Untestable[0].Reason, "not directly testable") {
 		t.Errorf("untestable = %+v", set.Untestable)
+	}
+	for k := range got {
+		if strings.Contains(k, ":8080/") {
+			t.Errorf("%s probed: no document names a host on 8080", k)
+		}
+	}
+	// Within a level, the catalogue's order: the login hosts first.
+	if set.Targets[0].Host != "login.microsoftonline.com" || set.Targets[1].Host != "login.windows.net" {
+		t.Errorf("first targets %s, %s", set.Targets[0].Host, set.Targets[1].Host)
 	}
 	// Required first, then optional: the order reports use.
 	seenOptional := false
@@ -60,15 +74,19 @@ func TestExpandWithoutTenantAndWithLegacy(t *testing.T) {
 			t.Errorf("tenant host %s probed without a tenant", tg.Host)
 		}
 	}
-	if !set.needsTenant() {
+	asks := false
+	for _, u := range set.Untestable {
+		asks = asks || strings.HasPrefix(u.Reason, "needs --tenant-id")
+	}
+	if !asks {
 		t.Errorf("untestable entries do not ask for --tenant-id: %+v", set.Untestable)
 	}
 	set = Expand(CloudPublic, CatalogueEndpoints(CloudPublic), "84841066-274d-4ec0-a5c1-276be684bdd3", true)
 	got := targetsOf(set)
 	for _, p := range []string{"9090", "9091", "10100", "10120"} {
 		tg, ok := got["84841066-274d-4ec0-a5c1-276be684bdd3.registration.msappproxy.net:"+p+"/tcp"]
-		if !ok || tg.Level != LevelLegacy {
-			t.Errorf("legacy port %s: %+v", p, tg)
+		if !ok || tg.Level != LevelLegacy || !tg.Guessed {
+			t.Errorf("legacy port %s: %+v (a guessed host must say so)", p, tg)
 		}
 	}
 }

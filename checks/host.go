@@ -49,23 +49,31 @@ func snapshotOrOutcome(ctx context.Context, env *Env) (*hostfacts.Snapshot, *Out
 }
 
 // AppProxyConnectorAbsentCheck fails when an Azure AD Application Proxy /
-// Microsoft Entra private network connector is installed on the server.
-type AppProxyConnectorAbsentCheck struct{}
+// Microsoft Entra private network connector is installed on the server: the
+// 2017 rule. PTA agents 1.5.193.0 and later may coexist with a connector
+// (the FAQ), so the check passes, with a note, when the agent installed here
+// (register) or about to be installed (install, --agent-version) is one.
+type AppProxyConnectorAbsentCheck struct {
+	Phase Phase
+	// AgentVersion is the version of the agent about to be installed
+	// (--agent-version, or the installer's version resource); "" unknown.
+	AgentVersion string
+}
 
 func (AppProxyConnectorAbsentCheck) Meta() Meta {
 	return Meta{
 		ID:          "host.app-proxy-connector",
 		Title:       "No App Proxy connector on this server",
-		Description: "Application Proxy / private network connector services, uninstall entries, folders and registry keys are absent",
+		Description: "Application Proxy / private network connector absent, or the PTA agent is " + coexistVersion + " or later, which may coexist with it",
 		Remediation: "Install the PTA agent on a server without an Application Proxy / private network connector " +
-			"(the 2017 rule: \"A Pass-through Authentication connector cannot be installed on the same server as an Azure AD Application Proxy connector\"). " +
-			"PTA Authentication Agents " + coexistVersion + " and later may coexist with the connector: if you install a current agent, " +
-			"re-run with --ignore-failures host.app-proxy-connector.",
-		DocURL: docTroubleshoot,
+			"(the 2017 rule: \"A Pass-through Authentication connector cannot be installed on the same server as an Azure AD Application Proxy connector\"), " +
+			"or confirm that the agent you install is " + coexistVersion + " or later (every agent downloadable today is 1.5.2482.0 or later), " +
+			"which may coexist with the connector: re-run with --agent-version VERSION (on Windows also --installer PATH).",
+		DocURL: docFAQ,
 	}
 }
 
-func (AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome {
+func (c AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome {
 	s, out := snapshotOrOutcome(ctx, env)
 	if out != nil {
 		return *out
@@ -79,7 +87,7 @@ func (AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	entries := s.UninstallMatching(hostfacts.AppProxyProductPrefixes)
 	for _, u := range entries {
-		found = multierror.Append(found, fmt.Errorf("program %q %s is installed", u.DisplayName, u.DisplayVersion))
+		found = multierror.Append(found, fmt.Errorf("program %q%s is installed", u.DisplayName, prefixed(" ", u.DisplayVersion)))
 		names = append(names, fmt.Sprintf("program %q", u.DisplayName))
 	}
 	files := s.FilesAmong(hostfacts.AppProxyPaths)
@@ -98,27 +106,38 @@ func (AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome {
 		"coexist_version":   coexistVersion,
 	}
 	if found == nil {
-		return Outcome{
-			Summary: "no Application Proxy / private network connector found",
-			Details: details,
-		}
+		return Outcome{Summary: "no Application Proxy / private network connector found", Details: details}
 	}
 	if len(names) == 0 {
 		names = append(names, "leftover folders or registry keys")
 	}
-	summary := fmt.Sprintf("App Proxy connector present (%s); PTA agents %s and later may coexist with it", strings.Join(names, ", "), coexistVersion)
-	// An agent that is already installed and new enough settles the question.
-	if agent := detectAgent(s); agent.Installed && agent.Version != "" {
-		details["installed_agent_version"] = agent.Version
-		if versionAtLeast(agent.Version, coexistVersion) {
+	present := fmt.Sprintf("App Proxy connector present (%s)", strings.Join(names, ", "))
+	// The agent that will share the server decides: the one about to be
+	// installed, or (register) the one already installed.
+	version, source := c.AgentVersion, "the agent to install (--agent-version)"
+	if agent := detectAgent(s); c.Phase != PhaseInstall && agent.Installed && agent.Version != "" {
+		version, source = agent.Version, "the installed agent"
+	}
+	if version != "" {
+		details["agent_version"] = version
+		if versionAtLeast(version, coexistVersion) {
 			return Outcome{
-				Warn:    found.ErrorOrNil(),
-				Summary: fmt.Sprintf("App Proxy connector present (%s); the installed PTA agent %s supports coexistence", strings.Join(names, ", "), agent.Version),
+				Summary: fmt.Sprintf("%s; %s is %s, and agents %s and later may coexist with a connector (FAQ)", present, source, version, coexistVersion),
 				Details: details,
 			}
 		}
+		return Outcome{
+			Fail:        found.ErrorOrNil(),
+			Summary:     fmt.Sprintf("%s; %s is %s, older than %s, which cannot share a server with a connector", present, source, version, coexistVersion),
+			Remediation: "Install a current agent (1.5.2482.0 or later; " + coexistVersion + " is the first that may coexist with a connector), or use a server without an Application Proxy / private network connector.",
+			Details:     details,
+		}
 	}
-	return Outcome{Fail: found.ErrorOrNil(), Summary: summary, Details: details}
+	return Outcome{
+		Fail:    found.ErrorOrNil(),
+		Summary: fmt.Sprintf("%s; agents %s and later may coexist with it, but the version to install is unknown", present, coexistVersion),
+		Details: details,
+	}
 }
 
 // agentInfo is what the host says about an installed PTA agent.
@@ -131,6 +150,25 @@ type agentInfo struct {
 	UninstallEntries []hostfacts.UninstallEntry `json:"uninstall_entries,omitempty"`
 	Files            []string                   `json:"files,omitempty"`
 	RegistryKey      string                     `json:"registry_key,omitempty"`
+	// The Agent Updater, installed and removed with the agent.
+	UpdaterService *hostfacts.Service         `json:"updater_service,omitempty"`
+	UpdaterEntries []hostfacts.UninstallEntry `json:"updater_uninstall_entries,omitempty"`
+}
+
+// updaterPresent reports whether an Agent Updater is installed.
+func (a agentInfo) updaterPresent() bool {
+	return a.UpdaterService != nil || len(a.UpdaterEntries) > 0
+}
+
+func (a agentInfo) describeUpdater() string {
+	var parts []string
+	if a.UpdaterService != nil {
+		parts = append(parts, "service "+a.UpdaterService.Name+stateSuffix(a.UpdaterService.State))
+	}
+	for _, u := range a.UpdaterEntries {
+		parts = append(parts, fmt.Sprintf("program %q%s", u.DisplayName, prefixed(" ", u.DisplayVersion)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func detectAgent(s *hostfacts.Snapshot) agentInfo {
@@ -160,6 +198,12 @@ func detectAgent(s *hostfacts.Snapshot) agentInfo {
 			}
 		}
 	}
+	if svc, ok := s.Service(hostfacts.SvcPTAUpdater); ok {
+		a.UpdaterService = &svc
+	} else if m := s.ServicesMatching(nil, hostfacts.UpdaterProductPrefixes); len(m) > 0 {
+		a.UpdaterService = &m[0]
+	}
+	a.UpdaterEntries = s.UninstallMatching(hostfacts.UpdaterProductPrefixes)
 	a.Installed = a.Service != nil || len(a.UninstallEntries) > 0
 	return a
 }
@@ -184,7 +228,10 @@ func (a agentInfo) describe() string {
 // ExistingAgentCheck looks for an installed PTA Authentication Agent. What it
 // concludes depends on the phase: install wants none (one agent per server),
 // register wants one, uninstall identifies it.
-type ExistingAgentCheck struct{ Phase Phase }
+type ExistingAgentCheck struct {
+	Phase        Phase
+	AgentVersion string // install: the version about to be installed ("" unknown)
+}
 
 func (c ExistingAgentCheck) Meta() Meta {
 	m := Meta{
@@ -214,17 +261,7 @@ func (c ExistingAgentCheck) Run(ctx context.Context, env *Env) Outcome {
 	leftovers := !a.Installed && (len(a.Files) > 0 || a.RegistryKey != "")
 	switch c.Phase {
 	case PhaseInstall:
-		switch {
-		case a.Installed:
-			return Outcome{Fail: fmt.Errorf("%s is already installed; only one agent per server", a.describe()), Details: a}
-		case leftovers:
-			return Outcome{
-				Warn:        fmt.Errorf("remnants of a previous PTA agent remain (%s) but no service or program entry", strings.Join(append(a.Files, a.RegistryKey), ", ")),
-				Remediation: "Leftovers of an earlier agent can confuse the installer; remove them, or reinstall and uninstall the agent cleanly.",
-				Details:     a,
-			}
-		}
-		return Outcome{Summary: "no PTA agent installed", Details: a}
+		return c.install(a, leftovers)
 	case PhaseRegister:
 		if !a.Installed {
 			return Outcome{Fail: errors.New("no PTA agent is installed on this server"), Details: a}
@@ -239,17 +276,68 @@ func (c ExistingAgentCheck) Run(ctx context.Context, env *Env) Outcome {
 		return Outcome{Summary: a.describe() + " is installed and not yet registered", Details: a}
 	case PhaseUninstall:
 		if !a.Installed {
+			if a.updaterPresent() {
+				return Outcome{
+					Warn:        fmt.Errorf("no PTA agent is installed, but its Agent Updater remains (%s)", a.describeUpdater()),
+					Remediation: "Uninstall the leftover \"Agent Updater\" too; it is removed together with the agent.",
+					Details:     a,
+				}
+			}
 			return Outcome{Warn: errors.New("no PTA agent is installed on this server: nothing to uninstall"), Details: a}
 		}
-		return Outcome{Summary: "installed: " + a.describe(), Details: a}
+		summary := "installed: " + a.describe()
+		if a.updaterPresent() {
+			summary += "; uninstall its Agent Updater (" + a.describeUpdater() + ") with it"
+		}
+		return Outcome{Summary: summary, Details: a}
 	}
 	return Skipped("does not apply to %s", c.Phase)
+}
+
+// install: one agent per server, but rerunning a newer installer upgrades an
+// installed agent in place (FAQ).
+func (c ExistingAgentCheck) install(a agentInfo, leftovers bool) Outcome {
+	switch {
+	case a.Installed && c.AgentVersion != "" && a.Version != "" && !versionAtLeast(a.Version, c.AgentVersion):
+		return Outcome{
+			Warn:        fmt.Errorf("%s is installed: installing %s upgrades it in place", a.describe(), c.AgentVersion),
+			Remediation: "Rerunning a newer installer upgrades the installed agent in place; make sure other agents serve sign-ins while it restarts.",
+			Details:     a,
+		}
+	case a.Installed && c.AgentVersion != "" && a.Version != "":
+		return Outcome{
+			Fail:        fmt.Errorf("%s is installed and %s is not newer: only one agent per server", a.describe(), c.AgentVersion),
+			Remediation: "Only one Pass-through Authentication Agent can be installed on a server, and the installer only upgrades to a newer version: use another server, or uninstall the existing agent (and its Agent Updater) first.",
+			Details:     a,
+		}
+	case a.Installed:
+		return Outcome{
+			Fail: fmt.Errorf("%s is already installed; only one agent per server", a.describe()),
+			Remediation: "Only one Pass-through Authentication Agent can be installed on a server: use another server, or uninstall the existing agent (and its Agent Updater) first. " +
+				"To upgrade it in place with a newer installer, re-run with --agent-version VERSION.",
+			Details: a,
+		}
+	case leftovers:
+		return Outcome{
+			Warn:        fmt.Errorf("remnants of a previous PTA agent remain (%s) but no service or program entry", strings.Join(append(a.Files, a.RegistryKey), ", ")),
+			Remediation: "Leftovers of an earlier agent can confuse the installer; remove them, or reinstall and uninstall the agent cleanly.",
+			Details:     a,
+		}
+	case a.updaterPresent():
+		return Outcome{
+			Warn:        fmt.Errorf("no PTA agent is installed, but an Agent Updater remains (%s)", a.describeUpdater()),
+			Remediation: "A leftover Agent Updater from an earlier agent can conflict with the installer's own; uninstall it first.",
+			Details:     a,
+		}
+	}
+	return Outcome{Summary: "no PTA agent installed", Details: a}
 }
 
 // Windows build numbers (pta-facts.md 2.4).
 const (
 	buildWS2012R2 = 9600
 	buildWS2016   = 14393
+	buildWS2025   = 26100
 )
 
 // OSVersionCheck wants Windows Server 2016 or later with the Desktop
@@ -260,8 +348,8 @@ func (OSVersionCheck) Meta() Meta {
 	return Meta{
 		ID:          "host.os",
 		Title:       "Windows Server version",
-		Description: "Windows Server 2016 or later, not Server Core (2012 R2 warns)",
-		Remediation: "Run the PTA agent on Windows Server 2016 or later with the Desktop Experience; Server Core is not supported.",
+		Description: "Windows Server 2016-2022 with the Desktop Experience; not Server Core or Nano Server (2012 R2 and 2025 warn)",
+		Remediation: "Run the PTA agent on Windows Server 2016 or later with the Desktop Experience; Server Core and Nano Server are not supported.",
 		DocURL:      docQuickStart,
 	}
 }
@@ -280,8 +368,16 @@ func (OSVersionCheck) Run(ctx context.Context, env *Env) Outcome {
 	switch {
 	case it == "server core" || strings.Contains(strings.ToLower(o.ProductName), "server core"):
 		return Outcome{Fail: fmt.Errorf("%s is a Server Core installation, which the PTA agent does not support", name), Details: o}
+	case it == "nano server" || strings.Contains(strings.ToLower(o.ProductName), "nano server"):
+		return Outcome{Fail: fmt.Errorf("%s is Nano Server, which cannot host the PTA agent", name), Details: o}
 	case it == "client" || (it == "" && !strings.Contains(strings.ToLower(o.ProductName), "server")):
 		return Outcome{Fail: fmt.Errorf("%s is not Windows Server", name), Details: o}
+	case o.Build >= buildWS2025:
+		return Outcome{
+			Warn:        fmt.Errorf("%s is Windows Server 2025: the standalone agent needs 2016 or later, but Microsoft Entra Connect, which installs the agent when it enables PTA, does not support Windows Server 2025", name),
+			Remediation: "Use Windows Server 2016, 2019 or 2022 if this server will run Microsoft Entra Connect; the standalone agent installer is not affected.",
+			Details:     o,
+		}
 	case o.Build >= buildWS2016:
 		return Outcome{Summary: name, Details: o}
 	case o.Build >= buildWS2012R2:
@@ -421,6 +517,14 @@ func paren(s string) string {
 		return ""
 	}
 	return " (" + s + ")"
+}
+
+// prefixed returns sep+s, or "" when s is empty.
+func prefixed(sep, s string) string {
+	if s == "" {
+		return ""
+	}
+	return sep + s
 }
 
 func stateSuffix(state string) string {

@@ -28,6 +28,12 @@ func withAgent(s *hostfacts.Snapshot, version string) *hostfacts.Snapshot {
 	return s
 }
 
+func withUpdater(s *hostfacts.Snapshot) *hostfacts.Snapshot {
+	s.Services = append(s.Services, hostfacts.Service{Name: hostfacts.SvcPTAUpdater, DisplayName: "Microsoft Azure AD Connect Agent Updater", State: "stopped"})
+	s.UninstallEntries = append(s.UninstallEntries, hostfacts.UninstallEntry{DisplayName: "Microsoft Azure AD Connect Agent Updater", DisplayVersion: "1.5.2482.0"})
+	return s
+}
+
 func withAppProxy(s *hostfacts.Snapshot) *hostfacts.Snapshot {
 	s.Services = append(s.Services, hostfacts.Service{Name: "WAPCSvc", DisplayName: "Microsoft AAD Application Proxy Connector", State: "running"})
 	return s
@@ -66,14 +72,26 @@ func TestHostChecks(t *testing.T) {
 		{"registry key", AppProxyConnectorAbsentCheck{}, mod(func(s *hostfacts.Snapshot) {
 			s.Registry[`hklm\software\microsoft\microsoft azure ad app proxy connector`] = map[string]any{}
 		}), StatusFail, "registry key"},
-		{"new agent coexists", AppProxyConnectorAbsentCheck{}, withAgent(withAppProxy(healthySnapshot()), "1.5.2482.0"), StatusWarn, "supports coexistence"},
-		{"old agent does not", AppProxyConnectorAbsentCheck{}, withAgent(withAppProxy(healthySnapshot()), "1.5.58.0"), StatusFail, "WAPCSvc"},
+		{"register: installed new agent coexists", AppProxyConnectorAbsentCheck{Phase: PhaseRegister}, withAgent(withAppProxy(healthySnapshot()), "1.5.2482.0"), StatusPass, "the installed agent is 1.5.2482.0, and agents 1.5.193.0 and later may coexist"},
+		{"register: old agent does not", AppProxyConnectorAbsentCheck{Phase: PhaseRegister}, withAgent(withAppProxy(healthySnapshot()), "1.5.58.0"), StatusFail, "older than 1.5.193.0"},
+		{"install: --agent-version new", AppProxyConnectorAbsentCheck{Phase: PhaseInstall, AgentVersion: "1.5.2482.0"}, withAppProxy(healthySnapshot()), StatusPass, "the agent to install (--agent-version) is 1.5.2482.0"},
+		{"install: --agent-version old", AppProxyConnectorAbsentCheck{Phase: PhaseInstall, AgentVersion: "1.5.58.0"}, withAppProxy(healthySnapshot()), StatusFail, "is 1.5.58.0, older than 1.5.193.0"},
+		{"install: version unknown", AppProxyConnectorAbsentCheck{Phase: PhaseInstall}, withAppProxy(healthySnapshot()), StatusFail, "the version to install is unknown"},
+		{"connector program without version", AppProxyConnectorAbsentCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.UninstallEntries = []hostfacts.UninstallEntry{{DisplayName: "Microsoft Entra private network connector"}}
+		}), StatusFail, `program "Microsoft Entra private network connector" is installed`},
 
 		{"install: none", ExistingAgentCheck{Phase: PhaseInstall}, healthySnapshot(), StatusPass, "no PTA agent installed"},
 		{"install: one exists", ExistingAgentCheck{Phase: PhaseInstall}, withAgent(healthySnapshot(), "1.5.2482.0"), StatusFail, "1.5.2482.0 (service AzureADConnectAuthenticationAgent, running) is already installed"},
 		{"install: leftovers", ExistingAgentCheck{Phase: PhaseInstall}, mod(func(s *hostfacts.Snapshot) {
 			s.Files = []string{hostfacts.PTAAgentPaths[1]}
 		}), StatusWarn, "remnants"},
+		{"install: in-place upgrade", ExistingAgentCheck{Phase: PhaseInstall, AgentVersion: "1.5.3000.0"}, withAgent(healthySnapshot(), "1.5.2482.0"), StatusWarn, "installing 1.5.3000.0 upgrades it in place"},
+		{"install: same version", ExistingAgentCheck{Phase: PhaseInstall, AgentVersion: "1.5.2482.0"}, withAgent(healthySnapshot(), "1.5.2482.0"), StatusFail, "1.5.2482.0 is not newer"},
+		{"install: older version", ExistingAgentCheck{Phase: PhaseInstall, AgentVersion: "1.5.1007.0"}, withAgent(healthySnapshot(), "1.5.2482.0"), StatusFail, "is not newer"},
+		{"install: updater leftover", ExistingAgentCheck{Phase: PhaseInstall}, withUpdater(healthySnapshot()), StatusWarn, "an Agent Updater remains (service AzureADConnectAgentUpdater, stopped"},
+		{"uninstall: updater named", ExistingAgentCheck{Phase: PhaseUninstall}, withUpdater(withAgent(healthySnapshot(), "1.5.2482.0")), StatusPass, "uninstall its Agent Updater (service AzureADConnectAgentUpdater"},
+		{"uninstall: updater only", ExistingAgentCheck{Phase: PhaseUninstall}, withUpdater(healthySnapshot()), StatusWarn, "its Agent Updater remains"},
 		{"register: none", ExistingAgentCheck{Phase: PhaseRegister}, healthySnapshot(), StatusFail, "no PTA agent is installed"},
 		{"register: installed", ExistingAgentCheck{Phase: PhaseRegister}, withAgent(healthySnapshot(), "1.5.2482.0"), StatusPass, "not yet registered"},
 		{"register: already registered", ExistingAgentCheck{Phase: PhaseRegister}, func() *hostfacts.Snapshot {
@@ -98,6 +116,10 @@ func TestHostChecks(t *testing.T) {
 		{"2008 R2", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
 			s.OS = hostfacts.OSInfo{ProductName: "Windows Server 2008 R2 Standard", Build: 7601, InstallationType: "Server"}
 		}), StatusFail, "older"},
+		{"2025", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
+			s.OS = hostfacts.OSInfo{ProductName: "Windows Server 2025 Datacenter", Build: 26100, InstallationType: "Server"}
+		}), StatusWarn, "Entra Connect"},
+		{"nano server", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) { s.OS.InstallationType = "Nano Server" }), StatusFail, "Nano Server"},
 		{"server core", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) { s.OS.InstallationType = "Server Core" }), StatusFail, "Server Core"},
 		{"client", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
 			s.OS = hostfacts.OSInfo{ProductName: "Windows 10 Enterprise", Build: 19045, InstallationType: "Client"}
@@ -162,5 +184,22 @@ func TestVersionAtLeast(t *testing.T) {
 		if got := versionAtLeast(tc.v, tc.min); got != tc.want {
 			t.Errorf("versionAtLeast(%s, %s) = %v", tc.v, tc.min, got)
 		}
+	}
+}
+
+// The remediation always matches the verdict: a pass has none; a failure
+// for an old agent says to install a current one, not to pass a flag.
+func TestAppProxyRemediationMatchesVerdict(t *testing.T) {
+	pass := runCheck(t, AppProxyConnectorAbsentCheck{Phase: PhaseInstall, AgentVersion: "1.5.2482.0"}, withAppProxy(healthySnapshot()))
+	if pass.Status != StatusPass || pass.Remediation != "" {
+		t.Errorf("pass with a remediation: %+v", pass)
+	}
+	old := runCheck(t, AppProxyConnectorAbsentCheck{Phase: PhaseInstall, AgentVersion: "1.5.58.0"}, withAppProxy(healthySnapshot()))
+	if old.Status != StatusFail || !strings.HasPrefix(old.Remediation, "Install a current agent") {
+		t.Errorf("old agent: %+v", old)
+	}
+	unknown := runCheck(t, AppProxyConnectorAbsentCheck{Phase: PhaseInstall}, withAppProxy(healthySnapshot()))
+	if unknown.Status != StatusFail || !strings.Contains(unknown.Remediation, "--agent-version") {
+		t.Errorf("unknown version: %+v", unknown)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,10 @@ const (
 	docProxy         = "https://learn.microsoft.com/entra/identity/app-proxy/application-proxy-configure-connectors-with-proxy-servers"
 )
 
+// shortProbeTimeout: below this, a timeout says more about the setting than
+// about the network.
+const shortProbeTimeout = 100 * time.Millisecond
+
 // OutboundPortsCheck probes every catalogue endpoint: DNS, TCP connect and,
 // for TLS endpoints, a verified TLS handshake, all concurrently.
 type OutboundPortsCheck struct {
@@ -34,10 +39,9 @@ func (OutboundPortsCheck) Meta() Meta {
 	return Meta{
 		ID:          "net.outbound-ports",
 		Title:       "Outbound endpoints reachable",
-		Description: "DNS, TCP and TLS to every required (443, 80) and optional (8080, SSO) endpoint of the selected cloud; legacy ports with --legacy",
+		Description: "DNS, TCP and TLS to every required (443, 80) and optional (SSO, MFA pages, CRL) endpoint of the selected cloud; legacy ports with --legacy",
 		Remediation: "Allow outbound traffic from this server (the agent runs as Network Service) to the endpoints named above: " +
-			"443 to *.msappproxy.net, *.servicebus.windows.net and the login hosts, 80 to the CRL/OCSP hosts. " +
-			"Read each endpoint's outcome: refused = a firewall rejects it, filtered = a firewall drops it, dns-* = name resolution, tls-* = TLS (see README).",
+			"443 to *.msappproxy.net, *.servicebus.windows.net and the login hosts, 80 to the CRL/OCSP hosts.",
 		DocURL: docPrereqNetwork,
 	}
 }
@@ -58,6 +62,7 @@ type netDetails struct {
 	DNSServers   []string                `json:"dns_servers"`
 	ProbeTimeout string                  `json:"probe_timeout"`
 	Summary      map[string]int          `json:"summary"`
+	Causes       []cause                 `json:"causes"`
 	Endpoints    []EndpointResult        `json:"endpoints"`
 	Untestable   []Untestable            `json:"untestable"`
 	WinHTTPProxy *hostfacts.WinHTTPProxy `json:"winhttp_proxy,omitempty"`
@@ -77,15 +82,18 @@ func probe(ctx context.Context, env *Env, targets []Target, timeout time.Duratio
 	return out
 }
 
-func (c OutboundPortsCheck) details(env *Env, results []EndpointResult) netDetails {
+func (c OutboundPortsCheck) details(env *Env, results []EndpointResult, causes []cause) netDetails {
 	set := c.Endpoints
 	d := netDetails{
 		Cloud: set.Cloud, Path: "direct", DNSServers: env.Net.Servers(),
 		ProbeTimeout: c.ProbeTimeout.String(), Endpoints: results, Untestable: set.Untestable,
-		Summary: map[string]int{}, WinHTTPProxy: c.WinHTTPProxy,
+		Summary: map[string]int{}, Causes: causes, WinHTTPProxy: c.WinHTTPProxy,
 	}
 	if d.Untestable == nil {
 		d.Untestable = []Untestable{}
+	}
+	if d.Causes == nil {
+		d.Causes = []cause{}
 	}
 	if p := env.Net.Proxy(); p != nil {
 		d.ProxySource, d.Proxy = p.Source, p.Display
@@ -107,20 +115,30 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 	start := time.Now()
 	results := probe(ctx, env, set.Targets, c.ProbeTimeout)
 	took := time.Since(start)
-	details := c.details(env, results)
+	causes := diagnose(results)
+	details := c.details(env, results, causes)
 
 	var fail, warn *multierror.Error
-	var ok int
-	for _, r := range results {
-		if r.OK() {
-			ok++
+	var unevaluated []string
+	var outcomes []string // distinct failure outcomes, most important first
+	for _, k := range causes {
+		if k.Outcome == netprobe.OutcomeCancelled {
+			unevaluated = append(unevaluated, k.finding())
 			continue
 		}
-		finding := fmt.Errorf("%s (%s): %s: %s", r.Addr(), r.Level, r.Outcome, r.Error)
-		if r.Level == LevelRequired {
-			fail = multierror.Append(fail, finding)
+		if k.Level == LevelRequired {
+			fail = multierror.Append(fail, errors.New(k.finding()))
 		} else {
-			warn = multierror.Append(warn, finding)
+			warn = multierror.Append(warn, errors.New(k.finding()))
+		}
+		if !slices.Contains(outcomes, k.Outcome) {
+			outcomes = append(outcomes, k.Outcome)
+		}
+	}
+	for _, u := range set.Untestable {
+		if u.Level == LevelRequired && strings.HasPrefix(u.Reason, "needs --tenant-id") {
+			warn = multierror.Append(warn, fmt.Errorf("%s:%s (required) was not tested: pass --tenant-id with the directory (tenant) ID to probe %s in its place",
+				u.Host, textPorts(u.Ports), strings.TrimPrefix(u.Reason, "needs --tenant-id to test ")))
 		}
 	}
 	if p := env.Net.Proxy(); p != nil {
@@ -131,23 +149,222 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 	if w := c.WinHTTPProxy; w != nil && !w.Direct && details.Path == "direct" {
 		warn = multierror.Append(warn, fmt.Errorf("the WinHTTP proxy %s is configured but the probes went direct; re-run with --proxy winhttp to test through it", redact.URL(w.Proxy)))
 	}
-	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: details}
-	if ok == len(results) {
-		out.Summary = fmt.Sprintf("all %d endpoints reachable (%s) in %s", ok, pathWord(details.Path), took.Round(time.Millisecond))
-	} else {
-		out.Summary = fmt.Sprintf("%d of %d endpoints not reachable: %s", len(results)-ok, len(results), firstFailures(results, 3))
+	short := c.ProbeTimeout < shortProbeTimeout && hasTimeouts(results)
+	if short {
+		warn = multierror.Append(warn, fmt.Errorf("--probe-timeout %s is shorter than a normal round trip: the timeouts above may come from the setting, not from the network", c.ProbeTimeout))
 	}
-	if n := len(set.Untestable); n > 0 {
+	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Unevaluated: unevaluated, Details: details}
+	ok := countOutcome(results, netprobe.OutcomeOK)
+	switch {
+	case ok == len(results):
+		out.Summary = fmt.Sprintf("all %s reachable (%s) in %s", textfmt.Plural(ok, "endpoint", "endpoints"), pathWord(details.Path), took.Round(time.Millisecond))
+	case len(causes) > 0:
+		out.Summary = fmt.Sprintf("%d of %d endpoints not reachable: %s", len(results)-ok, len(results), summarize(causes, 3))
+	}
+	if n := len(set.Untestable); n > 0 && out.Summary != "" {
 		out.Summary += fmt.Sprintf("; %s not directly testable", textfmt.Plural(n, "wildcard entry", "wildcard entries"))
-		if set.needsTenant() {
-			out.Summary += " (pass --tenant-id to test the tenant's registration host)"
+	}
+	out.Remediation = remediation(outcomes, short, c.ProbeTimeout)
+	return out
+}
+
+// textPorts renders a port list for a finding.
+func textPorts(ports []int) string {
+	var s []string
+	for _, p := range ports {
+		s = append(s, fmt.Sprint(p))
+	}
+	return strings.Join(s, ",")
+}
+
+func hasTimeouts(results []EndpointResult) bool {
+	for _, r := range results {
+		switch r.Outcome {
+		case netprobe.OutcomeFiltered, netprobe.OutcomeTLSTimeout, netprobe.OutcomeDNSTimeout:
+			return true
 		}
 	}
-	if hasOutcome(results, netprobe.OutcomeProxyAuthRequired) {
-		out.Remediation = "The proxy requires authentication, which the agent cannot do: allow the agent's endpoints through the proxy without authentication " +
-			"(or bypass the proxy for them)."
+	return false
+}
+
+// cause is one root cause behind one or more failed endpoints: a proxy that
+// cannot be reached, DNS servers that do not answer, a middlebox that
+// presents its own certificates, or (the usual case) one endpoint's own
+// outcome.
+type cause struct {
+	Outcome   string   `json:"outcome"`
+	Level     string   `json:"level"` // the strictest level among the endpoints
+	What      string   `json:"what"`  // the shared cause, or the endpoint's own error
+	Endpoints []string `json:"endpoints"`
+	shared    bool
+	guessed   bool
+}
+
+// finding renders a cause as one line: "host:port (level): outcome: error"
+// for one endpoint, "<cause>: N endpoints (a, b and 3 more)" for a shared one.
+func (k cause) finding() string {
+	if !k.shared {
+		f := fmt.Sprintf("%s (%s): %s: %s", k.Endpoints[0], k.Level, k.Outcome, k.What)
+		if k.guessed {
+			f += " [the host is a guess: no document names the host behind this port]"
+		}
+		return f
+	}
+	return fmt.Sprintf("%s (%s): %s: %s", k.What, k.Level, k.Outcome, endpointList(k.Endpoints, 3))
+}
+
+func endpointList(eps []string, n int) string {
+	word := textfmt.Plural(len(eps), "endpoint", "endpoints")
+	if len(eps) <= n {
+		return word + " (" + strings.Join(eps, ", ") + ")"
+	}
+	return fmt.Sprintf("%s (%s and %d more)", word, strings.Join(eps[:n], ", "), len(eps)-n)
+}
+
+// diagnose groups failed probes by root cause. Results arrive in catalogue
+// order (required first, then by importance), and so do the causes.
+func diagnose(results []EndpointResult) []cause {
+	var out []cause
+	index := map[string]int{}
+	total := map[string]int{} // probes per shared key, to say "all N"
+	for _, r := range results {
+		if k := sharedKey(r); k != "" {
+			total[k]++
+		}
+	}
+	for _, r := range results {
+		if r.OK() {
+			continue
+		}
+		key, what := sharedCause(r)
+		if key == "" || total[key] < 2 {
+			out = append(out, cause{Outcome: r.Outcome, Level: r.Level, What: r.Error, Endpoints: []string{r.Addr()}, guessed: r.Guessed})
+			continue
+		}
+		if i, ok := index[key]; ok {
+			out[i].Endpoints = append(out[i].Endpoints, r.Addr())
+			if levelRank(r.Level) < levelRank(out[i].Level) {
+				out[i].Level = r.Level
+			}
+			continue
+		}
+		index[key] = len(out)
+		out = append(out, cause{Outcome: r.Outcome, Level: r.Level, What: what, Endpoints: []string{r.Addr()}, shared: true})
 	}
 	return out
+}
+
+// sharedKey names the part of the path several probes share and that can
+// fail for all of them at once (the proxy, the resolvers), or "".
+func sharedKey(r EndpointResult) string {
+	k, _ := sharedCause(r)
+	return k
+}
+
+// sharedCause returns the key and wording of a failure whose cause is
+// shared by every probe that takes the same path, or "" for a failure of
+// the endpoint itself.
+func sharedCause(r EndpointResult) (key, what string) {
+	switch {
+	case r.OK():
+		return "", ""
+	case r.Outcome == netprobe.OutcomeCancelled:
+		return "cancelled", "cut off before the probe finished (" + afterColon(r.Error) + ")"
+	case r.Proxy != "" && r.Step == netprobe.StepDNS:
+		return "proxy-dns:" + r.Proxy, fmt.Sprintf("the proxy %s cannot be resolved: %s", r.Proxy, afterColon(r.Error))
+	case r.Proxy != "" && strings.HasPrefix(r.Error, "connect to proxy"):
+		return "proxy-connect:" + r.Proxy + ":" + r.Outcome, fmt.Sprintf("the proxy %s cannot be reached (%s); every endpoint goes through it", r.Proxy, afterColon(r.Error))
+	case r.Outcome == netprobe.OutcomeProxyAuthRequired:
+		return "proxy-auth:" + r.Proxy, fmt.Sprintf("the proxy %s requires authentication, which the agent cannot do", r.Proxy)
+	case r.Proxy == "" && r.Step == netprobe.StepDNS && (r.Outcome == netprobe.OutcomeDNSTimeout || r.Outcome == netprobe.OutcomeDNSRefused ||
+		r.Outcome == netprobe.OutcomeDNSServFail || r.Outcome == netprobe.OutcomeBlockedLocal || r.Outcome == netprobe.OutcomeDNSError):
+		return "dns:" + r.Outcome, dnsCause(r.Outcome)
+	case r.Outcome == netprobe.OutcomeTLSUntrusted && r.TLS != nil:
+		return "untrusted:" + r.TLS.Issuer, fmt.Sprintf("certificates issued by %q, which this server does not trust (a TLS-inspecting proxy or firewall)", r.TLS.Issuer)
+	case r.Outcome == netprobe.OutcomeBlockedLocal:
+		return "blocked-local", "this server's own firewall refuses to send the connection"
+	}
+	return "", ""
+}
+
+func dnsCause(outcome string) string {
+	switch outcome {
+	case netprobe.OutcomeDNSTimeout:
+		return "the DNS servers did not answer"
+	case netprobe.OutcomeDNSRefused:
+		return "the DNS servers refuse to answer this server"
+	case netprobe.OutcomeDNSServFail:
+		return "the DNS servers fail to resolve internet names (SERVFAIL)"
+	case netprobe.OutcomeBlockedLocal:
+		return "this server's own firewall blocks DNS queries"
+	}
+	return "name resolution fails"
+}
+
+// afterColon drops the "resolve x (A) via y:" style prefix of a probe error.
+func afterColon(s string) string {
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		return s[i+2:]
+	}
+	return s
+}
+
+// summarize names the first n causes, most important first.
+func summarize(causes []cause, n int) string {
+	var names []string
+	for _, k := range causes {
+		if k.shared {
+			names = append(names, fmt.Sprintf("%s %s", textfmt.Plural(len(k.Endpoints), "endpoint", "endpoints"), k.Outcome))
+		} else {
+			names = append(names, k.Endpoints[0]+" "+k.Outcome)
+		}
+	}
+	if len(names) > n {
+		return strings.Join(names[:n], ", ") + fmt.Sprintf(", and %d more", len(names)-n)
+	}
+	return strings.Join(names, ", ")
+}
+
+// fixes is what to do about each probe outcome, carried by the binary: the
+// admin on the server has the .exe, not the README.
+var fixes = map[string]string{
+	netprobe.OutcomeFiltered:          "filtered: a firewall drops the traffic; allow outbound TCP (443, or 80 for CRL/OCSP) from this server to those hosts.",
+	netprobe.OutcomeRefused:           "refused: a firewall rejects the connection (or nothing listens); open the port on the firewall that rejects it.",
+	netprobe.OutcomeReset:             "reset: a firewall or proxy ends the connection, often by filtering the TLS server name; allow the names on it.",
+	netprobe.OutcomeUnreachable:       "unreachable: there is no route; fix the default gateway or routing of this server.",
+	netprobe.OutcomeBlockedLocal:      "blocked-local: this server's own firewall (Windows Firewall) blocks it; allow outbound traffic for the agent (it runs as Network Service).",
+	netprobe.OutcomeTCPError:          "tcp-error: see the error text of each endpoint.",
+	netprobe.OutcomeNXDomain:          "dns-nxdomain: the name does not exist for this server's DNS; check split-horizon zones or a DNS filter answering NXDOMAIN: the agent needs the public names.",
+	netprobe.OutcomeDNSTimeout:        "dns-timeout: the DNS servers did not answer; check that this server reaches its resolvers (UDP and TCP 53) and that they forward internet names.",
+	netprobe.OutcomeDNSServFail:       "dns-servfail: the resolvers cannot resolve internet names; fix their forwarders.",
+	netprobe.OutcomeDNSRefused:        "dns-refused: the resolvers refuse this server; allow recursion for it.",
+	netprobe.OutcomeDNSNoData:         "dns-nodata: the name has no address record; check the DNS filter or zone that answers for it.",
+	netprobe.OutcomeDNSError:          "dns-error: name resolution failed; see the error text (no resolvers configured, a malformed answer).",
+	netprobe.OutcomeTLSTimeout:        "tls-timeout: something accepts the connection but never answers TLS; a proxy or firewall is holding it.",
+	netprobe.OutcomeTLSHandshake:      "tls-handshake-failed: the TLS handshake was refused or cut; often a firewall filtering by server name, or TLS 1.2 blocked.",
+	netprobe.OutcomeTLSUntrusted:      "tls-untrusted: a device presents its own certificates (TLS inspection), which the agent rejects; exempt the agent's endpoints from inspection.",
+	netprobe.OutcomeTLSNameMismatch:   "tls-name-mismatch: something other than Microsoft answers for these names (a proxy, captive portal or DNS override).",
+	netprobe.OutcomeTLSExpired:        "tls-expired: check this server's clock first; otherwise something other than Microsoft answers with an expired certificate.",
+	netprobe.OutcomeTLSInvalid:        "tls-invalid: the certificate chain is not acceptable; see the error text.",
+	netprobe.OutcomeProxyAuthRequired: "proxy-auth-required: the proxy requires authentication, which the agent cannot do; let the agent's endpoints through without authentication (or bypass the proxy for them).",
+	netprobe.OutcomeProxyDenied:       "proxy-denied: the proxy forbids these endpoints; allow them on the proxy.",
+	netprobe.OutcomeProxyBadGateway:   "proxy-bad-gateway: the proxy cannot reach the endpoints itself; check the proxy's own outbound access and DNS.",
+	netprobe.OutcomeProxyServerError:  "proxy-server-error: the proxy failed (HTTP 5xx); check the proxy's health and logs.",
+	netprobe.OutcomeProxyError:        "proxy-error: the proxy cannot be reached or answers badly; check the proxy address and that it runs (the agent would fail the same way).",
+}
+
+// remediation composes the fix for the outcomes seen, most important first.
+func remediation(outcomes []string, short bool, timeout time.Duration) string {
+	var parts []string
+	if short {
+		parts = append(parts, fmt.Sprintf("First re-run with a realistic --probe-timeout (2s or more; it was %s): timeouts this short prove nothing.", timeout))
+	}
+	for _, o := range outcomes {
+		if f, ok := fixes[o]; ok {
+			parts = append(parts, f)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func pathWord(path string) string {
@@ -155,19 +372,6 @@ func pathWord(path string) string {
 		return "direct"
 	}
 	return "through the proxy"
-}
-
-func (s EndpointSet) needsTenant() bool {
-	for _, u := range s.Untestable {
-		if strings.HasPrefix(u.Reason, "needs --tenant-id") {
-			return true
-		}
-	}
-	return false
-}
-
-func hasOutcome(results []EndpointResult, outcome string) bool {
-	return countOutcome(results, outcome) > 0
 }
 
 func countOutcome(results []EndpointResult, outcome string) int {
@@ -178,22 +382,6 @@ func countOutcome(results []EndpointResult, outcome string) int {
 		}
 	}
 	return n
-}
-
-// firstFailures names up to n failed endpoints, required first.
-func firstFailures(results []EndpointResult, n int) string {
-	var names []string
-	for _, level := range []string{LevelRequired, LevelOptional, LevelLegacy} {
-		for _, r := range results {
-			if !r.OK() && r.Level == level {
-				names = append(names, r.Addr()+" "+r.Outcome)
-			}
-		}
-	}
-	if len(names) > n {
-		return strings.Join(names[:n], ", ") + fmt.Sprintf(", and %d more", len(names)-n)
-	}
-	return strings.Join(names, ", ")
 }
 
 // TLSInspectionCheck fails when a Microsoft endpoint presents a certificate
@@ -237,7 +425,7 @@ func (c TLSInspectionCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	results := probe(ctx, env, targets, c.ProbeTimeout)
 	var fail *multierror.Error
-	var seen []tlsInspectionDetail
+	seen := []tlsInspectionDetail{}
 	for _, r := range results {
 		if r.TLS == nil {
 			continue
@@ -258,26 +446,29 @@ func (c TLSInspectionCheck) Run(ctx context.Context, env *Env) Outcome {
 		}
 	}
 	details := map[string]any{"expected_issuer_organizations": c.Endpoints.TrustedIssuers, "endpoints": seen}
-	if fail == nil {
-		// A clean verdict needs every handshake: one cut off by Ctrl-C or
-		// a deadline might have shown the interception.
-		if n := countOutcome(results, netprobe.OutcomeCancelled); n > 0 {
-			return Outcome{Err: fmt.Errorf("%d of %d TLS endpoints were not inspected: %s", n, len(results), stopReason(ctx)), Details: details}
+	// A clean verdict needs every handshake: one cut off by a deadline or a
+	// signal might have shown the interception.
+	var unevaluated []string
+	if n := countOutcome(results, netprobe.OutcomeCancelled); n > 0 {
+		unevaluated = append(unevaluated, fmt.Sprintf("%d of %d TLS endpoints were not inspected (cut off before the handshake finished)", n, len(results)))
+	}
+	if fail != nil {
+		return Outcome{
+			Fail:        fail.ErrorOrNil(),
+			Unevaluated: unevaluated,
+			Summary:     fmt.Sprintf("TLS inspection detected: %d of %d endpoints presented a certificate from issuer %q", len(fail.Errors), len(seen), firstUntrustedIssuer(seen)),
+			Details:     details,
 		}
+	}
+	if len(unevaluated) > 0 {
+		return Outcome{Unevaluated: unevaluated, Details: details}
 	}
 	if len(seen) == 0 {
 		out := Skipped("no TLS endpoint completed a handshake to inspect (see net.outbound-ports)")
 		out.Details = details
 		return out
 	}
-	if fail != nil {
-		return Outcome{
-			Fail:    fail.ErrorOrNil(),
-			Summary: fmt.Sprintf("TLS inspection detected: %d of %d endpoints presented a certificate from issuer %q", len(fail.Errors), len(seen), firstUntrustedIssuer(seen)),
-			Details: details,
-		}
-	}
-	return Outcome{Summary: fmt.Sprintf("%d endpoints presented certificates from Microsoft's public CAs", len(seen)), Details: details}
+	return Outcome{Summary: fmt.Sprintf("%s presented certificates from Microsoft's public CAs", textfmt.Plural(len(seen), "endpoint", "endpoints")), Details: details}
 }
 
 func firstUntrustedIssuer(seen []tlsInspectionDetail) string {

@@ -45,7 +45,7 @@ const (
 	hostCheckTimeout = HostReadTimeout
 	// netCheckMargin is what a network check gets beyond its probe waves:
 	// probes run concurrently, so one probe timeout bounds each wave of up
-	// to netprobe.MaxConcurrentProbes endpoints.
+	// to netprobe.ProbeSlots() endpoints.
 	netCheckMargin = 2 * time.Second
 )
 
@@ -54,7 +54,8 @@ const (
 // The built-in catalogues fit in one wave; a large --endpoints-file gets the
 // time its waves need instead of being cut off.
 func netCheckTimeout(probe time.Duration, targets int) time.Duration {
-	waves := max(1, (targets+netprobe.MaxConcurrentProbes-1)/netprobe.MaxConcurrentProbes)
+	slots := netprobe.ProbeSlots()
+	waves := max(1, (targets+slots-1)/slots)
 	return time.Duration(waves)*probe + netCheckMargin
 }
 
@@ -65,6 +66,9 @@ type Config struct {
 	ProbeTimeout   time.Duration // 0: DefaultProbeTimeout
 	Legacy         bool          // also probe the legacy ports of pre-2018 agents
 	ExtraEndpoints []Endpoint    // from --endpoints-file
+	// AgentVersion is the version of the agent about to be installed
+	// (--agent-version or the installer's version resource); "" unknown.
+	AgentVersion string
 	// WinHTTPProxy is the host's WinHTTP proxy when the host facts carry
 	// it (read once while the run is wired up, not by a network check).
 	WinHTTPProxy *hostfacts.WinHTTPProxy
@@ -110,8 +114,8 @@ func catalog(cfg Config, phase Phase) []Entry {
 	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
 		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
-		{Check: AppProxyConnectorAbsentCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
-		{Check: ExistingAgentCheck{Phase: phase}, Phases: []Phase{PhaseInstall, PhaseRegister, PhaseUninstall}, Timeout: hostCheckTimeout},
+		{Check: AppProxyConnectorAbsentCheck{Phase: phase, AgentVersion: cfg.AgentVersion}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
+		{Check: ExistingAgentCheck{Phase: phase, AgentVersion: cfg.AgentVersion}, Phases: []Phase{PhaseInstall, PhaseRegister, PhaseUninstall}, Timeout: hostCheckTimeout},
 		{Check: TLS12Check{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: net, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},

@@ -237,15 +237,30 @@ func runOne(ctx context.Context, env *Env, e Entry) Result {
 		}
 	}
 	r := toResult(meta, out, time.Since(start))
-	// A check cut off by a deadline or Ctrl-C cannot be trusted to have
-	// failed: a dropped probe and a probe that ran out of run time look the
-	// same. Report it as not evaluated, keeping its evidence.
-	if cctx.Err() != nil && (r.Status == StatusFail || r.Status == StatusWarn) {
+	r.Start = start
+	// A check cut off by a deadline or a signal keeps a definite failure
+	// (a refused port stays refused), but cannot pass or warn on evidence
+	// it did not finish gathering: it becomes an error that keeps what it
+	// found. (A dropped probe and a probe that ran out of run time look the
+	// same; the network client tells them apart from the deadlines.)
+	if cctx.Err() != nil {
 		reason := stopReason(cctx)
-		r.Status = StatusError
-		r.Findings = append([]string{reason + " before the check finished"}, r.Findings...)
-		r.Message = r.Findings[0]
-		r.Remediation = "Raise --timeout or --probe-timeout, or look at the details for what was still running."
+		switch r.Status {
+		case StatusPass, StatusWarn, StatusError:
+			if r.Status != StatusError {
+				r.Remediation = "Raise --timeout (or lower --probe-timeout), or look at the details for what was still running."
+			}
+			r.Status = StatusError
+			if !strings.Contains(strings.Join(r.Findings, " "), reason) {
+				r.Findings = append([]string{reason + " before the check finished"}, r.Findings...)
+			}
+			r.Message = r.Findings[0]
+			if n := len(r.Findings); n > 1 {
+				r.Message = fmt.Sprintf("%s (and %d more)", r.Message, n-1)
+			}
+		case StatusFail:
+			r.Findings = append(r.Findings, "not evaluated: the rest of the check ("+reason+")")
+		}
 	}
 	if r.Status == StatusError && r.Remediation == "" {
 		r.Remediation = "The check could not be evaluated; see the message, fix the cause and re-run."
@@ -260,6 +275,7 @@ func demote(r Result, ignore map[string]bool) Result {
 		return r
 	}
 	r.Status = StatusWarn
+	r.Ignored = true
 	r.Message = "failure ignored (--ignore-failures): " + r.Message
 	return r
 }

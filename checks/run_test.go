@@ -47,7 +47,8 @@ func (f fakeCheck) Run(ctx context.Context, _ *Env) Outcome {
 			select {
 			case <-time.After(f.delay):
 			case <-ctx.Done():
-				return Outcome{Fail: errors.New("probe timed out")}
+				// Like the network client: a cut-off is not a finding.
+				return Outcome{Fail: f.out.Fail, Unevaluated: []string{"probe cut off"}}
 			}
 		}
 	}
@@ -124,10 +125,28 @@ func TestRunCheckDeadline(t *testing.T) {
 		e := entry(fakeCheck{id: "t.slow", delay: time.Minute})
 		e.Timeout = 50 * time.Millisecond
 		rs := Run(context.Background(), &Env{}, []Entry{e}, RunOptions{})
-		// The check reported a failure, but only because it was cut off:
-		// the runner must not call that a failure.
-		if rs[0].Status != StatusError || !strings.Contains(rs[0].Message, "deadline of 50ms") {
+		// Nothing definite was found before the cut-off: an error, never
+		// a failure and never a pass.
+		if rs[0].Status != StatusError || !strings.Contains(rs[0].Message, "deadline of 50ms") || !strings.Contains(strings.Join(rs[0].Findings, "|"), "probe cut off") {
 			t.Fatalf("result = %+v", rs[0])
+		}
+	})
+	t.Run("cut off with a definite failure", func(t *testing.T) {
+		e := entry(fakeCheck{id: "t.partial", delay: time.Minute, out: Outcome{Fail: errors.New("login.windows.net:443 refused")}})
+		e.Timeout = 50 * time.Millisecond
+		rs := Run(context.Background(), &Env{}, []Entry{e}, RunOptions{})
+		got := strings.Join(rs[0].Findings, "|")
+		if rs[0].Status != StatusFail || !strings.Contains(got, "refused") || !strings.Contains(got, "not evaluated: probe cut off") ||
+			!strings.Contains(got, "deadline of 50ms") {
+			t.Fatalf("result = %+v", rs[0])
+		}
+	})
+	t.Run("returned pass after the deadline", func(t *testing.T) {
+		e := entry(fakeCheck{id: "t.late", delay: 100 * time.Millisecond, ignoreCtx: true})
+		e.Timeout = 50 * time.Millisecond
+		rs := Run(context.Background(), &Env{}, []Entry{e}, RunOptions{})
+		if rs[0].Status != StatusError || !strings.Contains(rs[0].Message, "deadline of 50ms was exceeded before the check finished") {
+			t.Fatalf("a pass on unfinished evidence: %+v", rs[0])
 		}
 	})
 	t.Run("check ignores ctx", func(t *testing.T) {
@@ -148,14 +167,14 @@ func TestRunRunDeadlineAndInterrupt(t *testing.T) {
 	plan := []Entry{entry(fakeCheck{id: "t.slow", delay: time.Minute})}
 	plan[0].Timeout = time.Minute
 	rs := Run(context.Background(), &Env{}, plan, RunOptions{Timeout: 50 * time.Millisecond})
-	if rs[0].Status != StatusError || !strings.Contains(rs[0].Message, "run deadline") {
+	if rs[0].Status != StatusError || !strings.Contains(strings.Join(rs[0].Findings, "|"), "run deadline") {
 		t.Fatalf("run deadline: %+v", rs[0])
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	rs = Run(ctx, &Env{}, plan, RunOptions{})
-	if rs[0].Status != StatusError || !strings.Contains(rs[0].Message, "interrupted") {
+	if rs[0].Status != StatusError || !strings.Contains(strings.Join(rs[0].Findings, "|"), "interrupted") {
 		t.Fatalf("interrupt: %+v", rs[0])
 	}
 }

@@ -23,15 +23,17 @@ type jsonReport struct {
 	Verdict       string      `json:"verdict"`
 	ExitCode      int         `json:"exit_code"`
 	Summary       jsonSummary `json:"summary"`
+	Why           string      `json:"why,omitempty"` // why the verdict is inconclusive
 	Checks        []jsonCheck `json:"checks"`
 }
 
 type jsonSummary struct {
-	Pass  int `json:"pass"`
-	Warn  int `json:"warn"`
-	Fail  int `json:"fail"`
-	Skip  int `json:"skip"`
-	Error int `json:"error"`
+	Pass    int `json:"pass"`
+	Warn    int `json:"warn"`
+	Fail    int `json:"fail"`
+	Skip    int `json:"skip"`
+	Error   int `json:"error"`
+	Ignored int `json:"ignored"` // warnings that are failures demoted by --ignore-failures
 }
 
 type jsonCheck struct {
@@ -42,6 +44,7 @@ type jsonCheck struct {
 	Findings    []string `json:"findings"`
 	Remediation string   `json:"remediation"`
 	DocURL      string   `json:"doc_url"`
+	Ignored     bool     `json:"ignored,omitempty"` // a failure demoted by --ignore-failures
 	DurationMS  int64    `json:"duration_ms"`
 	Details     any      `json:"details"`
 }
@@ -63,12 +66,13 @@ func JSON(w io.Writer, r *Report, _ Options) error {
 		Verdict:       verdict,
 		ExitCode:      code,
 		Summary:       jsonSummary(s),
+		Why:           r.Why(),
 		Checks:        []jsonCheck{},
 	}
 	for _, res := range r.Results {
 		c := jsonCheck{
 			ID: res.ID, Title: res.Title, Status: string(res.Status), Message: res.Message,
-			Findings: res.Findings, Remediation: res.Remediation, DocURL: res.DocURL,
+			Findings: res.Findings, Remediation: res.Remediation, DocURL: res.DocURL, Ignored: res.Ignored,
 			DurationMS: res.Duration.Milliseconds(), Details: res.Details,
 		}
 		if c.Findings == nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
 )
@@ -75,14 +76,16 @@ func JUnit(w io.Writer, r *Report, _ Options) error {
 	}
 	out := junitTestSuites{Name: "ptacheck " + r.Command + ": " + verdict, Time: seconds(r.Duration.Milliseconds())}
 	index := map[string]int{}
-	var suiteMS []int64
+	// A suite's time is the wall time its checks spanned (they run in
+	// parallel), not the sum of their durations.
+	var first, last []time.Time
 	for _, res := range r.Results {
 		area := checks.Area(res.ID)
 		i, ok := index[area]
 		if !ok {
 			i = len(out.Suites)
 			index[area] = i
-			suiteMS = append(suiteMS, 0)
+			first, last = append(first, time.Time{}), append(last, time.Time{})
 			out.Suites = append(out.Suites, junitTestSuite{
 				Name: "ptacheck." + area, Properties: props,
 				Timestamp: r.StartedAt.UTC().Format("2006-01-02T15:04:05"),
@@ -103,13 +106,30 @@ func JUnit(w io.Writer, r *Report, _ Options) error {
 			tc.Skipped = &junitSkipped{Message: res.Message}
 			s.Skipped++
 		case checks.StatusWarn:
-			tc.SystemOut = "WARNING: " + body
+			if r.Strict && !res.Ignored {
+				// --strict fails the run on this warning: the CI page is
+				// red exactly when the exit code is.
+				tc.Failure = &junitProblem{Message: "warning (--strict): " + res.Message, Type: "warn-strict", Body: body}
+				s.Failures++
+			} else {
+				tc.SystemOut = "WARNING: " + body
+			}
 		default:
 			tc.SystemOut = res.Message
 		}
 		s.Tests++
-		suiteMS[i] += ms
-		s.Time = seconds(suiteMS[i])
+		start := res.Start
+		if start.IsZero() {
+			start = r.StartedAt
+		}
+		end := start.Add(res.Duration)
+		if first[i].IsZero() || start.Before(first[i]) {
+			first[i] = start
+		}
+		if end.After(last[i]) {
+			last[i] = end
+		}
+		s.Time = seconds(last[i].Sub(first[i]).Milliseconds())
 		s.Cases = append(s.Cases, tc)
 	}
 	for _, s := range out.Suites {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/internal/textfmt"
 )
 
 // Exit codes: the public contract scripts gate on. Documented in the README.
@@ -44,9 +45,11 @@ type Report struct {
 	Results       []checks.Result
 }
 
-// Summary counts results by status.
+// Summary counts results by status. Ignored counts the warnings that are
+// failures demoted by --ignore-failures (included in Warn).
 type Summary struct {
 	Pass, Warn, Fail, Skip, Error int
+	Ignored                       int
 }
 
 // Summary counts the results.
@@ -58,6 +61,9 @@ func (r *Report) Summary() Summary {
 			s.Pass++
 		case checks.StatusWarn:
 			s.Warn++
+			if res.Ignored {
+				s.Ignored++
+			}
 		case checks.StatusFail:
 			s.Fail++
 		case checks.StatusSkip:
@@ -70,16 +76,19 @@ func (r *Report) Summary() Summary {
 }
 
 // Verdict returns the verdict and the exit code. Precedence: an interrupted
-// run exits 130; a failure (or, with --strict, a warning) is not-ready;
-// otherwise a check that could not be evaluated makes the run inconclusive.
+// run exits 130 (SIGINT) or 143 (SIGTERM); a failure (or, with --strict, a
+// warning that was not an ignored failure) is not-ready; otherwise a check
+// that could not be evaluated, or a run in which no check was evaluated at
+// all (everything skipped or deselected), is inconclusive. Skips alone never
+// fail a run, --strict included: they say a check does not apply here.
 func (r *Report) Verdict() (string, int) {
 	s := r.Summary()
 	var verdict string
 	var code int
 	switch {
-	case s.Fail > 0 || (r.Strict && s.Warn > 0):
+	case s.Fail > 0 || r.StrictFailure():
 		verdict, code = VerdictNotReady, ExitNotReady
-	case s.Error > 0:
+	case s.Error > 0 || s.Pass+s.Warn == 0:
 		verdict, code = VerdictInconclusive, ExitInconclusive
 	default:
 		verdict, code = VerdictReady, ExitReady
@@ -94,6 +103,31 @@ func (r *Report) Verdict() (string, int) {
 		}
 	}
 	return verdict, code
+}
+
+// StrictFailure reports whether --strict turns warnings into a failed run:
+// a warning counts unless it is a failure the user chose to ignore, so one
+// known finding can be accepted while the rest stays strict.
+func (r *Report) StrictFailure() bool {
+	s := r.Summary()
+	return r.Strict && s.Warn > s.Ignored
+}
+
+// Why explains an inconclusive verdict, or returns "".
+func (r *Report) Why() string {
+	s := r.Summary()
+	verdict, _ := r.Verdict()
+	switch {
+	case verdict != VerdictInconclusive:
+		return ""
+	case r.Interrupted:
+		return "the run was interrupted before every check finished"
+	case s.Error > 0:
+		return textfmt.Plural(s.Error, "check", "checks") + " could not be evaluated"
+	case len(r.Results) == 0:
+		return "no check was selected"
+	}
+	return "no check was evaluated: every selected check was skipped"
 }
 
 // ExitCode returns the exit code of the run (see Verdict).

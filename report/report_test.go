@@ -128,7 +128,15 @@ func TestVerdict(t *testing.T) {
 		{res(checks.StatusWarn, checks.StatusError), true, false, VerdictNotReady, 1},
 		{res(checks.StatusPass), false, true, VerdictInconclusive, 130},
 		{res(checks.StatusFail), false, true, VerdictNotReady, 130},
-		{nil, false, false, VerdictReady, 0},
+		{nil, false, false, VerdictInconclusive, 3},
+		// Nothing evaluated: not ready to say "ready".
+		{res(checks.StatusSkip), false, false, VerdictInconclusive, 3},
+		{res(checks.StatusSkip, checks.StatusSkip), true, false, VerdictInconclusive, 3},
+		// Skips never fail a run, --strict included.
+		{res(checks.StatusPass, checks.StatusSkip), true, false, VerdictReady, 0},
+		// An ignored (demoted) failure does not trip --strict; another warning does.
+		{[]checks.Result{{ID: "a.b", Status: checks.StatusWarn, Ignored: true}, {ID: "c.d", Status: checks.StatusPass}}, true, false, VerdictReady, 0},
+		{[]checks.Result{{ID: "a.b", Status: checks.StatusWarn, Ignored: true}, {ID: "c.d", Status: checks.StatusWarn}}, true, false, VerdictNotReady, 1},
 	} {
 		r := &Report{Results: tc.results, Strict: tc.strict, Interrupted: tc.interrupted}
 		v, c := r.Verdict()

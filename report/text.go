@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -54,24 +53,18 @@ func Text(w io.Writer, r *Report, opts Options) error {
 		}
 		fmt.Fprintln(bw, strings.TrimRight(line, " "))
 		if res.Status == checks.StatusPass || res.Status == checks.StatusSkip {
-			if opts.Verbose {
-				writeDetails(bw, indent, res.Details)
-			}
 			continue
 		}
 		for _, f := range res.Findings {
 			if f != res.Message { // already on the check's line
-				fmt.Fprintf(bw, "%s- %s\n", indent, clean(f))
+				writeWrapped(bw, indent+"- ", indent+"  ", clean(f), opts.Width)
 			}
 		}
 		if res.Remediation != "" {
-			fmt.Fprintf(bw, "%sfix: %s\n", indent, clean(res.Remediation))
+			writeWrapped(bw, indent+"fix: ", indent+"     ", clean(res.Remediation), opts.Width)
 		}
 		if res.DocURL != "" {
 			fmt.Fprintf(bw, "%ssee: %s\n", indent, res.DocURL)
-		}
-		if opts.Verbose {
-			writeDetails(bw, indent, res.Details)
 		}
 	}
 	verdict, code := r.Verdict()
@@ -84,23 +77,36 @@ func Text(w io.Writer, r *Report, opts Options) error {
 	st := map[string]checks.Status{VerdictReady: checks.StatusPass, VerdictNotReady: checks.StatusFail, VerdictInconclusive: checks.StatusError}[verdict]
 	line := fmt.Sprintf("%s: %d passed, %s, %d failed, %d skipped, %s (exit %d)",
 		word, s.Pass, textfmt.Plural(s.Warn, "warning", "warnings"), s.Fail, s.Skip, textfmt.Plural(s.Error, "error", "errors"), code)
-	if r.Strict && s.Warn > 0 && s.Fail == 0 {
+	if r.StrictFailure() && s.Fail == 0 {
 		line += "; --strict makes warnings fail"
+	}
+	if why := r.Why(); why != "" {
+		line += "; " + why
 	}
 	fmt.Fprintln(bw, paint(st, line))
 	return bw.Flush()
 }
 
-// writeDetails prints the evidence as indented JSON (verbose only).
-func writeDetails(w io.Writer, indent string, details any) {
-	if details == nil {
-		return
+// writeWrapped writes text after first, folding it at width (0: no
+// folding) with later lines indented by rest. Words longer than a line are
+// not split.
+func writeWrapped(w io.Writer, first, rest, text string, width int) {
+	prefix := first
+	line := ""
+	flush := func() {
+		fmt.Fprintf(w, "%s%s\n", prefix, line)
+		prefix, line = rest, ""
 	}
-	b, err := json.MarshalIndent(details, indent+"  ", "  ")
-	if err != nil || string(b) == "{}" || string(b) == "null" {
-		return
+	for _, word := range strings.Fields(text) {
+		if line != "" && width > 0 && len(prefix)+len(line)+1+len(word) > width {
+			flush()
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
 	}
-	fmt.Fprintf(w, "%sdetails: %s\n", indent, b)
+	flush()
 }
 
 // clean makes a string fit for one line of a terminal report: secrets

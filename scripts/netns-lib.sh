@@ -46,8 +46,10 @@ ns_setup() {
 		ip netns exec "$NS" ip addr add "$a/32" dev lo
 		args+=("--address=/$h/$a")
 	done
-	# Names under .invalid answer NXDOMAIN.
-	args+=("--address=/invalid/")
+	# Names under .invalid answer NXDOMAIN; every name under .bulk.test
+	# resolves to one address (load tests with many endpoints).
+	args+=("--address=/invalid/" "--address=/bulk.test/10.77.250.1")
+	ip netns exec "$NS" ip addr add 10.77.250.1/32 dev lo
 	ip netns exec "$NS" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
 		--listen-address=127.0.0.1 --bind-interfaces --port=53 --user=root \
 		--pid-file="$WORK/dnsmasq.pid" "${args[@]}" 2>"$WORK/dnsmasq.log" &

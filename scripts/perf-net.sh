@@ -2,7 +2,7 @@
 # Performance goals of net.outbound-ports, measured (never asserted in unit
 # tests):
 #  1. every endpoint dropped: a whole run ends within --probe-timeout + 1 s,
-#     whatever the number of endpoints (100 extra endpoints here);
+#     whatever the number of endpoints (100, and 1,000, extra endpoints here);
 #  2. every endpoint reachable on loopback: the check completes in < 100 ms.
 # Goal 1 needs root for the network namespace (skipped otherwise); goal 2
 # runs anywhere, against the healthy fixture.
@@ -54,4 +54,24 @@ for pt in 1 2; do
 		fails=1
 	fi
 done
+
+echo "perf: 1,000 extra endpoints, all dropped"
+{
+	printf '{"endpoints": ['
+	for i in $(seq 1000); do
+		[ "$i" -gt 1 ] && printf ','
+		printf '{"host": "e%d.bulk.test", "ports": [443], "protocol": "tls", "level": "required"}' "$i"
+	done
+	printf ']}\n'
+} >"$WORK/bulk.json"
+ptacheck_ns install --only net.outbound-ports --dns-server 127.0.0.1:53 --tenant-id "$TENANT" --endpoints-file "$WORK/bulk.json" --probe-timeout 1s
+n=$(jq '.checks[0].details.endpoints | length' "$WORK/report.json")
+filtered=$(jq '[.checks[0].details.endpoints[] | select(.outcome == "filtered")] | length' "$WORK/report.json")
+status=$(jq -r '.checks[0].status' "$WORK/report.json")
+if [ "$CODE" = 1 ] && [ "$status" = fail ] && [ "$MILLIS" -le 2000 ] && [ "$n" = "$filtered" ]; then
+	echo "  ok   $n endpoints dropped, --probe-timeout 1s: fail in ${MILLIS} ms <= 2000 ms"
+else
+	echo "  FAIL $n endpoints ($filtered filtered), --probe-timeout 1s: exit $CODE, $status in ${MILLIS} ms (limit 2000 ms)"
+	fails=1
+fi
 exit $fails

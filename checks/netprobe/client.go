@@ -36,10 +36,19 @@ var (
 	_ DNSExchanger  = (*dns.Client)(nil)
 )
 
-// MaxConcurrentProbes bounds a probe fan-out. It is larger than any built-in
-// catalogue, so one probe timeout bounds the whole fan-out; a bigger
-// --endpoints-file runs in waves (the check's deadline is sized for them).
-const MaxConcurrentProbes = 256
+// MaxConcurrentProbes bounds a probe fan-out: far more than any built-in
+// catalogue, so one probe timeout bounds the whole fan-out even with a
+// thousand extra endpoints; a bigger --endpoints-file runs in waves (the
+// check's deadline is sized for them). Where the open-file limit is low it
+// is lowered to half of it (see probeSlots), so probes never fail for want
+// of a socket.
+const MaxConcurrentProbes = 2048
+
+// probeSlots is how many probes run at once on this system.
+var probeSlots = min(MaxConcurrentProbes, max(64, openFileLimit()/2))
+
+// ProbeSlots returns how many probes run at once on this system.
+func ProbeSlots() int { return probeSlots }
 
 // Config builds a Client.
 type Config struct {

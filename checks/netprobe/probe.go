@@ -55,11 +55,11 @@ type TLSInfo struct {
 	DNSNames    []string `json:"dns_names,omitempty"`
 }
 
-// ProbeAll probes every target concurrently (bounded by MaxConcurrentProbes),
-// each under its own timeout inside ctx. Results are in target order.
+// ProbeAll probes every target concurrently (bounded by ProbeSlots), each
+// under its own timeout inside ctx. Results are in target order.
 func (c *Client) ProbeAll(ctx context.Context, targets []Target, timeout time.Duration) []Result {
 	out := make([]Result, len(targets))
-	sem := make(chan struct{}, MaxConcurrentProbes)
+	sem := make(chan struct{}, probeSlots)
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
