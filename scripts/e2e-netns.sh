@@ -51,16 +51,17 @@ echo "e2e-netns: mixed dropped and refused"
 ns_iptables -A OUTPUT -d "$(ip_of $LOGIN)" -p tcp --dport 443 -j DROP
 ns_iptables -A OUTPUT -d "$(ip_of login.windows.net)" -p tcp --dport 443 -j REJECT --reject-with tcp-reset
 ns_iptables -A OUTPUT -d "$(ip_of crl3.digicert.com)" -p tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable
-ns_iptables -A OUTPUT -d "$(ip_of $REG)" -p tcp --dport 8080 -j DROP
+ns_iptables -A OUTPUT -d "$(ip_of crl2.microsoft.com)" -p tcp --dport 80 -j DROP
 ptacheck_ns enable "${NET[@]}" --probe-timeout 1s
 check "exit 1" eq "$CODE" 1
 check "$LOGIN:443 filtered" eq "$(outcome $LOGIN:443)" filtered
 check "login.windows.net:443 refused (TCP reset)" eq "$(outcome login.windows.net:443)" refused
 check "crl3.digicert.com:80 refused (ICMP port unreachable)" eq "$(outcome crl3.digicert.com:80)" refused
-check "optional $REG:8080 filtered" eq "$(outcome "$REG:8080")" filtered
+check "optional crl2.microsoft.com:80 filtered" eq "$(outcome crl2.microsoft.com:80)" filtered
 check "crl4.digicert.com:80 still ok" eq "$(outcome crl4.digicert.com:80)" ok
 check "$REG:443 still ok" eq "$(outcome "$REG:443")" ok
-check "optional 8080 only warns" eq "$(jq -r '.checks[0].findings[] | select(contains(":8080"))' "$WORK/report.json" | cut -c1-8)" "warning:"
+check "an optional endpoint only warns" eq "$(jq -r '.checks[0].findings[] | select(contains("crl2.microsoft.com:80"))' "$WORK/report.json" | cut -c1-8)" "warning:"
+check "the fix names each outcome once" eq "$(jq -r '.checks[0].remediation | [match("filtered:|refused:"; "g").string] | join(",")' "$WORK/report.json")" "filtered:,refused:"
 ns_flush
 
 echo "e2e-netns: DNS failure"
