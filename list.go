@@ -9,6 +9,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/internal/redact"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -79,6 +80,12 @@ func runSnapshot(ctx context.Context, inv *invocation) (int, error) {
 	}
 	if err != nil {
 		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	if s.WinHTTPProxy != nil {
+		cp, w := *s, *s.WinHTTPProxy
+		w.Proxy = redact.URL(w.Proxy) // a proxy password never leaves the host
+		cp.WinHTTPProxy = &w
+		s = &cp
 	}
 	data, err := snapshotJSON(s)
 	if err != nil {

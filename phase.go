@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -265,11 +264,11 @@ func execute(ctx context.Context, inv *invocation, phase checks.Phase, env *chec
 func writeReport(inv *invocation, in *phaseInputs, out *reportOutput, rep *report.Report) error {
 	opts := report.Options{Verbose: inv.o.verbose}
 	render := func(f report.Formatter, o report.Options) ([]byte, error) {
-		var buf bytes.Buffer
-		if err := f(&buf, rep, o); err != nil {
+		data, err := report.Render(f, rep, o)
+		if err != nil {
 			return nil, fmt.Errorf("format report: %w", err)
 		}
-		return buf.Bytes(), nil
+		return data, nil
 	}
 	if out.stdout {
 		data, err := render(in.fileFormat, opts)

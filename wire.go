@@ -9,6 +9,8 @@ import (
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/fixtures"
+	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/internal/textfmt"
 )
 
 // wire builds the run's Env: the host source, and the network client with
@@ -122,6 +124,7 @@ func verboseLog(inv *invocation) func(string, ...any) {
 	return func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(inv.stderr, "ptacheck: "+format+"\n", args...)
+		line := textfmt.OneLine(textfmt.Sanitize(redact.String(fmt.Sprintf(format, args...))))
+		fmt.Fprintf(inv.stderr, "ptacheck: %s\n", line)
 	}
 }

@@ -87,7 +87,11 @@ func (c OutboundPortsCheck) details(env *Env, results []EndpointResult, causes [
 	d := netDetails{
 		Cloud: set.Cloud, Path: "direct", DNSServers: env.Net.Servers(),
 		ProbeTimeout: c.ProbeTimeout.String(), Endpoints: results, Untestable: set.Untestable,
-		Summary: map[string]int{}, Causes: causes, WinHTTPProxy: c.WinHTTPProxy,
+		Summary: map[string]int{}, Causes: causes,
+	}
+	if w := c.WinHTTPProxy; w != nil {
+		// Shown without any credentials the setting may carry.
+		d.WinHTTPProxy = &hostfacts.WinHTTPProxy{Direct: w.Direct, Proxy: redact.URL(w.Proxy), Bypass: w.Bypass}
 	}
 	if d.Untestable == nil {
 		d.Untestable = []Untestable{}

@@ -4,12 +4,14 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sort"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/internal/redact"
 	"github.com/ptacheck/ptacheck/internal/textfmt"
 )
 
@@ -145,6 +147,17 @@ type Options struct {
 
 // Formatter writes a report in one format.
 type Formatter func(w io.Writer, r *Report, opts Options) error
+
+// Render renders a report with f and masks every secret the run read (and
+// any URL credentials) in the result: the one path every report takes to
+// stdout and files.
+func Render(f Formatter, r *Report, opts Options) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := f(&buf, r, opts); err != nil {
+		return nil, err
+	}
+	return redact.Bytes(buf.Bytes()), nil
+}
 
 var formatters = map[string]Formatter{
 	"text":  Text,

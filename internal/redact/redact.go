@@ -7,7 +7,10 @@
 package redact
 
 import (
+	"encoding/json"
+	"encoding/xml"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,12 +33,20 @@ func Secret(s string) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for _, e := range secrets {
-		if e == s {
-			return
+	// The value as it appears in text, in a JSON string and in XML.
+	forms := []string{s}
+	if j, err := json.Marshal(s); err == nil {
+		forms = append(forms, string(j[1:len(j)-1]))
+	}
+	var x strings.Builder
+	if xml.EscapeText(&x, []byte(s)) == nil {
+		forms = append(forms, x.String())
+	}
+	for _, f := range forms {
+		if !slices.Contains(secrets, f) {
+			secrets = append(secrets, f)
 		}
 	}
-	secrets = append(secrets, s)
 	// Longest first, so a secret that contains another is masked whole.
 	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 }
@@ -56,6 +67,16 @@ func String(s string) string {
 		}
 	}
 	return s
+}
+
+// Bytes is String for rendered output.
+func Bytes(b []byte) []byte { return []byte(String(string(b))) }
+
+// Reset forgets the registered secrets (tests).
+func Reset() {
+	mu.Lock()
+	defer mu.Unlock()
+	secrets = nil
 }
 
 // URL masks credentials in a value known to be an address, with or without
