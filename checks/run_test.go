@@ -18,7 +18,8 @@ type fakeCheck struct {
 	out       Outcome
 	delay     time.Duration
 	panicMsg  string
-	ignoreCtx bool // sleep through the deadline
+	ignoreCtx bool          // sleep through the deadline
+	release   chan struct{} // with ignoreCtx: wake early when closed (test cleanup)
 	ran       *atomic.Int32
 	order     *[]string
 	mu        *sync.Mutex
@@ -42,7 +43,10 @@ func (f fakeCheck) Run(ctx context.Context, _ *Env) Outcome {
 	}
 	if f.delay > 0 {
 		if f.ignoreCtx {
-			time.Sleep(f.delay)
+			select {
+			case <-time.After(f.delay):
+			case <-f.release:
+			}
 		} else {
 			select {
 			case <-time.After(f.delay):
@@ -150,7 +154,9 @@ func TestRunCheckDeadline(t *testing.T) {
 		}
 	})
 	t.Run("check ignores ctx", func(t *testing.T) {
-		e := entry(fakeCheck{id: "t.stuck", delay: 3 * time.Second, ignoreCtx: true})
+		release := make(chan struct{})
+		t.Cleanup(func() { close(release) })
+		e := entry(fakeCheck{id: "t.stuck", delay: 3 * time.Second, ignoreCtx: true, release: release})
 		e.Timeout = 50 * time.Millisecond
 		start := time.Now()
 		rs := Run(context.Background(), &Env{}, []Entry{e}, RunOptions{})

@@ -48,6 +48,9 @@ if ! command -v gcc >/dev/null; then
 fi
 go test $race -count=1 ./...
 
+step "fuzz every parser for a short time"
+bash scripts/fuzz.sh
+
 step "end to end: network namespace, dnsmasq, TLS listeners, iptables"
 bash scripts/e2e-netns.sh
 
