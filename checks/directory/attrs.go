@@ -308,7 +308,7 @@ func (h *LogonHours) String() string {
 		for j < 168 && h.AllowedHour(j) && (j == i || j%24 != 0) {
 			j++
 		}
-		parts = append(parts, fmt.Sprintf("%s %02d:00-%02d:00", time.Weekday(i/24).String()[:3], i%24, (j-1)%24+1))
+		parts = append(parts, fmt.Sprintf("%s %02d:00-%02d:00", time.Weekday(i / 24).String()[:3], i%24, (j-1)%24+1))
 		i = j
 	}
 	return strings.Join(parts, ", ") + " UTC"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -154,4 +155,33 @@ func clipLong(s string) string {
 		return s
 	}
 	return s[:max] + "..."
+}
+
+// BindReason extracts the Win32 code AD (and Samba) put in the diagnostic
+// message of a failed bind, "...AcceptSecurityContext error, data 775, ...":
+// 52e wrong password, 530 logon hours, 531 workstation, 532 password expired,
+// 533 disabled, 701 account expired, 773 must change, 775 locked out.
+func BindReason(err error) (Reason, bool) {
+	var le *ldap.Error
+	if !errors.As(err, &le) || le.Err == nil {
+		return 0, false
+	}
+	msg := le.Err.Error()
+	i := strings.Index(msg, ", data ")
+	if i < 0 {
+		return 0, false
+	}
+	hex := msg[i+len(", data "):]
+	n := 0
+	for n < len(hex) && n < 8 && strings.ContainsRune("0123456789abcdefABCDEF", rune(hex[n])) {
+		n++
+	}
+	if n == 0 {
+		return 0, false
+	}
+	v, perr := strconv.ParseUint(hex[:n], 16, 32)
+	if perr != nil {
+		return 0, false
+	}
+	return Reason(v), true
 }

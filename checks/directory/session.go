@@ -511,7 +511,7 @@ func (s *Session) cause(ctx context.Context, err error) error {
 	if s.bc.exceeded.Load() {
 		return fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, s.bc.limit)
 	}
-	if cerr := ctx.Err(); cerr != nil {
+	if cerr := ctxCause(ctx, nil); cerr != nil {
 		return cerr
 	}
 	var le *ldap.Error
@@ -540,14 +540,27 @@ func (s *Session) cause(ctx context.Context, err error) error {
 	if s.aborted.Load() && errors.Is(err, net.ErrClosed) {
 		return ErrConnClosed
 	}
-	return ctxCause(ctx, err)
+	err = ctxCause(ctx, err)
+	// go-ldap reports a failed read as text ("unable to read LDAP response
+	// packet: ..."), without the error chain.
+	if msg := err.Error(); strings.HasPrefix(msg, "unable to read LDAP response packet") {
+		if strings.Contains(msg, "i/o timeout") {
+			return fmt.Errorf("%w: no answer in time", os.ErrDeadlineExceeded)
+		}
+		return fmt.Errorf("%w: %s", ErrConnClosed, clipLong(msg))
+	}
+	return err
 }
 
 // ctxCause prefers the context's error (deadline vs cancellation) over the
-// I/O error it caused.
+// I/O error it caused. The kernel's deadline on the socket can fire a hair
+// before the context's timer: a passed deadline counts as the context's.
 func ctxCause(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
 	}
 	return err
 }

@@ -20,6 +20,7 @@ const (
 	ReasonAccountExpired     Reason = 1793 // ERROR_ACCOUNT_EXPIRED
 	ReasonPasswordMustChange Reason = 1907 // ERROR_PASSWORD_MUST_CHANGE
 	ReasonAccountLockedOut   Reason = 1909 // ERROR_ACCOUNT_LOCKED_OUT
+	ReasonLogonFailure       Reason = 1326 // ERROR_LOGON_FAILURE (wrong password or unknown user; bind diagnostics only)
 )
 
 var reasonSymbols = map[Reason]string{
@@ -30,6 +31,7 @@ var reasonSymbols = map[Reason]string{
 	ReasonAccountExpired:     "ERROR_ACCOUNT_EXPIRED",
 	ReasonPasswordMustChange: "ERROR_PASSWORD_MUST_CHANGE",
 	ReasonAccountLockedOut:   "ERROR_ACCOUNT_LOCKED_OUT",
+	ReasonLogonFailure:       "ERROR_LOGON_FAILURE",
 }
 
 // Symbol returns the Win32 symbol, e.g. "ERROR_ACCOUNT_DISABLED".
