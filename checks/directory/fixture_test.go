@@ -160,6 +160,12 @@ func TestFixtureRoundTrip(t *testing.T) {
 		t.Fatalf("GC FindUsers: %v, %v", users, err)
 	}
 	// Only reads reached the DC, and every search of a list was paged.
+	// (The last unbind may still be in flight when Close returns.)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if n := len(f.run.Requests()); n > 0 && f.run.Requests()[n-1].Op == "unbind" {
+			break
+		}
+	}
 	kinds := map[string]int{}
 	for _, q := range f.run.Requests() {
 		kinds[q.Op]++

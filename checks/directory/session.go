@@ -447,7 +447,14 @@ func (s *Session) do(ctx context.Context, op Op, f func() (int, error)) (time.Du
 	op.Duration = time.Since(start)
 	op.Entries = n
 	if err != nil {
-		return fail(s.cause(ctx, err))
+		err = s.cause(ctx, err)
+		if IsTimeout(err) || IsCanceled(err) {
+			// go-ldap's request timeout can fire a moment before ctx's
+			// watcher: either way the request is still open on the DC
+			// and cannot be abandoned, so the session ends here.
+			s.abort()
+		}
+		return fail(err)
 	}
 	s.record(op)
 	return op.Duration, nil
