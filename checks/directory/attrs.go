@@ -56,10 +56,12 @@ func FileTimeOf(t time.Time) FileTime {
 	if sec < 0 {
 		return 0
 	}
-	if sec > math.MaxInt64/10_000_000-1 {
+	const maxSec = math.MaxInt64 / 10_000_000
+	frac := int64(t.Nanosecond()) / 100
+	if sec > maxSec || sec*10_000_000 > math.MaxInt64-frac {
 		return FileTimeNever
 	}
-	return FileTime(sec*1e7 + int64(t.Nanosecond())/100)
+	return FileTime(sec*10_000_000 + frac)
 }
 
 // String formats f as RFC 3339, "not set" or "never".
