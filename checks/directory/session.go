@@ -1,0 +1,595 @@
+package directory
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// Security is how a Session protects the LDAP connection.
+type Security int
+
+const (
+	// LDAPS: TLS from the first byte (port 636; global catalog 3269). The
+	// zero value, so the default is encrypted.
+	LDAPS Security = iota
+	// StartTLS: plain LDAP (389; GC 3268) upgraded with the StartTLS
+	// extended operation before the bind.
+	StartTLS
+	// Plain: no encryption. Only for reporting that a DC refuses simple
+	// binds without it (see Options.AllowCleartextPassword).
+	Plain
+)
+
+func (s Security) String() string {
+	switch s {
+	case LDAPS:
+		return "ldaps"
+	case StartTLS:
+		return "starttls"
+	case Plain:
+		return "plain"
+	}
+	return "security(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Bind says how a Session authenticates. Exactly one mode must be chosen:
+// User (with Password) for a simple bind, Anonymous, or CurrentUser.
+type Bind struct {
+	User     string // DN, UPN (user@domain) or DOMAIN\user for a simple bind
+	Password string // never printed, logged or put in an error
+	// Anonymous sends an anonymous simple bind (empty name and password),
+	// enough for RootDSE reads.
+	Anonymous bool
+	// CurrentUser binds as the logged-on Windows user with GSSAPI (SSPI,
+	// Kerberos) and service principal ldap/<dc host name>. Elsewhere Dial
+	// fails with ErrNeedsWindows.
+	CurrentUser bool
+}
+
+// identity names the bind in errors and logs, never with the password.
+func (b Bind) identity() string {
+	switch {
+	case b.Anonymous:
+		return "anonymous"
+	case b.CurrentUser:
+		return "the logged-on user"
+	}
+	return b.User
+}
+
+// String prints the identity only, so %v of a Bind or an Options never shows
+// the password.
+func (b Bind) String() string { return "bind as " + b.identity() }
+
+// GoString is String, for %#v.
+func (b Bind) GoString() string { return b.String() }
+
+func (b Bind) validate() error {
+	n := 0
+	if b.Anonymous {
+		n++
+	}
+	if b.CurrentUser {
+		n++
+	}
+	if b.User != "" {
+		n++
+	}
+	switch {
+	case n == 0:
+		return errors.New("bind: no identity (set User and Password, Anonymous or CurrentUser)")
+	case n > 1:
+		return errors.New("bind: choose one of User, Anonymous and CurrentUser")
+	case b.User != "" && b.Password == "":
+		// An empty password would be an "unauthenticated bind" (RFC 4513
+		// 5.1.2), which some servers answer with success.
+		return fmt.Errorf("bind as %s: empty password", b.User)
+	case len(b.User) > 1024:
+		return errors.New("bind: user name too long")
+	}
+	return nil
+}
+
+// Options configure Dial and DialFirst.
+type Options struct {
+	Dialer             ContextDialer  // nil: a net.Dialer
+	RootCAs            *x509.CertPool // nil: the system roots
+	InsecureSkipVerify bool           // skip certificate verification (only when asked)
+	Security           Security
+	// GC connects to the global-catalog ports (3269 / 3268) when the DC has
+	// no explicit port: the forest-wide partial replica.
+	GC   bool
+	Bind Bind
+	// AllowCleartextPassword lets a Plain session send a simple-bind
+	// password. Off by default: if the DC accepted it, the password would
+	// have crossed the network in clear. Turn it on only to report a DC's
+	// refusal (LDAP result 8) on a network you trust.
+	AllowCleartextPassword bool
+	// MaxResponseBytes bounds the bytes read for one LDAP operation (one
+	// page of a search); 0: DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+}
+
+// Limits and timeouts.
+const (
+	// DefaultTimeout bounds a connect, a bind or one search page when the
+	// caller's context has no deadline: no network step runs unbounded.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxResponseBytes bounds one LDAP operation's response.
+	DefaultMaxResponseBytes = 32 << 20
+	// MaxValueBytes bounds an attribute value this package keeps; longer
+	// values are cut (and flagged where it matters).
+	MaxValueBytes = 64 << 10
+	// PageSize is the paged-results size of searches that may be large.
+	PageSize = 500
+	// closeTimeout bounds the unbind on Close.
+	closeTimeout = 2 * time.Second
+	// dialStagger delays DialFirst's attempt i by i*dialStagger.
+	dialStagger = 150 * time.Millisecond
+	// maxOps bounds Session.Ops.
+	maxOps = 10000
+)
+
+func (o *Options) port(dc DC) int {
+	if dc.Port != 0 {
+		return dc.Port
+	}
+	switch {
+	case o.GC && o.Security == LDAPS:
+		return PortGCLDAPS
+	case o.GC:
+		return PortGC
+	case o.Security == LDAPS:
+		return PortLDAPS
+	}
+	return PortLDAP
+}
+
+func (o *Options) validate() error {
+	if o.Security < LDAPS || o.Security > Plain {
+		return fmt.Errorf("options: unknown security %d", o.Security)
+	}
+	if err := o.Bind.validate(); err != nil {
+		return err
+	}
+	if o.Security == Plain && o.Bind.User != "" && !o.AllowCleartextPassword {
+		return &OpError{Op: "bind as", Object: o.Bind.User, Err: ErrCleartextPassword}
+	}
+	return nil
+}
+
+// Op is one LDAP operation a Session sent.
+type Op struct {
+	Kind     string // "starttls", "bind", "search" or "unbind": nothing else is ever sent
+	Object   string // bind identity or search base
+	Filter   string // search filter, cut to 200 bytes
+	Entries  int    // search entries received
+	Duration time.Duration
+	Err      error
+}
+
+// Attempt is one DC tried by DialFirst.
+type Attempt struct {
+	DC      DC
+	Latency time.Duration // from the start of this attempt to bound or failed
+	Err     error         // nil for the DC used; ErrAbandoned when another won
+}
+
+// Session is a bound LDAP connection to one DC. It is safe for use by one
+// goroutine at a time (operations are serialised). It closes itself when
+// the context it was dialled with ends; an operation whose own context ends
+// closes it too (go-ldap cannot abandon a request otherwise).
+type Session struct {
+	DC             DC
+	Addr           string // address connected to
+	Security       Security
+	GC             bool
+	ConnectLatency time.Duration // TCP connect (+ TLS handshake for LDAPS)
+	BindLatency    time.Duration // StartTLS (if any) excluded
+
+	conn     *ldap.Conn
+	raw      net.Conn
+	bc       *boundedConn
+	aborted  atomic.Bool
+	stopLife func() bool
+	release  func()
+
+	mu         sync.Mutex // serialises operations
+	opsMu      sync.Mutex
+	ops        []Op
+	opsDropped int
+	rootDSE    *RootDSE
+	closeOnce  sync.Once
+}
+
+// Dial connects to dc and binds. The TLS server name is dc.Name, while the
+// connection goes to dc.Addrs (tried in order) so the certificate is
+// verified against the DC's host name. The session lives until Close or
+// until ctx ends.
+func Dial(ctx context.Context, dc DC, opts Options) (*Session, error) {
+	return dial(ctx, dc, opts, nil)
+}
+
+func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session, err error) {
+	defer func() {
+		if err != nil && release != nil {
+			release()
+		}
+	}()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if dc.ResolveErr != nil {
+		return nil, dc.ResolveErr
+	}
+	if dc.Name == "" {
+		return nil, errors.New("dial: dc without a name")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &OpError{Op: "dial", Object: dc.String(), Err: err}
+	}
+	step := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		step, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	dialer := opts.Dialer
+	if dialer == nil {
+		dialer = &net.Dialer{}
+	}
+	port := strconv.Itoa(opts.port(dc))
+	addrs := dc.Addrs
+	if len(addrs) == 0 {
+		addrs = []string{dc.Name}
+	}
+	start := time.Now()
+	var raw net.Conn
+	var addr string
+	var lastErr error
+	for _, a := range addrs {
+		addr = net.JoinHostPort(a, port)
+		c, err := dialer.DialContext(step, "tcp", addr)
+		if err == nil {
+			raw = c
+			break
+		}
+		lastErr = &OpError{Op: "dial", Object: addr, Err: ctxCause(step, err)}
+		if step.Err() != nil {
+			break
+		}
+	}
+	if raw == nil {
+		return nil, lastErr
+	}
+	maxResp := opts.MaxResponseBytes
+	if maxResp <= 0 {
+		maxResp = DefaultMaxResponseBytes
+	}
+	s := &Session{DC: dc, Addr: addr, Security: opts.Security, GC: opts.GC, raw: raw, release: release}
+	s.bc = &boundedConn{Conn: raw, limit: maxResp}
+	// The connection never outlives ctx: close it when ctx ends, and let
+	// the kernel enforce ctx's deadline on every read and write as well.
+	s.stopLife = context.AfterFunc(ctx, s.abort)
+	if d, ok := ctx.Deadline(); ok {
+		_ = raw.SetDeadline(d)
+	}
+	defer func() {
+		if err != nil {
+			s.release = nil // already released by the outer defer
+			s.Close()
+		}
+	}()
+	stopStep := context.AfterFunc(step, s.abort)
+	defer stopStep()
+
+	cfg := &tls.Config{
+		ServerName:         dc.Name,
+		RootCAs:            opts.RootCAs,
+		InsecureSkipVerify: opts.InsecureSkipVerify, //nolint:gosec // only when the user asks
+		MinVersion:         tls.VersionTLS12,
+	}
+	switch opts.Security {
+	case LDAPS:
+		tc := tls.Client(s.bc, cfg)
+		if err := tc.HandshakeContext(step); err != nil {
+			return nil, &OpError{Op: "tls handshake", Object: dc.Name + " (" + addr + ")", Err: s.cause(step, err)}
+		}
+		s.conn = ldap.NewConn(tc, true)
+	default:
+		s.conn = ldap.NewConn(s.bc, false)
+	}
+	s.conn.Start()
+	s.ConnectLatency = time.Since(start)
+	if opts.Security == StartTLS {
+		if _, err := s.do(step, Op{Kind: "starttls", Object: dc.Name}, func() (int, error) {
+			return 0, s.conn.StartTLS(cfg)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	b := opts.Bind
+	s.BindLatency, err = s.do(step, Op{Kind: "bind", Object: b.identity()}, func() (int, error) {
+		switch {
+		case b.Anonymous:
+			_, err := s.conn.SimpleBind(&ldap.SimpleBindRequest{AllowEmptyPassword: true})
+			return 0, err
+		case b.CurrentUser:
+			return 0, bindCurrentUser(s.conn, dc.Name)
+		}
+		_, err := s.conn.SimpleBind(&ldap.SimpleBindRequest{Username: b.User, Password: b.Password})
+		return 0, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// DialFirst dials the DCs concurrently, attempt i starting i*150 ms after
+// the first, and returns the session of the first DC that binds; the others
+// are stopped or closed. Attempts (in dcs order) carry every DC's latency
+// and error.
+func DialFirst(ctx context.Context, dcs []DC, opts Options) (*Session, []Attempt, error) {
+	if len(dcs) == 0 {
+		return nil, nil, &OpError{Op: "dial", Err: ErrNoDomainControllers}
+	}
+	if err := opts.validate(); err != nil {
+		return nil, nil, err
+	}
+	type result struct {
+		i   int
+		s   *Session
+		lat time.Duration
+		err error
+	}
+	results := make(chan result, len(dcs))
+	cancels := make([]context.CancelFunc, len(dcs))
+	for i, dc := range dcs {
+		actx, cancel := context.WithCancel(ctx)
+		cancels[i] = cancel
+		go func() {
+			if i > 0 {
+				t := time.NewTimer(time.Duration(i) * dialStagger)
+				select {
+				case <-t.C:
+				case <-actx.Done():
+					t.Stop()
+					results <- result{i: i, err: &OpError{Op: "dial", Object: dc.String(), Err: actx.Err()}}
+					return
+				}
+			}
+			start := time.Now()
+			s, err := dial(actx, dc, opts, cancel)
+			results <- result{i: i, s: s, lat: time.Since(start), err: err}
+		}()
+	}
+	attempts := make([]Attempt, len(dcs))
+	var winner *Session
+	for range dcs {
+		r := <-results
+		attempts[r.i] = Attempt{DC: dcs[r.i], Latency: r.lat, Err: r.err}
+		switch {
+		case r.err == nil && winner == nil:
+			winner = r.s
+			for j, c := range cancels {
+				if j != r.i {
+					c()
+				}
+			}
+		case r.err == nil:
+			r.s.Close()
+			attempts[r.i].Err = ErrAbandoned
+		case winner != nil && errors.Is(r.err, context.Canceled) && ctx.Err() == nil:
+			attempts[r.i].Err = ErrAbandoned
+		}
+	}
+	if winner != nil {
+		return winner, attempts, nil
+	}
+	for _, c := range cancels {
+		c()
+	}
+	return nil, attempts, fmt.Errorf("no domain controller bound (%d tried); first: %w", len(dcs), attempts[0].Err)
+}
+
+// abort closes the TCP connection under go-ldap, which unblocks every
+// pending read, write and handshake; go-ldap then closes its Conn.
+func (s *Session) abort() {
+	s.aborted.Store(true)
+	_ = s.raw.Close()
+}
+
+// do runs one LDAP operation under ctx: go-ldap's request timeout from the
+// deadline, the connection closed if ctx ends first, the response budget
+// reset, the operation recorded.
+func (s *Session) do(ctx context.Context, op Op, f func() (int, error)) (time.Duration, error) {
+	verb := op.Kind
+	if verb == "bind" {
+		verb = "bind as"
+	}
+	fail := func(err error) (time.Duration, error) {
+		op.Err = err
+		s.record(op)
+		return op.Duration, &OpError{Op: verb, Object: op.Object, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if s.aborted.Load() || s.conn.IsClosing() {
+		return fail(ErrConnClosed)
+	}
+	timeout := DefaultTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+		if timeout <= 0 {
+			return fail(context.DeadlineExceeded)
+		}
+	}
+	s.conn.SetTimeout(timeout)
+	stop := context.AfterFunc(ctx, s.abort)
+	defer stop()
+	s.bc.reset()
+	start := time.Now()
+	n, err := f()
+	op.Duration = time.Since(start)
+	op.Entries = n
+	if err != nil {
+		err = s.cause(ctx, err)
+		if IsTimeout(err) || IsCanceled(err) {
+			// go-ldap's request timeout can fire a moment before ctx's
+			// watcher: either way the request is still open on the DC
+			// and cannot be abandoned, so the session ends here.
+			s.abort()
+		}
+		return fail(err)
+	}
+	s.record(op)
+	return op.Duration, nil
+}
+
+func (s *Session) record(op Op) {
+	s.opsMu.Lock()
+	defer s.opsMu.Unlock()
+	if len(s.ops) >= maxOps {
+		s.opsDropped++
+		return
+	}
+	s.ops = append(s.ops, op)
+}
+
+// Ops returns the operations sent so far, in order (at most 10,000; the
+// rest are counted in dropped).
+func (s *Session) Ops() (ops []Op, dropped int) {
+	s.opsMu.Lock()
+	defer s.opsMu.Unlock()
+	return append([]Op(nil), s.ops...), s.opsDropped
+}
+
+// TLSState returns the TLS connection state (LDAPS or after StartTLS).
+func (s *Session) TLSState() (tls.ConnectionState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn.TLSConnectionState()
+}
+
+// Close unbinds (bounded by 2 s) and closes the connection. It is safe to
+// call more than once.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		if s.conn != nil && !s.aborted.Load() && !s.conn.IsClosing() {
+			s.conn.SetTimeout(closeTimeout)
+			_ = s.raw.SetDeadline(time.Now().Add(closeTimeout))
+			start := time.Now()
+			err := s.conn.Unbind()
+			s.record(Op{Kind: "unbind", Duration: time.Since(start), Err: err})
+		}
+		if s.conn != nil {
+			s.conn.Close()
+		}
+		_ = s.raw.Close()
+		if s.stopLife != nil {
+			s.stopLife()
+		}
+		if s.release != nil {
+			s.release()
+		}
+	})
+	return nil
+}
+
+// cause turns what go-ldap or crypto/tls returned into an error the
+// classifiers understand: the context's error when it ended, timeouts as
+// os.ErrDeadlineExceeded, closed connections as ErrConnClosed, LDAP result
+// codes in this package's wording.
+func (s *Session) cause(ctx context.Context, err error) error {
+	if s.bc.exceeded.Load() {
+		return fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, s.bc.limit)
+	}
+	if cerr := ctxCause(ctx, nil); cerr != nil {
+		return cerr
+	}
+	var le *ldap.Error
+	if errors.As(err, &le) {
+		if le.ResultCode != ldap.ErrorNetwork {
+			return &ldapCause{err: le}
+		}
+		msg := ""
+		if le.Err != nil {
+			msg = le.Err.Error()
+		}
+		if strings.Contains(msg, "timed out") {
+			return fmt.Errorf("%w: no answer in time", os.ErrDeadlineExceeded)
+		}
+		if strings.Contains(msg, "TLS handshake failed") {
+			return fmt.Errorf("tls handshake: %s", clipLong(strings.TrimPrefix(msg, "TLS handshake failed ")))
+		}
+		if s.aborted.Load() {
+			return ErrConnClosed
+		}
+		if last := s.conn.GetLastError(); last != nil && !strings.Contains(msg, last.Error()) {
+			msg += " (" + last.Error() + ")"
+		}
+		return fmt.Errorf("%w: %s", ErrConnClosed, clipLong(strings.TrimPrefix(msg, "ldap: ")))
+	}
+	if s.aborted.Load() && errors.Is(err, net.ErrClosed) {
+		return ErrConnClosed
+	}
+	err = ctxCause(ctx, err)
+	// go-ldap reports a failed read as text ("unable to read LDAP response
+	// packet: ..."), without the error chain.
+	if msg := err.Error(); strings.HasPrefix(msg, "unable to read LDAP response packet") {
+		if strings.Contains(msg, "i/o timeout") {
+			return fmt.Errorf("%w: no answer in time", os.ErrDeadlineExceeded)
+		}
+		return fmt.Errorf("%w: %s", ErrConnClosed, clipLong(msg))
+	}
+	return err
+}
+
+// ctxCause prefers the context's error (deadline vs cancellation) over the
+// I/O error it caused. The kernel's deadline on the socket can fire a hair
+// before the context's timer: a passed deadline counts as the context's.
+func ctxCause(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// boundedConn counts the bytes read per operation and fails the read that
+// crosses the limit, so a DC (or something posing as one) cannot make the
+// client buffer without bound; go-ldap frames messages but accepts up to
+// 2 GiB each.
+type boundedConn struct {
+	net.Conn
+	limit    int64
+	n        atomic.Int64
+	exceeded atomic.Bool
+}
+
+func (c *boundedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if c.n.Add(int64(n)) > c.limit {
+		c.exceeded.Store(true)
+		return n, ErrResponseTooLarge
+	}
+	return n, err
+}
+
+func (c *boundedConn) reset() { c.n.Store(0) }
