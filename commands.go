@@ -45,6 +45,7 @@ func phaseFlags(fs *pflag.FlagSet, o *options) {
 	addAgent(fs, o)
 	addProbe(fs, o)
 	addCatalogue(fs, o)
+	addDirectory(fs, o)
 }
 
 func phaseCommand(p checks.Phase, summary, examples string) *command {

@@ -40,6 +40,15 @@ type options struct {
 	// the agent
 	agentVersion string
 	installer    string
+	// directory
+	domain          string
+	dcs             []string
+	upnSuffixes     []string
+	ldapUser        string
+	ldapPassFile    string
+	ldapSecurity    string
+	caFile          string
+	ldapInsecureTLS bool
 	// list
 	endpoints bool
 }
@@ -67,6 +76,17 @@ func addRun(fs *pflag.FlagSet, o *options) {
 func addAgent(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.agentVersion, "agent-version", "", "the `VERSION` of the PTA agent about to be installed (e.g. 1.5.2482.0): 1.5.193.0 and later may share a server with an App Proxy connector; a newer one upgrades an installed agent")
 	fs.StringVar(&o.installer, "installer", "", "(Windows) read the agent version from this installer `PATH` (AADConnectAuthAgentSetup.exe)")
+}
+
+func addDirectory(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.domain, "domain", "", "the AD `DOMAIN` of this server and its users (default: this server's domain on Windows, or the fixture's)")
+	fs.StringArrayVar(&o.dcs, "dc", nil, "use this domain controller `HOST[:PORT]` instead of the DC locator (repeatable)")
+	fs.StringArrayVar(&o.upnSuffixes, "upn-suffix", nil, "a UPN `SUFFIX` users sign in with, which this server's forest must serve (repeatable)")
+	fs.StringVar(&o.ldapUser, "ldap-user", "", "bind to the DC as this `USER` (user@domain or a DN); the password comes from PTACHECK_LDAP_PASSWORD or --ldap-password-file. Default: the current user on Windows")
+	fs.StringVar(&o.ldapPassFile, "ldap-password-file", "", "read the LDAP bind password from this `FILE` (never from a flag)")
+	fs.StringVar(&o.ldapSecurity, "ldap-security", "ldaps", "how to reach the DC: ldaps (636), starttls (389), or plain (389, unencrypted: only to see whether the DC refuses it)")
+	fs.StringVar(&o.caFile, "ca-file", "", "also trust the CA certificates in this PEM `FILE` for the DC's LDAPS certificate")
+	fs.BoolVar(&o.ldapInsecureTLS, "ldap-insecure-skip-verify", false, "do not verify the DC's certificate (insecure; warned)")
 }
 
 func addCatalogue(fs *pflag.FlagSet, o *options) {

@@ -16,7 +16,8 @@ var update = flag.Bool("update", false, "rewrite the golden reports")
 
 var (
 	loopbackPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
-	tookMessage  = regexp.MustCompile(` in [0-9.]+(ns|µs|ms|s)\b`)
+	tookMessage  = regexp.MustCompile(` in [0-9.]+ ?(ns|µs|ms|s)\b`)
+	searchTook   = regexp.MustCompile(`search [0-9.]+ ms`)
 )
 
 // normalize zeroes what differs between runs of the same fixture: the
@@ -26,8 +27,10 @@ func normalize(v any) any {
 	case map[string]any:
 		for k, e := range v {
 			switch {
-			case k == "started_at":
+			case k == "started_at" || k == "current_time" || k == "dc_time" || k == "local_time":
 				v[k] = "2026-01-01T00:00:00Z"
+			case k == "skew_seconds":
+				v[k] = 0
 			case len(k) > 3 && k[len(k)-3:] == "_ms":
 				v[k] = 0
 			default:
@@ -41,7 +44,8 @@ func normalize(v any) any {
 		}
 		return v
 	case string:
-		return tookMessage.ReplaceAllString(loopbackPort.ReplaceAllString(v, "127.0.0.1:PORT"), " in 0ms")
+		v = searchTook.ReplaceAllString(loopbackPort.ReplaceAllString(v, "127.0.0.1:PORT"), "search 0 ms")
+		return tookMessage.ReplaceAllString(v, " in 0ms")
 	}
 	return v
 }

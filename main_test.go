@@ -80,11 +80,14 @@ func TestFixturesExitCodes(t *testing.T) {
 		failing string
 		want    string
 	}{
-		{"healthy", 0, "", "READY: 7 passed"},
+		{"healthy", 0, "", "READY: 10 passed"},
 		{"app-proxy-present", 1, "host.app-proxy-connector", "service WAPCSvc"},
 		{"ports-blocked", 1, "net.outbound-ports", "login.microsoftonline.com:443 (required): filtered"},
 		{"tls-inspected", 1, "net.tls-inspection", "Contoso Firewall TLS Inspection CA"},
-		{"proxy-auth-required", 1, "net.outbound-ports", "proxy requires authentication, which the agent cannot do"},
+		{"proxy-auth-required", 1, "net.outbound-ports", "requires authentication, which the agent cannot do"},
+		{"wrong-forest", 1, "ad.forest-membership", "UPN suffix contoso.com is neither a domain of forest corp.fabrikam.test"},
+		{"upn-suffix-missing", 1, "ad.forest-membership", "UPN suffix contoso.net"},
+		{"clock-skew", 1, "ad.time-skew", "7m0s ahead of dc1.corp.contoso.test"},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			r := runCLI(t, "install", "--fixture", tc.fixture, "--probe-timeout", "1s")

@@ -26,6 +26,7 @@ type phaseInputs struct {
 	ignore       map[string]bool
 	notes        []string // printed on stderr once everything validated
 	dnsServers   []string // --dns-server, normalised
+	dir          *directoryInputs
 	cfg          checks.Config
 }
 
@@ -48,7 +49,7 @@ func dnsServers(values []string) ([]string, error) {
 // exit code, or an error for usage and input problems (exit 2).
 func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, error) {
 	o := inv.o
-	in, err := validatePhase(phase, o)
+	in, err := validatePhase(phase, o, inv.sys.Getenv)
 	if err != nil {
 		return 0, err
 	}
@@ -73,6 +74,9 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 	for _, n := range in.notes {
 		fmt.Fprintf(inv.stderr, "ptacheck: note: %s\n", n)
 	}
+	for _, w := range in.dir.warnings {
+		fmt.Fprintf(inv.stderr, "ptacheck: warning: %s\n", w)
+	}
 	if sc != nil {
 		fmt.Fprintf(inv.stderr, "ptacheck: fixture mode %q: checking an emulated environment, not this host\n", sc.Name)
 	}
@@ -81,7 +85,7 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 }
 
 // validatePhase checks every flag of a run before anything starts.
-func validatePhase(phase checks.Phase, o *options) (*phaseInputs, error) {
+func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (*phaseInputs, error) {
 	in := &phaseInputs{}
 	var err error
 	if in.format, err = report.Lookup(o.output); err != nil {
@@ -120,6 +124,9 @@ func validatePhase(phase checks.Phase, o *options) (*phaseInputs, error) {
 		return nil, err
 	}
 	if in.cfg.AgentVersion, err = agentVersion(o); err != nil {
+		return nil, err
+	}
+	if in.dir, err = validateDirectory(o, getenv); err != nil {
 		return nil, err
 	}
 	if len(checks.Select(checks.Plan(phase, checks.Config{}), in.only)) == 0 {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
@@ -22,6 +24,8 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 	stop := func() {}
 	var net netprobe.Config
 	var fixtureProxy *netprobe.Proxy
+	var now func() time.Time
+	dir := in.dir
 	if sc != nil {
 		network := sc.Network
 		if network == nil {
@@ -48,7 +52,33 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 		if cfg.TenantID == "" {
 			cfg.TenantID = running.TenantID
 		}
+		if d := sc.Directory; d != nil {
+			dc, err := running.ServeDirectory(ctx, d)
+			if err != nil {
+				stop()
+				return nil, nil, fmt.Errorf("fixture %s: start the emulated directory: %w", sc.Name, err)
+			}
+			if dir.cfg.Domain == "" && len(dir.cfg.DCs) == 0 {
+				dir.cfg.Domain = strings.ToLower(d.Domain)
+			}
+			if dir.options.RootCAs == nil {
+				dir.options.RootCAs = running.RootCAs
+			}
+			if d.Now != "" {
+				// A fixture with a fixed clock: the run's clock starts
+				// there, and the emulated DC's currentTime follows it.
+				start, _ := time.Parse(time.RFC3339, d.Now)
+				began := time.Now()
+				now = func() time.Time { return start.Add(time.Since(began)) }
+				dc.Now = now
+			}
+		}
 	}
+	if sc != nil && len(dir.cfg.UPNSuffixes) == 0 {
+		dir.cfg.UPNSuffixes = sc.UPNSuffixes
+	}
+	dir.defaultBind(sc != nil)
+	cfg.AD = dir.cfg
 	fail := func(err error) (*checks.Env, func(), error) {
 		stop()
 		return nil, nil, err
@@ -65,7 +95,7 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 		return fail(err)
 	}
 	net.Proxy = proxy
-	env := checks.DefaultEnv(checks.EnvOptions{Host: host, Net: net, Logf: verboseLog(inv)})
+	env := checks.DefaultEnv(checks.EnvOptions{Host: host, Net: net, LDAP: dir.options, Now: now, Logf: verboseLog(inv)})
 	return env, stop, nil
 }
 

@@ -3,6 +3,7 @@ package checks
 import (
 	"time"
 
+	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
@@ -14,6 +15,7 @@ import (
 type Env struct {
 	Host hostfacts.Source // host facts: live Windows host, a snapshot file or a fixture
 	Net  *netprobe.Client // DNS, TCP, TLS and proxy probes; one per run, owns its probe cache
+	AD   *ADClient        // LDAP to the domain's DCs (checks/directory); gathers once per run
 	Now  func() time.Time
 	Logf func(format string, args ...any) // verbose log, stderr only; may be nil
 }
@@ -22,6 +24,9 @@ type Env struct {
 type EnvOptions struct {
 	Host hostfacts.Source // nil: the live host (read once per run)
 	Net  netprobe.Config
+	// LDAP are the directory options (roots, security, bind); the dialer
+	// is the network client's.
+	LDAP directory.Options
 	Now  func() time.Time
 	Logf func(format string, args ...any)
 }
@@ -41,5 +46,9 @@ func DefaultEnv(o EnvOptions) *Env {
 	if o.Net.Logf == nil {
 		o.Net.Logf = o.Logf
 	}
-	return &Env{Host: host, Net: netprobe.New(o.Net), Now: o.Now, Logf: o.Logf}
+	net := netprobe.New(o.Net)
+	ldap := o.LDAP
+	ldap.Dialer = net.Dialer()
+	ad := &ADClient{Net: net, Options: ldap, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: adGatherTimeout}
+	return &Env{Host: host, Net: net, AD: ad, Now: o.Now, Logf: o.Logf}
 }

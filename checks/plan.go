@@ -66,6 +66,8 @@ type Config struct {
 	ProbeTimeout   time.Duration // 0: DefaultProbeTimeout
 	Legacy         bool          // also probe the legacy ports of pre-2018 agents
 	ExtraEndpoints []Endpoint    // from --endpoints-file
+	// AD parameterises the directory checks.
+	AD ADConfig
 	// AgentVersion is the version of the agent about to be installed
 	// (--agent-version or the installer's version resource); "" unknown.
 	AgentVersion string
@@ -111,6 +113,7 @@ func (e Entry) inPhase(p Phase) bool {
 func catalog(cfg Config, phase Phase) []Entry {
 	cfg = cfg.withDefaults()
 	all := []Phase{PhaseInstall, PhaseRegister, PhaseEnable}
+	ad := []Phase{PhaseInstall, PhaseRegister}
 	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
 		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
@@ -120,6 +123,9 @@ func catalog(cfg Config, phase Phase) []Entry {
 		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: net, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
+		{Check: ADDCReachableCheck{Config: cfg.AD}, Phases: ad, Timeout: adCheckTimeout},
+		{Check: ADForestMembershipCheck{Config: cfg.AD}, Phases: ad, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
+		{Check: ADTimeSkewCheck{Config: cfg.AD}, Phases: ad, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
 	}
 }
 
@@ -140,7 +146,7 @@ func Plan(phase Phase, cfg Config) []Entry {
 // ReservedIDs are check IDs fixed before their checks exist, because scripts
 // gate on them. --skip, --only and --ignore-failures accept them; they select
 // nothing until implemented.
-var ReservedIDs = []string{"tenant.admin-account", "ad.forest-membership", "tenant.other-agents"}
+var ReservedIDs = []string{"tenant.admin-account", "tenant.other-agents"}
 
 // IsReserved reports whether id is reserved and not yet implemented (an ID
 // leaves ReservedIDs when its check lands; TestReservedIDsAreNotImplemented).

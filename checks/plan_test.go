@@ -49,8 +49,8 @@ func TestPlanPerPhase(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	want := map[Phase]string{
-		PhaseInstall:   "host.os host.app-proxy-connector host.existing-agent host.tls12 host.dotnet net.outbound-ports net.tls-inspection",
-		PhaseRegister:  "host.app-proxy-connector host.existing-agent host.tls12 net.outbound-ports net.tls-inspection",
+		PhaseInstall:   "host.os host.app-proxy-connector host.existing-agent host.tls12 host.dotnet net.outbound-ports net.tls-inspection ad.dc-reachable ad.forest-membership ad.time-skew",
+		PhaseRegister:  "host.app-proxy-connector host.existing-agent host.tls12 net.outbound-ports net.tls-inspection ad.dc-reachable ad.forest-membership ad.time-skew",
 		PhaseEnable:    "net.outbound-ports net.tls-inspection",
 		PhaseUninstall: "host.existing-agent",
 	}
@@ -71,6 +71,9 @@ func TestPlanPerPhase(t *testing.T) {
 // TestReportTimeouts): a probe must end before its check, and every check
 // before the default run deadline.
 func TestTimeoutsConsistent(t *testing.T) {
+	if adGatherTimeout >= adCheckTimeout {
+		t.Errorf("adGatherTimeout %s must end before adCheckTimeout %s: a silent DC is a finding, not a cut-off", adGatherTimeout, adCheckTimeout)
+	}
 	for _, pt := range []time.Duration{time.Second, DefaultProbeTimeout, 30 * time.Second} {
 		for _, e := range Catalog(Config{ProbeTimeout: pt}) {
 			if e.Timeout <= 0 {

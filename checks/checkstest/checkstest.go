@@ -50,3 +50,26 @@ type Host struct {
 }
 
 func (h Host) Snapshot(context.Context) (*hostfacts.Snapshot, error) { return h.S, h.Err }
+
+// DirectoryOptions tune StartDirectory.
+type DirectoryOptions struct {
+	Network *fixtures.Network // default: a healthy network
+}
+
+// StartDirectory starts the fixture network with the emulated DC of d on it
+// and returns the network client, the directory options (dialer and roots
+// of the fixture) and the running DC.
+func StartDirectory(t testing.TB, d *fixtures.Directory, opts DirectoryOptions) (*netprobe.Client, *fixtures.Running, *fixtures.RunningDirectory) {
+	t.Helper()
+	n := opts.Network
+	if n == nil {
+		n = &fixtures.Network{}
+	}
+	c, r := StartNetwork(t, n, NetworkOptions{})
+	dc, err := r.ServeDirectory(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dc.Close)
+	return c, r, dc
+}

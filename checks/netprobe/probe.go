@@ -56,8 +56,19 @@ type TLSInfo struct {
 }
 
 // ProbeAll probes every target concurrently (bounded by ProbeSlots), each
-// under its own timeout inside ctx. Results are in target order.
+// under its own timeout inside ctx, through the client's proxy setting.
+// Results are in target order.
 func (c *Client) ProbeAll(ctx context.Context, targets []Target, timeout time.Duration) []Result {
+	return c.probeAll(ctx, targets, timeout, false)
+}
+
+// ProbeAllDirect is ProbeAll without the proxy, for internal services the
+// agent reaches directly (domain controllers).
+func (c *Client) ProbeAllDirect(ctx context.Context, targets []Target, timeout time.Duration) []Result {
+	return c.probeAll(ctx, targets, timeout, true)
+}
+
+func (c *Client) probeAll(ctx context.Context, targets []Target, timeout time.Duration, direct bool) []Result {
 	out := make([]Result, len(targets))
 	sem := make(chan struct{}, probeSlots)
 	var wg sync.WaitGroup
@@ -72,7 +83,7 @@ func (c *Client) ProbeAll(ctx context.Context, targets []Target, timeout time.Du
 				out[i] = cancelled("not started", ctx)
 				return
 			}
-			out[i] = c.Probe(ctx, t, timeout)
+			out[i] = c.probe(ctx, t, timeout, direct)
 		}()
 	}
 	wg.Wait()
@@ -89,8 +100,16 @@ func cancelled(step string, ctx context.Context) Result {
 
 // Probe returns the result for t, probing it once per Client.
 func (c *Client) Probe(ctx context.Context, t Target, timeout time.Duration) Result {
-	r, ok := c.probes.do(ctx, t.Addr()+"/"+t.Protocol, func() Result {
-		r := c.probeOnce(ctx, t, timeout)
+	return c.probe(ctx, t, timeout, false)
+}
+
+func (c *Client) probe(ctx context.Context, t Target, timeout time.Duration, direct bool) Result {
+	key := t.Addr() + "/" + t.Protocol
+	if direct {
+		key += "/direct"
+	}
+	r, ok := c.probes.do(ctx, key, func() Result {
+		r := c.probeOnce(ctx, t, timeout, direct)
 		c.logf("probe %s (%s): %s%s [dns %.1fms tcp %.1fms tls %.1fms] %s", t.Addr(), r.Path, r.Outcome, stepSuffix(r.Step), r.DNSMillis, r.TCPMillis, r.TLSMillis, r.Error)
 		return r
 	})
@@ -109,14 +128,17 @@ func stepSuffix(step string) string {
 
 // probeOnce runs DNS, TCP and (for TLS targets) the TLS handshake, directly
 // or through the proxy.
-func (c *Client) probeOnce(parent context.Context, t Target, timeout time.Duration) Result {
+func (c *Client) probeOnce(parent context.Context, t Target, timeout time.Duration, direct bool) Result {
 	a, cancel := begin(parent, timeout)
 	defer cancel()
 	res := Result{Path: "direct"}
-	proxyURL, err := c.proxy.For(t)
-	if err != nil {
-		res.Outcome, res.Step, res.Error = OutcomeProxyError, StepProxy, err.Error()
-		return res
+	var proxyURL *url.URL
+	if !direct {
+		var err error
+		if proxyURL, err = c.proxy.For(t); err != nil {
+			res.Outcome, res.Step, res.Error = OutcomeProxyError, StepProxy, err.Error()
+			return res
+		}
 	}
 	if proxyURL != nil {
 		return c.probeViaProxy(a, t, proxyURL)

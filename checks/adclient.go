@@ -1,0 +1,254 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
+)
+
+// ADClient gathers the directory facts the ad.* checks evaluate: the DCs of
+// the server's domain (DC locator through the run's resolvers), an LDAP
+// session to the first that answers (checks/directory), its rootDSE and
+// forest, and the ports the agent needs on each DC (through the run's
+// network client). It gathers once per run; the ad.* checks that require
+// ad.dc-reachable read the same facts.
+type ADClient struct {
+	Net     *netprobe.Client
+	Options directory.Options // dialer, roots, security and bind
+	// LookupTimeout bounds one DNS lookup; PortTimeout one port probe.
+	LookupTimeout time.Duration
+	PortTimeout   time.Duration
+	// Timeout bounds the whole gathering (locate, dial, bind, reads): a
+	// DC that does not answer in that time is reported as not answering.
+	Timeout time.Duration
+
+	mu    sync.Mutex
+	facts map[string]*adGather
+}
+
+type adGather struct {
+	done  chan struct{}
+	facts *ADFacts
+}
+
+// ADFacts is what the directory said.
+type ADFacts struct {
+	Domain     string             `json:"domain"`
+	Override   bool               `json:"dc_override,omitempty"` // the DCs came from --dc
+	DCs        []directory.DC     `json:"dcs"`
+	LocateErr  string             `json:"locate_error,omitempty"`
+	Attempts   []adAttempt        `json:"attempts"`
+	DC         string             `json:"dc,omitempty"` // the DC that answered
+	Security   string             `json:"security,omitempty"`
+	Bind       string             `json:"bind,omitempty"` // the identity bound as (never a password)
+	ConnectMS  float64            `json:"connect_ms,omitempty"`
+	BindMS     float64            `json:"bind_ms,omitempty"`
+	SearchMS   float64            `json:"search_ms,omitempty"`
+	RootDSE    *directory.RootDSE `json:"-"`
+	Forest     *directory.Forest  `json:"-"`
+	Root       *adRoot            `json:"root_dse,omitempty"`
+	ForestInfo *adForest          `json:"forest,omitempty"`
+	ForestErr  string             `json:"forest_error,omitempty"`
+	Ports      []adPort           `json:"ports"`
+	DialErr    error              `json:"-"` // the last dial/bind error when no DC bound
+	Anonymous  bool               `json:"anonymous,omitempty"`
+	ReceivedAt time.Time          `json:"-"` // local time when currentTime was read (midpoint)
+}
+
+// adRoot is the evidence kept of the rootDSE.
+type adRoot struct {
+	DNSHostName         string `json:"dns_host_name"`
+	DefaultNC           string `json:"default_naming_context"`
+	RootDomainNC        string `json:"root_domain_naming_context"`
+	ConfigurationNC     string `json:"configuration_naming_context"`
+	CurrentTime         string `json:"current_time"`
+	ForestFunctionality int    `json:"forest_functionality"`
+	GlobalCatalogReady  bool   `json:"global_catalog_ready"`
+}
+
+// adForest is the evidence kept of the forest.
+type adForest struct {
+	Root        string   `json:"root"`
+	Domains     []string `json:"domains"`
+	UPNSuffixes []string `json:"upn_suffixes"`
+}
+
+type adAttempt struct {
+	DC        string  `json:"dc"`
+	LatencyMS float64 `json:"latency_ms"`
+	Error     string  `json:"error,omitempty"`
+}
+
+type adPort struct {
+	DC      string `json:"dc"`
+	Port    int    `json:"port"`
+	Service string `json:"service"`
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
+}
+
+// dcPorts are the ports the agent needs on a DC (pta-facts.md 5; the
+// ADConnectivityTool tests 53, 88 and 389).
+var dcPorts = []struct {
+	port     int
+	service  string
+	required bool
+}{
+	{53, "DNS", false}, {88, "Kerberos", true}, {389, "LDAP", true}, {636, "LDAPS", false}, {3268, "Global Catalog", false},
+}
+
+// maxDCPortProbes bounds how many DCs get their ports probed.
+const maxDCPortProbes = 5
+
+// resolver adapts the run's network client to the directory locator.
+type resolver struct {
+	net     *netprobe.Client
+	timeout time.Duration
+}
+
+func (r resolver) LookupSRV(ctx context.Context, name string) ([]*net.SRV, error) {
+	srvs, _, err := r.net.LookupSRV(ctx, name, r.timeout)
+	return srvs, err
+}
+
+func (r resolver) LookupHost(ctx context.Context, host string) ([]string, error) {
+	return r.net.LookupHost(ctx, host, r.timeout)
+}
+
+// Gather returns the facts for cfg, gathering them once per run; a caller
+// that waits for another's gathering gives up when its ctx ends (nil).
+func (c *ADClient) Gather(ctx context.Context, cfg ADConfig) *ADFacts {
+	key := strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
+	c.mu.Lock()
+	if c.facts == nil {
+		c.facts = map[string]*adGather{}
+	}
+	g, found := c.facts[key]
+	if !found {
+		g = &adGather{done: make(chan struct{})}
+		c.facts[key] = g
+	}
+	c.mu.Unlock()
+	if !found {
+		g.facts = c.gather(ctx, cfg)
+		close(g.done)
+		return g.facts
+	}
+	select {
+	case <-g.done:
+		return g.facts
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	f := &ADFacts{Domain: cfg.Domain, Attempts: []adAttempt{}, Ports: []adPort{}, DCs: []directory.DC{}}
+	r := resolver{c.Net, c.LookupTimeout}
+	if len(cfg.DCs) > 0 {
+		f.Override = true
+		for _, s := range cfg.DCs {
+			dc, err := directory.ParseDC(s)
+			if err != nil {
+				f.LocateErr = err.Error()
+				return f
+			}
+			if net.ParseIP(dc.Name) == nil && len(dc.Addrs) == 0 {
+				dc.Addrs, dc.ResolveErr = r.LookupHost(ctx, dc.Name)
+			}
+			f.DCs = append(f.DCs, dc)
+		}
+	} else {
+		dcs, err := directory.Locate(ctx, r, cfg.Domain)
+		if err != nil {
+			f.LocateErr = err.Error()
+			return f
+		}
+		f.DCs = dcs
+	}
+	f.Ports = c.probePorts(ctx, f.DCs)
+	sess, attempts, err := directory.DialFirst(ctx, f.DCs, c.Options)
+	for _, a := range attempts {
+		at := adAttempt{DC: a.DC.String(), LatencyMS: msOf(a.Latency)}
+		if a.Err != nil {
+			at.Error = a.Err.Error()
+		}
+		f.Attempts = append(f.Attempts, at)
+	}
+	if err != nil {
+		f.DialErr = err
+		return f
+	}
+	defer sess.Close()
+	f.DC, f.Security, f.Bind = sess.DC.String(), sess.Security.String(), c.Options.Bind.String()
+	f.Anonymous = c.Options.Bind.Anonymous
+	f.ConnectMS, f.BindMS = msOf(sess.ConnectLatency), msOf(sess.BindLatency)
+	before := time.Now()
+	root, err := sess.RootDSE(ctx)
+	if err != nil {
+		f.DialErr = err
+		return f
+	}
+	f.ReceivedAt = before.Add(time.Since(before) / 2)
+	f.RootDSE = root
+	f.Root = &adRoot{DNSHostName: root.DNSHostName, DefaultNC: root.DefaultNamingContext, RootDomainNC: root.RootDomainNamingContext,
+		ConfigurationNC: root.ConfigurationNamingContext, CurrentTime: root.CurrentTimeRaw, ForestFunctionality: root.ForestFunctionality,
+		GlobalCatalogReady: root.IsGlobalCatalogReady}
+	f.SearchMS = msOf(root.Latency)
+	if f.Anonymous {
+		f.ForestErr = "not read: an anonymous bind cannot read the Partitions container"
+		return f
+	}
+	forest, err := sess.Forest(ctx)
+	if err != nil {
+		f.ForestErr = err.Error()
+		return f
+	}
+	f.Forest = forest
+	f.ForestInfo = &adForest{Root: forest.RootDomain, Domains: []string{}, UPNSuffixes: append([]string{}, forest.UPNSuffixes...)}
+	for _, d := range forest.Domains {
+		f.ForestInfo.Domains = append(f.ForestInfo.Domains, d.DNSRoot)
+	}
+	f.SearchMS = max(f.SearchMS, msOf(forest.Latency))
+	return f
+}
+
+// probePorts probes the agent's ports on the first DCs, concurrently.
+func (c *ADClient) probePorts(ctx context.Context, dcs []directory.DC) []adPort {
+	var targets []netprobe.Target
+	var out []adPort
+	for i, dc := range dcs {
+		if i == maxDCPortProbes {
+			break
+		}
+		for _, p := range dcPorts {
+			targets = append(targets, netprobe.Target{Host: dc.Name, Port: p.port, Protocol: netprobe.ProtoTCP})
+			out = append(out, adPort{DC: dc.Name, Port: p.port, Service: p.service})
+		}
+	}
+	// DC ports are probed direct: the agent reaches its DCs without a proxy.
+	results := c.Net.ProbeAllDirect(ctx, targets, c.PortTimeout)
+	for i, r := range results {
+		out[i].Outcome, out[i].Error = r.Outcome, r.Error
+	}
+	if out == nil {
+		out = []adPort{}
+	}
+	return out
+}
+
+func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// errNoDomain says why the ad.* checks cannot run.
+var errNoDomain = errors.New("no AD domain to check: pass --domain (the domain of this server and its users) or --dc, or run on the domain-joined agent server")

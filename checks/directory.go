@@ -1,0 +1,341 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/internal/textfmt"
+)
+
+const (
+	docForest   = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-faq"
+	docPTAError = "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-pass-through-authentication"
+	docClock    = "https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/maximum-tolerance-for-computer-clock-synchronization"
+)
+
+// ADConfig parameterises the directory checks.
+type ADConfig struct {
+	// Domain is the AD domain of this server and its users (--domain, the
+	// host facts on a domain-joined server, or the fixture's directory).
+	Domain string
+	// DCs overrides the DC locator (--dc HOST[:PORT]).
+	DCs []string
+	// UPNSuffixes must be served by this server's forest (--upn-suffix, or
+	// the tenant's verified managed domains).
+	UPNSuffixes []string
+	// NoBindReason, when set, says why no authenticated bind is possible
+	// (no credentials outside Windows): the checks that need one skip.
+	NoBindReason string
+}
+
+// Directory timing thresholds.
+const (
+	// slowDirectory: a bind plus search slower than this threatens the
+	// agent's validation of a sign-in, which has about 7 seconds in all
+	// (pta-facts.md 4, unofficial) and needs several directory round trips.
+	slowDirectory = 2 * time.Second
+	skewWarn      = time.Minute
+	skewFail      = 5 * time.Minute // the default Kerberos tolerance
+	// adCheckTimeout bounds a directory check: the DC locator, dialling
+	// DCs, binding and two searches.
+	adCheckTimeout = 20 * time.Second
+	// adGatherTimeout bounds gathering the directory facts, inside the
+	// check's deadline: a DC that accepts and never answers is reported
+	// as not answering, not as a check cut off.
+	adGatherTimeout = 8 * time.Second
+)
+
+// facts gathers (or reuses) the directory facts, or says why the check
+// cannot run.
+func adFacts(ctx context.Context, env *Env, cfg ADConfig) (*ADFacts, *Outcome) {
+	if cfg.Domain == "" && len(cfg.DCs) == 0 {
+		out := Skipped("%v", errNoDomain)
+		return nil, &out
+	}
+	if env.AD == nil {
+		out := Errored(errors.New("no directory client in this run"), nil)
+		return nil, &out
+	}
+	f := env.AD.Gather(ctx, cfg)
+	if f == nil {
+		out := Outcome{Unevaluated: []string{"the directory facts (cut off while another check gathered them)"}}
+		return nil, &out
+	}
+	return f, nil
+}
+
+// ADDCReachableCheck finds the DCs of the domain and binds to one: what the
+// agent needs to validate a password (AADSTS80001, 80002).
+type ADDCReachableCheck struct{ Config ADConfig }
+
+func (ADDCReachableCheck) Meta() Meta {
+	return Meta{
+		ID:          "ad.dc-reachable",
+		Title:       "Domain controller reachable",
+		Description: "DC locator (SRV _ldap._tcp.dc._msdcs.<domain>), an LDAP bind to the first DC that answers, bind and search latency, and the DC ports the agent needs (53, 88, 389, 636, 3268)",
+		Remediation: "Let this server reach a domain controller of its domain: DNS must serve the DC-locator SRV records, and TCP 88 (Kerberos) and 389 (LDAP) must be open to the DCs " +
+			"(AADSTS80001 \"unable to connect to Active Directory\", AADSTS80002 \"a timeout occurred connecting to Active Directory\").",
+		DocURL: docPTAError,
+	}
+}
+
+func (c ADDCReachableCheck) Run(ctx context.Context, env *Env) Outcome {
+	f, out := adFacts(ctx, env, c.Config)
+	if out != nil {
+		return *out
+	}
+	if f.LocateErr != "" {
+		return Outcome{
+			Fail:    fmt.Errorf("no domain controller found for %s: %s", f.Domain, f.LocateErr),
+			Summary: "no domain controller found for " + f.Domain + " (AADSTS80001)",
+			Remediation: "The DC locator found no DC: check that this server uses the domain's DNS servers (--dns-server to test another) and that " +
+				directory.SRVName(f.Domain) + " exists; or name a DC with --dc.",
+			Details: f,
+		}
+	}
+	var fail, warn *multierror.Error
+	for _, p := range f.Ports {
+		if p.Outcome == netprobe.OutcomeOK {
+			continue
+		}
+		if p.Outcome == netprobe.OutcomeCancelled {
+			out := Outcome{Unevaluated: []string{fmt.Sprintf("%s port %d (%s)", p.DC, p.Port, p.Service)}, Details: f}
+			return out
+		}
+		finding := fmt.Errorf("%s port %d (%s) is not reachable: %s: %s", p.DC, p.Port, p.Service, p.Outcome, p.Error)
+		if portRequired(p.Port) {
+			fail = multierror.Append(fail, finding)
+		} else {
+			warn = multierror.Append(warn, finding)
+		}
+	}
+	if f.DialErr != nil {
+		return dialOutcome(f, fail, warn)
+	}
+	took := time.Duration((f.BindMS + f.SearchMS) * float64(time.Millisecond))
+	if took > slowDirectory {
+		warn = multierror.Append(warn, fmt.Errorf("bind and search took %s (bind %.0f ms, search %.0f ms): a directory this slow threatens the agent's validation of a sign-in (AADSTS80002)", took.Round(time.Millisecond), f.BindMS, f.SearchMS))
+	}
+	summary := fmt.Sprintf("%s bound over %s (%s) in %.1f ms, search %.1f ms", f.DC, f.Security, strings.TrimPrefix(f.Bind, "bind as "), f.BindMS, f.SearchMS)
+	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Summary: summary, Details: f}
+}
+
+func portRequired(port int) bool {
+	for _, p := range dcPorts {
+		if p.port == port {
+			return p.required
+		}
+	}
+	return false
+}
+
+// dialOutcome explains why no DC bound. A DC that answered but refused our
+// bind is reachable: that is not a failure of the directory, but the checks
+// that need a bind cannot be evaluated (error), with what to do.
+func dialOutcome(f *ADFacts, fail, warn *multierror.Error) Outcome {
+	err := f.DialErr
+	switch {
+	case directory.IsStrongAuthRequired(err):
+		return Outcome{
+			Err:         fmt.Errorf("%s answered, but refuses a simple bind over plain LDAP (strongerAuthRequired): %v", f.DCs[0].Name, err),
+			Remediation: "The DC requires an encrypted connection for a password bind (as hardened AD and Samba do): use LDAPS, the default, or --ldap-security starttls.",
+			Details:     f,
+		}
+	case directory.IsInvalidCredentials(err):
+		return Outcome{
+			Err:         fmt.Errorf("a domain controller answered, but refused the bind: %v", err),
+			Remediation: "Check --ldap-user and the password (PTACHECK_LDAP_PASSWORD or --ldap-password-file), or run on the domain-joined server as a domain user without them.",
+			Details:     f,
+		}
+	case directory.IsCanceled(err):
+		return Outcome{Unevaluated: []string{"binding to a domain controller (cut off)"}, Fail: fail.ErrorOrNil(), Details: f}
+	}
+	var tlsErr bool
+	for _, a := range f.Attempts {
+		tlsErr = tlsErr || strings.Contains(a.Error, "tls handshake") || strings.Contains(a.Error, "x509")
+	}
+	if tlsErr {
+		return Outcome{
+			Err: fmt.Errorf("no domain controller completed the TLS handshake: %v", err),
+			Remediation: "ptacheck verifies the DC's certificate: pass the issuing CA with --ca-file (or, knowingly, --ldap-insecure-skip-verify); " +
+				"or use --ldap-security starttls. The agent itself does not use LDAPS.",
+			Details: f,
+		}
+	}
+	fail = multierror.Append(fail, fmt.Errorf("no domain controller of %s answered: %v", f.Domain, err))
+	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Summary: "no domain controller of " + f.Domain + " answered (AADSTS80001)", Details: f}
+}
+
+// ADForestMembershipCheck proves from the directory that this server's
+// forest serves every UPN suffix its users sign in with: the agent can only
+// validate passwords of its own forest (or, with a two-way forest trust and
+// name-suffix routing, of a trusted one). AADSTS80001.
+type ADForestMembershipCheck struct{ Config ADConfig }
+
+func (ADForestMembershipCheck) Meta() Meta {
+	return Meta{
+		ID:          "ad.forest-membership",
+		Title:       "Same forest as the users",
+		Description: "every UPN suffix users sign in with (--upn-suffix, or the tenant's verified managed domains) is a domain or a UPN suffix of this server's forest",
+		Remediation: "Install the agent on a server in the forest of the users whose passwords it validates, or add the suffix to this forest (Active Directory Domains and Trusts, " +
+			"UPN suffixes); users of another forest need a two-way forest trust with name-suffix routing to this one.",
+		DocURL: docForest,
+	}
+}
+
+// suffixMatch says where a UPN suffix is served.
+type suffixMatch struct {
+	Suffix  string `json:"suffix"`
+	Matched string `json:"matched"` // "domain", "upn suffix" or ""
+	Where   string `json:"where,omitempty"`
+}
+
+func (c ADForestMembershipCheck) Run(ctx context.Context, env *Env) Outcome {
+	f, out := adFacts(ctx, env, c.Config)
+	if out != nil {
+		return *out
+	}
+	if f.Forest == nil {
+		if c.Config.NoBindReason != "" {
+			return Skipped("%s", c.Config.NoBindReason)
+		}
+		if f.ForestErr == "" {
+			return Outcome{Err: errors.New("the forest could not be read: no domain controller bound (see ad.dc-reachable)"), Details: f}
+		}
+		return Outcome{Err: fmt.Errorf("read the forest's domains and UPN suffixes: %s", f.ForestErr), Details: f}
+	}
+	forest := f.Forest
+	root := forest.RootDomain
+	if root == "" {
+		root = directory.DomainOfDN(forest.RootDomainNC)
+	}
+	details := map[string]any{"forest_root": root, "domains": f.ForestInfo.Domains, "upn_suffixes": f.ForestInfo.UPNSuffixes, "dc": f.DC}
+	if len(c.Config.UPNSuffixes) == 0 {
+		details["matches"] = []suffixMatch{}
+		return Outcome{
+			Warn:        fmt.Errorf("forest %s (%s): no UPN suffix to check; pass --upn-suffix for each suffix your users sign in with", root, forestSummary(forest)),
+			Remediation: "Name the UPN suffixes of the users this agent serves with --upn-suffix (repeatable), or let the tenant checks supply the tenant's verified managed domains.",
+			Details:     details,
+		}
+	}
+	var fail *multierror.Error
+	var matches []suffixMatch
+	for _, suffix := range c.Config.UPNSuffixes {
+		m := matchSuffix(forest, suffix)
+		matches = append(matches, m)
+		if m.Matched == "" {
+			fail = multierror.Append(fail, fmt.Errorf("UPN suffix %s is neither a domain of forest %s nor one of its UPN suffixes: users signing in as user@%s are in another forest, "+
+				"which needs a two-way forest trust with name-suffix routing to this one (AADSTS80001)", suffix, root, suffix))
+		}
+	}
+	details["matches"] = matches
+	if fail != nil {
+		var missing []string
+		for _, m := range matches {
+			if m.Matched == "" {
+				missing = append(missing, m.Suffix)
+			}
+		}
+		return Outcome{
+			Fail:    fail.ErrorOrNil(),
+			Summary: fmt.Sprintf("forest %s does not serve %s %s (AADSTS80001)", root, textfmt.Plural(len(missing), "UPN suffix", "UPN suffixes"), strings.Join(missing, ", ")),
+			Details: details,
+		}
+	}
+	var where []string
+	for _, m := range matches {
+		where = append(where, m.Suffix+" ("+m.Matched+")")
+	}
+	return Outcome{Summary: fmt.Sprintf("forest %s serves %s", root, strings.Join(where, ", ")), Details: details}
+}
+
+func matchSuffix(forest *directory.Forest, suffix string) suffixMatch {
+	m := suffixMatch{Suffix: strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(suffix, "@"), "."))}
+	for _, d := range forest.Domains {
+		if strings.EqualFold(d.DNSRoot, m.Suffix) {
+			m.Matched, m.Where = "domain", d.DNSRoot
+			return m
+		}
+	}
+	if i := slices.IndexFunc(forest.UPNSuffixes, func(s string) bool { return strings.EqualFold(s, m.Suffix) }); i >= 0 {
+		m.Matched, m.Where = "upn suffix", "CN=Partitions uPNSuffixes"
+	}
+	return m
+}
+
+func forestSummary(f *directory.Forest) string {
+	var ds []string
+	for _, d := range f.Domains {
+		ds = append(ds, d.DNSRoot)
+	}
+	s := "domains " + strings.Join(ds, ", ")
+	if len(f.UPNSuffixes) > 0 {
+		s += "; UPN suffixes " + strings.Join(f.UPNSuffixes, ", ")
+	}
+	return s
+}
+
+// ADTimeSkewCheck compares the DC's clock (rootDSE currentTime) with this
+// server's: Kerberos tolerates 5 minutes by default (AADSTS80013).
+type ADTimeSkewCheck struct{ Config ADConfig }
+
+func (ADTimeSkewCheck) Meta() Meta {
+	return Meta{
+		ID:          "ad.time-skew",
+		Title:       "Clock in step with the DC",
+		Description: "the DC's currentTime and this server's clock differ by less than 1 minute (warn) / 5 minutes (fail, the Kerberos tolerance)",
+		Remediation: "Synchronise this server's clock with the domain hierarchy (w32tm /resync; the Windows Time service on domain members follows the DCs) " +
+			"(AADSTS80013: time skew between the agent and AD).",
+		DocURL: docClock,
+	}
+}
+
+func (c ADTimeSkewCheck) Run(ctx context.Context, env *Env) Outcome {
+	f, out := adFacts(ctx, env, c.Config)
+	if out != nil {
+		return *out
+	}
+	if f.RootDSE == nil {
+		return Outcome{Err: errors.New("the DC's time could not be read: no domain controller answered (see ad.dc-reachable)"), Details: f}
+	}
+	dc := f.RootDSE.CurrentTime
+	if dc.IsZero() {
+		return Outcome{Err: fmt.Errorf("the DC's rootDSE has no usable currentTime (%q)", f.RootDSE.CurrentTimeRaw), Details: f}
+	}
+	local := f.ReceivedAt
+	if env.Now != nil {
+		// The run's clock (a fixture's fixed clock) at the moment of the read.
+		local = env.Now().Add(-time.Since(f.ReceivedAt))
+	}
+	// currentTime has whole seconds: the DC's clock was somewhere in that
+	// second, so compare with its middle.
+	if dc.Equal(dc.Truncate(time.Second)) {
+		dc = dc.Add(500 * time.Millisecond)
+	}
+	skew := local.Sub(dc)
+	abs := skew
+	if abs < 0 {
+		abs = -abs
+	}
+	details := map[string]any{"dc": f.DC, "dc_time": dc.UTC().Format(time.RFC3339), "local_time": local.UTC().Format(time.RFC3339), "skew_seconds": skew.Round(time.Second).Seconds()}
+	ahead := "ahead of"
+	if skew < 0 {
+		ahead = "behind"
+	}
+	msg := fmt.Sprintf("this server's clock is %s %s %s", abs.Round(time.Second), ahead, f.DC)
+	switch {
+	case abs > skewFail:
+		return Outcome{Fail: errors.New(msg + ": more than the 5-minute Kerberos tolerance (AADSTS80013)"), Details: details}
+	case abs > skewWarn:
+		return Outcome{Warn: errors.New(msg + ": within the 5-minute Kerberos tolerance, but drifting"), Details: details}
+	}
+	return Outcome{Summary: msg + " (within 1 minute)", Details: details}
+}

@@ -1,0 +1,176 @@
+//go:build !windows
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sambaEnv reads the env file scripts/samba-dc.sh writes; the tests that
+// need a real AD DC skip (with the reason) without it.
+func sambaEnv(t *testing.T) map[string]string {
+	t.Helper()
+	path := os.Getenv("PTACHECK_SAMBA_ENV")
+	if path == "" {
+		t.Skip("no Samba AD DC: run scripts/samba-dc.sh start and set PTACHECK_SAMBA_ENV (scripts/test.sh does both as root)")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("no Samba AD DC: %v", err)
+	}
+	defer f.Close()
+	env := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			env[strings.TrimPrefix(k, "PTACHECK_SAMBA_")] = v
+		}
+	}
+	return env
+}
+
+type binResult struct {
+	code           int
+	stdout, stderr string
+	took           time.Duration
+	report         struct {
+		Checks []struct {
+			ID, Status, Message, Remediation string
+			Findings                         []string
+		}
+	}
+}
+
+func (r binResult) check(id string) (status, text string) {
+	for _, c := range r.report.Checks {
+		if c.ID == id {
+			return c.Status, c.Message + " | " + strings.Join(c.Findings, " | ") + " | " + c.Remediation
+		}
+	}
+	return "absent", ""
+}
+
+func runBin(t *testing.T, env []string, args ...string) binResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, builtBinary(t), append(args, "-o", "json")...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	cmd.Run()
+	r := binResult{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	json.Unmarshal(stdout.Bytes(), &r.report)
+	return r
+}
+
+// The ad.* checks of the built binary against a real Samba AD DC on
+// loopback: SRV discovery through its DNS, an LDAPS bind with a verified
+// certificate, the forest's domains and UPN suffixes, its clock.
+func TestADAgainstSamba(t *testing.T) {
+	s := sambaEnv(t)
+	pw, err := os.ReadFile(s["ADMIN_PASSWORD_FILE"])
+	if err != nil {
+		t.Skipf("no admin password: %v", err)
+	}
+	password := strings.TrimSpace(string(pw))
+	base := []string{"install", "--only", "ad.dc-reachable,ad.forest-membership,ad.time-skew",
+		"--domain", s["DOMAIN"], "--dns-server", s["DNS"], "--ca-file", s["CA_FILE"], "--ldap-user", s["ADMIN_UPN"]}
+	creds := []string{"PTACHECK_LDAP_PASSWORD=" + password}
+	run := func(env []string, extra ...string) binResult {
+		return runBin(t, env, append(append([]string{}, base...), extra...)...)
+	}
+
+	r := run(creds, "--upn-suffix", s["DOMAIN"])
+	if r.code != 0 {
+		t.Fatalf("the domain's own suffix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if st, text := r.check("ad.forest-membership"); st != "pass" || !strings.Contains(text, s["DOMAIN"]+" (domain)") {
+		t.Errorf("forest: %s %s", st, text)
+	}
+	if strings.Contains(r.stdout+r.stderr, password) {
+		t.Error("the LDAP password reached the output")
+	}
+
+	// An extra UPN suffix, added to the Partitions container with
+	// ldapmodify, is served; an unknown one is not.
+	partitions := "CN=Partitions,CN=Configuration," + s["BASE_DN"]
+	ldapModify(t, s, "dn: "+partitions+"\nchangetype: modify\nadd: uPNSuffixes\nuPNSuffixes: contoso-cli.test\n")
+	t.Cleanup(func() {
+		ldapModify(t, s, "dn: "+partitions+"\nchangetype: modify\ndelete: uPNSuffixes\nuPNSuffixes: contoso-cli.test\n")
+	})
+	r = run(creds, "--upn-suffix", "contoso-cli.test")
+	if st, text := r.check("ad.forest-membership"); r.code != 0 || st != "pass" || !strings.Contains(text, "contoso-cli.test (upn suffix)") {
+		t.Errorf("an added UPN suffix: exit %d, %s %s", r.code, st, text)
+	}
+	r = run(creds, "--upn-suffix", "fabrikam-cli.test")
+	if st, text := r.check("ad.forest-membership"); r.code != 1 || st != "fail" || !strings.Contains(text, "fabrikam-cli.test is neither a domain") {
+		t.Errorf("an unknown suffix: exit %d, %s %s", r.code, st, text)
+	}
+
+	// A wrong password: a clear bind error, not a verdict on the forest.
+	r = run([]string{"PTACHECK_LDAP_PASSWORD=not-the-password"}, "--upn-suffix", s["DOMAIN"])
+	if st, text := r.check("ad.dc-reachable"); r.code != 3 || st != "error" || !strings.Contains(text, "invalid credentials") {
+		t.Errorf("wrong password: exit %d, %s %s", r.code, st, text)
+	}
+
+	// A simple bind over plain LDAP is refused, with the advice.
+	r = run(creds, "--upn-suffix", s["DOMAIN"], "--ldap-security", "plain")
+	if st, text := r.check("ad.dc-reachable"); st != "error" || !strings.Contains(text, "strongerAuthRequired") || !strings.Contains(text, "LDAPS") {
+		t.Errorf("plain bind: %s %s", st, text)
+	}
+	if !strings.Contains(r.stderr, "sends the LDAP bind password unencrypted") {
+		t.Errorf("--ldap-security plain was not warned about: %q", r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, password) {
+		t.Error("the LDAP password reached the output")
+	}
+
+	// A DC that is down (nothing listens) or never answers: an error or a
+	// failure within the deadline, never a hang.
+	tarpit, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tarpit.Close()
+	go func() {
+		for {
+			c, err := tarpit.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	for _, dc := range []string{closedAddr, tarpit.Addr().String()} {
+		r = runBin(t, creds, "install", "--only", "ad.dc-reachable", "--dc", dc, "--ca-file", s["CA_FILE"],
+			"--ldap-user", s["ADMIN_UPN"], "--dns-server", s["DNS"], "--timeout", "30s")
+		st, text := r.check("ad.dc-reachable")
+		if (st != "fail" && st != "error") || r.took > 25*time.Second {
+			t.Errorf("--dc %s: %s after %s: %s", dc, st, r.took, text)
+		}
+	}
+}
+
+func ldapModify(t *testing.T, s map[string]string, ldif string) {
+	t.Helper()
+	cmd := exec.Command("ldapmodify", "-H", s["LDAPS_URI"], "-x", "-D", s["ADMIN_DN"], "-y", s["ADMIN_PASSWORD_FILE"], "-c")
+	cmd.Env = append(os.Environ(), "LDAPTLS_CACERT="+s["CA_FILE"])
+	cmd.Stdin = strings.NewReader(ldif)
+	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "Type or value exists") && !strings.Contains(string(out), "No such attribute") {
+		t.Fatalf("ldapmodify: %v\n%s", err, out)
+	}
+}
