@@ -294,8 +294,18 @@ func (p ConditionalAccessPolicy) RequiresMFA(strengths map[string]Authentication
 	}
 	mfa := containsFold(g.BuiltInControls, "mfa")
 	strength := No
+	var sp AuthenticationStrengthPolicy // the strength, completed from strengths
 	if s := g.AuthenticationStrength; s != nil {
-		strength = strengthMFA(*s, strengths)
+		sp = *s
+		if k, ok := strengths[strings.ToLower(s.ID)]; ok {
+			if sp.DisplayName == "" {
+				sp.DisplayName = k.DisplayName
+			}
+			if sp.RequirementsSatisfied == "" {
+				sp.RequirementsSatisfied = k.RequirementsSatisfied
+			}
+		}
+		strength = strengthMFA(sp)
 	}
 	var others []string
 	for _, c := range g.BuiltInControls {
@@ -306,7 +316,7 @@ func (p ConditionalAccessPolicy) RequiresMFA(strengths map[string]Authentication
 	others = append(others, g.TermsOfUse...)
 	others = append(others, g.CustomAuthenticationFactors...)
 	if g.AuthenticationStrength != nil && strength == No {
-		others = append(others, "authentication strength "+strengthName(*g.AuthenticationStrength))
+		others = append(others, "authentication strength "+strengthName(sp))
 	}
 	or := strings.EqualFold(g.Operator, "OR")
 	switch {
@@ -315,13 +325,13 @@ func (p ConditionalAccessPolicy) RequiresMFA(strengths map[string]Authentication
 			e.note("grant requires mfa")
 		}
 		if strength == Yes {
-			e.note("grant requires the authentication strength %s (satisfies mfa)", strengthName(*g.AuthenticationStrength))
+			e.note("grant requires the authentication strength %s (satisfies mfa)", strengthName(sp))
 		}
 		if or && len(others) > 0 {
 			e.lower(Maybe, "operator OR: another control (%s) may satisfy the policy instead", strings.Join(others, ", "))
 		}
 	case strength == Maybe:
-		e.lower(Maybe, "grant requires the authentication strength %s, whose requirements are unknown", strengthName(*g.AuthenticationStrength))
+		e.lower(Maybe, "grant requires the authentication strength %s, whose requirements are unknown", strengthName(sp))
 	case len(g.BuiltInControls) == 0 && g.AuthenticationStrength == nil && len(g.TermsOfUse) == 0 && len(g.CustomAuthenticationFactors) == 0:
 		e.lower(Maybe, "grant controls list nothing: an authentication strength may have been left out of the answer")
 	default:
@@ -333,15 +343,10 @@ func (p ConditionalAccessPolicy) RequiresMFA(strengths map[string]Authentication
 	return e
 }
 
-func strengthMFA(s AuthenticationStrengthPolicy, known map[string]AuthenticationStrengthPolicy) Tri {
+// strengthMFA: requirementsSatisfied decides; without it the built-in IDs
+// are known to satisfy mfa and anything else is unknown.
+func strengthMFA(s AuthenticationStrengthPolicy) Tri {
 	req := s.RequirementsSatisfied
-	if req == "" {
-		if k, ok := known[strings.ToLower(s.ID)]; ok {
-			req = k.RequirementsSatisfied
-		} else if k, ok := known[s.ID]; ok {
-			req = k.RequirementsSatisfied
-		}
-	}
 	switch {
 	case req != "":
 		if strings.EqualFold(req, "mfa") {
@@ -361,8 +366,8 @@ func strengthName(s AuthenticationStrengthPolicy) string {
 	return s.ID
 }
 
-// StrengthIndex indexes authentication strengths by lower-case ID for
-// RequiresMFA.
+// StrengthIndex indexes authentication strengths (call 15) by lower-case
+// ID for RequiresMFA.
 func StrengthIndex(ps []AuthenticationStrengthPolicy) map[string]AuthenticationStrengthPolicy {
 	m := make(map[string]AuthenticationStrengthPolicy, len(ps))
 	for _, p := range ps {

@@ -118,25 +118,19 @@ func list[T any](ctx context.Context, c *Client, path string, hdr http.Header) (
 		if page == maxPages {
 			return all, fmt.Errorf("graph GET %s: %w (more than %d)", pathOnly(path), ErrTooManyPages, maxPages)
 		}
-		var p struct {
-			Value    json.RawMessage `json:"value"`
-			NextLink string          `json:"@odata.nextLink"`
-		}
-		if err := c.get(ctx, next, hdr, &p); err != nil {
+		var raw json.RawMessage
+		if err := c.get(ctx, next, hdr, &raw); err != nil {
 			return all, err
 		}
-		if len(p.Value) == 0 || bytes.Equal(p.Value, []byte("null")) {
-			return all, &Error{Path: pathOnly(next), Status: http.StatusOK, Err: fmt.Errorf("%w: no \"value\" array", ErrMalformed)}
-		}
-		var items []T
-		if err := json.Unmarshal(p.Value, &items); err != nil {
-			return all, &Error{Path: pathOnly(next), Status: http.StatusOK, Err: fmt.Errorf("%w: %v", ErrMalformed, err)}
+		items, link, err := decodePage[T](raw)
+		if err != nil {
+			return all, &Error{Path: pathOnly(next), Status: http.StatusOK, Err: err}
 		}
 		all = append(all, items...)
-		if p.NextLink == "" {
+		if link == "" {
 			return all, nil
 		}
-		rel, err := sameOrigin(base, p.NextLink)
+		rel, err := sameOrigin(base, link)
 		if err != nil {
 			return all, fmt.Errorf("graph GET %s: %w", pathOnly(path), err)
 		}
@@ -146,6 +140,26 @@ func list[T any](ctx context.Context, c *Client, path string, hdr http.Header) (
 		seen[rel] = true
 		next = rel
 	}
+}
+
+// decodePage decodes one page of a collection: its "value" array (which
+// must be there) and @odata.nextLink.
+func decodePage[T any](body []byte) ([]T, string, error) {
+	var p struct {
+		Value    json.RawMessage `json:"value"`
+		NextLink string          `json:"@odata.nextLink"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if v := bytes.TrimSpace(p.Value); len(v) == 0 || v[0] != '[' {
+		return nil, "", fmt.Errorf("%w: no \"value\" array", ErrMalformed)
+	}
+	var items []T
+	if err := json.Unmarshal(p.Value, &items); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return items, p.NextLink, nil
 }
 
 // sameOrigin checks that link has base's scheme and host (and stays under

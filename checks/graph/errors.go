@@ -70,10 +70,8 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// retryable: 429 and 503, whatever the body (a gateway's HTML page too).
 func (e *Error) retryable() bool {
-	if e.Err != nil && (errors.Is(e.Err, ErrBodyTooLarge) || errors.Is(e.Err, ErrMalformed)) {
-		return false
-	}
 	return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
 }
 
