@@ -41,7 +41,8 @@ const (
 	// ThrottledInterval is the spacing of Conditional Access and Identity
 	// Protection requests: Graph allows 1 request per second per tenant
 	// there and its 429s carry no Retry-After (graph-api.md section 6).
-	ThrottledInterval = time.Second
+	// The extra 100 ms absorbs network jitter between two requests.
+	ThrottledInterval = time.Second + 100*time.Millisecond
 )
 
 // Client sends GET requests to Microsoft Graph. It has no code path that
