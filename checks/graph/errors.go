@@ -40,7 +40,7 @@ func (e *Error) Error() string {
 		b.WriteString(" (" + e.Code + ")")
 	}
 	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+		b.WriteString(": " + strings.TrimRight(e.Message, ". "))
 	}
 	if e.Err != nil {
 		b.WriteString(": " + strings.ReplaceAll(e.Err.Error(), "\n", "; "))
