@@ -1,0 +1,474 @@
+// Package graph is ptacheck's Microsoft Graph client: a GET-only HTTP client
+// with paging and throttling, typed models for the tenant facts the checks
+// need, pure evaluations of those facts (Conditional Access scoping and grant
+// controls), and the token sources (file, environment value, MSAL device
+// code) plus an opt-in ROPC probe.
+//
+// The package is a leaf: it never imports checks, report or fixtures. It
+// gathers facts; verdicts belong to the checks.
+//
+// Reference: shared/reference/graph-api.md (calls, permissions, decision
+// rules, paging, throttling, token flows).
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of the Client knobs. A zero field in Client means the default.
+const (
+	DefaultRequestTimeout = 30 * time.Second // one attempt, headers and body
+	DefaultMaxRetries     = 3                // retries after the first attempt, on 429/503
+	DefaultBackoffBase    = time.Second      // first wait when a 429/503 has no Retry-After
+	DefaultMaxBackoff     = 16 * time.Second // cap of the exponential backoff
+	DefaultMaxRetryWait   = 60 * time.Second // a longer Retry-After is not waited for
+	DefaultMaxBodyBytes   = 8 << 20          // one response body
+	DefaultMaxPages       = 100              // pages followed by List
+
+	// ThrottledInterval is the spacing of Conditional Access and Identity
+	// Protection requests: Graph allows 1 request per second per tenant
+	// there and its 429s carry no Retry-After (graph-api.md section 6).
+	// The extra 100 ms absorbs network jitter between two requests.
+	ThrottledInterval = time.Second + 100*time.Millisecond
+)
+
+// Client sends GET requests to Microsoft Graph. It has no code path that
+// sends any other method. A Client is safe for concurrent use once its
+// fields are set.
+type Client struct {
+	// BaseURL is the Graph root without version, e.g.
+	// https://graph.microsoft.com. Plain http is accepted only for loopback
+	// hosts.
+	BaseURL string
+	// HTTP sends the requests; nil means a client with no overall timeout
+	// (each attempt gets RequestTimeout). Redirects are never followed,
+	// whatever HTTP.CheckRedirect says.
+	HTTP *http.Client
+	// Token returns the bearer token; it is called before every attempt.
+	Token func(ctx context.Context) (string, error)
+
+	MaxRetries     int           // 0: DefaultMaxRetries; negative: no retries
+	RequestTimeout time.Duration // 0: DefaultRequestTimeout
+	BackoffBase    time.Duration // 0: DefaultBackoffBase
+	MaxBackoff     time.Duration // 0: DefaultMaxBackoff
+	MaxRetryWait   time.Duration // 0: DefaultMaxRetryWait
+	MaxBodyBytes   int64         // 0: DefaultMaxBodyBytes
+	MaxPages       int           // 0: DefaultMaxPages
+
+	// Logf, when set, receives one line per retry (never a token).
+	Logf func(format string, args ...any)
+
+	mu         sync.Mutex
+	nextPaced  time.Time // earliest start of the next paced request
+	httpCopy   *http.Client
+	httpSource *http.Client
+}
+
+// Errors the client returns for refusals of its own (wrapped, test with
+// errors.Is).
+var (
+	ErrForeignNextLink  = errors.New("@odata.nextLink leaves the Graph host")
+	ErrTooManyPages     = errors.New("too many pages")
+	ErrBodyTooLarge     = errors.New("response body too large")
+	ErrMalformed        = errors.New("malformed response")
+	ErrRetryBudget      = errors.New("retry wait exceeds the deadline")
+	ErrRetriesExhausted = errors.New("retries exhausted")
+	ErrInsecureBaseURL  = errors.New("graph base URL must be https (http only on loopback)")
+)
+
+// Get sends GET BaseURL+path (path starts with "/" and includes the version,
+// e.g. "/v1.0/organization") and decodes the JSON body into v (nil: the body
+// is read and discarded).
+func (c *Client) Get(ctx context.Context, path string, v any) error {
+	return c.get(ctx, path, nil, v)
+}
+
+// List follows @odata.nextLink from path to the last page and returns every
+// item of every "value" array. Links must stay on the client's scheme and
+// host; at most MaxPages pages are read.
+func List[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	return list[T](ctx, c, path, nil)
+}
+
+func list[T any](ctx context.Context, c *Client, path string, hdr http.Header) ([]T, error) {
+	base, err := c.base()
+	if err != nil {
+		return nil, err
+	}
+	maxPages := c.MaxPages
+	if maxPages <= 0 {
+		maxPages = DefaultMaxPages
+	}
+	var all []T
+	seen := map[string]bool{}
+	next := path
+	for page := 0; ; page++ {
+		if page == maxPages {
+			return all, fmt.Errorf("graph GET %s: %w (more than %d)", pathOnly(path), ErrTooManyPages, maxPages)
+		}
+		var raw json.RawMessage
+		if err := c.get(ctx, next, hdr, &raw); err != nil {
+			return all, err
+		}
+		items, link, err := decodePage[T](raw)
+		if err != nil {
+			return all, &Error{Path: pathOnly(next), Status: http.StatusOK, Err: err}
+		}
+		all = append(all, items...)
+		if link == "" {
+			return all, nil
+		}
+		rel, err := sameOrigin(base, link)
+		if err != nil {
+			return all, fmt.Errorf("graph GET %s: %w", pathOnly(path), err)
+		}
+		if seen[rel] {
+			return all, &Error{Path: pathOnly(next), Status: http.StatusOK, Err: fmt.Errorf("%w: @odata.nextLink repeats", ErrMalformed)}
+		}
+		seen[rel] = true
+		next = rel
+	}
+}
+
+// decodePage decodes one page of a collection: its "value" array (which
+// must be there) and @odata.nextLink.
+func decodePage[T any](body []byte) ([]T, string, error) {
+	var p struct {
+		Value    json.RawMessage `json:"value"`
+		NextLink string          `json:"@odata.nextLink"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if v := bytes.TrimSpace(p.Value); len(v) == 0 || v[0] != '[' {
+		return nil, "", fmt.Errorf("%w: no \"value\" array", ErrMalformed)
+	}
+	var items []T
+	if err := json.Unmarshal(p.Value, &items); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return items, p.NextLink, nil
+}
+
+// sameOrigin checks that link has base's scheme and host (and stays under
+// its path) and returns it relative to base. A token must never reach
+// another host.
+func sameOrigin(base *url.URL, link string) (string, error) {
+	u, err := url.Parse(link)
+	if err != nil {
+		return "", fmt.Errorf("%w: unparsable link", ErrForeignNextLink)
+	}
+	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(hostPort(u), hostPort(base)) || u.User != nil {
+		return "", fmt.Errorf("%w: %s://%s is not %s://%s", ErrForeignNextLink, u.Scheme, u.Host, base.Scheme, base.Host)
+	}
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, base.EscapedPath()+"/") {
+		return "", fmt.Errorf("%w: path %s is outside %s", ErrForeignNextLink, p, base.EscapedPath())
+	}
+	rel := strings.TrimPrefix(p, base.EscapedPath())
+	if u.RawQuery != "" {
+		rel += "?" + u.RawQuery
+	}
+	return rel, nil
+}
+
+// hostPort returns host:port with the scheme's default port made explicit.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// base parses and checks BaseURL.
+func (c *Client) base() (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(c.BaseURL, "/"))
+	if err != nil || u.Host == "" || u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("graph base URL %q: want https://host", c.BaseURL)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("%w: %s", ErrInsecureBaseURL, c.BaseURL)
+		}
+	default:
+		return nil, fmt.Errorf("%w: %s", ErrInsecureBaseURL, c.BaseURL)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Client) httpClient() *http.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.httpCopy != nil && c.httpSource == c.HTTP {
+		return c.httpCopy
+	}
+	hc := &http.Client{}
+	if c.HTTP != nil {
+		*hc = *c.HTTP // a plain struct: copying is fine and leaves the caller's alone
+	}
+	// A redirect is answered as a response (and so an error below): the
+	// client never follows one, so a token never travels on its own.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.httpCopy, c.httpSource = hc, c.HTTP
+	return hc
+}
+
+func (c *Client) get(ctx context.Context, path string, hdr http.Header, v any) error {
+	base, err := c.base()
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(path, "/") {
+		return fmt.Errorf("graph GET %q: path must start with /", path)
+	}
+	if c.Token == nil {
+		return fmt.Errorf("graph GET %s: no token source", pathOnly(path))
+	}
+	target := strings.TrimSuffix(base.String(), "/") + path
+	retries := c.MaxRetries
+	if retries == 0 {
+		retries = DefaultMaxRetries
+	}
+	if retries < 0 {
+		retries = 0
+	}
+	paced := isPaced(path)
+	for attempt := 0; ; attempt++ {
+		if paced {
+			if err := c.pace(ctx, path); err != nil {
+				return err
+			}
+		}
+		body, err := c.attempt(ctx, target, path, hdr)
+		if err == nil {
+			if v == nil {
+				return nil
+			}
+			if err := json.Unmarshal(body, v); err != nil {
+				return &Error{Path: pathOnly(path), Status: http.StatusOK, Err: fmt.Errorf("%w: %v", ErrMalformed, err)}
+			}
+			return nil
+		}
+		var ge *Error
+		if !errors.As(err, &ge) || !ge.retryable() {
+			return err
+		}
+		if attempt >= retries {
+			ge.Err = errors.Join(ge.Err, fmt.Errorf("%w after %d attempts", ErrRetriesExhausted, attempt+1))
+			return ge
+		}
+		wait := ge.RetryAfter
+		if wait <= 0 {
+			wait = c.backoff(attempt)
+			if paced && wait < ThrottledInterval {
+				wait = ThrottledInterval
+			}
+		}
+		maxWait := c.MaxRetryWait
+		if maxWait <= 0 {
+			maxWait = DefaultMaxRetryWait
+		}
+		if wait > maxWait {
+			ge.Err = errors.Join(ge.Err, fmt.Errorf("%w: Retry-After %s is longer than %s", ErrRetryBudget, wait, maxWait))
+			return ge
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			ge.Err = errors.Join(ge.Err, fmt.Errorf("%w: waiting %s would pass the deadline (%s left)", ErrRetryBudget, wait, time.Until(dl).Round(time.Millisecond)))
+			return ge
+		}
+		if c.Logf != nil {
+			c.Logf("graph GET %s: %d, retrying in %s (attempt %d of %d)", pathOnly(path), ge.Status, wait, attempt+2, retries+1)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("graph GET %s: waiting to retry: %w", pathOnly(path), err)
+		}
+	}
+}
+
+func (c *Client) backoff(attempt int) time.Duration {
+	b, m := c.BackoffBase, c.MaxBackoff
+	if b <= 0 {
+		b = DefaultBackoffBase
+	}
+	if m <= 0 {
+		m = DefaultMaxBackoff
+	}
+	w := b << min(attempt, 30)
+	if w <= 0 || w > m {
+		w = m
+	}
+	return w
+}
+
+// isPaced reports whether path addresses a resource Graph throttles to 1
+// request per second per tenant.
+func isPaced(path string) bool {
+	p := strings.ToLower(pathOnly(path))
+	for _, prefix := range []string{"/v1.0/identity/conditionalaccess/", "/beta/identity/conditionalaccess/", "/v1.0/identityprotection/", "/beta/identityprotection/"} {
+		if strings.HasPrefix(p+"/", prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// pace waits until this client may send the next paced request.
+func (c *Client) pace(ctx context.Context, path string) error {
+	c.mu.Lock()
+	now := time.Now()
+	at := c.nextPaced
+	if at.Before(now) {
+		at = now
+	}
+	c.nextPaced = at.Add(ThrottledInterval)
+	c.mu.Unlock()
+	wait := time.Until(at)
+	if wait <= 0 {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		return fmt.Errorf("graph GET %s: %w: pacing to 1 request/s needs %s", pathOnly(path), ErrRetryBudget, wait.Round(time.Millisecond))
+	}
+	return sleep(ctx, wait)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// attempt sends one request and returns the body of a 200 response, or an
+// error (an *Error for any HTTP answer).
+func (c *Client) attempt(ctx context.Context, target, path string, hdr http.Header) ([]byte, error) {
+	timeout := c.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tok, err := c.Token(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("graph GET %s: token: %w", pathOnly(path), err)
+	}
+	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+		return nil, fmt.Errorf("graph GET %s: token: empty or contains whitespace", pathOnly(path))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, fmt.Errorf("graph GET %s: %w", pathOnly(path), err)
+	}
+	for k, vs := range hdr {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("graph GET %s: %w", pathOnly(path), redactErr(err, tok))
+	}
+	defer resp.Body.Close()
+	limit := c.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if rerr == nil && int64(len(body)) > limit {
+		rerr = fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
+	}
+	if resp.StatusCode == http.StatusOK {
+		if rerr != nil {
+			return nil, &Error{Path: pathOnly(path), Status: resp.StatusCode, Err: fmt.Errorf("reading body: %w", redactErr(rerr, tok))}
+		}
+		return body, nil
+	}
+	e := newError(pathOnly(path), resp, body, tok)
+	if rerr != nil && e.Err == nil {
+		e.Err = fmt.Errorf("reading body: %w", redactErr(rerr, tok))
+	}
+	return nil, e
+}
+
+// parseRetryAfter reads Retry-After as (possibly fractional) seconds, e.g.
+// "2.128", or as an HTTP date. It returns 0 when absent or unusable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		if f <= 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0
+		}
+		if f > float64(math.MaxInt64/int64(time.Second)) {
+			return time.Duration(math.MaxInt64)
+		}
+		return time.Duration(f * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// pathOnly strips the query (filters are long and add nothing to messages).
+func pathOnly(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// redactErr replaces the token in an error's text, should any layer echo it.
+func redactErr(err error, tok string) error {
+	if err == nil || tok == "" || !strings.Contains(err.Error(), tok) {
+		return err
+	}
+	return redacted{msg: strings.ReplaceAll(err.Error(), tok, "[redacted]"), err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }
