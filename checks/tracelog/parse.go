@@ -105,17 +105,6 @@ type Stats struct {
 	LongLines int // lines cut at MaxLineBytes
 }
 
-func (s *Stats) add(o Stats) {
-	s.Bytes += o.Bytes
-	s.Lines += o.Lines
-	s.Records += o.Records
-	s.Failures += o.Failures
-	s.Untimed += o.Untimed
-	s.Unparsed += o.Unparsed
-	s.Orphans += o.Orphans
-	s.LongLines += o.LongLines
-}
-
 // Parse reads a trace log from r and calls fn for every record, in order.
 // An error from fn stops parsing and is returned unchanged; a read error is
 // returned wrapped, together with the counts so far.

@@ -45,5 +45,5 @@ func Diff(got, want Truth) error {
 		i++
 	}
 	from := max(0, i-60)
-	return fmt.Errorf("differs from the ground truth at byte %d: got ...%s..., want ...%s...", i, g[from:min(len(g), i+60)], w[from:min(len(w), i+60)])
+	return fmt.Errorf("differs from the ground truth at byte %d of the JSON: got %s, want %s", i, g[from:min(len(g), i+60)], w[from:min(len(w), i+60)])
 }
