@@ -26,10 +26,6 @@ const (
 	rangeBytes      = 32 << 20 // a larger file is scanned in parts of this size, in parallel
 )
 
-// splitBytes is rangeBytes; tests lower it to exercise the realignment on
-// small inputs.
-var splitBytes int64 = rangeBytes
-
 // Filter selects failures. Records are always all counted.
 type Filter struct {
 	Since     time.Time // failures at or after Since (zero: no lower bound)
@@ -203,11 +199,12 @@ func (p *planner) input(path string) error {
 	return nil
 }
 
-// file plans a trace log: one unit, or byte ranges of splitBytes.
+// file plans a trace log: one unit, or byte ranges of Options.splitBytes.
 func (p *planner) file(path string, fi os.FileInfo) {
 	size := fi.Size()
-	for start := int64(0); ; start += splitBytes {
-		end := min(start+splitBytes, size)
+	split := cmp.Or(p.opts.splitBytes, rangeBytes)
+	for start := int64(0); ; start += split {
+		end := min(start+split, size)
 		p.units = append(p.units, unit{kind: unitFile, path: path, info: fi, start: start, end: end, size: size})
 		if end >= size {
 			return
@@ -334,64 +331,62 @@ func (u *unit) run(ctx context.Context, opts Options, f Filter) unitResult {
 // when they lie past end. That makes the merged result independent of how
 // the file was split.
 func (u *unit) runFile(ctx context.Context, opts Options, f Filter) unitResult {
-	res := unitResult{cont: u.start > 0}
 	fr := fileResult{info: FileInfo{Path: u.path}, agg: newAggregator(f)}
 	if u.start == 0 {
-		fr.info.Bytes = u.size
+		fr.info.Bytes = u.size // counted once per file
 	}
-	fr.skipped = u.scanFile(ctx, opts, &fr)
-	res.files = append(res.files, fr)
-	return res
-}
-
-func (u *unit) scanFile(ctx context.Context, opts Options, fr *fileResult) string {
 	fh, err := os.Open(u.path)
 	if err != nil {
-		return "open: " + errText(err)
+		fr.skipped = "open: " + errText(err)
+	} else {
+		defer fh.Close()
+		if fi, err := fh.Stat(); err != nil || !os.SameFile(fi, u.info) {
+			fr.skipped = "the file was replaced during the analysis"
+		} else if err := scanRange(ctx, fh, u.start, u.end, u.size, opts, &fr); err != nil {
+			fr.skipped = "read: " + errText(err)
+		}
 	}
-	defer fh.Close()
-	if fi, err := fh.Stat(); err != nil || !os.SameFile(fi, u.info) {
-		return "the file was replaced during the analysis"
+	return unitResult{cont: u.start > 0, files: []fileResult{fr}}
+}
+
+// scanRange scans the records whose header starts in [start, end) of the
+// first size bytes of r (see runFile for the realignment rule).
+func scanRange(ctx context.Context, r io.ReaderAt, start, end, size int64, opts Options, fr *fileResult) error {
+	from := start
+	if start > 0 {
+		from = start - 1 // to see whether start begins a line
 	}
-	from := u.start
-	if u.start > 0 {
-		from = u.start - 1 // to see whether start begins a line
-	}
-	lr := newLineReader(ctx, io.NewSectionReader(fh, from, u.size-from), opts.maxLine(), from)
-	lr.skip = u.start > 0
+	lr := newLineReader(ctx, io.NewSectionReader(r, from, size-from), opts.maxLine(), from, size-from)
+	lr.skip = start > 0
 	s := &scanner{agg: fr.agg}
-	seeking := u.start > 0
+	defer func() { s.finish(); fr.stats = s.stats }()
+	seeking := start > 0
 	for {
 		line, off, long, err := lr.next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			s.finish()
-			fr.stats = s.stats
-			return "read: " + errText(err)
+			return err
 		}
 		t := trimLeft(line)
-		if seeking || off >= u.end {
-			h := isHeader(t)
-			if seeking && !h {
+		if seeking || off >= end {
+			switch h := isHeader(t); {
+			case h && off >= end:
+				return nil // the next range's record, even if this range found none of its own
+			case h:
+				seeking = false
+			case seeking:
 				continue // the previous range's record
 			}
-			if !seeking && h {
-				break // the next range's first record
-			}
-			seeking = false
 		}
 		s.line(t, long)
 	}
-	s.finish()
-	fr.stats = s.stats
-	return ""
 }
 
-// scanStream reads one whole stream (an archive entry).
-func scanStream(ctx context.Context, r io.Reader, opts Options, fr *fileResult) error {
-	lr := newLineReader(ctx, r, opts.maxLine(), 0)
+// scanStream reads one whole stream (an archive entry) of at most size bytes.
+func scanStream(ctx context.Context, r io.Reader, size int64, opts Options, fr *fileResult) error {
+	lr := newLineReader(ctx, r, opts.maxLine(), 0, size)
 	s := &scanner{agg: fr.agg}
 	defer func() { s.finish(); fr.stats = s.stats; fr.info.Bytes = lr.off }()
 	for {

@@ -63,6 +63,8 @@ type Options struct {
 	MaxZipEntries    int   // archives with more entries are skipped; 0: DefaultMaxZipEntries
 	MaxZipEntryBytes int64 // larger entries (uncompressed) are skipped; 0: DefaultMaxZipEntryBytes
 	MaxZipBytes      int64 // uncompressed bytes read from one archive; 0: DefaultMaxZipBytes
+
+	splitBytes int64 // size of the parts of a large file; 0: rangeBytes (tests set it)
 }
 
 func (o Options) maxLine() int {
@@ -109,7 +111,7 @@ type Stats struct {
 // An error from fn stops parsing and is returned unchanged; a read error is
 // returned wrapped, together with the counts so far.
 func Parse(r io.Reader, opts Options, fn func(Record) error) (Stats, error) {
-	lr := newLineReader(context.Background(), r, opts.maxLine(), 0)
+	lr := newLineReader(context.Background(), r, opts.maxLine(), 0, 0)
 	s := &scanner{emit: fn}
 	for {
 		line, _, long, err := lr.next()
@@ -136,21 +138,27 @@ type lineReader struct {
 	start, end int   // unread bytes: buf[start:end]
 	off        int64 // stream offset of buf[start]
 	max        int
-	eof        bool
-	skip       bool // discard through the next '\n' (rest of a cut line, or realignment)
+	err        error // io.EOF or a read error: the buffer is drained first
+	skip       bool  // discard through the next '\n' (rest of a cut line, or realignment)
 }
 
-func newLineReader(ctx context.Context, r io.Reader, max int, off int64) *lineReader {
+// newLineReader reads r, which starts at offset off of its file; size, when
+// positive, is how much r holds at most and spares a full block for small
+// inputs.
+func newLineReader(ctx context.Context, r io.Reader, maxLine int, off, size int64) *lineReader {
 	n := readBufBytes
-	if n < 2*max+2 {
-		n = 2*max + 2
+	if size > 0 && size < int64(n) {
+		n = int(size) + 1 // room to see the end in one read
 	}
-	return &lineReader{ctx: ctx, r: r, buf: make([]byte, n), max: max, off: off}
+	n = max(n, 2*maxLine+2)
+	return &lineReader{ctx: ctx, r: r, buf: make([]byte, n), max: maxLine, off: off}
 }
 
 // next returns the next line without its line end (LF, or CRLF), the stream
 // offset where it starts, and whether it was longer than max and cut. The
-// line is valid until the next call. At the end it returns io.EOF.
+// line is valid until the next call. At the end it returns io.EOF; after a
+// read error it first returns the lines read before it (the last one
+// possibly incomplete, like a truncated file), then the error.
 func (lr *lineReader) next() (line []byte, off int64, long bool, err error) {
 	for {
 		window := lr.buf[lr.start:lr.end]
@@ -181,9 +189,9 @@ func (lr *lineReader) next() (line []byte, off int64, long bool, err error) {
 			lr.off += int64(lr.max)
 			lr.skip = true
 			return line, off, true, nil
-		} else if lr.eof {
+		} else if lr.err != nil {
 			if len(window) == 0 {
-				return nil, lr.off, false, io.EOF
+				return nil, lr.off, false, lr.err
 			}
 			line, off = window, lr.off
 			lr.start = lr.end
@@ -196,39 +204,36 @@ func (lr *lineReader) next() (line []byte, off int64, long bool, err error) {
 			}
 			return line, off, long, nil
 		}
-		if lr.eof {
-			return nil, lr.off, false, io.EOF
+		if lr.err != nil {
+			return nil, lr.off, false, lr.err
 		}
-		if err := lr.fill(); err != nil {
-			return nil, lr.off, false, err
-		}
+		lr.fill()
 	}
 }
 
-// fill moves the unread bytes to the front and reads more.
-func (lr *lineReader) fill() error {
+// fill moves the unread bytes to the front and reads more; an error (or
+// the end) is kept in lr.err. Cancellation is checked once per block.
+func (lr *lineReader) fill() {
 	if err := lr.ctx.Err(); err != nil {
-		return err
+		lr.err = err
+		return
 	}
 	if lr.start > 0 {
 		lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
 		lr.start = 0
 	}
-	for tries := 0; lr.end < len(lr.buf); tries++ {
+	for range 100 { // io.Reader allows (0, nil); do not spin on it forever
 		n, err := lr.r.Read(lr.buf[lr.end:])
 		lr.end += n
-		if err == io.EOF {
-			lr.eof = true
-			return nil
-		}
 		if err != nil {
-			return err
+			lr.err = err
+			return
 		}
-		if n > 0 || tries > 100 {
-			return nil
+		if n > 0 {
+			return
 		}
 	}
-	return nil
+	lr.err = io.ErrNoProgress
 }
 
 // scanner is the record state machine shared by Parse (emit set: builds

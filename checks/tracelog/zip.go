@@ -117,7 +117,7 @@ func readEntry(ctx context.Context, ze *zip.File, opts Options, fr *fileResult) 
 		}
 		r = br
 	}
-	return scanStream(ctx, r, opts, fr)
+	return scanStream(ctx, r, int64(ze.UncompressedSize64), opts, fr)
 }
 
 // zipEntryCount reads the entry count from the end of central directory

@@ -249,7 +249,7 @@ func (g *generator) record() {
 	}
 	pos := g.written + int64(len(g.buf))
 	if g.cfg.LongLineEvery > 0 && pos >= g.nextLong {
-		g.nextLong += g.cfg.LongLineEvery
+		g.nextLong = pos + int64(g.cfg.LongLineBytes) + g.cfg.LongLineEvery
 		g.longRecord(id)
 		g.footers(true)
 		return
