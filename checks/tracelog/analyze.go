@@ -361,7 +361,55 @@ func scanRange(ctx context.Context, r io.ReaderAt, start, end, size int64, opts 
 	s := &scanner{agg: fr.agg}
 	defer func() { s.finish(); fr.stats = s.stats }()
 	seeking := start > 0
+	// take is the per-line step; it reports false at the range's end.
+	take := func(line []byte, off int64, long bool) bool {
+		t := trimLeft(line)
+		if seeking || off >= end {
+			switch h := isHeader(t); {
+			case h && off >= end:
+				return false // the next range's record, even if this range found none of its own
+			case h:
+				seeking = false
+			case seeking:
+				return true // the previous range's record
+			}
+		}
+		s.line(t, long)
+		return true
+	}
+	maxLine := opts.maxLine()
 	for {
+		// Fast path: whole lines already in the buffer, split in a tight loop.
+		if c, base := lr.chunk(); c != nil {
+			for p := 0; p < len(c); {
+				i := bytes.IndexByte(c[p:], '\n')
+				line, off := c[p:p+i], base+int64(p)
+				p += i + 1
+				if n := len(line); n > 0 && line[n-1] == '\r' {
+					line = line[:n-1]
+				}
+				long := len(line) > maxLine
+				if long {
+					line = line[:maxLine]
+				}
+				// Most lines are footers of a record that needs nothing more
+				// (not a failure, or its time is known): count them here,
+				// as s.line would, without the calls.
+				if !seeking && s.in && (!s.fail || s.sawTime) {
+					if k, _ := footer(trimLeft(line)); k != keyNone {
+						s.stats.Lines++
+						if long {
+							s.stats.LongLines++
+						}
+						continue
+					}
+				}
+				if !take(line, off, long) {
+					return nil
+				}
+			}
+			continue
+		}
 		line, off, long, err := lr.next()
 		if err == io.EOF {
 			return nil
@@ -369,18 +417,9 @@ func scanRange(ctx context.Context, r io.ReaderAt, start, end, size int64, opts 
 		if err != nil {
 			return err
 		}
-		t := trimLeft(line)
-		if seeking || off >= end {
-			switch h := isHeader(t); {
-			case h && off >= end:
-				return nil // the next range's record, even if this range found none of its own
-			case h:
-				seeking = false
-			case seeking:
-				continue // the previous range's record
-			}
+		if !take(line, off, long) {
+			return nil
 		}
-		s.line(t, long)
 	}
 }
 

@@ -21,17 +21,24 @@ import (
 // carriage return or form feed inside a line is an ordinary character). The
 // source is one token: any exe name without white space.
 type header struct {
-	source, id, message []byte
-	level               string
+	srcEnd, idStart, idEnd, msgStart int // offsets in the line; no pointers, so filling one costs no write barriers
+	level                            string
 }
+
+func (h *header) source(t []byte) []byte  { return t[:h.srcEnd] }
+func (h *header) id(t []byte) []byte      { return t[h.idStart:h.idEnd] }
+func (h *header) message(t []byte) []byte { return t[h.msgStart:] }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 
+// trimLeft drops leading white space. Indexing, not re-slicing per byte:
+// every line goes through here, most with four spaces of indentation.
 func trimLeft(b []byte) []byte {
-	for len(b) > 0 && isSpace(b[0]) {
-		b = b[1:]
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
 	}
-	return b
+	return b[i:]
 }
 
 func skipSpace(t []byte, i int) int {
@@ -41,46 +48,61 @@ func skipSpace(t []byte, i int) int {
 	return i
 }
 
-// level returns the canonical TraceEventType name for w, or "".
-func level(w []byte) string {
-	var l string
-	switch len(w) {
-	case 4:
-		l = "Stop"
-	case 5:
-		l = "Error"
-		if w[0] == 'S' {
-			l = "Start"
-		}
-	case 6:
-		l = "Resume"
-	case 7:
-		switch w[0] {
-		case 'W':
-			l = "Warning"
-		case 'V':
-			l = "Verbose"
-		default:
-			l = "Suspend"
-		}
-	case 8:
-		l = "Critical"
-		if w[0] == 'T' {
-			l = "Transfer"
-		}
-	case 11:
-		l = "Information"
+// matchLevel matches a TraceEventType name and its colon at the start of
+// t, and returns the name and the length matched. Literal comparisons of up
+// to 16 bytes compile to a few integer loads, which matters here: this runs
+// for every line that is not a footer.
+func matchLevel(t []byte) (string, int) {
+	if len(t) < 5 {
+		return "", 0
 	}
-	if string(w) != l {
-		return ""
+	switch t[0] {
+	case 'E':
+		if len(t) >= 6 && string(t[:6]) == "Error:" {
+			return "Error", 6
+		}
+	case 'I':
+		if len(t) >= 12 && string(t[:12]) == "Information:" {
+			return "Information", 12
+		}
+	case 'W':
+		if len(t) >= 8 && string(t[:8]) == "Warning:" {
+			return "Warning", 8
+		}
+	case 'V':
+		if len(t) >= 8 && string(t[:8]) == "Verbose:" {
+			return "Verbose", 8
+		}
+	case 'C':
+		if len(t) >= 9 && string(t[:9]) == "Critical:" {
+			return "Critical", 9
+		}
+	case 'S':
+		switch {
+		case len(t) >= 6 && string(t[:6]) == "Start:":
+			return "Start", 6
+		case string(t[:5]) == "Stop:":
+			return "Stop", 5
+		case len(t) >= 8 && string(t[:8]) == "Suspend:":
+			return "Suspend", 8
+		}
+	case 'R':
+		if len(t) >= 7 && string(t[:7]) == "Resume:" {
+			return "Resume", 7
+		}
+	case 'T':
+		if len(t) >= 9 && string(t[:9]) == "Transfer:" {
+			return "Transfer", 9
+		}
 	}
-	return l
+	return "", 0
 }
 
 // parseHeader reports whether t, a line without leading white space, is a
 // record header. Footer lines never are (see classify).
 func parseHeader(t []byte) (h header, ok bool) {
-	return parseHeaderAfter(t, sourceEnd(t))
+	ok = parseHeaderAfter(t, sourceEnd(t), &h)
+	return h, ok
 }
 
 // sourceEnd is the index of the first white space in t, or len(t).
@@ -97,29 +119,25 @@ func sourceEnd(t []byte) int {
 	return i
 }
 
-// parseHeaderAfter is parseHeader with the source's end already known.
-func parseHeaderAfter(t []byte, i int) (h header, ok bool) {
+// parseHeaderAfter is parseHeader with the source's end already known;
+// it fills h (in place: the hot path avoids copying the result).
+func parseHeaderAfter(t []byte, i int, h *header) bool {
 	if i == 0 || i == len(t) {
-		return h, false
+		return false
 	}
-	h.source = t[:i]
+	h.srcEnd = i
+	i = skipSpace(t, i)
+	lv, n := matchLevel(t[i:])
+	if n == 0 {
+		return false
+	}
+	h.level = lv
+	i += n
+	if i == len(t) || !isSpace(t[i]) {
+		return false
+	}
 	i = skipSpace(t, i)
 	j := i
-	for j < len(t) && (t[j] >= 'A' && t[j] <= 'Z' || t[j] >= 'a' && t[j] <= 'z') {
-		j++
-	}
-	if j == len(t) || t[j] != ':' {
-		return h, false
-	}
-	if h.level = level(t[i:j]); h.level == "" {
-		return h, false
-	}
-	i = j + 1
-	if i == len(t) || !isSpace(t[i]) {
-		return h, false
-	}
-	i = skipSpace(t, i)
-	j = i
 	if j < len(t) && t[j] == '-' {
 		j++
 	}
@@ -128,19 +146,19 @@ func parseHeaderAfter(t []byte, i int) (h header, ok bool) {
 		j++
 	}
 	if j == d || j == len(t) || !isSpace(t[j]) {
-		return h, false
+		return false
 	}
-	h.id = t[i:j]
+	h.idStart, h.idEnd = i, j
 	j = skipSpace(t, j)
 	if j == len(t) || t[j] != ':' {
-		return h, false
+		return false
 	}
 	j++
 	if j < len(t) && isSpace(t[j]) {
 		j++
 	}
-	h.message = t[j:]
-	return h, true
+	h.msgStart = j
+	return true
 }
 
 // isHeader classifies a line (leading white space allowed) like the
@@ -166,15 +184,6 @@ const (
 	keyCallstack
 )
 
-var footerKeys = [...]string{
-	keyProcessID:             "ProcessId=",
-	keyLogicalOperationStack: "LogicalOperationStack=",
-	keyThreadID:              "ThreadId=",
-	keyDateTime:              "DateTime=",
-	keyTimestamp:             "Timestamp=",
-	keyCallstack:             "Callstack=",
-}
-
 // footer recognises `Key=value` (t without leading white space). A line
 // that starts with a footer key is a footer, never a header: the check is a
 // prefix comparison, and it spares the header parse for most lines.
@@ -182,29 +191,32 @@ func footer(t []byte) (key int, value []byte) {
 	if len(t) < 9 {
 		return keyNone, nil
 	}
-	var k int
 	switch t[0] {
-	case 'P':
-		k = keyProcessID
-	case 'L':
-		k = keyLogicalOperationStack
-	case 'T':
-		k = keyThreadID
-		if t[1] == 'i' {
-			k = keyTimestamp
-		}
 	case 'D':
-		k = keyDateTime
+		if string(t[:9]) == "DateTime=" {
+			return keyDateTime, t[9:]
+		}
+	case 'T':
+		if string(t[:9]) == "ThreadId=" {
+			return keyThreadID, t[9:]
+		}
+		if len(t) >= 10 && string(t[:10]) == "Timestamp=" {
+			return keyTimestamp, t[10:]
+		}
+	case 'P':
+		if len(t) >= 10 && string(t[:10]) == "ProcessId=" {
+			return keyProcessID, t[10:]
+		}
 	case 'C':
-		k = keyCallstack
-	default:
-		return keyNone, nil
+		if len(t) >= 10 && string(t[:10]) == "Callstack=" {
+			return keyCallstack, t[10:]
+		}
+	case 'L':
+		if len(t) >= 22 && string(t[:22]) == "LogicalOperationStack=" {
+			return keyLogicalOperationStack, t[22:]
+		}
 	}
-	name := footerKeys[k]
-	if len(t) < len(name) || string(t[:len(name)]) != name {
-		return keyNone, nil
-	}
-	return k, t[len(name):]
+	return keyNone, nil
 }
 
 func trimRight(b []byte) []byte {
@@ -227,7 +239,7 @@ const (
 // reports that the message contains "request failed" at all, so that lines
 // which look like failures but do not match are counted, not lost.
 func failure(msg []byte) (requestID []byte, reason int, ok, mention bool) {
-	if bytes.HasPrefix(msg, []byte(failurePrefix)) { // the documented line: the message is the failure text
+	if len(msg) > 0 && msg[0] == 'P' && bytes.HasPrefix(msg, []byte(failurePrefix)) { // the documented line: the message is the failure text
 		if id, n, ok := failureTail(msg[len(failurePrefix):]); ok {
 			return id, n, true, true
 		}

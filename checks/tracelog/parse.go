@@ -211,6 +211,26 @@ func (lr *lineReader) next() (line []byte, off int64, long bool, err error) {
 	}
 }
 
+// chunk returns the complete lines at the front of the buffer, up to and
+// including the last '\n' read so far, with the stream offset of the
+// first, and consumes them; nil when the next line needs next (a line
+// still being read, the rest of a cut line, the end). Lines in a chunk may
+// be longer than max: the caller cuts them as next would.
+func (lr *lineReader) chunk() ([]byte, int64) {
+	if lr.skip {
+		return nil, 0
+	}
+	window := lr.buf[lr.start:lr.end]
+	i := bytes.LastIndexByte(window, '\n')
+	if i < 0 {
+		return nil, 0
+	}
+	off := lr.off
+	lr.start += i + 1
+	lr.off += int64(i + 1)
+	return window[:i+1], off
+}
+
 // fill moves the unread bytes to the front and reads more; an error (or
 // the end) is kept in lr.err. Cancellation is checked once per block.
 func (lr *lineReader) fill() {
@@ -281,11 +301,16 @@ func (s *scanner) line(t []byte, long bool) error {
 		}
 		return nil
 	}
-	if h, ok := parseHeaderAfter(t, s.sourceEnd(t)); ok {
+	var h header
+	end, same := s.sourceEnd(t)
+	if parseHeaderAfter(t, end, &h) {
 		if err := s.finish(); err != nil {
 			return err
 		}
-		s.header(h, long)
+		if !same {
+			s.source = append(s.source[:0], h.source(t)...) // no white space in it, so the shortcut is exact
+		}
+		s.header(t, &h, long)
 		return nil
 	}
 	if !s.in {
@@ -294,14 +319,12 @@ func (s *scanner) line(t []byte, long bool) error {
 	return nil
 }
 
-func (s *scanner) header(h header, long bool) {
+// header opens the record whose header line t has the parts h.
+func (s *scanner) header(t []byte, h *header, long bool) {
 	s.in = true
 	s.stats.Records++
-	if string(h.source) != string(s.source) {
-		s.source = append(s.source[:0], h.source...) // no white space in it, so the shortcut is exact
-	}
 	s.sawTime, s.hasTime, s.time = false, false, time.Time{}
-	rid, reason, ok, mention := failure(h.message)
+	rid, reason, ok, mention := failure(h.message(t))
 	s.fail = ok
 	if ok {
 		s.reason = reason
@@ -310,13 +333,13 @@ func (s *scanner) header(h header, long bool) {
 		s.stats.Unparsed++
 	}
 	if s.emit != nil {
-		id, _ := strconv.Atoi(string(h.id))
+		id, _ := strconv.Atoi(string(h.id(t)))
 		s.rec = Record{
 			Line:      s.stats.Lines,
-			Source:    validString(h.source),
+			Source:    validString(h.source(t)),
 			Level:     h.level,
 			ID:        id,
-			Message:   validString(h.message),
+			Message:   validString(h.message(t)),
 			Truncated: long,
 			Failure:   ok,
 		}
@@ -328,12 +351,13 @@ func (s *scanner) header(h header, long bool) {
 }
 
 // sourceEnd is sourceEnd(t), faster when t starts with the previous
-// header's source: nearly every header of a file has the same one.
-func (s *scanner) sourceEnd(t []byte) int {
+// header's source, which nearly every header of a file shares; same
+// reports that case.
+func (s *scanner) sourceEnd(t []byte) (end int, same bool) {
 	if n := len(s.source); n > 0 && len(t) > n && isSpace(t[n]) && string(t[:n]) == string(s.source) {
-		return n
+		return n, true
 	}
-	return sourceEnd(t)
+	return sourceEnd(t), false
 }
 
 // finish closes the open record.
