@@ -6,12 +6,16 @@
 #   2. within 1.5x of       grep -c 'request failed' FILE
 #   3. below 64 MB (64e6 bytes) of peak memory (max RSS), whatever the size.
 # The analysis is `$PTACHECK logs -o json FILE` when PTACHECK names a ptacheck
-# binary, else scripts/gen-tracelog/analyze, which also checks its result
-# against the generator's ground truth. Each command runs PERF_RUNS times
+# binary (its exit code must be 0 or 1 and its output must contain the true
+# failure count), else scripts/gen-tracelog/analyze, which checks its whole
+# result against the generator's ground truth. Each command runs PERF_RUNS times
 # (default 5), round-robin so all see the same background load, from a warm
 # page cache; the best time of each is compared. grep and sort run with
 # LC_ALL=C, their fastest setting. Prints one line per comparison and exits
-# 1 if a goal is missed (2 on a setup error).
+# 1 if a goal is missed (2 on a setup error). The time goals are judged only
+# for logs of 256 MiB or more: below that, process start-up and background
+# noise (a few ms) outweigh the work, so a smaller PERF_LOG_SIZE is a smoke
+# run whose ratios are printed as "info". The memory goal always applies.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SIZE=${PERF_LOG_SIZE:-1G}
@@ -83,6 +87,13 @@ for _ in $(seq "$RUNS"); do
 	timed best_grep_o run_grep_o
 done
 
+# A ptacheck run proves it analysed the file by reporting the failure count
+# (whatever its JSON schema); the driver compared everything with the truth.
+if [ -n "${PTACHECK:-}" ] && ! grep -Eq "(^|[^0-9])$failures([^0-9]|\$)" "$WORK/ours.json"; then
+	echo "perf-logs: $ours_name output does not mention the $failures failures of the ground truth" >&2
+	exit 2
+fi
+
 # The baselines must count what the analysis counts, or the race is unfair.
 grep_o_total=$(awk '{n += $1} END {print n + 0}' "$WORK/grep-o.out")
 grep_c_total=$(cat "$WORK/grep-c.out")
@@ -93,10 +104,17 @@ fi
 
 secs() { calc "$1 / 1e9"; }
 fails=0
+judged=1
+[ "$bytes" -ge $((256 << 20)) ] || judged=0
 goal() { # goal NAME OURS THEIRS LIMIT
 	local ratio verdict=ok
 	ratio=$(calc "$2 / $3")
-	if [ "$(calc "($2 / $3 > $4) ? 1 : 0")" = 1 ]; then verdict=FAIL; fails=1; fi
+	if [ "$judged" = 0 ]; then
+		verdict=info
+	elif [ "$(calc "($2 / $3 > $4) ? 1 : 0")" = 1 ]; then
+		verdict=FAIL
+		fails=1
+	fi
 	printf '  %-4s %s %.3f s vs %s %.3f s: %.2fx (goal <= %.1fx)\n' "$verdict" "$ours_name" "$(secs "$2")" "$1" "$(secs "$3")" "$ratio" "$4"
 }
 goal "grep -o Reason | sort | uniq -c" "$best_ours" "$best_grep_o" 1.0

@@ -23,7 +23,8 @@ const (
 	DefaultMaxFiles = 100_000
 	maxRequestIDs   = 5        // per reason in a Summary
 	sniffBytes      = 8 << 10  // read from a file that is not *.log to decide whether it is a trace log
-	rangeBytes      = 32 << 20 // a larger file is scanned in parts of this size, in parallel
+	rangeBytes      = 32 << 20 // largest part of a file scanned on its own
+	minRangeBytes   = 1 << 20  // smallest part worth a scanner of its own
 )
 
 // Filter selects failures. Records are always all counted.
@@ -102,17 +103,17 @@ func RecentFailures(ctx context.Context, inputs []string, now time.Time, window 
 
 // AnalyzeWith is Analyze with explicit options.
 func AnalyzeWith(ctx context.Context, inputs []string, f Filter, opts Options) (*Summary, error) {
-	p := planner{opts: opts}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	p := planner{opts: opts, workers: workers}
 	for _, in := range inputs {
 		if err := p.input(in); err != nil {
 			return nil, err
 		}
 	}
 	results := make([]unitResult, len(p.units))
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	workers = min(workers, len(p.units))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -171,6 +172,7 @@ type fileResult struct {
 // planner turns inputs into units, in input order.
 type planner struct {
 	opts    Options
+	workers int
 	units   []unit
 	ignored int
 	files   int // files taken from folders
@@ -199,10 +201,15 @@ func (p *planner) input(path string) error {
 	return nil
 }
 
-// file plans a trace log: one unit, or byte ranges of Options.splitBytes.
+// file plans a trace log as byte ranges: about four per worker so the
+// workers stay busy, between minRangeBytes and rangeBytes each (tests set
+// Options.splitBytes). How a file is split does not change the result.
 func (p *planner) file(path string, fi os.FileInfo) {
 	size := fi.Size()
-	split := cmp.Or(p.opts.splitBytes, rangeBytes)
+	split := p.opts.splitBytes
+	if split <= 0 {
+		split = min(max(size/int64(4*p.workers), minRangeBytes), rangeBytes)
+	}
 	for start := int64(0); ; start += split {
 		end := min(start+split, size)
 		p.units = append(p.units, unit{kind: unitFile, path: path, info: fi, start: start, end: end, size: size})
@@ -357,6 +364,7 @@ func scanRange(ctx context.Context, r io.ReaderAt, start, end, size int64, opts 
 		from = start - 1 // to see whether start begins a line
 	}
 	lr := newLineReader(ctx, io.NewSectionReader(r, from, size-from), opts.maxLine(), from, size-from)
+	defer lr.release()
 	lr.skip = start > 0
 	s := &scanner{agg: fr.agg}
 	defer func() { s.finish(); fr.stats = s.stats }()
@@ -426,6 +434,7 @@ func scanRange(ctx context.Context, r io.ReaderAt, start, end, size int64, opts 
 // scanStream reads one whole stream (an archive entry) of at most size bytes.
 func scanStream(ctx context.Context, r io.Reader, size int64, opts Options, fr *fileResult) error {
 	lr := newLineReader(ctx, r, opts.maxLine(), 0, size)
+	defer lr.release()
 	s := &scanner{agg: fr.agg}
 	defer func() { s.finish(); fr.stats = s.stats; fr.info.Bytes = lr.off }()
 	for {

@@ -43,6 +43,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -112,6 +113,7 @@ type Stats struct {
 // returned wrapped, together with the counts so far.
 func Parse(r io.Reader, opts Options, fn func(Record) error) (Stats, error) {
 	lr := newLineReader(context.Background(), r, opts.maxLine(), 0, 0)
+	defer lr.release()
 	s := &scanner{emit: fn}
 	for {
 		line, _, long, err := lr.next()
@@ -151,7 +153,29 @@ func newLineReader(ctx context.Context, r io.Reader, maxLine int, off, size int6
 		n = int(size) + 1 // room to see the end in one read
 	}
 	n = max(n, 2*maxLine+2)
-	return &lineReader{ctx: ctx, r: r, buf: make([]byte, n), max: maxLine, off: off}
+	var buf []byte
+	if n == readBufBytes {
+		buf = *blocks.Get().(*[]byte)
+	} else {
+		buf = make([]byte, n)
+	}
+	return &lineReader{ctx: ctx, r: r, buf: buf, max: maxLine, off: off}
+}
+
+// blocks recycles full-size read blocks: a large file is read in many
+// parts, and fresh blocks would cost zeroing, page faults and GC each time.
+var blocks = sync.Pool{New: func() any {
+	b := make([]byte, readBufBytes)
+	return &b
+}}
+
+// release hands the read block back; the reader is unusable afterwards.
+func (lr *lineReader) release() {
+	if len(lr.buf) == readBufBytes {
+		b := lr.buf
+		blocks.Put(&b)
+	}
+	lr.buf = nil
 }
 
 // next returns the next line without its line end (LF, or CRLF), the stream
