@@ -21,7 +21,7 @@ import (
 // carriage return or form feed inside a line is an ordinary character). The
 // source is one token: any exe name without white space.
 type header struct {
-	srcEnd, idStart, idEnd, msgStart int // offsets in the line; no pointers, so filling one costs no write barriers
+	srcEnd, idStart, idEnd, msgStart int // offsets in the line rather than slices: cheaper to fill on the hot path
 	level                            string
 }
 
@@ -35,7 +35,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 // every line goes through here, most with four spaces of indentation.
 func trimLeft(b []byte) []byte {
 	i := 0
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
 	return b[i:]
@@ -99,7 +99,8 @@ func matchLevel(t []byte) (string, int) {
 }
 
 // parseHeader reports whether t, a line without leading white space, is a
-// record header. Footer lines never are (see classify).
+// record header. Lines that start with a footer key are footers, never
+// headers: callers test footer first (see isHeader).
 func parseHeader(t []byte) (h header, ok bool) {
 	ok = parseHeaderAfter(t, sourceEnd(t), &h)
 	return h, ok
