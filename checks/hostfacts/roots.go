@@ -10,8 +10,8 @@ import (
 
 // KnownRoot is a root certificate the agent's endpoints chain to.
 type KnownRoot struct {
-	Name string // the certificate's common name
-	SHA1 string // thumbprint, lower-case hex, as certlm.msc shows it
+	Name string `json:"name"` // the certificate's common name
+	SHA1 string `json:"sha1"` // thumbprint, lower-case hex, as certlm.msc shows it
 }
 
 // RootsOfInterest are the roots the agent's endpoints chain to
