@@ -365,7 +365,7 @@ func (c ExistingAgentCheck) decide(a agentInfo) Outcome {
 			// The troubleshooting guide warns when the agent goes away with
 			// Entra Connect: sign-in then depends on the other agents.
 			return Outcome{
-				Warn:    fmt.Errorf("Microsoft Entra Connect (service %s%s) runs on this server and installed its agent when it enabled PTA: once this agent is uninstalled, users can sign in only while other PTA agents are active", a.EntraConnect.Name, stateSuffix(a.EntraConnect.State)),
+				Warn:    fmt.Errorf("this server runs Microsoft Entra Connect (service %s%s), which installed its agent when it enabled PTA: once this agent is uninstalled, users can sign in only while other PTA agents are active", a.EntraConnect.Name, stateSuffix(a.EntraConnect.State)),
 				Summary: summary,
 				Remediation: "Make sure at least one other agent is active (Microsoft Entra admin center > Pass-through authentication) before uninstalling; " +
 					"to stop using PTA, change the user sign-in method in the Microsoft Entra Connect wizard instead of removing the agent.",

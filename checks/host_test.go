@@ -292,7 +292,7 @@ func TestHostChecksWithReadWarnings(t *testing.T) {
 
 func TestEntraConnectAtUninstall(t *testing.T) {
 	r := runCheck(t, ExistingAgentCheck{Phase: PhaseUninstall}, withEntraConnect(withAgent(healthySnapshot(), "1.5.2482.0")))
-	if r.Status != StatusWarn || !strings.Contains(strings.Join(r.Findings, "|"), "Microsoft Entra Connect (service ADSync, running) runs on this server") ||
+	if r.Status != StatusWarn || !strings.Contains(strings.Join(r.Findings, "|"), "this server runs Microsoft Entra Connect (service ADSync, running)") ||
 		!strings.Contains(r.Remediation, "at least one other agent") || !strings.HasPrefix(r.Message, "installed: PTA agent 1.5.2482.0") {
 		t.Errorf("uninstall with Entra Connect: %+v", r)
 	}
