@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -345,5 +346,53 @@ func TestTrustedRootsCheck(t *testing.T) {
 	later := func() time.Time { return time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC) }
 	if r := run(healthySnapshot(), later); r.Status != StatusWarn || !strings.Contains(strings.Join(r.Findings, "|"), "DigiCert Global Root CA (SHA-1 a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436) expired on 2031-11-10") {
 		t.Errorf("expired: %+v", r)
+	}
+}
+
+// Lists in host check details are always arrays: a null is only allowed for
+// a scalar that was not set (a registry value, a tri-state).
+func TestHostDetailsHaveNoNullLists(t *testing.T) {
+	snaps := map[string]*hostfacts.Snapshot{
+		"healthy":   healthySnapshot(),
+		"agent":     withUpdater(withAgent(healthySnapshot(), "1.5.2482.0")),
+		"connector": withWarnings(withAppProxy(healthySnapshot()), "service WAPCSvc: QueryServiceConfig2 level 3 (delayed auto-start): invalid level (error 124)"),
+		"bare":      {SchemaVersion: "1", OS: hostfacts.OSInfo{ProductName: "Windows Server 2022", Build: 20348, InstallationType: "Server"}, TrustedRoots: []hostfacts.TrustedRoot{}},
+	}
+	scalarOK := map[string]bool{"enabled": true, "disabled_by_default": true, "SchUseStrongCrypto": true, "SystemDefaultTlsVersions": true}
+	var walk func(t *testing.T, path string, v any)
+	walk = func(t *testing.T, path string, v any) {
+		switch v := v.(type) {
+		case nil:
+			key := path[strings.LastIndex(path, ".")+1:]
+			if !scalarOK[key] {
+				t.Errorf("%s is null", path)
+			}
+		case map[string]any:
+			for k, e := range v {
+				walk(t, path+"."+k, e)
+			}
+		case []any:
+			for i, e := range v {
+				walk(t, fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	for name, s := range snaps {
+		for _, c := range []Check{AppProxyConnectorAbsentCheck{}, ExistingAgentCheck{Phase: PhaseInstall}, ExistingAgentCheck{Phase: PhaseUninstall},
+			OSVersionCheck{}, TLS12Check{}, DotNetCheck{}, TrustedRootsCheck{}} {
+			r := runCheck(t, c, s)
+			data, err := json.Marshal(r.Details)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+			if v == nil {
+				continue // no details: the report writes {}
+			}
+			walk(t, name+":"+c.Meta().ID, v)
+		}
 	}
 }

@@ -2,7 +2,11 @@ package hostfacts
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -277,4 +281,24 @@ func utf16LE(s string) string {
 		b = append(b, byte(u), byte(u>>8))
 	}
 	return string(b)
+}
+
+func TestReadConfigFileIsBounded(t *testing.T) {
+	if _, err := ReadConfigFile(filepath.Join(t.TempDir(), "absent.config")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("absent file: %v, want fs.ErrNotExist", err)
+	}
+	big := filepath.Join(t.TempDir(), "big.config")
+	if err := os.WriteFile(big, make([]byte, MaxConfigSize+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadConfigFile(big); err == nil || !strings.Contains(err.Error(), "1 MiB") {
+		t.Errorf("oversized file: %v, want a size error", err)
+	}
+	ok := filepath.Join(t.TempDir(), "ok.config")
+	if err := os.WriteFile(ok, []byte(agentConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := ReadConfigFile(ok); err != nil || string(data) != agentConfig {
+		t.Errorf("small file: %d bytes, %v", len(data), err)
+	}
 }
