@@ -80,7 +80,7 @@ func TestFixturesExitCodes(t *testing.T) {
 		failing string
 		want    string
 	}{
-		{"healthy", 0, "", "READY: 10 passed"},
+		{"healthy", 0, "", "READY: 11 passed"},
 		{"app-proxy-present", 1, "host.app-proxy-connector", "service WAPCSvc"},
 		{"ports-blocked", 1, "net.outbound-ports", "login.microsoftonline.com:443 (required): filtered"},
 		{"tls-inspected", 1, "net.tls-inspection", "Contoso Firewall TLS Inspection CA"},

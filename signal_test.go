@@ -88,7 +88,7 @@ func TestSignalsWritePartialReport(t *testing.T) {
 				if err := json.Unmarshal(data, &j); err != nil {
 					t.Fatalf("%s is not a valid report: %v\n%s", name, err, data)
 				}
-				if !j.Interrupted || j.ExitCode != tc.code || len(j.Checks) < 7 || j.Checks[0].Status != "pass" {
+				if !j.Interrupted || j.ExitCode != tc.code || len(j.Checks) < 8 || j.Checks[0].Status != "pass" {
 					t.Errorf("%s: %+v", name, j)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -19,6 +20,7 @@ const (
 	docFAQ            = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-faq"
 	docTLSEnforcement = "https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-tls-enforcement"
 	docDotNetVersions = "https://learn.microsoft.com/dotnet/framework/migration-guide/how-to-determine-which-versions-are-installed"
+	docAzureCAs       = "https://learn.microsoft.com/azure/security/fundamentals/azure-certificate-authority-details"
 )
 
 // coexistVersion is the first PTA agent version that may share a server with
@@ -46,6 +48,44 @@ func snapshotOrOutcome(ctx context.Context, env *Env) (*hostfacts.Snapshot, *Out
 		return nil, &out
 	}
 	return s, nil
+}
+
+// unread is what the host reader could not read about a check's facts.
+type unread struct {
+	// blind are failures that may hide a finding (a service manager, an
+	// Uninstall list, a registry key or a folder that could not be read):
+	// the check cannot pass on them, so they become Outcome.Unevaluated.
+	blind []string
+	// partial are failures about a thing that was found (one service's
+	// configuration): shown in the details, the verdict stands.
+	partial []string
+}
+
+func (u unread) all() []string { return append(append([]string{}, u.blind...), u.partial...) }
+
+// unreadFacts collects the snapshot's warnings about the given services
+// (partial), and about the service manager, the Uninstall lists, paths and
+// registry keys (blind).
+func unreadFacts(s *hostfacts.Snapshot, services []hostfacts.Service, paths, keys []string) unread {
+	blind := []string{"service manager", "uninstall"}
+	for _, p := range paths {
+		blind = append(blind, "file "+p)
+	}
+	for _, k := range keys {
+		blind = append(blind, "registry "+k)
+	}
+	var partial []string
+	for _, svc := range services {
+		partial = append(partial, "service "+svc.Name)
+	}
+	u := unread{blind: s.WarningsAbout(blind...), partial: []string{}}
+	if len(partial) > 0 {
+		u.partial = s.WarningsAbout(partial...)
+	}
+	if len(u.blind) == 0 {
+		u.blind = nil // Outcome.Unevaluated: nil means everything was read
+	}
+	return u
 }
 
 // AppProxyConnectorAbsentCheck fails when an Azure AD Application Proxy /
@@ -98,15 +138,17 @@ func (c AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome
 	for _, k := range keys {
 		found = multierror.Append(found, fmt.Errorf("registry key %s exists", k))
 	}
+	unread := unreadFacts(s, services, hostfacts.AppProxyPaths, hostfacts.AppProxyRegistryKeys)
 	details := map[string]any{
 		"services":          services,
 		"uninstall_entries": entries,
 		"folders":           files,
 		"registry_keys":     keys,
 		"coexist_version":   coexistVersion,
+		"warnings":          unread.all(),
 	}
 	if found == nil {
-		return Outcome{Summary: "no Application Proxy / private network connector found", Details: details}
+		return Outcome{Summary: "no Application Proxy / private network connector found", Details: details, Unevaluated: unread.blind}
 	}
 	if len(names) == 0 {
 		names = append(names, "leftover folders or registry keys")
@@ -124,6 +166,8 @@ func (c AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome
 			return Outcome{
 				Summary: fmt.Sprintf("%s; %s is %s, and agents %s and later may coexist with a connector (FAQ)", present, source, version, coexistVersion),
 				Details: details,
+				// The agent's version decides and was read; what could not
+				// be read about the connector changes nothing here.
 			}
 		}
 		return Outcome{
@@ -131,12 +175,14 @@ func (c AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome
 			Summary:     fmt.Sprintf("%s; %s is %s, older than %s, which cannot share a server with a connector", present, source, version, coexistVersion),
 			Remediation: "Install a current agent (1.5.2482.0 or later; " + coexistVersion + " is the first that may coexist with a connector), or use a server without an Application Proxy / private network connector.",
 			Details:     details,
+			Unevaluated: unread.blind,
 		}
 	}
 	return Outcome{
-		Fail:    found.ErrorOrNil(),
-		Summary: fmt.Sprintf("%s; agents %s and later may coexist with it, but the version to install is unknown", present, coexistVersion),
-		Details: details,
+		Fail:        found.ErrorOrNil(),
+		Summary:     fmt.Sprintf("%s; agents %s and later may coexist with it, but the version to install is unknown", present, coexistVersion),
+		Details:     details,
+		Unevaluated: unread.blind,
 	}
 }
 
@@ -153,6 +199,12 @@ type agentInfo struct {
 	// The Agent Updater, installed and removed with the agent.
 	UpdaterService *hostfacts.Service         `json:"updater_service,omitempty"`
 	UpdaterEntries []hostfacts.UninstallEntry `json:"updater_uninstall_entries,omitempty"`
+	// EntraConnect is Microsoft Entra Connect's ADSync service, when this
+	// server runs it.
+	EntraConnect *hostfacts.Service `json:"entra_connect_service,omitempty"`
+	// Warnings are what the host reader could not read about these facts.
+	Warnings []string `json:"warnings"`
+	unread   unread
 }
 
 // updaterPresent reports whether an Agent Updater is installed.
@@ -204,7 +256,18 @@ func detectAgent(s *hostfacts.Snapshot) agentInfo {
 		a.UpdaterService = &m[0]
 	}
 	a.UpdaterEntries = s.UninstallMatching(hostfacts.UpdaterProductPrefixes)
+	if svc, ok := s.Service(hostfacts.SvcADSync); ok {
+		a.EntraConnect = &svc
+	}
 	a.Installed = a.Service != nil || len(a.UninstallEntries) > 0
+	var services []hostfacts.Service
+	for _, svc := range []*hostfacts.Service{a.Service, a.UpdaterService, a.EntraConnect} {
+		if svc != nil {
+			services = append(services, *svc)
+		}
+	}
+	a.unread = unreadFacts(s, services, hostfacts.PTAAgentPaths, []string{hostfacts.RegAgent})
+	a.Warnings = a.unread.all()
 	return a
 }
 
@@ -258,6 +321,15 @@ func (c ExistingAgentCheck) Run(ctx context.Context, env *Env) Outcome {
 		return *out
 	}
 	a := detectAgent(s)
+	o := c.decide(a)
+	if o.Skip == "" {
+		o.Unevaluated = a.unread.blind
+	}
+	return o
+}
+
+// decide is the verdict from what was read; Run adds what could not be.
+func (c ExistingAgentCheck) decide(a agentInfo) Outcome {
 	leftovers := !a.Installed && (len(a.Files) > 0 || a.RegistryKey != "")
 	switch c.Phase {
 	case PhaseInstall:
@@ -288,6 +360,17 @@ func (c ExistingAgentCheck) Run(ctx context.Context, env *Env) Outcome {
 		summary := "installed: " + a.describe()
 		if a.updaterPresent() {
 			summary += "; uninstall its Agent Updater (" + a.describeUpdater() + ") with it"
+		}
+		if a.EntraConnect != nil {
+			// The troubleshooting guide warns when the agent goes away with
+			// Entra Connect: sign-in then depends on the other agents.
+			return Outcome{
+				Warn:    fmt.Errorf("this server runs Microsoft Entra Connect (service %s%s), which installed its agent when it enabled PTA: once this agent is uninstalled, users can sign in only while other PTA agents are active", a.EntraConnect.Name, stateSuffix(a.EntraConnect.State)),
+				Summary: summary,
+				Remediation: "Make sure at least one other agent is active (Microsoft Entra admin center > Pass-through authentication) before uninstalling; " +
+					"to stop using PTA, change the user sign-in method in the Microsoft Entra Connect wizard instead of removing the agent.",
+				Details: a,
+			}
 		}
 		return Outcome{Summary: summary, Details: a}
 	}
@@ -363,6 +446,12 @@ func (OSVersionCheck) Run(ctx context.Context, env *Env) Outcome {
 	if o.Build == 0 && o.ProductName == "" {
 		return Errored(errors.New("the host facts carry no OS version"), o)
 	}
+	// The build comes from RtlGetVersion, which cannot fail; the product
+	// name and installation type come from the registry. Without the
+	// installation type, Server Core cannot be told apart.
+	if unreadOS := s.WarningsAbout("os"); len(unreadOS) > 0 && strings.TrimSpace(o.InstallationType) == "" {
+		return Outcome{Unevaluated: unreadOS, Details: o}
+	}
 	name := fmt.Sprintf("%s (build %d)", strings.TrimSpace(o.ProductName), o.Build)
 	it := strings.ToLower(strings.TrimSpace(o.InstallationType))
 	switch {
@@ -420,6 +509,13 @@ func (TLS12Check) Run(ctx context.Context, env *Env) Outcome {
 		}
 		return nil
 	}
+	unreadKeys := s.WarningsAbout("registry "+hostfacts.RegTLS12Client, "registry "+hostfacts.RegTLS12Server,
+		"registry "+hostfacts.RegNetFx64, "registry "+hostfacts.RegNetFx32)
+	if len(unreadKeys) > 0 {
+		details["warnings"] = unreadKeys
+	} else {
+		unreadKeys = nil
+	}
 	if err := schannel(hostfacts.RegTLS12Client, "Client"); err != nil {
 		fail = multierror.Append(fail, err)
 	}
@@ -438,9 +534,9 @@ func (TLS12Check) Run(ctx context.Context, env *Env) Outcome {
 		details["dotnet_"+strings.TrimSuffix(nf.view, "-bit")] = view
 	}
 	if fail == nil && warn == nil {
-		return Outcome{Summary: "TLS 1.2 enabled; .NET strong crypto set in both registry views", Details: details}
+		return Outcome{Summary: "TLS 1.2 enabled; .NET strong crypto set in both registry views", Details: details, Unevaluated: unreadKeys}
 	}
-	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: details}
+	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: details, Unevaluated: unreadKeys}
 }
 
 func optNum(v uint64, ok bool) any {
@@ -500,6 +596,9 @@ func (DotNetCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	release, ok := s.RegistryNumber(hostfacts.RegNDP4, "Release")
 	if !ok {
+		if unreadKey := s.WarningsAbout("registry " + hostfacts.RegNDP4); len(unreadKey) > 0 {
+			return Outcome{Unevaluated: unreadKey}
+		}
 		return Outcome{Fail: fmt.Errorf(".NET Framework 4.x is not installed (no Release value under %s)", hostfacts.RegNDP4)}
 	}
 	details := map[string]any{"release": release, "version": dotNetName(release), "min_release": dotNetMinRelease}
@@ -510,6 +609,71 @@ func (DotNetCheck) Run(ctx context.Context, env *Env) Outcome {
 		}
 	}
 	return Outcome{Summary: fmt.Sprintf(".NET Framework %s (Release %d)", dotNetName(release), release), Details: details}
+}
+
+// TrustedRootsCheck wants the roots the agent's endpoints chain to in the
+// LocalMachine\Root store: without them the agent cannot validate the
+// service's certificates (pta-facts.md 7).
+type TrustedRootsCheck struct{}
+
+func (TrustedRootsCheck) Meta() Meta {
+	names := make([]string, 0, len(hostfacts.RootsOfInterest))
+	for _, r := range hostfacts.RootsOfInterest {
+		names = append(names, r.Name)
+	}
+	return Meta{
+		ID:          "host.trusted-roots",
+		Title:       "Trusted root certificates",
+		Description: "LocalMachine\\Root holds the roots the agent's endpoints chain to: " + strings.Join(names, ", "),
+		Remediation: "Import the missing root certificates into Local Computer > Trusted Root Certification Authorities (certlm.msc, or " +
+			"certutil -addstore Root FILE.crt); they are published at https://cacerts.digicert.com/. Windows fetches missing roots on demand " +
+			"only when automatic root updates are on and ctldl.windowsupdate.com is reachable.",
+		DocURL: docAzureCAs,
+	}
+}
+
+// trustedRootsDetails is the evidence of host.trusted-roots.
+type trustedRootsDetails struct {
+	Store    string                  `json:"store"`
+	Present  []hostfacts.TrustedRoot `json:"present"`
+	Missing  []hostfacts.KnownRoot   `json:"missing"`
+	Warnings []string                `json:"warnings"`
+}
+
+func (TrustedRootsCheck) Run(ctx context.Context, env *Env) Outcome {
+	s, out := snapshotOrOutcome(ctx, env)
+	if out != nil {
+		return *out
+	}
+	unreadRoots := s.WarningsAbout("trusted roots")
+	if s.TrustedRoots == nil {
+		if len(unreadRoots) > 0 {
+			return Outcome{Unevaluated: unreadRoots}
+		}
+		return Skipped("the host facts do not record the trusted roots (a snapshot from an older ptacheck; take a new one with 'ptacheck snapshot')")
+	}
+	d := trustedRootsDetails{Store: `LocalMachine\Root`, Present: []hostfacts.TrustedRoot{}, Missing: []hostfacts.KnownRoot{}, Warnings: unreadRoots}
+	var fail, warn *multierror.Error
+	var now time.Time
+	if env.Now != nil {
+		now = env.Now()
+	}
+	for _, k := range hostfacts.RootsOfInterest {
+		r, ok := s.TrustedRoot(k.SHA1)
+		if !ok {
+			d.Missing = append(d.Missing, k)
+			fail = multierror.Append(fail, fmt.Errorf("%s (SHA-1 %s) is not in LocalMachine\\Root", k.Name, k.SHA1))
+			continue
+		}
+		d.Present = append(d.Present, r)
+		if t, err := time.Parse(time.RFC3339, r.NotAfter); err == nil && !now.IsZero() && now.After(t) {
+			warn = multierror.Append(warn, fmt.Errorf("%s (SHA-1 %s) expired on %s", k.Name, k.SHA1, t.Format("2006-01-02")))
+		}
+	}
+	if fail == nil && warn == nil {
+		return Outcome{Summary: fmt.Sprintf("%d of %d roots present in LocalMachine\\Root", len(d.Present), len(hostfacts.RootsOfInterest)), Details: d}
+	}
+	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: d}
 }
 
 func paren(s string) string {

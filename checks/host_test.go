@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
 )
 
 func healthySnapshot() *hostfacts.Snapshot {
@@ -19,7 +22,22 @@ func healthySnapshot() *hostfacts.Snapshot {
 			hostfacts.RegNetFx64:     {"SchUseStrongCrypto": json.Number("1"), "SystemDefaultTlsVersions": json.Number("1")},
 			hostfacts.RegNetFx32:     {"SchUseStrongCrypto": json.Number("1"), "SystemDefaultTlsVersions": json.Number("1")},
 		},
+		TrustedRoots: []hostfacts.TrustedRoot{
+			{Subject: "DigiCert Global Root G2", SHA1: hostfacts.RootsOfInterest[0].SHA1, NotAfter: "2038-01-15T12:00:00Z"},
+			{Subject: "DigiCert Global Root CA", SHA1: hostfacts.RootsOfInterest[1].SHA1, NotAfter: "2031-11-10T00:00:00Z"},
+		},
+		Warnings: []string{},
 	}
+}
+
+func withWarnings(s *hostfacts.Snapshot, w ...string) *hostfacts.Snapshot {
+	s.Warnings = append(s.Warnings, w...)
+	return s
+}
+
+func withEntraConnect(s *hostfacts.Snapshot) *hostfacts.Snapshot {
+	s.Services = append(s.Services, hostfacts.Service{Name: hostfacts.SvcADSync, DisplayName: "Microsoft Azure AD Sync", State: "running"})
+	return s
 }
 
 func withAgent(s *hostfacts.Snapshot, version string) *hostfacts.Snapshot {
@@ -157,7 +175,7 @@ type errHost struct{ err error }
 func (h errHost) Snapshot(context.Context) (*hostfacts.Snapshot, error) { return nil, h.err }
 
 func TestHostChecksWithoutHostFacts(t *testing.T) {
-	for _, c := range []Check{AppProxyConnectorAbsentCheck{}, ExistingAgentCheck{Phase: PhaseInstall}, OSVersionCheck{}, TLS12Check{}, DotNetCheck{}} {
+	for _, c := range []Check{AppProxyConnectorAbsentCheck{}, ExistingAgentCheck{Phase: PhaseInstall}, OSVersionCheck{}, TLS12Check{}, DotNetCheck{}, TrustedRootsCheck{}} {
 		for _, tc := range []struct {
 			err  error
 			want Status
@@ -201,5 +219,180 @@ func TestAppProxyRemediationMatchesVerdict(t *testing.T) {
 	unknown := runCheck(t, AppProxyConnectorAbsentCheck{Phase: PhaseInstall}, withAppProxy(healthySnapshot()))
 	if unknown.Status != StatusFail || !strings.Contains(unknown.Remediation, "--agent-version") {
 		t.Errorf("unknown version: %+v", unknown)
+	}
+}
+
+// What the reader could not read: a check that could have found something
+// there cannot pass (status error, exit 3), a check that fails anyway still
+// fails and lists it, and a failure to read one found service's optional
+// configuration is shown in the details without changing the verdict.
+func TestHostChecksWithReadWarnings(t *testing.T) {
+	const (
+		scm      = "service manager: open: access is denied (error 5)"
+		uninst   = `uninstall: open HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall: access is denied (error 5)`
+		wapcCfg  = "service WAPCSvc: QueryServiceConfig2 level 3 (delayed auto-start): invalid level (error 124)"
+		agentCfg = "service AzureADConnectAuthenticationAgent: QueryServiceConfig: access is denied (error 5)"
+		agentKey = "registry " + hostfacts.RegAgent + ": open: access is denied (error 5)"
+		ndpKey   = "registry " + hostfacts.RegNDP4 + ": open: access is denied (error 5)"
+		tlsKey   = "registry " + hostfacts.RegTLS12Client + ": open: access is denied (error 5)"
+		osRead   = `os: open HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion: access is denied (error 5)`
+		rootsErr = `trusted roots: open LocalMachine\Root: access is denied (error 5)`
+	)
+	tests := []struct {
+		name     string
+		check    Check
+		snap     *hostfacts.Snapshot
+		status   Status
+		want     string // in message or findings
+		inDetail string // in the JSON details
+	}{
+		{"connector: SCM unreadable, nothing else found", AppProxyConnectorAbsentCheck{}, withWarnings(healthySnapshot(), scm), StatusError, "not evaluated: " + scm, scm},
+		{"connector: uninstall unreadable", AppProxyConnectorAbsentCheck{}, withWarnings(healthySnapshot(), uninst), StatusError, "not evaluated: uninstall", "uninstall"},
+		{"connector: found anyway, fails and lists the gap", AppProxyConnectorAbsentCheck{}, withWarnings(withAppProxy(healthySnapshot()), uninst), StatusFail, "not evaluated: uninstall", ""},
+		{"connector: its config unreadable, still fails on presence", AppProxyConnectorAbsentCheck{}, withWarnings(withAppProxy(healthySnapshot()), wapcCfg), StatusFail, "service WAPCSvc", "QueryServiceConfig2 level 3"},
+		{"connector: unrelated warning ignored", AppProxyConnectorAbsentCheck{}, withWarnings(healthySnapshot(), ndpKey, agentKey), StatusPass, "no Application Proxy", ""},
+		{"agent install: SCM unreadable", ExistingAgentCheck{Phase: PhaseInstall}, withWarnings(healthySnapshot(), scm), StatusError, "not evaluated: " + scm, scm},
+		{"agent register: key unreadable, cannot tell registered", ExistingAgentCheck{Phase: PhaseRegister}, withWarnings(withAgent(healthySnapshot(), "1.5.2482.0"), agentKey), StatusError, "not evaluated: registry", ""},
+		{"agent register: service config unreadable, verdict stands", ExistingAgentCheck{Phase: PhaseRegister}, withWarnings(withAgent(healthySnapshot(), "1.5.2482.0"), agentCfg), StatusPass, "not yet registered", "QueryServiceConfig: access is denied"},
+		{"agent install: present anyway", ExistingAgentCheck{Phase: PhaseInstall}, withWarnings(withAgent(healthySnapshot(), "1.5.2482.0"), uninst), StatusFail, "not evaluated: uninstall", ""},
+		{".NET: key unreadable is not 'not installed'", DotNetCheck{}, func() *hostfacts.Snapshot {
+			s := withWarnings(healthySnapshot(), ndpKey)
+			delete(s.Registry, hostfacts.RegNDP4)
+			return s
+		}(), StatusError, "not evaluated: " + ndpKey, ""},
+		{"tls: client key unreadable", TLS12Check{}, func() *hostfacts.Snapshot {
+			s := withWarnings(healthySnapshot(), tlsKey)
+			delete(s.Registry, hostfacts.RegTLS12Client)
+			return s
+		}(), StatusError, "not evaluated: " + tlsKey, "Client: open: access is denied"},
+		{"os: installation type unknown", OSVersionCheck{}, func() *hostfacts.Snapshot {
+			s := withWarnings(healthySnapshot(), osRead)
+			s.OS = hostfacts.OSInfo{Build: 20348}
+			return s
+		}(), StatusError, "not evaluated: os", ""},
+		{"roots: store unreadable", TrustedRootsCheck{}, func() *hostfacts.Snapshot {
+			s := withWarnings(healthySnapshot(), rootsErr)
+			s.TrustedRoots = nil
+			return s
+		}(), StatusError, "not evaluated: " + rootsErr, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCheck(t, tt.check, tt.snap)
+			text := r.Message + " | " + strings.Join(r.Findings, " | ")
+			if r.Status != tt.status || !strings.Contains(text, tt.want) {
+				t.Fatalf("got %s %q, want %s containing %q", r.Status, text, tt.status, tt.want)
+			}
+			d, _ := json.Marshal(r.Details)
+			if !strings.Contains(string(d), tt.inDetail) {
+				t.Errorf("details %s do not contain %q", d, tt.inDetail)
+			}
+		})
+	}
+}
+
+func TestEntraConnectAtUninstall(t *testing.T) {
+	r := runCheck(t, ExistingAgentCheck{Phase: PhaseUninstall}, withEntraConnect(withAgent(healthySnapshot(), "1.5.2482.0")))
+	if r.Status != StatusWarn || !strings.Contains(strings.Join(r.Findings, "|"), "this server runs Microsoft Entra Connect (service ADSync, running)") ||
+		!strings.Contains(r.Remediation, "at least one other agent") || !strings.HasPrefix(r.Message, "installed: PTA agent 1.5.2482.0") {
+		t.Errorf("uninstall with Entra Connect: %+v", r)
+	}
+	d, _ := json.Marshal(r.Details)
+	if !strings.Contains(string(d), `"entra_connect_service":{"name":"ADSync"`) {
+		t.Errorf("details: %s", d)
+	}
+	// Without Entra Connect the same host passes; at install Entra Connect
+	// changes nothing.
+	if r := runCheck(t, ExistingAgentCheck{Phase: PhaseUninstall}, withAgent(healthySnapshot(), "1.5.2482.0")); r.Status != StatusPass {
+		t.Errorf("uninstall without Entra Connect: %+v", r)
+	}
+	if r := runCheck(t, ExistingAgentCheck{Phase: PhaseInstall}, withEntraConnect(healthySnapshot())); r.Status != StatusPass {
+		t.Errorf("install beside Entra Connect: %+v", r)
+	}
+}
+
+func TestTrustedRootsCheck(t *testing.T) {
+	now := func() time.Time { return time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) }
+	run := func(s *hostfacts.Snapshot, now func() time.Time) Result {
+		c := TrustedRootsCheck{}
+		return toResult(c.Meta(), c.Run(context.Background(), &Env{Host: hostfacts.Static{S: s}, Now: now}), 0)
+	}
+	if r := run(healthySnapshot(), now); r.Status != StatusPass || r.Message != `2 of 2 roots present in LocalMachine\Root` {
+		t.Errorf("both present: %+v", r)
+	}
+	missingCA := healthySnapshot()
+	missingCA.TrustedRoots = missingCA.TrustedRoots[:1]
+	r := run(missingCA, now)
+	if r.Status != StatusFail || len(r.Findings) != 1 ||
+		r.Findings[0] != `DigiCert Global Root CA (SHA-1 a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436) is not in LocalMachine\Root` {
+		t.Errorf("one missing: %+v", r)
+	}
+	none := healthySnapshot()
+	none.TrustedRoots = []hostfacts.TrustedRoot{}
+	if r := run(none, now); r.Status != StatusFail || len(r.Findings) != 2 || !strings.Contains(r.Findings[0], "DigiCert Global Root G2") {
+		t.Errorf("none present: %+v", r)
+	}
+	d, _ := json.Marshal(run(none, now).Details)
+	if !strings.Contains(string(d), `"present":[]`) || !strings.Contains(string(d), `"missing":[{"name":"DigiCert Global Root G2"`) {
+		t.Errorf("details: %s", d)
+	}
+	// Not recorded (an older snapshot): skip, never fail.
+	old := healthySnapshot()
+	old.TrustedRoots = nil
+	if r := run(old, now); r.Status != StatusSkip || !strings.Contains(r.Message, "do not record the trusted roots") {
+		t.Errorf("not recorded: %+v", r)
+	}
+	// Expired: warns, naming the root.
+	later := func() time.Time { return time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC) }
+	if r := run(healthySnapshot(), later); r.Status != StatusWarn || !strings.Contains(strings.Join(r.Findings, "|"), "DigiCert Global Root CA (SHA-1 a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436) expired on 2031-11-10") {
+		t.Errorf("expired: %+v", r)
+	}
+}
+
+// Lists in host check details are always arrays: a null is only allowed for
+// a scalar that was not set (a registry value, a tri-state).
+func TestHostDetailsHaveNoNullLists(t *testing.T) {
+	snaps := map[string]*hostfacts.Snapshot{
+		"healthy":   healthySnapshot(),
+		"agent":     withUpdater(withAgent(healthySnapshot(), "1.5.2482.0")),
+		"connector": withWarnings(withAppProxy(healthySnapshot()), "service WAPCSvc: QueryServiceConfig2 level 3 (delayed auto-start): invalid level (error 124)"),
+		"bare":      {SchemaVersion: "1", OS: hostfacts.OSInfo{ProductName: "Windows Server 2022", Build: 20348, InstallationType: "Server"}, TrustedRoots: []hostfacts.TrustedRoot{}},
+	}
+	scalarOK := map[string]bool{"enabled": true, "disabled_by_default": true, "SchUseStrongCrypto": true, "SystemDefaultTlsVersions": true}
+	var walk func(t *testing.T, path string, v any)
+	walk = func(t *testing.T, path string, v any) {
+		switch v := v.(type) {
+		case nil:
+			key := path[strings.LastIndex(path, ".")+1:]
+			if !scalarOK[key] {
+				t.Errorf("%s is null", path)
+			}
+		case map[string]any:
+			for k, e := range v {
+				walk(t, path+"."+k, e)
+			}
+		case []any:
+			for i, e := range v {
+				walk(t, fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	for name, s := range snaps {
+		for _, c := range []Check{AppProxyConnectorAbsentCheck{}, ExistingAgentCheck{Phase: PhaseInstall}, ExistingAgentCheck{Phase: PhaseUninstall},
+			OSVersionCheck{}, TLS12Check{}, DotNetCheck{}, TrustedRootsCheck{}} {
+			r := runCheck(t, c, s)
+			data, err := json.Marshal(r.Details)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+			if v == nil {
+				continue // no details: the report writes {}
+			}
+			walk(t, name+":"+c.Meta().ID, v)
+		}
 	}
 }

@@ -121,6 +121,7 @@ func catalog(cfg Config, phase Phase) []Entry {
 		{Check: ExistingAgentCheck{Phase: phase, AgentVersion: cfg.AgentVersion}, Phases: []Phase{PhaseInstall, PhaseRegister, PhaseUninstall}, Timeout: hostCheckTimeout},
 		{Check: TLS12Check{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
+		{Check: TrustedRootsCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: net, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: ADDCReachableCheck{Config: cfg.AD}, Phases: ad, Timeout: adCheckTimeout},

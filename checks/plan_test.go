@@ -33,7 +33,7 @@ func TestCatalogIDsAreStableAndWellFormed(t *testing.T) {
 		}
 	}
 	// IDs scripts gate on: renaming one is a breaking change.
-	for _, id := range []string{"host.app-proxy-connector", "net.outbound-ports", "host.existing-agent", "host.os", "host.tls12", "host.dotnet", "net.tls-inspection"} {
+	for _, id := range []string{"host.app-proxy-connector", "net.outbound-ports", "host.existing-agent", "host.os", "host.tls12", "host.dotnet", "host.trusted-roots", "net.tls-inspection"} {
 		if !seen[id] {
 			t.Errorf("stable ID %s is missing", id)
 		}
@@ -49,8 +49,8 @@ func TestPlanPerPhase(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	want := map[Phase]string{
-		PhaseInstall:   "host.os host.app-proxy-connector host.existing-agent host.tls12 host.dotnet net.outbound-ports net.tls-inspection ad.dc-reachable ad.forest-membership ad.time-skew",
-		PhaseRegister:  "host.app-proxy-connector host.existing-agent host.tls12 net.outbound-ports net.tls-inspection ad.dc-reachable ad.forest-membership ad.time-skew",
+		PhaseInstall:   "host.os host.app-proxy-connector host.existing-agent host.tls12 host.dotnet host.trusted-roots net.outbound-ports net.tls-inspection ad.dc-reachable ad.forest-membership ad.time-skew",
+		PhaseRegister:  "host.app-proxy-connector host.existing-agent host.tls12 host.trusted-roots net.outbound-ports net.tls-inspection ad.dc-reachable ad.forest-membership ad.time-skew",
 		PhaseEnable:    "net.outbound-ports net.tls-inspection",
 		PhaseUninstall: "host.existing-agent",
 	}

@@ -33,12 +33,16 @@ const (
 	SvcPTAUpdater      = "AzureADConnectAgentUpdater" // documented for cloud sync; UNVERIFIED for PTA
 	SvcAppProxy        = "WAPCSvc"
 	SvcAppProxyUpdater = "WAPCUpdaterSvc"
+	// SvcADSync is Microsoft Entra Connect's synchronization service
+	// ("Microsoft Azure AD Sync"). When PTA is enabled in Entra Connect, it
+	// installs an agent on its own server.
+	SvcADSync = "ADSync"
 )
 
 // Services are the service names a snapshot always looks for; the reader
 // also keeps any service whose display name starts with one of
 // ProductPrefixes.
-var Services = []string{SvcPTAAgent, SvcPTAUpdater, SvcAppProxy, SvcAppProxyUpdater}
+var Services = []string{SvcPTAAgent, SvcPTAUpdater, SvcAppProxy, SvcAppProxyUpdater, SvcADSync}
 
 // Product name prefixes, matched case-insensitively against uninstall
 // DisplayNames and service display names. Exact post-rebrand names are

@@ -6,19 +6,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
-	"golang.org/x/sys/windows/svc/mgr"
 )
 
 // Live reads this Windows host, read-only: the service manager is opened
 // with GENERIC_READ (mgr.Connect asks for full access, which needs an
-// elevated token), the registry with QUERY_VALUE / ENUMERATE_SUB_KEYS.
+// elevated token), services with SERVICE_QUERY_CONFIG|SERVICE_QUERY_STATUS,
+// the registry with QUERY_VALUE / ENUMERATE_SUB_KEYS, the certificate store
+// with CERT_STORE_READONLY_FLAG, files only for reading. Whatever cannot be
+// read is recorded in Snapshot.Warnings, never dropped: the checks then say
+// what they could not see.
 func Live() Source { return windowsHost{} }
 
 type windowsHost struct{}
@@ -29,52 +34,107 @@ func (windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 		CapturedAt:    time.Now().UTC().Format(time.RFC3339),
 		Registry:      map[string]map[string]any{},
 	}
-	s.ComputerName, _ = os.Hostname()
-	s.OS = readOS()
-	services, err := readServices()
-	if err != nil {
-		return nil, fmt.Errorf("service manager: %w", err)
+	var err error
+	if s.ComputerName, err = os.Hostname(); err != nil {
+		s.Warn("computer name", err)
 	}
-	s.Services = services
+	s.OS = readOS(s)
+	s.Services = readServices(s)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	s.UninstallEntries = readUninstallEntries()
+	s.UninstallEntries = readUninstallEntries(s)
+	programFiles := os.Getenv("ProgramFiles")
 	for _, p := range Paths {
 		// The catalogue spells C:\Program Files; the host may keep it
 		// elsewhere. The snapshot records the catalogue's spelling.
-		local := p
-		if pf := os.Getenv("ProgramFiles"); pf != "" {
-			local = pf + strings.TrimPrefix(p, `C:\Program Files`)
-		}
-		if _, err := os.Stat(local); err == nil {
+		_, err := os.Stat(localPath(p, programFiles))
+		switch {
+		case err == nil:
 			s.Files = append(s.Files, p)
+		case !errors.Is(err, fs.ErrNotExist):
+			s.Warn("file "+p, fmt.Errorf("stat: %w", winErr(err)))
 		}
 	}
 	for _, key := range RegistryKeys {
-		if values, ok := readRegistryKey(key); ok {
+		if values, ok := readRegistryKey(s, key); ok {
 			s.Registry[key] = values
 		}
 	}
-	s.WinHTTPProxy = readWinHTTPProxy()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	s.WinHTTPProxy = readWinHTTPProxy(s)
+	s.AgentProxy = readAgentProxy(s, programFiles)
+	s.TrustedRoots = readTrustedRoots(s)
 	s.normalize()
 	return s, nil
 }
 
-func readOS() OSInfo {
+// localPath maps a catalogue path under C:\Program Files to %ProgramFiles%.
+func localPath(p, programFiles string) string {
+	const pf = `C:\Program Files`
+	if programFiles == "" || !strings.HasPrefix(p, pf+`\`) {
+		return p
+	}
+	return programFiles + strings.TrimPrefix(p, pf)
+}
+
+// winErr makes a Windows error read like the rest of ptacheck's errors:
+// lower case, no final period, with its code ("access is denied (error
+// 5)"). errors.Is still sees the Errno.
+func winErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err
+	}
+	msg := strings.TrimRight(strings.TrimSpace(errno.Error()), ".")
+	if msg != "" {
+		msg = strings.ToLower(msg[:1]) + msg[1:]
+	}
+	return windowsError{msg: fmt.Sprintf("%s (error %d)", msg, uint32(errno)), errno: errno}
+}
+
+type windowsError struct {
+	msg   string
+	errno syscall.Errno
+}
+
+func (e windowsError) Error() string { return e.msg }
+func (e windowsError) Unwrap() error { return e.errno }
+
+func isNotExist(err error) bool {
+	return errors.Is(err, registry.ErrNotExist) || errors.Is(err, fs.ErrNotExist)
+}
+
+func readOS(s *Snapshot) OSInfo {
 	v := windows.RtlGetVersion()
 	o := OSInfo{Build: int(v.BuildNumber)}
 	const cv = `SOFTWARE\Microsoft\Windows NT\CurrentVersion`
 	k, err := registry.OpenKey(registry.LOCAL_MACHINE, cv, registry.QUERY_VALUE|registry.WOW64_64KEY)
 	if err != nil {
+		s.Warn("os", fmt.Errorf("open HKLM\\%s: %w", cv, winErr(err)))
 		return o
 	}
 	defer k.Close()
-	o.ProductName, _, _ = k.GetStringValue("ProductName")
-	o.InstallationType, _, _ = k.GetStringValue("InstallationType")
-	o.EditionID, _, _ = k.GetStringValue("EditionID")
+	str := func(name string) string {
+		v, _, err := k.GetStringValue(name)
+		if err != nil && !isNotExist(err) {
+			s.Warn("os", fmt.Errorf("read HKLM\\%s\\%s: %w", cv, name, winErr(err)))
+		}
+		return v
+	}
+	o.ProductName = str("ProductName")
+	o.InstallationType = str("InstallationType")
+	o.EditionID = str("EditionID")
 	if ubr, _, err := k.GetIntegerValue("UBR"); err == nil {
 		o.UBR = int(ubr)
+	} else if !isNotExist(err) {
+		s.Warn("os", fmt.Errorf("read HKLM\\%s\\UBR: %w", cv, winErr(err)))
 	}
 	// ProductName still says "Windows 10" on Windows 11 clients; the build
 	// and InstallationType are what the checks rely on.
@@ -103,14 +163,16 @@ var startTypes = map[uint32]string{
 }
 
 // readServices enumerates Win32 services and keeps the ones ptacheck cares
-// about (SnapshotServices by name, SnapshotProductPrefixes by display name).
-func readServices() ([]Service, error) {
+// about (Services by name, ProductPrefixes by display name). A service
+// manager that cannot be enumerated is a warning about "service manager":
+// the checks then cannot say a service is absent.
+func readServices(s *Snapshot) []Service {
 	h, err := windows.OpenSCManager(nil, nil, windows.GENERIC_READ)
 	if err != nil {
-		return nil, err
+		s.Warn("service manager", fmt.Errorf("open: %w", winErr(err)))
+		return nil
 	}
-	m := &mgr.Mgr{Handle: h}
-	defer m.Disconnect()
+	defer windows.CloseServiceHandle(h)
 
 	var needed, count, resume uint32
 	var buf []byte
@@ -124,17 +186,15 @@ func readServices() ([]Service, error) {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, windows.ERROR_MORE_DATA) {
-			return nil, err
-		}
-		if needed <= uint32(len(buf)) {
-			return nil, err
+		if !errors.Is(err, windows.ERROR_MORE_DATA) || needed <= uint32(len(buf)) || needed > 64<<20 {
+			s.Warn("service manager", fmt.Errorf("enumerate services: %w", winErr(err)))
+			return nil
 		}
 		buf = make([]byte, needed)
 		resume = 0
 	}
 	if count == 0 {
-		return nil, nil
+		return nil
 	}
 	entries := unsafe.Slice((*windows.ENUM_SERVICE_STATUS_PROCESS)(unsafe.Pointer(&buf[0])), count)
 	prefixes := ProductPrefixes()
@@ -146,45 +206,94 @@ func readServices() ([]Service, error) {
 			continue
 		}
 		svc := Service{Name: name, DisplayName: display, State: serviceStates[e.ServiceStatusProcess.CurrentState]}
-		if sh, err := windows.OpenService(h, e.ServiceName, windows.SERVICE_QUERY_CONFIG|windows.SERVICE_QUERY_STATUS); err == nil {
-			s := &mgr.Service{Name: name, Handle: sh}
-			if cfg, err := s.Config(); err == nil {
-				svc.StartType = startTypes[cfg.StartType]
-				svc.BinaryPath = cfg.BinaryPathName
-			}
-			s.Close()
-		}
+		readServiceConfig(s, h, e.ServiceName, &svc)
 		out = append(out, svc)
 	}
-	return out, nil
+	return out
+}
+
+// readServiceConfig fills in the start type and binary path from the base
+// configuration (QueryServiceConfig), and the delayed auto-start flag from
+// the optional QueryServiceConfig2 level 3. mgr.Service.Config would ask
+// more levels and fail as a whole when one of them does (Wine 8 has no
+// levels 3 and 5), losing what the base level gave; here each failure is a
+// warning about this service and the rest is kept.
+func readServiceConfig(s *Snapshot, scm windows.Handle, name *uint16, svc *Service) {
+	subject := "service " + svc.Name
+	h, err := windows.OpenService(scm, name, windows.SERVICE_QUERY_CONFIG|windows.SERVICE_QUERY_STATUS)
+	if err != nil {
+		s.Warn(subject, fmt.Errorf("open: %w", winErr(err)))
+		return
+	}
+	defer windows.CloseServiceHandle(h)
+
+	var needed uint32
+	buf := make([]byte, 1024)
+	for {
+		cfg := (*windows.QUERY_SERVICE_CONFIG)(unsafe.Pointer(&buf[0]))
+		err := windows.QueryServiceConfig(h, cfg, uint32(len(buf)), &needed)
+		if err == nil {
+			svc.StartType = startTypes[cfg.StartType]
+			svc.BinaryPath = windows.UTF16PtrToString(cfg.BinaryPathName)
+			break
+		}
+		if !errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) || needed <= uint32(len(buf)) || needed > 1<<20 {
+			s.Warn(subject, fmt.Errorf("QueryServiceConfig: %w", winErr(err)))
+			return
+		}
+		buf = make([]byte, needed)
+	}
+	if svc.StartType != "auto" {
+		return // delayed start applies to auto services only
+	}
+	var info windows.SERVICE_DELAYED_AUTO_START_INFO
+	err = windows.QueryServiceConfig2(h, windows.SERVICE_CONFIG_DELAYED_AUTO_START_INFO,
+		(*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), &needed)
+	if err != nil {
+		s.Warn(subject, fmt.Errorf("QueryServiceConfig2 level 3 (delayed auto-start): %w", winErr(err)))
+		return
+	}
+	svc.DelayedAutoStart = info.IsDelayedAutoStartUp != 0
 }
 
 // readUninstallEntries reads both registry views of the Uninstall key and
 // keeps the entries whose DisplayName starts with a known product prefix.
-func readUninstallEntries() []UninstallEntry {
+func readUninstallEntries(s *Snapshot) []UninstallEntry {
 	const path = `SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
 	prefixes := ProductPrefixes()
 	var out []UninstallEntry
-	for _, view := range []uint32{registry.WOW64_64KEY, registry.WOW64_32KEY} {
-		k, err := registry.OpenKey(registry.LOCAL_MACHINE, path, registry.ENUMERATE_SUB_KEYS|view)
+	for _, view := range []struct {
+		flag uint32
+		key  string
+	}{{registry.WOW64_64KEY, `HKLM\` + path}, {registry.WOW64_32KEY, `HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall`}} {
+		k, err := registry.OpenKey(registry.LOCAL_MACHINE, path, registry.ENUMERATE_SUB_KEYS|view.flag)
 		if err != nil {
+			if !isNotExist(err) {
+				s.Warn("uninstall", fmt.Errorf("open %s: %w", view.key, winErr(err)))
+			}
 			continue
 		}
-		names, _ := k.ReadSubKeyNames(-1)
+		names, err := k.ReadSubKeyNames(-1)
 		k.Close()
+		if err != nil {
+			s.Warn("uninstall", fmt.Errorf("list %s: %w", view.key, winErr(err)))
+		}
 		for _, n := range names {
-			sk, err := registry.OpenKey(registry.LOCAL_MACHINE, path+`\`+n, registry.QUERY_VALUE|view)
+			sk, err := registry.OpenKey(registry.LOCAL_MACHINE, path+`\`+n, registry.QUERY_VALUE|view.flag)
 			if err != nil {
+				if !isNotExist(err) { // removed meanwhile: nothing to see
+					s.Warn("uninstall", fmt.Errorf("open %s\\%s: %w", view.key, n, winErr(err)))
+				}
 				continue
 			}
-			display, _, _ := sk.GetStringValue("DisplayName")
+			display, _, err := sk.GetStringValue("DisplayName")
+			if err != nil && !isNotExist(err) && !errors.Is(err, registry.ErrUnexpectedType) {
+				s.Warn("uninstall", fmt.Errorf("read %s\\%s\\DisplayName: %w", view.key, n, winErr(err)))
+			}
 			if HasPrefixFold(display, prefixes) {
-				u := UninstallEntry{DisplayName: display, Key: `HKLM\` + path + `\` + n}
+				u := UninstallEntry{DisplayName: display, Key: view.key + `\` + n}
 				u.DisplayVersion, _, _ = sk.GetStringValue("DisplayVersion")
 				u.Publisher, _, _ = sk.GetStringValue("Publisher")
-				if view == registry.WOW64_32KEY {
-					u.Key = `HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall\` + n
-				}
 				out = append(out, u)
 			}
 			sk.Close()
@@ -193,34 +302,50 @@ func readUninstallEntries() []UninstallEntry {
 	return out
 }
 
-// readRegistryKey reads every value of an "HKLM\..." key in the 64-bit view.
-func readRegistryKey(key string) (map[string]any, bool) {
+// readRegistryKey reads every value of an "HKLM\..." key in the 64-bit
+// view: false when the key does not exist or cannot be opened (the latter
+// is a warning about "registry KEY"). Binary values are not recorded.
+func readRegistryKey(s *Snapshot, key string) (map[string]any, bool) {
+	subject := "registry " + key
 	path := strings.TrimPrefix(key, `HKLM\`)
 	k, err := registry.OpenKey(registry.LOCAL_MACHINE, path, registry.QUERY_VALUE|registry.WOW64_64KEY)
 	if err != nil {
+		if !isNotExist(err) {
+			s.Warn(subject, fmt.Errorf("open: %w", winErr(err)))
+		}
 		return nil, false
 	}
 	defer k.Close()
 	values := map[string]any{}
-	names, _ := k.ReadValueNames(-1)
+	names, err := k.ReadValueNames(-1)
+	if err != nil {
+		s.Warn(subject, fmt.Errorf("list values: %w", winErr(err)))
+	}
 	for _, n := range names {
 		_, typ, err := k.GetValue(n, nil)
-		if err != nil {
+		if err != nil && !errors.Is(err, windows.ERROR_MORE_DATA) {
+			s.Warn(subject, fmt.Errorf("read value %s: %w", n, winErr(err)))
 			continue
 		}
 		switch typ {
 		case registry.DWORD, registry.QWORD:
-			if v, _, err := k.GetIntegerValue(n); err == nil {
+			var v uint64
+			if v, _, err = k.GetIntegerValue(n); err == nil {
 				values[n] = v
 			}
 		case registry.SZ, registry.EXPAND_SZ:
-			if v, _, err := k.GetStringValue(n); err == nil {
+			var v string
+			if v, _, err = k.GetStringValue(n); err == nil {
 				values[n] = v
 			}
 		case registry.MULTI_SZ:
-			if v, _, err := k.GetStringsValue(n); err == nil {
+			var v []string
+			if v, _, err = k.GetStringsValue(n); err == nil {
 				values[n] = v
 			}
+		}
+		if err != nil {
+			s.Warn(subject, fmt.Errorf("read value %s: %w", n, winErr(err)))
 		}
 	}
 	return values, true
@@ -241,13 +366,15 @@ var (
 )
 
 // readWinHTTPProxy reads the machine's WinHTTP proxy (netsh winhttp show proxy).
-func readWinHTTPProxy() *WinHTTPProxy {
-	if procWinHTTPGetDefaultProxy.Find() != nil {
+func readWinHTTPProxy(s *Snapshot) *WinHTTPProxy {
+	if err := procWinHTTPGetDefaultProxy.Find(); err != nil {
+		s.Warn("winhttp proxy", err)
 		return nil
 	}
 	var info winhttpProxyInfo
-	r, _, _ := procWinHTTPGetDefaultProxy.Call(uintptr(unsafe.Pointer(&info)))
+	r, _, callErr := procWinHTTPGetDefaultProxy.Call(uintptr(unsafe.Pointer(&info)))
 	if r == 0 {
+		s.Warn("winhttp proxy", fmt.Errorf("WinHttpGetDefaultProxyConfiguration: %w", winErr(callErr)))
 		return nil
 	}
 	p := &WinHTTPProxy{Direct: info.accessType != winhttpAccessTypeNamedProxy}
@@ -260,4 +387,66 @@ func readWinHTTPProxy() *WinHTTPProxy {
 		procGlobalFree.Call(uintptr(unsafe.Pointer(info.proxyBypass)))
 	}
 	return p
+}
+
+// readAgentProxy reads the agent's .exe.config and the 64-bit .NET 4
+// machine.config (bounded by MaxConfigSize) and resolves the agent's proxy.
+func readAgentProxy(s *Snapshot, programFiles string) *AgentProxy {
+	agentFile := localPath(AgentConfigPath, programFiles)
+	machineFile := MachineConfigPath
+	if dir, err := windows.GetSystemWindowsDirectory(); err == nil {
+		machineFile = dir + strings.TrimPrefix(MachineConfigPath, `C:\Windows`)
+	} else {
+		s.Warn("agent proxy", fmt.Errorf("GetSystemWindowsDirectory: %w", winErr(err)))
+	}
+	read := func(file string) []byte {
+		data, err := ReadConfigFile(file)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.Warn("agent proxy "+file, fmt.Errorf("read: %w", winErr(err)))
+		}
+		return data
+	}
+	p, warnings := ResolveAgentProxy(agentFile, read(agentFile), machineFile, read(machineFile))
+	s.Warnings = append(s.Warnings, warnings...)
+	return p
+}
+
+// readTrustedRoots looks for RootsOfInterest in LocalMachine\Root (the
+// logical store: its registry, Group Policy, enterprise and third-party
+// physical stores). nil, with a warning, when the store cannot be read.
+func readTrustedRoots(s *Snapshot) []TrustedRoot {
+	name, err := windows.UTF16PtrFromString("Root")
+	if err != nil {
+		s.Warn("trusted roots", err)
+		return nil
+	}
+	store, err := windows.CertOpenStore(windows.CERT_STORE_PROV_SYSTEM, 0, 0,
+		windows.CERT_SYSTEM_STORE_LOCAL_MACHINE|windows.CERT_STORE_READONLY_FLAG, uintptr(unsafe.Pointer(name)))
+	if err != nil {
+		s.Warn("trusted roots", fmt.Errorf("open LocalMachine\\Root: %w", winErr(err)))
+		return nil
+	}
+	defer windows.CertCloseStore(store, 0)
+	found := map[string]TrustedRoot{}
+	var c *windows.CertContext
+	for {
+		c, err = windows.CertEnumCertificatesInStore(store, c)
+		if c == nil {
+			break
+		}
+		if r, ok := MatchRoot(unsafe.Slice(c.EncodedCert, c.Length)); ok {
+			found[r.SHA1] = r
+		}
+	}
+	if err != nil && !errors.Is(err, syscall.Errno(windows.CRYPT_E_NOT_FOUND)) {
+		s.Warn("trusted roots", fmt.Errorf("enumerate LocalMachine\\Root: %w", winErr(err)))
+		return nil
+	}
+	out := []TrustedRoot{}
+	for _, k := range RootsOfInterest {
+		if r, ok := found[k.SHA1]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 // Package hostfacts gathers the facts the host checks evaluate: the Windows
-// services, installed programs, folders, registry values, OS version and
-// WinHTTP proxy of the agent server. The live reader (Windows only) reads
+// services, installed programs, folders, registry values, OS version,
+// WinHTTP proxy, the agent's own .NET proxy setting and the trusted roots of
+// the agent server. The live reader (Windows only) reads
 // them read-only; a snapshot file or a fixture gives the same facts on any
 // OS. It gathers; the checks package decides.
 //
@@ -34,7 +35,11 @@ type Source interface {
 	Snapshot(ctx context.Context) (*Snapshot, error)
 }
 
-// SchemaVersion is the version of the snapshot file format.
+// SchemaVersion is the version of the snapshot file format. Fields added
+// with no change to the meaning of existing ones keep the version (warnings,
+// agent_proxy, trusted_roots and services[].delayed_auto_start were added
+// to version 1); a field whose meaning changes bumps it. Parsing is strict,
+// so an older ptacheck rejects a snapshot with fields it does not know.
 const SchemaVersion = "1"
 
 // MaxSnapshotSize caps a snapshot file: real ones are a few KiB.
@@ -59,6 +64,19 @@ type Snapshot struct {
 	Registry map[string]map[string]any `json:"registry"`
 	// WinHTTPProxy is the machine-wide WinHTTP proxy (netsh winhttp show proxy).
 	WinHTTPProxy *WinHTTPProxy `json:"winhttp_proxy,omitempty"`
+	// AgentProxy is the agent's effective .NET <defaultProxy> setting (its
+	// .exe.config over machine.config); null when neither file has one.
+	AgentProxy *AgentProxy `json:"agent_proxy"`
+	// TrustedRoots are the RootsOfInterest present in LocalMachine\Root.
+	// Absent (nil): not recorded (an older snapshot, or the store could not
+	// be read, which Warnings then says); [] : read, none present.
+	TrustedRoots []TrustedRoot `json:"trusted_roots,omitzero"`
+	// Warnings say what the reader could not read, one line each, starting
+	// with the fact concerned ("service WAPCSvc: ...", "registry HKLM\...:
+	// ...", "uninstall: ...", "file C:\...: ...", "os: ...", "trusted roots:
+	// ...", "agent proxy FILE: ..."). Checks that depend on such a fact say
+	// so instead of deciding as if it were absent.
+	Warnings []string `json:"warnings"`
 }
 
 // OSInfo describes the Windows installation.
@@ -76,7 +94,10 @@ type Service struct {
 	DisplayName string `json:"display_name,omitempty"`
 	State       string `json:"state,omitempty"`      // running, stopped, start-pending, ...
 	StartType   string `json:"start_type,omitempty"` // auto, manual, disabled, boot, system
-	BinaryPath  string `json:"binary_path,omitempty"`
+	// DelayedAutoStart is set for an auto service started after the others
+	// ("auto (delayed)"); an optional detail.
+	DelayedAutoStart bool   `json:"delayed_auto_start,omitempty"`
+	BinaryPath       string `json:"binary_path,omitempty"`
 }
 
 // UninstallEntry is one "Programs and Features" entry.
@@ -135,6 +156,24 @@ func Parse(data []byte) (*Snapshot, error) {
 			}
 		}
 	}
+	for i, r := range s.TrustedRoots {
+		if len(r.SHA1) != 40 || strings.Trim(strings.ToLower(r.SHA1), "0123456789abcdef") != "" {
+			return nil, fmt.Errorf("trusted_roots[%d]: sha1 %q is not 40 hex digits", i, r.SHA1)
+		}
+	}
+	if p := s.AgentProxy; p != nil {
+		if p.Source != ProxySourceAgentConfig && p.Source != ProxySourceMachineConfig {
+			return nil, fmt.Errorf("agent_proxy.source %q: want %q or %q", p.Source, ProxySourceAgentConfig, ProxySourceMachineConfig)
+		}
+		if strings.Contains(p.ProxyAddress, "@") {
+			return nil, errors.New("agent_proxy.proxy_address: credentials are never part of a snapshot")
+		}
+	}
+	for i, w := range s.Warnings {
+		if strings.TrimSpace(w) == "" {
+			return nil, fmt.Errorf("warnings[%d] is empty", i)
+		}
+	}
 	s.normalize()
 	return &s, nil
 }
@@ -163,6 +202,35 @@ func (s *Snapshot) normalize() {
 	if s.Registry == nil {
 		s.Registry = map[string]map[string]any{}
 	}
+	if s.Warnings == nil {
+		s.Warnings = []string{}
+	}
+	if s.AgentProxy != nil && s.AgentProxy.Bypass == nil {
+		s.AgentProxy.Bypass = []string{}
+	}
+	// TrustedRoots stays nil when absent: nil means "not recorded".
+}
+
+// Warn records that a fact could not be read: subject names the fact as the
+// checks look it up (see Warnings).
+func (s *Snapshot) Warn(subject string, err error) {
+	s.Warnings = append(s.Warnings, subject+": "+err.Error())
+}
+
+// WarningsAbout returns the warnings about any of subjects ("service
+// WAPCSvc", "uninstall", "registry HKLM\..."), matched case-insensitively
+// up to the colon that ends the subject. Never nil.
+func (s *Snapshot) WarningsAbout(subjects ...string) []string {
+	out := []string{}
+	for _, w := range s.Warnings {
+		for _, sub := range subjects {
+			if len(w) > len(sub) && w[len(sub)] == ':' && strings.EqualFold(w[:len(sub)], sub) {
+				out = append(out, w)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Static serves a fixed snapshot (from --host-snapshot or a fixture).

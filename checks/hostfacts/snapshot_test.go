@@ -1,6 +1,8 @@
 package hostfacts
 
 import (
+	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,4 +70,122 @@ func TestEmptyListsAreArrays(t *testing.T) {
 	if got := s.ServicesMatching([]string{"x"}, nil); got == nil {
 		t.Error("ServicesMatching returned nil, want []")
 	}
+}
+
+// A snapshot with every field added to schema version 1: it parses, and
+// writing it back gives the same JSON (lists as arrays, tri-states kept).
+func TestParseSnapshotNewFields(t *testing.T) {
+	in := `{
+  "schema_version": "1",
+  "os": {"product_name": "Windows Server 2022 Datacenter", "build": 20348, "installation_type": "Server"},
+  "services": [{"name": "ADSync", "display_name": "Microsoft Azure AD Sync", "state": "running", "start_type": "auto", "delayed_auto_start": true, "binary_path": "C:\\x.exe"}],
+  "uninstall_entries": [],
+  "files": [],
+  "registry": {},
+  "agent_proxy": {"source": "agent config", "file": "C:\\a.config", "enabled": true, "use_default_credentials": false,
+    "proxy_address": "http://proxy:8080", "bypass_on_local": true, "bypass": ["contoso\\.com$"], "auto_detect": null, "use_system_default": false},
+  "trusted_roots": [{"subject": "DigiCert Global Root G2", "sha1": "df3c24f9bfd666761b268073fe06d1cc8d4f82a4", "not_after": "2038-01-15T12:00:00Z"}],
+  "warnings": ["service WAPCSvc: QueryServiceConfig2 level 3 (delayed auto-start): invalid level (error 124)"]
+}`
+	s, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc, ok := s.Service(SvcADSync); !ok || !svc.DelayedAutoStart {
+		t.Errorf("ADSync: %+v", svc)
+	}
+	if p := s.AgentProxy; p == nil || p.AutoDetect != nil || p.UseSystemDefault == nil || *p.UseSystemDefault || p.Describe() != `agent config (C:\a.config)` {
+		t.Errorf("agent_proxy: %+v", p)
+	}
+	if r, ok := s.TrustedRoot(strings.ToUpper(RootsOfInterest[0].SHA1)); !ok || r.Subject != "DigiCert Global Root G2" {
+		t.Errorf("trusted root: %+v", r)
+	}
+	if _, ok := s.TrustedRoot(RootsOfInterest[1].SHA1); ok {
+		t.Error("DigiCert Global Root CA found, but the snapshot does not list it")
+	}
+	if w := s.WarningsAbout("service wapcsvc"); len(w) != 1 {
+		t.Errorf("WarningsAbout(service wapcsvc) = %q", w)
+	}
+	if w := s.WarningsAbout("service WAPC", "uninstall"); len(w) != 0 {
+		t.Errorf("a subject matched a longer one: %q", w)
+	}
+	var back, orig any
+	out, _ := json.Marshal(s)
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(in), &orig)
+	if a, b := canonical(t, back), canonical(t, orig); a != b {
+		t.Errorf("round trip changed the snapshot:\n got %s\nwant %s", a, b)
+	}
+
+	bad := map[string]string{
+		`{"schema_version": "1", "trusted_roots": [{"subject": "x", "sha1": "xyz"}]}`:                                              "trusted_roots[0]: sha1",
+		`{"schema_version": "1", "agent_proxy": {"source": "registry"}}`:                                                           `agent_proxy.source "registry"`,
+		`{"schema_version": "1", "agent_proxy": {"source": "machine.config", "proxy_address": "http://u:p@proxy:1"}}`:              "credentials are never part of a snapshot",
+		`{"schema_version": "1", "agent_proxy": {"source": "machine.config", "proxyaddress": "http://proxy:1"}}`:                   `unknown field "proxyaddress"`,
+		`{"schema_version": "1", "warnings": [" "]}`:                                                                               "warnings[0] is empty",
+		`{"schema_version": "1", "trusted_roots": [{"subject": "x", "sha1": "df3c24f9bfd666761b268073fe06d1cc8d4f82a4", "x": 1}]}`: "unknown field",
+	}
+	for in, want := range bad {
+		_, err := Parse([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want %q", in, err, want)
+		}
+	}
+}
+
+// trusted_roots absent means "not recorded", [] means "none present": the
+// two must survive a parse and a write.
+func TestTrustedRootsAbsentVersusEmpty(t *testing.T) {
+	const base = `{"schema_version": "1", "os": {"product_name": "x", "build": 1, "installation_type": "Server"}`
+	absent, err := Parse([]byte(base + `}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := Parse([]byte(base + `, "trusted_roots": []}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if absent.TrustedRoots != nil || empty.TrustedRoots == nil {
+		t.Fatalf("absent=%v empty=%v", absent.TrustedRoots, empty.TrustedRoots)
+	}
+	a, _ := json.Marshal(absent)
+	e, _ := json.Marshal(empty)
+	if strings.Contains(string(a), "trusted_roots") || !strings.Contains(string(e), `"trusted_roots":[]`) {
+		t.Errorf("written: absent %s, empty %s", a, e)
+	}
+	if !strings.Contains(string(a), `"warnings":[]`) || !strings.Contains(string(a), `"agent_proxy":null`) {
+		t.Errorf("warnings must be [] and agent_proxy null when absent: %s", a)
+	}
+}
+
+func TestMatchRoot(t *testing.T) {
+	for i, file := range []string{"DigiCert_Global_Root_G2.pem", "DigiCert_Global_Root_CA.pem"} {
+		data, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(data)
+		if block == nil {
+			t.Fatalf("%s: no PEM block", file)
+		}
+		r, ok := MatchRoot(block.Bytes)
+		k := RootsOfInterest[i]
+		if !ok || r.SHA1 != k.SHA1 || r.Subject != k.Name || !strings.HasPrefix(r.NotAfter, "20") {
+			t.Errorf("%s: %+v, %v; want %s %s", file, r, ok, k.Name, k.SHA1)
+		}
+	}
+	if _, ok := MatchRoot([]byte("not a certificate")); ok {
+		t.Error("MatchRoot accepted garbage")
+	}
+}
+
+func canonical(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
