@@ -81,3 +81,27 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		})
 	}
 }
+
+// The agent's own .NET proxy (its .exe.config, then machine.config) is what
+// the probes use by default, and the report names the file it came from.
+func TestAgentProxyIsTheDefault(t *testing.T) {
+	dnsAddr := nxdomainDNS(t)
+	snap := filepath.Join(t.TempDir(), "host.json")
+	os.WriteFile(snap, []byte(`{"schema_version": "1", "os": {"product_name": "Windows Server 2022", "build": 20348, "installation_type": "Server"},
+		"agent_proxy": {"source": "agent config", "file": "C:\\Program Files\\Microsoft Azure AD Connect Authentication Agent\\AzureADConnectAuthenticationAgentService.exe.config",
+		"enabled": true, "proxy_address": "http://127.0.0.22:3128", "bypass_on_local": true, "bypass": ["\\.internal\\.test$"]}}`), 0o644)
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		t.Setenv(k, "")
+	}
+	r := runCLI(t, "enable", "--host-snapshot", snap, "--dns-server", dnsAddr, "--probe-timeout", "500ms", "-o", "json")
+	j := parseJSON(t, r.stdout)
+	if r.code != 1 || !strings.Contains(string(j.Checks[0].Details), `"proxy_source": "agent config (C:\\Program Files\\Microsoft Azure AD Connect Authentication Agent`) ||
+		!strings.Contains(strings.Join(j.Checks[0].Findings, "|"), "the proxy http://127.0.0.22:3128 cannot be reached") {
+		t.Fatalf("exit %d %+v", r.code, j.Checks[0])
+	}
+	// --proxy none still goes direct.
+	r = runCLI(t, "enable", "--host-snapshot", snap, "--dns-server", dnsAddr, "--probe-timeout", "500ms", "--proxy", "none", "-o", "json")
+	if j = parseJSON(t, r.stdout); !strings.Contains(string(j.Checks[0].Details), `"path": "direct"`) {
+		t.Fatalf("--proxy none: %s", j.Checks[0].Details)
+	}
+}

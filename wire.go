@@ -121,6 +121,11 @@ func chooseProxy(flag string, fixtureMode bool, fixtureProxy *netprobe.Proxy, fa
 		if fixtureMode {
 			return fixtureProxy, nil
 		}
+		// What the agent itself uses comes first: its .NET <defaultProxy>
+		// (agent config, then machine.config), not WinHTTP.
+		if p := agentProxy(facts); p != nil {
+			return p, nil
+		}
 		return netprobe.FromEnvironment(getenv), nil
 	case "none":
 		return nil, nil
@@ -157,4 +162,33 @@ func verboseLog(inv *invocation) func(string, ...any) {
 		line := textfmt.OneLine(textfmt.Sanitize(redact.String(fmt.Sprintf(format, args...))))
 		fmt.Fprintf(inv.stderr, "ptacheck: %s\n", line)
 	}
+}
+
+// agentProxy turns the agent's own .NET proxy setting (from the host facts)
+// into the run's proxy: the probes then take the agent's path, and the
+// report names the file the setting came from. nil when the agent has none.
+func agentProxy(facts *hostfacts.Snapshot) *netprobe.Proxy {
+	if facts == nil || facts.AgentProxy == nil {
+		return nil
+	}
+	ap := facts.AgentProxy
+	p := &netprobe.Proxy{Source: ap.Describe()}
+	if !ap.Enabled {
+		p.Display = `none (<defaultProxy enabled="false">)`
+		return p // direct, and the report says why
+	}
+	if ap.ProxyAddress == "" {
+		return nil // usesystemdefault, autoDetect or a PAC script: not followed
+	}
+	u, err := netprobe.ParseProxyURL(ap.ProxyAddress)
+	if err != nil {
+		p.Problems = append(p.Problems, "the agent's proxy setting cannot be used: "+err.Error()+"; the probes went direct")
+		return p
+	}
+	p.Func, p.Display = ap.ProxyFor, netprobe.DisplayURL(u)
+	if ap.CredentialsDropped {
+		p.Problems = append(p.Problems, "the agent's proxy address in "+ap.File+" carries credentials, which the agent cannot use: proxy authentication is not supported")
+	}
+	p.Problems = append(p.Problems, ap.BypassProblems()...)
+	return p
 }

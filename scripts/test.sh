@@ -67,6 +67,9 @@ else
 	echo "SKIP: no Samba DC here (see the line above); the directory checks were tested against the fixture DC only"
 fi
 
+step "the Windows build under Wine: the live host reader against seeded prefixes"
+bash scripts/windows-wine.sh
+
 step "fuzz every parser for a short time"
 bash scripts/fuzz.sh
 
