@@ -26,6 +26,7 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 	var fixtureProxy *netprobe.Proxy
 	var now func() time.Time
 	dir := in.dir
+	facts := readHostFacts(ctx, host)
 	if sc != nil {
 		network := sc.Network
 		if network == nil {
@@ -74,6 +75,10 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 			}
 		}
 	}
+	if facts != nil && facts.Domain != "" && dir.cfg.Domain == "" && len(dir.cfg.DCs) == 0 {
+		// A domain-joined server: its own domain.
+		dir.cfg.Domain = strings.ToLower(facts.Domain)
+	}
 	if sc != nil && len(dir.cfg.UPNSuffixes) == 0 {
 		dir.cfg.UPNSuffixes = sc.UPNSuffixes
 	}
@@ -86,7 +91,6 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 	if len(in.dnsServers) > 0 {
 		net.Servers = in.dnsServers
 	}
-	facts := readHostFacts(ctx, host)
 	if facts != nil {
 		cfg.WinHTTPProxy = facts.WinHTTPProxy
 	}

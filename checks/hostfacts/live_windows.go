@@ -38,6 +38,9 @@ func (windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if s.ComputerName, err = os.Hostname(); err != nil {
 		s.Warn("computer name", err)
 	}
+	if s.Domain, err = computerName(windows.ComputerNameDnsDomain); err != nil {
+		s.Warn("the computer's DNS domain", err)
+	}
 	s.OS = readOS(s)
 	s.Services = readServices(s)
 	if ctx.Err() != nil {
@@ -449,4 +452,21 @@ func readTrustedRoots(s *Snapshot) []TrustedRoot {
 		}
 	}
 	return out
+}
+
+// computerName reads one of the computer's names (GetComputerNameEx): the
+// DNS domain of a domain-joined server, "" for a workgroup one.
+func computerName(kind uint32) (string, error) {
+	n := uint32(256)
+	for range 3 {
+		buf := make([]uint16, n)
+		err := windows.GetComputerNameEx(kind, &buf[0], &n)
+		if err == nil {
+			return windows.UTF16ToString(buf[:n]), nil
+		}
+		if err != windows.ERROR_MORE_DATA {
+			return "", err
+		}
+	}
+	return "", windows.ERROR_MORE_DATA
 }

@@ -50,9 +50,12 @@ const MaxSnapshotSize = 1 << 20
 // documented in the README; it is an input format, so unknown fields and
 // duplicate keys are rejected to catch typos.
 type Snapshot struct {
-	SchemaVersion    string           `json:"schema_version"`
-	CapturedAt       string           `json:"captured_at,omitempty"` // RFC 3339, informational
-	ComputerName     string           `json:"computer_name,omitempty"`
+	SchemaVersion string `json:"schema_version"`
+	CapturedAt    string `json:"captured_at,omitempty"` // RFC 3339, informational
+	ComputerName  string `json:"computer_name,omitempty"`
+	// Domain is the AD DNS domain the computer is joined to ("" when it
+	// is in a workgroup): the default of --domain for the ad.* checks.
+	Domain           string           `json:"domain,omitempty"`
 	OS               OSInfo           `json:"os"`
 	Services         []Service        `json:"services"`
 	UninstallEntries []UninstallEntry `json:"uninstall_entries"`
