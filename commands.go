@@ -46,6 +46,7 @@ func phaseFlags(fs *pflag.FlagSet, o *options) {
 	addProbe(fs, o)
 	addCatalogue(fs, o)
 	addDirectory(fs, o)
+	addTenant(fs, o)
 }
 
 func phaseCommand(p checks.Phase, summary, examples string) *command {

@@ -20,7 +20,9 @@ type directoryInputs struct {
 	options directory.Options
 	// userGiven: --ldap-user was given (else the default identity applies).
 	userGiven bool
-	warnings  []string
+	// caRoots are the system roots plus --ca-file (nil: the system's).
+	caRoots  *x509.CertPool
+	warnings []string
 }
 
 // validateDirectory checks the directory flags and reads the bind password
@@ -77,6 +79,7 @@ func validateDirectory(o *options, getenv func(string) string) (*directoryInputs
 			return nil, usagef("--ca-file %s: no PEM certificate in it", o.caFile)
 		}
 		in.options.RootCAs = pool
+		in.caRoots = pool
 	}
 	if o.ldapInsecureTLS {
 		in.options.InsecureSkipVerify = true

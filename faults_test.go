@@ -60,7 +60,7 @@ func TestNetworkFaultMatrix(t *testing.T) {
 			}
 			for _, format := range []string{"json", "text"} {
 				start := time.Now()
-				cmd := exec.Command(bin, "enable", "--fixture", dir, "--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3",
+				cmd := exec.Command(bin, "enable", "--fixture", dir, "--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3", "--only", "net.outbound-ports,net.tls-inspection",
 					"--probe-timeout", "1s", "--timeout", "20s", "-o", format)
 				var stdout, stderr bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -49,6 +49,16 @@ type options struct {
 	ldapSecurity    string
 	caFile          string
 	ldapInsecureTLS bool
+	// tenant
+	tokenFile          string
+	deviceCode         bool
+	adminUPN           string
+	adminPassFile      string
+	requireGlobalAdmin bool
+	machineName        string
+	loginURL           string
+	graphURL           string
+	clientID           string
 	// list
 	endpoints bool
 }
@@ -87,6 +97,18 @@ func addDirectory(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.ldapSecurity, "ldap-security", "ldaps", "how to reach the DC: ldaps (636), starttls (389), or plain (389, unencrypted: only to see whether the DC refuses it)")
 	fs.StringVar(&o.caFile, "ca-file", "", "also trust the CA certificates in this PEM `FILE` for the DC's LDAPS certificate")
 	fs.BoolVar(&o.ldapInsecureTLS, "ldap-insecure-skip-verify", false, "do not verify the DC's certificate (insecure; warned)")
+}
+
+func addTenant(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.tokenFile, "token-file", "", "read a Microsoft Graph access token from this `FILE` (or set PTACHECK_GRAPH_TOKEN); without either, a device-code sign-in on a terminal")
+	fs.BoolVar(&o.deviceCode, "device-code", false, "sign in with a device code even when stderr is not a terminal (the prompt goes to stderr)")
+	fs.StringVar(&o.adminUPN, "admin-upn", "", "the admin `UPN` who installs, registers or enables (default: the signed-in user)")
+	fs.StringVar(&o.adminPassFile, "admin-password-file", "", "try a password sign-in as the admin with the password in this `FILE` (or PTACHECK_ADMIN_PASSWORD): an MFA answer fails tenant.admin-account")
+	fs.BoolVar(&o.requireGlobalAdmin, "require-global-admin", false, "tenant.admin-account: a Hybrid Identity Administrator who is not a Global Administrator fails (2017-era agents)")
+	fs.StringVar(&o.machineName, "machine-name", "", "this server's `NAME` as its agent registered it (default: its FQDN): tenant.other-agents leaves it out")
+	fs.StringVar(&o.loginURL, "login-url", "", "sign-in authority root `URL` (default: the --cloud's, e.g. https://login.microsoftonline.com)")
+	fs.StringVar(&o.graphURL, "graph-url", "", "Microsoft Graph root `URL` (default: the --cloud's, e.g. https://graph.microsoft.com)")
+	fs.StringVar(&o.clientID, "client-id", "", "public client `ID` for the device-code and password sign-ins (default: Microsoft Graph Command Line Tools)")
 }
 
 func addCatalogue(fs *pflag.FlagSet, o *options) {

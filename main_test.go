@@ -80,7 +80,7 @@ func TestFixturesExitCodes(t *testing.T) {
 		failing string
 		want    string
 	}{
-		{"healthy", 0, "", "READY: 11 passed"},
+		{"healthy", 0, "", "READY: 14 passed"},
 		{"app-proxy-present", 1, "host.app-proxy-connector", "service WAPCSvc"},
 		{"ports-blocked", 1, "net.outbound-ports", "login.microsoftonline.com:443 (required): filtered"},
 		{"tls-inspected", 1, "net.tls-inspection", "Contoso Firewall TLS Inspection CA"},
@@ -88,6 +88,10 @@ func TestFixturesExitCodes(t *testing.T) {
 		{"wrong-forest", 1, "ad.forest-membership", "UPN suffix contoso.com is neither a domain of forest corp.fabrikam.test"},
 		{"upn-suffix-missing", 1, "ad.forest-membership", "UPN suffix contoso.net"},
 		{"clock-skew", 1, "ad.time-skew", "7m0s ahead of dc1.corp.contoso.test"},
+		{"mfa-admin", 1, "tenant.admin-account", "per-user MFA enforced"},
+		{"ca-mfa-admin", 1, "tenant.admin-account", `"Require MFA for Global Administrators"`},
+		{"synced-admin", 1, "tenant.admin-account", "synchronised from on-premises AD"},
+		{"eligible-only-admin", 1, "tenant.admin-account", "only eligible for Global Administrator"},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			r := runCLI(t, "install", "--fixture", tc.fixture, "--probe-timeout", "1s")
@@ -117,6 +121,28 @@ func TestFixturesExitCodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The phases whose verdict the tenant decides, per fixture: healthy passes
+// install, enable and uninstall; the agent fixtures fail or warn as named.
+func TestTenantFixturesPerPhase(t *testing.T) {
+	for _, tc := range []struct {
+		phase, fixture string
+		code           int
+		id, status     string
+	}{
+		{"enable", "healthy", 0, "tenant.active-agents", "pass"},
+		{"uninstall", "healthy", 0, "tenant.other-agents", "warn"},
+		{"enable", "no-active-agent", 1, "tenant.active-agents", "fail"},
+		{"uninstall", "last-agent", 1, "tenant.other-agents", "fail"},
+		{"uninstall", "two-agents", 0, "tenant.other-agents", "warn"},
+	} {
+		r := runCLI(t, tc.phase, "--fixture", tc.fixture, "-o", "json")
+		j := parseJSON(t, r.stdout)
+		if r.code != tc.code || j.status(tc.id) != tc.status {
+			t.Errorf("%s --fixture %s: exit %d, %s %s; want %d, %s", tc.phase, tc.fixture, r.code, tc.id, j.status(tc.id), tc.code, tc.status)
+		}
 	}
 }
 
@@ -262,17 +288,6 @@ func TestSelectionFlags(t *testing.T) {
 	r = runCLI(t, "install", "--fixture", "healthy", "--strict")
 	if r.code != 0 {
 		t.Errorf("--strict without warnings: exit %d", r.code)
-	}
-}
-
-func TestReservedIDs(t *testing.T) {
-	r := runCLI(t, "install", "--fixture", "healthy", "--skip", "tenant.admin-account", "--ignore-failures", "ad.forest-membership")
-	if r.code != 0 || !strings.Contains(r.stderr, "tenant.admin-account is reserved") {
-		t.Errorf("reserved IDs in --skip/--ignore-failures: exit %d, stderr %q", r.code, r.stderr)
-	}
-	r = runCLI(t, "uninstall", "--fixture", "healthy", "--only", "tenant.other-agents")
-	if r.code != 2 || !strings.Contains(r.stderr, "selects no check") {
-		t.Errorf("--only a reserved ID: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

@@ -84,6 +84,16 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 	}
 	dir.defaultBind(sc != nil)
 	cfg.AD = dir.cfg
+	graphOpts, stopTenant, err := wireTenant(ctx, inv, in, sc, facts, dir.caRoots)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	stopNet := stop
+	stop = func() { stopTenant(); stopNet() }
+	if len(cfg.AD.UPNSuffixes) == 0 && cfg.Tenant.NoTokenReason == "" {
+		cfg.AD.TenantDomains = true
+	}
 	fail := func(err error) (*checks.Env, func(), error) {
 		stop()
 		return nil, nil, err
@@ -99,7 +109,7 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 		return fail(err)
 	}
 	net.Proxy = proxy
-	env := checks.DefaultEnv(checks.EnvOptions{Host: host, Net: net, LDAP: dir.options, Now: now, Logf: verboseLog(inv)})
+	env := checks.DefaultEnv(checks.EnvOptions{Host: host, Net: net, LDAP: dir.options, Graph: graphOpts, Now: now, Logf: verboseLog(inv)})
 	return env, stop, nil
 }
 

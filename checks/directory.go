@@ -31,6 +31,9 @@ type ADConfig struct {
 	// UPNSuffixes must be served by this server's forest (--upn-suffix, or
 	// the tenant's verified managed domains).
 	UPNSuffixes []string
+	// TenantDomains: when no UPN suffix is given, use the tenant's
+	// verified managed domains (tenant.managed-domains) as the suffixes.
+	TenantDomains bool
 	// NoBindReason, when set, says why no authenticated bind is possible
 	// (no credentials outside Windows): the checks that need one skip.
 	NoBindReason string
@@ -218,7 +221,16 @@ func (c ADForestMembershipCheck) Run(ctx context.Context, env *Env) Outcome {
 		root = directory.DomainOfDN(forest.RootDomainNC)
 	}
 	details := map[string]any{"forest_root": root, "domains": f.ForestInfo.Domains, "upn_suffixes": f.ForestInfo.UPNSuffixes, "dc": f.DC}
-	if len(c.Config.UPNSuffixes) == 0 {
+	suffixes, source := c.Config.UPNSuffixes, "--upn-suffix"
+	if len(suffixes) == 0 && c.Config.TenantDomains && env.Tenant != nil {
+		managed, err := env.Tenant.ManagedDomains(ctx)
+		if err != nil {
+			return Outcome{Unevaluated: []string{"the tenant's managed domains (the suffixes to check): " + err.Error()}, Details: details}
+		}
+		suffixes, source = managed, "the tenant's verified managed domains"
+	}
+	details["suffixes_from"] = source
+	if len(suffixes) == 0 {
 		details["matches"] = []suffixMatch{}
 		return Outcome{
 			Warn:        fmt.Errorf("forest %s (%s): no UPN suffix to check; pass --upn-suffix for each suffix your users sign in with", root, forestSummary(forest)),
@@ -228,7 +240,7 @@ func (c ADForestMembershipCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	var fail *multierror.Error
 	var matches []suffixMatch
-	for _, suffix := range c.Config.UPNSuffixes {
+	for _, suffix := range suffixes {
 		m := matchSuffix(forest, suffix)
 		matches = append(matches, m)
 		if m.Matched == "" {

@@ -1,9 +1,12 @@
 package checks
 
 import (
+	"context"
+	"net/http"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
@@ -16,8 +19,11 @@ type Env struct {
 	Host hostfacts.Source // host facts: live Windows host, a snapshot file or a fixture
 	Net  *netprobe.Client // DNS, TCP, TLS and proxy probes; one per run, owns its probe cache
 	AD   *ADClient        // LDAP to the domain's DCs (checks/directory); gathers once per run
-	Now  func() time.Time
-	Logf func(format string, args ...any) // verbose log, stderr only; may be nil
+	// Tenant reads Microsoft Graph (checks/graph); nil when no token
+	// source is configured (the tenant checks then skip, saying why).
+	Tenant *TenantClient
+	Now    func() time.Time
+	Logf   func(format string, args ...any) // verbose log, stderr only; may be nil
 }
 
 // EnvOptions are what DefaultEnv needs to build the real clients.
@@ -27,8 +33,10 @@ type EnvOptions struct {
 	// LDAP are the directory options (roots, security, bind); the dialer
 	// is the network client's.
 	LDAP directory.Options
-	Now  func() time.Time
-	Logf func(format string, args ...any)
+	// Graph builds the tenant client when Graph.Token is set.
+	Graph TenantOptions
+	Now   func() time.Time
+	Logf  func(format string, args ...any)
 }
 
 // DefaultEnv builds the real clients. It is the only place that does.
@@ -50,5 +58,22 @@ func DefaultEnv(o EnvOptions) *Env {
 	ldap := o.LDAP
 	ldap.Dialer = net.Dialer()
 	ad := &ADClient{Net: net, Options: ldap, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: adGatherTimeout}
-	return &Env{Host: host, Net: net, AD: ad, Now: o.Now, Logf: o.Logf}
+	env := &Env{Host: host, Net: net, AD: ad, Now: o.Now, Logf: o.Logf}
+	if g := o.Graph; g.Token != nil {
+		env.Tenant = &TenantClient{
+			Graph:  &graph.Client{BaseURL: g.GraphURL, HTTP: g.HTTP, Token: g.Token, Logf: o.Logf},
+			SignIn: g.SignIn, AdminPassword: g.AdminPassword, Scopes: g.Scopes,
+		}
+	}
+	return env
+}
+
+// TenantOptions are what DefaultEnv needs to build the Graph client.
+type TenantOptions struct {
+	GraphURL      string
+	HTTP          *http.Client
+	Token         func(ctx context.Context) (string, error)
+	SignIn        graph.SignIn // for the admin password probe
+	AdminPassword string
+	Scopes        []string
 }

@@ -68,6 +68,8 @@ type Config struct {
 	ExtraEndpoints []Endpoint    // from --endpoints-file
 	// AD parameterises the directory checks.
 	AD ADConfig
+	// Tenant parameterises the tenant checks.
+	Tenant TenantConfig
 	// AgentVersion is the version of the agent about to be installed
 	// (--agent-version or the installer's version resource); "" unknown.
 	AgentVersion string
@@ -124,6 +126,12 @@ func catalog(cfg Config, phase Phase) []Entry {
 		{Check: TrustedRootsCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: net, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
+		{Check: ManagedDomainsCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},
+		{Check: AdminAccountCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},
+		{Check: AgentLimitCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseInstall}, Timeout: tenantCheckTimeout},
+		{Check: ActiveAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseEnable}, Timeout: tenantCheckTimeout},
+		{Check: OtherAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseUninstall}, Timeout: tenantCheckTimeout},
+		{Check: CloudAdminFallbackCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseUninstall}, Timeout: tenantCheckTimeout},
 		{Check: ADDCReachableCheck{Config: cfg.AD}, Phases: ad, Timeout: adCheckTimeout},
 		{Check: ADForestMembershipCheck{Config: cfg.AD}, Phases: ad, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
 		{Check: ADTimeSkewCheck{Config: cfg.AD}, Phases: ad, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
@@ -143,15 +151,6 @@ func Plan(phase Phase, cfg Config) []Entry {
 	}
 	return out
 }
-
-// ReservedIDs are check IDs fixed before their checks exist, because scripts
-// gate on them. --skip, --only and --ignore-failures accept them; they select
-// nothing until implemented.
-var ReservedIDs = []string{"tenant.admin-account", "tenant.other-agents"}
-
-// IsReserved reports whether id is reserved and not yet implemented (an ID
-// leaves ReservedIDs when its check lands; TestReservedIDsAreNotImplemented).
-func IsReserved(id string) bool { return hostfacts.ContainsFold(ReservedIDs, id) }
 
 // KnownIDs returns every check ID, sorted.
 func KnownIDs() []string {
@@ -180,7 +179,7 @@ func ValidateIDs(flag string, ids []string, allowAll bool) (map[string]bool, err
 			if len(ids) > 1 {
 				return nil, fmt.Errorf("--%s: \"all\" cannot be combined with check IDs", flag)
 			}
-		case !known[id] && !IsReserved(id):
+		case !known[id]:
 			return nil, fmt.Errorf("--%s: unknown check ID %q (see `ptacheck list`)", flag, raw)
 		}
 		out[id] = true

@@ -73,3 +73,24 @@ func StartDirectory(t testing.TB, d *fixtures.Directory, opts DirectoryOptions) 
 	t.Cleanup(dc.Close)
 	return c, r, dc
 }
+
+// StartTenant starts the tenant emulator (Graph and login over HTTPS on
+// loopback) for spec, read from a scenario's tenant.json, optionally
+// changed by edit, and returns it; it stops when the test ends.
+func StartTenant(t testing.TB, scenario string, edit func(*fixtures.Tenant)) *fixtures.RunningTenant {
+	t.Helper()
+	sc, err := fixtures.Load(scenario)
+	if err != nil || sc.Tenant == nil {
+		t.Fatalf("scenario %s: %v (tenant: %v)", scenario, err, sc != nil && sc.Tenant != nil)
+	}
+	spec := *sc.Tenant
+	if edit != nil {
+		edit(&spec)
+	}
+	rt, err := fixtures.StartTenant(context.Background(), &spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close)
+	return rt
+}

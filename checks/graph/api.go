@@ -89,6 +89,16 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (*User, error) {
 	return &u, nil
 }
 
+// Me is GET /v1.0/me: the signed-in user (a delegated token), with the same
+// properties as User.
+func (c *Client) Me(ctx context.Context) (*User, error) {
+	var u User
+	if err := c.Get(ctx, "/v1.0/me?$select="+UserSelect, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
 // RoleAssignments lists the active role assignments whose principal is
 // principalID (call 4): rows for the user itself are direct assignments.
 func (c *Client) RoleAssignments(ctx context.Context, principalID string) ([]RoleAssignment, error) {

@@ -19,7 +19,7 @@ import (
 	"github.com/ptacheck/ptacheck/fixtures"
 )
 
-const draftDir = "../../fixtures/scenarios/_drafts"
+const draftDir = "../../fixtures/scenarios"
 
 func loadSpec(t *testing.T, name string) *fixtures.Tenant {
 	t.Helper()
@@ -92,7 +92,7 @@ func TestEmulatorServesEveryCall(t *testing.T) {
 		activeAgents   []string
 		agentsInactive int
 	}{
-		{"healthy-tenant-draft", "disabled", graph.SyncNever, ga, nil, graph.No, []string{"PTA01.corp.contoso.test", "PTA02.corp.contoso.test", "PTA03.corp.contoso.test"}, 0},
+		{"healthy", "disabled", graph.SyncNever, ga, nil, graph.No, []string{"PTA01.corp.contoso.test", "PTA02.corp.contoso.test", "PTA03.corp.contoso.test"}, 0},
 		{"mfa-admin", "enforced", graph.SyncNever, ga, nil, graph.No, []string{"PTA01.corp.contoso.test", "PTA02.corp.contoso.test", "PTA03.corp.contoso.test"}, 0},
 		{"ca-mfa-admin", "disabled", graph.SyncNever, ga, nil, graph.Yes, []string{"PTA01.corp.contoso.test", "PTA02.corp.contoso.test", "PTA03.corp.contoso.test"}, 0},
 		{"synced-admin", "disabled", graph.SyncActive, ga, nil, graph.No, []string{"PTA01.corp.contoso.test", "PTA02.corp.contoso.test", "PTA03.corp.contoso.test"}, 0},
@@ -243,7 +243,7 @@ func TestEmulatorServesEveryCall(t *testing.T) {
 }
 
 func TestEmulatorDeviceCodeSignIn(t *testing.T) {
-	spec := loadSpec(t, "healthy-tenant-draft")
+	spec := loadSpec(t, "healthy")
 	spec.DeviceCodePending = 2
 	rt := start(t, spec)
 	scopes := graph.Scopes(rt.GraphURL, graph.CallUser, graph.CallPTAAgents)
@@ -304,7 +304,7 @@ func TestEmulatorDeviceCodeSignIn(t *testing.T) {
 }
 
 func TestEmulatorDeviceCodeErrors(t *testing.T) {
-	spec := loadSpec(t, "healthy-tenant-draft")
+	spec := loadSpec(t, "healthy")
 	disabled := false
 	spec.Users[0].AccountEnabled = &disabled
 	rt := start(t, spec)
@@ -338,8 +338,8 @@ func TestEmulatorPasswordSignIn(t *testing.T) {
 	}{
 		{"mfa-admin", "admin@contoso.onmicrosoft.com", graph.PasswordMFARequired, graph.AADSTSMFARequired},
 		{"ca-mfa-admin", "ADMIN@contoso.onmicrosoft.com", graph.PasswordMFARequired, graph.AADSTSMFARequired},
-		{"healthy-tenant-draft", "admin@contoso.onmicrosoft.com", graph.PasswordOK, 0},
-		{"healthy-tenant-draft", "ghost@contoso.onmicrosoft.com", graph.PasswordUserNotFound, graph.AADSTSUserNotFound},
+		{"healthy", "admin@contoso.onmicrosoft.com", graph.PasswordOK, 0},
+		{"healthy", "ghost@contoso.onmicrosoft.com", graph.PasswordUserNotFound, graph.AADSTSUserNotFound},
 	} {
 		t.Run(tc.scenario+"/"+tc.user, func(t *testing.T) {
 			spec := loadSpec(t, tc.scenario)
@@ -362,7 +362,7 @@ func TestEmulatorPasswordSignIn(t *testing.T) {
 // emulator's faults: retries with fractional Retry-After, capped bodies,
 // endless bodies and the CA rate limit.
 func TestEmulatorFaultsAndThrottling(t *testing.T) {
-	spec := loadSpec(t, "healthy-tenant-draft")
+	spec := loadSpec(t, "healthy")
 	spec.PageSize = 1
 	spec.ThrottleConditionalAccess = true
 	spec.ConditionalAccessPolicies = append(spec.ConditionalAccessPolicies, spec.ConditionalAccessPolicies[0], spec.ConditionalAccessPolicies[0])
