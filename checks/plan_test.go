@@ -49,10 +49,10 @@ func TestPlanPerPhase(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	want := map[Phase]string{
-		PhaseInstall:   "host.os host.app-proxy-connector host.existing-agent host.tls12 host.dotnet host.trusted-roots net.outbound-ports net.tls-inspection ad.dc-reachable ad.forest-membership ad.time-skew",
-		PhaseRegister:  "host.app-proxy-connector host.existing-agent host.tls12 host.trusted-roots net.outbound-ports net.tls-inspection ad.dc-reachable ad.forest-membership ad.time-skew",
-		PhaseEnable:    "net.outbound-ports net.tls-inspection",
-		PhaseUninstall: "host.existing-agent",
+		PhaseInstall:   "host.os host.app-proxy-connector host.existing-agent host.tls12 host.dotnet host.trusted-roots net.outbound-ports net.tls-inspection tenant.managed-domains tenant.admin-account tenant.agent-limit ad.dc-reachable ad.forest-membership ad.time-skew",
+		PhaseRegister:  "host.app-proxy-connector host.existing-agent host.tls12 host.trusted-roots net.outbound-ports net.tls-inspection tenant.managed-domains tenant.admin-account ad.dc-reachable ad.forest-membership ad.time-skew",
+		PhaseEnable:    "net.outbound-ports net.tls-inspection tenant.managed-domains tenant.admin-account tenant.active-agents",
+		PhaseUninstall: "host.existing-agent tenant.other-agents tenant.cloud-admin-fallback",
 	}
 	for p, w := range want {
 		if got := ids(p); got != w {
