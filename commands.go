@@ -99,6 +99,14 @@ var commands = []*command{
   ptacheck install --host-snapshot host.json         # then on any system`,
 	},
 	{
+		name: "fixtures", summary: "list the built-in fixture environments, one line each",
+		flags: func(fs *pflag.FlagSet, o *options) { addCommon(fs, o, "text, json") },
+		run:   runFixtures,
+		examples: `
+  ptacheck fixtures
+  ptacheck install --fixture wrong-forest`,
+	},
+	{
 		name: "version", summary: "print the version",
 		flags: func(fs *pflag.FlagSet, o *options) { addCommon(fs, o, "text, json") },
 		run:   runVersion,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/fixtures"
 	"github.com/ptacheck/ptacheck/internal/redact"
 	"github.com/ptacheck/ptacheck/report"
 )
@@ -113,4 +114,28 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return w.commit()
+}
+
+func runFixtures(_ context.Context, inv *invocation) (int, error) {
+	if err := validateOutput(inv.o, "text", "json"); err != nil {
+		return 0, err
+	}
+	var items []report.FixtureInfo
+	for _, name := range fixtures.Names() {
+		sc, err := fixtures.Load(name)
+		if err != nil {
+			return 0, err
+		}
+		var parts []string
+		for _, p := range []struct {
+			has  bool
+			what string
+		}{{sc.Host != nil, "host"}, {sc.Network != nil, "network"}, {sc.Directory != nil, "directory"}, {sc.Tenant != nil, "tenant"}} {
+			if p.has {
+				parts = append(parts, p.what)
+			}
+		}
+		items = append(items, report.FixtureInfo{Name: name, Description: sc.Description, Emulates: parts})
+	}
+	return report.ExitReady, report.Fixtures(inv.stdout, inv.o.output, items)
 }

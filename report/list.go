@@ -169,3 +169,38 @@ func Version(w io.Writer, format string, b BuildInfo) error {
 	_, err := fmt.Fprintf(w, "%s (%s)\n", line, strings.Join(extra, ", "))
 	return err
 }
+
+// FixtureInfo describes a built-in fixture for `ptacheck fixtures`.
+type FixtureInfo struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Emulates    []string `json:"emulates"`
+}
+
+// Fixtures lists the built-in fixtures (text: one line each; json:
+// {"kind": "fixtures", "fixtures": [...]}).
+func Fixtures(w io.Writer, format string, items []FixtureInfo) error {
+	if format == "json" {
+		return writeJSON(w, struct {
+			listHeader
+			Fixtures []FixtureInfo `json:"fixtures"`
+		}{listHeader{SchemaVersion, "ptacheck", "fixtures"}, items})
+	}
+	width := 0
+	for _, f := range items {
+		width = max(width, len(f.Name))
+	}
+	for _, f := range items {
+		desc := textfmt.OneLine(f.Description)
+		if i := strings.Index(desc, ": "); i > 0 && i < 100 {
+			desc = desc[:i]
+		}
+		if len(desc) > 110 {
+			desc = desc[:107] + "..."
+		}
+		if _, err := fmt.Fprintf(w, "%-*s  %s\n", width, f.Name, desc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
