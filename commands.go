@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -97,6 +98,41 @@ var commands = []*command{
 		examples: `
   ptacheck snapshot > host.json                      # on the agent server
   ptacheck install --host-snapshot host.json         # then on any system`,
+	},
+	{
+		name: "explain", summary: "explain AADSTS, Win32 (trace-log Reason) and NTSTATUS codes", args: " CODE...", maxArgs: -1,
+		flags: func(fs *pflag.FlagSet, o *options) { addCommon(fs, o, "text, json") },
+		run:   runExplain,
+		examples: `
+  ptacheck explain AADSTS80001          # a sign-in error
+  ptacheck explain 1328 1909 0x530      # Reason codes from the agent's trace log
+  ptacheck explain -o json AADSTS8002   # the documented typo of 80002`,
+	},
+	{
+		name: "logs", summary: "summarise failed sign-ins in agent trace logs by Reason", args: " [PATH...]", maxArgs: -1,
+		flags: func(fs *pflag.FlagSet, o *options) {
+			addCommon(fs, o, "text, json")
+			fs.StringVar(&o.since, "since", "", "only failures at or after this `TIME` (2026-11-25T08:00:00Z, 2026-11-25, or a duration back from now such as 24h)")
+			fs.StringVar(&o.until, "until", "", "only failures before this `TIME`")
+			fs.StringVar(&o.requestID, "request-id", "", "only this request `ID` (from the trace log or the sign-in log)")
+			fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "deadline for reading the logs")
+		},
+		run: runLogs,
+		examples: `
+  ptacheck logs                                        # this host's agent trace folders
+  ptacheck logs --since 24h C:\Temp\trace.zip
+  ptacheck logs -o json --request-id df63f4a4-68b9-44ae-8d81-6ad2d844d84e trace/`,
+	},
+	{
+		name: "dc-query", summary: "print the Security-log query for the agent's logons (Event Viewer, wevtutil)",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			fs.StringVar(&o.format, "format", "xml", "xml (a QueryList for Event Viewer's custom view) or xpath (for wevtutil qe Security /q:...)")
+			fs.StringVar(&o.agentPath, "agent-path", "", "the agent executable's `PATH` (default: the installed agent, or both known paths)")
+		},
+		run: runDCQuery,
+		examples: `
+  ptacheck dc-query > pta-logons.xml                   # Event Viewer > Create Custom View > XML
+  wevtutil qe Security /rd:true /c:20 /f:text /q:"$(ptacheck dc-query --format xpath)"`,
 	},
 	{
 		name: "fixtures", summary: "list the built-in fixture environments, one line each",

@@ -59,6 +59,10 @@ type options struct {
 	loginURL           string
 	graphURL           string
 	clientID           string
+	// logs, dc-query
+	since, until, requestID string
+	format                  string
+	agentPath               string
 	// list
 	endpoints bool
 }
