@@ -57,6 +57,13 @@ func phaseCommand(p checks.Phase, summary, examples string) *command {
 	}
 }
 
+// withFlags adds command-specific flags to a command's flag set.
+func withFlags(c *command, extra func(fs *pflag.FlagSet, o *options)) *command {
+	base := c.flags
+	c.flags = func(fs *pflag.FlagSet, o *options) { base(fs, o); extra(fs, o) }
+	return c
+}
+
 // commands is the command table, in the order --help lists them.
 var commands = []*command{
 	phaseCommand(checks.PhaseInstall, "checklist before installing an agent on this server", `
@@ -71,6 +78,22 @@ var commands = []*command{
   ptacheck enable -o text --report-file r.xml --report-format junit   # text on screen, JUnit for CI`),
 	phaseCommand(checks.PhaseUninstall, "checklist before uninstalling the agent from this server", `
   ptacheck uninstall --host-snapshot host.json`),
+	withFlags(phaseCommand(checks.PhaseSignin, "diagnose why users' sign-ins fail, from their AD accounts", `
+  ptacheck signin --user alice@contoso.com --user bob@contoso.com
+  ptacheck signin --users-file users.txt -o json --report-file signin.json
+  ptacheck signin --domain corp.contoso.com --ldap-user svc@corp.contoso.com --user alice@contoso.com   # not on the agent server`),
+		func(fs *pflag.FlagSet, o *options) {
+			fs.StringArrayVar(&o.users, "user", nil, "diagnose this user `UPN` (repeatable, or comma-separated)")
+			fs.StringVar(&o.usersFile, "users-file", "", "diagnose the UPNs in this `FILE`, one per line (# comments)")
+		}),
+	withFlags(phaseCommand(checks.PhaseOperate, "health check of a running setup: endpoints, DCs, active agents, recent failed sign-ins", `
+  ptacheck operate                                     # on the agent server, on a schedule
+  ptacheck operate --logs C:\Temp\Trace --failure-threshold 50 -o json`),
+		func(fs *pflag.FlagSet, o *options) {
+			fs.StringArrayVar(&o.logPaths, "logs", nil, "read the agent trace logs at this `PATH` (file, folder or .zip; repeatable; default: this host's agent trace folders)")
+			fs.IntVar(&o.failureThreshold, "failure-threshold", 100, "logs.recent-failures warns above this many failed sign-ins in the window")
+			fs.DurationVar(&o.failureWindow, "failure-window", 24*time.Hour, "logs.recent-failures: how far back from now")
+		}),
 	{
 		name: "list", summary: "print every check (--endpoints: the endpoint catalogue)",
 		flags: func(fs *pflag.FlagSet, o *options) {

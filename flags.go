@@ -59,6 +59,12 @@ type options struct {
 	loginURL           string
 	graphURL           string
 	clientID           string
+	// signin, operate
+	users            []string
+	usersFile        string
+	logPaths         []string
+	failureThreshold int
+	failureWindow    time.Duration
 	// logs, dc-query
 	since, until, requestID string
 	format                  string

@@ -12,7 +12,9 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/fixtures"
+	"github.com/ptacheck/ptacheck/internal/jsonstrict"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -135,10 +137,74 @@ func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (
 		return nil, err
 	}
 	in.phase = phase
+	if phase == checks.PhaseSignin {
+		if in.cfg.Users, err = readUsers(o); err != nil {
+			return nil, err
+		}
+	}
+	if phase == checks.PhaseOperate {
+		in.cfg.Logs = checks.LogsConfig{Paths: o.logPaths, Window: o.failureWindow, Threshold: o.failureThreshold}
+		for _, p := range o.logPaths {
+			if _, err := os.Stat(p); err != nil {
+				return nil, usagef("--logs %v", pathErr(err))
+			}
+		}
+		if len(o.logPaths) == 0 {
+			in.cfg.Logs.Paths = existingPaths(tracelog.DefaultPaths())
+		}
+	}
 	if len(checks.Select(checks.Plan(phase, checks.Config{}), in.only)) == 0 {
 		return nil, usagef("--only selects no check of the %s phase (see 'ptacheck list')", phase)
 	}
 	return in, nil
+}
+
+// maxUsersFile caps --users-file; maxUsers the users of one run.
+const (
+	maxUsersFile = 16 << 20
+	maxUsers     = 100000
+)
+
+// readUsers gathers the UPNs of a signin run from --user and --users-file.
+func readUsers(o *options) ([]string, error) {
+	var raw []string
+	for _, v := range o.users {
+		raw = append(raw, strings.Split(v, ",")...)
+	}
+	if o.usersFile != "" {
+		data, err := jsonstrict.ReadFile(o.usersFile, maxUsersFile)
+		if err != nil {
+			return nil, usagef("--users-file %v", err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				raw = append(raw, line)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, u := range raw {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		local, suffix, ok := strings.Cut(u, "@")
+		if !ok || local == "" || !validDomain(strings.ToLower(suffix)) || strings.ContainsAny(u, " ,;\t") {
+			return nil, usagef("user %q: want a UPN such as alice@contoso.com", u)
+		}
+		if k := strings.ToLower(u); !seen[k] {
+			seen[k] = true
+			out = append(out, u)
+		}
+	}
+	switch {
+	case len(out) == 0:
+		return nil, usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
+	case len(out) > maxUsers:
+		return nil, usagef("signin: %d users; at most %d per run", len(out), maxUsers)
+	}
+	return out, nil
 }
 
 var versionRE = regexp.MustCompile(`^[0-9]{1,5}(\.[0-9]{1,5}){1,3}$`)

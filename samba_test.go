@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -170,7 +172,80 @@ func ldapModify(t *testing.T, s map[string]string, ldif string) {
 	cmd := exec.Command("ldapmodify", "-H", s["LDAPS_URI"], "-x", "-D", s["ADMIN_DN"], "-y", s["ADMIN_PASSWORD_FILE"], "-c")
 	cmd.Env = append(os.Environ(), "LDAPTLS_CACERT="+s["CA_FILE"])
 	cmd.Stdin = strings.NewReader(ldif)
-	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "Type or value exists") && !strings.Contains(string(out), "No such attribute") {
+	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "Type or value exists") && !strings.Contains(string(out), "No such attribute") &&
+		!strings.Contains(string(out), "No such object") {
 		t.Fatalf("ldapmodify: %v\n%s", err, out)
+	}
+}
+
+// `ptacheck signin` against the real Samba DC, with users set up in every
+// state the agent's LogonUser would refuse.
+func TestSigninAgainstSamba(t *testing.T) {
+	s := sambaEnv(t)
+	pw, err := os.ReadFile(s["ADMIN_PASSWORD_FILE"])
+	if err != nil {
+		t.Skipf("no admin password: %v", err)
+	}
+	now := time.Now().UTC()
+	filetime := func(t time.Time) int64 { return t.Unix()*10000000 + 116444736000000000 }
+	users := map[string]string{ // name -> extra LDIF
+		"cli-ok":       "",
+		"cli-disabled": "replace: userAccountControl\nuserAccountControl: 546",
+		"cli-expired":  fmt.Sprintf("replace: accountExpires\naccountExpires: %d", filetime(now.Add(-24*time.Hour))),
+		"cli-change":   "replace: pwdLastSet\npwdLastSet: 0",
+		"cli-hours":    "replace: logonHours\nlogonHours:: " + base64.StdEncoding.EncodeToString(make([]byte, 21)),
+		"cli-ws":       "replace: userWorkstations\nuserWorkstations: OTHER01,OTHER02",
+		"cli-locked":   fmt.Sprintf("replace: lockoutTime\nlockoutTime: %d", filetime(now)),
+	}
+	base := "CN=Users," + s["BASE_DN"]
+	for name, extra := range users {
+		dn := "CN=" + name + "," + base
+		ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n")
+		// Enabled, no password required (0x220): the checks read states, not passwords.
+		ldapModify(t, s, fmt.Sprintf("dn: %s\nchangetype: add\nobjectClass: user\nsAMAccountName: %s\nuserPrincipalName: %s@%s\nuserAccountControl: 544\n", dn, name, name, s["DOMAIN"]))
+		if name != "cli-change" {
+			// -1 sets pwdLastSet to now: a password that is current.
+			extra = strings.TrimPrefix(extra+"\n-\nreplace: pwdLastSet\npwdLastSet: -1", "\n-\n")
+		}
+		if extra != "" {
+			ldapModify(t, s, "dn: "+dn+"\nchangetype: modify\n"+extra+"\n")
+		}
+		t.Cleanup(func() { ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n") })
+	}
+	args := []string{"signin", "--domain", s["DOMAIN"], "--dns-server", s["DNS"], "--ca-file", s["CA_FILE"], "--ldap-user", s["ADMIN_UPN"],
+		"--machine-name", "PTA01." + s["DOMAIN"], "--user", "nobody-cli@" + s["DOMAIN"]}
+	for name := range users {
+		args = append(args, "--user", name+"@"+s["DOMAIN"])
+	}
+	r := runBin(t, []string{"PTACHECK_LDAP_PASSWORD=" + strings.TrimSpace(string(pw))}, args...)
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if st, text := r.check("user.exists"); st != "fail" || !strings.Contains(text, "no account with UPN nobody-cli@") {
+		t.Errorf("user.exists: %s %s", st, text)
+	}
+	st, text := r.check("user.account-state")
+	if st != "fail" {
+		t.Fatalf("user.account-state: %s %s", st, text)
+	}
+	for name, reason := range map[string]string{
+		"cli-disabled": "1331", "cli-expired": "1793", "cli-change": "1907", "cli-hours": "1328", "cli-ws": "1329", "cli-locked": "1909",
+	} {
+		want := name + "@" + s["DOMAIN"] + ": "
+		i := strings.Index(text, want)
+		if i < 0 {
+			t.Errorf("%s is not named: %s", name, text)
+			continue
+		}
+		line := text[i:]
+		if j := strings.Index(line, " | "); j > 0 {
+			line = line[:j]
+		}
+		if !strings.Contains(line, "("+reason+" ") {
+			t.Errorf("%s: %q, want reason %s", name, line, reason)
+		}
+	}
+	if strings.Contains(text, "cli-ok@") {
+		t.Errorf("a healthy account was reported: %s", text)
 	}
 }

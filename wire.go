@@ -84,6 +84,10 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 	}
 	dir.defaultBind(sc != nil)
 	cfg.AD = dir.cfg
+	cfg.Machine = inv.o.machineName
+	if cfg.Machine == "" {
+		cfg.Machine = machineName(facts, cfg.AD.Domain)
+	}
 	graphOpts, stopTenant, err := wireTenant(ctx, inv, in, sc, facts, dir.caRoots)
 	if err != nil {
 		stop()

@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ type ADClient struct {
 
 	mu    sync.Mutex
 	facts map[string]*adGather
+	users map[string]*usersGather
 }
 
 type adGather struct {
@@ -252,3 +254,108 @@ func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // errNoDomain says why the ad.* checks cannot run.
 var errNoDomain = errors.New("no AD domain to check: pass --domain (the domain of this server and its users) or --dc, or run on the domain-joined agent server")
+
+// UserFacts is what the directory says about the users of a signin run.
+type UserFacts struct {
+	Found   map[string]*directory.User // by lower-case UPN, from this server's domain
+	Other   map[string]string          // UPN -> the DN found through the global catalog (another domain of the forest)
+	Missing []string                   // not found anywhere in the forest
+	Policy  *directory.DomainPolicy
+	Err     error // the lookup failed as a whole
+	Took    time.Duration
+}
+
+// Users looks the UPNs up, once per run: in batches on the first DC of the
+// domain that binds (full attributes and the domain's password policy),
+// then, for the ones not found, forest-wide through the global catalog.
+func (c *ADClient) Users(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {
+	key := "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
+	c.mu.Lock()
+	if c.users == nil {
+		c.users = map[string]*usersGather{}
+	}
+	g, found := c.users[key]
+	if !found {
+		g = &usersGather{done: make(chan struct{})}
+		c.users[key] = g
+	}
+	c.mu.Unlock()
+	if !found {
+		g.facts = c.lookupUsers(ctx, cfg, upns)
+		close(g.done)
+		return g.facts
+	}
+	select {
+	case <-g.done:
+		return g.facts
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+type usersGather struct {
+	done  chan struct{}
+	facts *UserFacts
+}
+
+func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {
+	start := time.Now()
+	u := &UserFacts{Found: map[string]*directory.User{}, Other: map[string]string{}, Missing: []string{}}
+	defer func() { u.Took = time.Since(start) }()
+	f := c.Gather(ctx, cfg)
+	if f == nil || len(f.DCs) == 0 {
+		u.Err = errors.New("no domain controller (see ad.dc-reachable)")
+		return u
+	}
+	sess, _, err := directory.DialFirst(ctx, f.DCs, c.Options)
+	if err != nil {
+		u.Err = err
+		return u
+	}
+	defer sess.Close()
+	found, err := sess.FindUsers(ctx, upns)
+	if err != nil {
+		u.Err = err
+		return u
+	}
+	for k, v := range found {
+		u.Found[strings.ToLower(k)] = v
+	}
+	if p, err := sess.DomainPolicy(ctx); err == nil {
+		u.Policy = p
+	}
+	var rest []string
+	for _, upn := range upns {
+		if u.Found[strings.ToLower(upn)] == nil {
+			rest = append(rest, upn)
+		}
+	}
+	if len(rest) == 0 {
+		return u
+	}
+	// Users of other domains of the forest: the global catalog knows them.
+	opts := c.Options
+	opts.GC = true
+	gc, _, err := directory.DialFirst(ctx, f.DCs, opts)
+	if err != nil {
+		u.Missing = rest // not in this domain; the forest-wide answer is unknown
+		u.Err = fmt.Errorf("the global catalog could not be searched for %d users: %w", len(rest), err)
+		return u
+	}
+	defer gc.Close()
+	other, err := gc.FindUsers(ctx, rest)
+	if err != nil {
+		u.Err = fmt.Errorf("global catalog search: %w", err)
+		return u
+	}
+	for _, upn := range rest {
+		if x := other[upn]; x != nil {
+			u.Other[strings.ToLower(upn)] = x.DN
+		} else if x := other[strings.ToLower(upn)]; x != nil {
+			u.Other[strings.ToLower(upn)] = x.DN
+		} else {
+			u.Missing = append(u.Missing, upn)
+		}
+	}
+	return u
+}

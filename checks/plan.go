@@ -18,10 +18,14 @@ const (
 	PhaseRegister  Phase = "register"
 	PhaseEnable    Phase = "enable"
 	PhaseUninstall Phase = "uninstall"
+	// PhaseSignin diagnoses users whose sign-ins fail (ptacheck signin).
+	PhaseSignin Phase = "signin"
+	// PhaseOperate is a health check of a running setup, for a schedule.
+	PhaseOperate Phase = "operate"
 )
 
 // Phases lists every phase in lifecycle order.
-var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall}
+var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
 
 // ParsePhase recognises a phase name.
 func ParsePhase(s string) (Phase, bool) {
@@ -70,6 +74,12 @@ type Config struct {
 	AD ADConfig
 	// Tenant parameterises the tenant checks.
 	Tenant TenantConfig
+	// Users are the UPNs `ptacheck signin` diagnoses; Machine this
+	// server's name for their workstation restrictions.
+	Users   []string
+	Machine string
+	// Logs parameterises logs.recent-failures.
+	Logs LogsConfig
 	// AgentVersion is the version of the agent about to be installed
 	// (--agent-version or the installer's version resource); "" unknown.
 	AgentVersion string
@@ -115,7 +125,10 @@ func (e Entry) inPhase(p Phase) bool {
 func catalog(cfg Config, phase Phase) []Entry {
 	cfg = cfg.withDefaults()
 	all := []Phase{PhaseInstall, PhaseRegister, PhaseEnable}
+	netPhases := []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate}
 	ad := []Phase{PhaseInstall, PhaseRegister}
+	dc := []Phase{PhaseInstall, PhaseRegister, PhaseSignin, PhaseOperate}
+	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine}
 	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
 		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
@@ -124,17 +137,20 @@ func catalog(cfg Config, phase Phase) []Entry {
 		{Check: TLS12Check{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: TrustedRootsCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
-		{Check: net, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
-		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: all, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
+		{Check: net, Phases: netPhases, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
+		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: netPhases, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: ManagedDomainsCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},
 		{Check: AdminAccountCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},
 		{Check: AgentLimitCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseInstall}, Timeout: tenantCheckTimeout},
-		{Check: ActiveAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseEnable}, Timeout: tenantCheckTimeout},
+		{Check: ActiveAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseEnable, PhaseOperate}, Timeout: tenantCheckTimeout},
 		{Check: OtherAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseUninstall}, Timeout: tenantCheckTimeout},
 		{Check: CloudAdminFallbackCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseUninstall}, Timeout: tenantCheckTimeout},
-		{Check: ADDCReachableCheck{Config: cfg.AD}, Phases: ad, Timeout: adCheckTimeout},
+		{Check: ADDCReachableCheck{Config: cfg.AD}, Phases: dc, Timeout: adCheckTimeout},
 		{Check: ADForestMembershipCheck{Config: cfg.AD}, Phases: ad, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
-		{Check: ADTimeSkewCheck{Config: cfg.AD}, Phases: ad, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
+		{Check: ADTimeSkewCheck{Config: cfg.AD}, Phases: dc, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
+		{Check: UserExistsCheck{Config: signin}, Phases: []Phase{PhaseSignin}, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
+		{Check: UserAccountStateCheck{Config: signin}, Phases: []Phase{PhaseSignin}, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
+		{Check: RecentFailuresCheck{Config: cfg.Logs}, Phases: []Phase{PhaseOperate}, Timeout: logsCheckTimeout},
 	}
 }
 

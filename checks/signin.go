@@ -1,0 +1,196 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/internal/textfmt"
+)
+
+// SigninConfig parameterises the user checks of `ptacheck signin`.
+type SigninConfig struct {
+	AD    ADConfig
+	Users []string // UPNs to diagnose
+	// Machine is this server's name, for userWorkstations ("Logon To").
+	Machine string
+}
+
+// Limits of the user checks.
+const (
+	// maxListedUsers bounds the findings listed one by one; the details
+	// carry every user.
+	maxListedUsers   = 50
+	userCheckTimeout = 60 * time.Second
+)
+
+func signinFacts(ctx context.Context, env *Env, cfg SigninConfig) (*UserFacts, *Outcome) {
+	if len(cfg.Users) == 0 {
+		out := Skipped("no user to diagnose: pass --user UPN or --users-file FILE")
+		return nil, &out
+	}
+	if cfg.AD.Domain == "" && len(cfg.AD.DCs) == 0 {
+		out := Skipped("%v", errNoDomain)
+		return nil, &out
+	}
+	if cfg.AD.NoBindReason != "" {
+		out := Skipped("%s", strings.Replace(cfg.AD.NoBindReason, "reading the forest", "reading the users' accounts", 1))
+		return nil, &out
+	}
+	if env.AD == nil {
+		out := Errored(errors.New("no directory client in this run"), nil)
+		return nil, &out
+	}
+	u := env.AD.Users(ctx, cfg.AD, cfg.Users)
+	if u == nil {
+		out := Outcome{Unevaluated: []string{"the users' accounts (cut off while another check read them)"}}
+		return nil, &out
+	}
+	if u.Err != nil && len(u.Found) == 0 && len(u.Other) == 0 {
+		if errors.Is(u.Err, context.DeadlineExceeded) || errors.Is(u.Err, context.Canceled) || directory.IsCanceled(u.Err) {
+			out := Outcome{Unevaluated: []string{"the users' accounts (cut off): " + u.Err.Error()}}
+			return nil, &out
+		}
+		out := Errored(fmt.Errorf("read the users' accounts: %w", u.Err), nil)
+		return nil, &out
+	}
+	return u, nil
+}
+
+// UserExistsCheck: the UPN a user signs in with must name an account of
+// the forest (AADSTS80004 "the username passed to the agent was not valid").
+type UserExistsCheck struct{ Config SigninConfig }
+
+func (UserExistsCheck) Meta() Meta {
+	return Meta{
+		ID:          "user.exists",
+		Title:       "User exists in the forest",
+		Description: "each user's UPN names an account in this server's domain, or elsewhere in its forest (through the global catalog)",
+		Remediation: "The user must sign in with the UPN of their on-premises account (AADSTS80004); check for a UPN that differs between Entra ID and AD, or an account of another forest.",
+		DocURL:      docTroubleshootAuth,
+	}
+}
+
+func (c UserExistsCheck) Run(ctx context.Context, env *Env) Outcome {
+	u, out := signinFacts(ctx, env, c.Config)
+	if out != nil {
+		return *out
+	}
+	var fail *multierror.Error
+	for i, upn := range u.Missing {
+		if i == maxListedUsers {
+			fail = multierror.Append(fail, fmt.Errorf("and %d more users not found", len(u.Missing)-maxListedUsers))
+			break
+		}
+		fail = multierror.Append(fail, fmt.Errorf("no account with UPN %s in forest of %s (AADSTS80004)", upn, c.Config.AD.Domain))
+	}
+	details := map[string]any{"found": len(u.Found), "other_domains": u.Other, "missing": u.Missing, "lookup_ms": msOf(u.Took)}
+	var notes []string
+	for upn, dn := range u.Other {
+		notes = append(notes, upn+" ("+directory.DomainOfDN(dn)+")")
+	}
+	sort.Strings(notes)
+	var warn error
+	if u.Err != nil {
+		warn = u.Err
+	}
+	if fail != nil {
+		return Outcome{Fail: fail.ErrorOrNil(), Warn: warn, Summary: fmt.Sprintf("%d of %d users not found in the forest (AADSTS80004)", len(u.Missing), len(c.Config.Users)), Details: details}
+	}
+	s := fmt.Sprintf("%s found", textfmt.Plural(len(c.Config.Users), "user", "users"))
+	if len(notes) > 0 {
+		s += fmt.Sprintf(" (%d in other domains of the forest: %s)", len(notes), strings.Join(notes[:min(5, len(notes))], ", "))
+	}
+	return Outcome{Summary: s, Warn: warn, Details: details}
+}
+
+// UserAccountStateCheck predicts why password validation would fail for a
+// user: each condition with the Win32 reason the agent would log.
+type UserAccountStateCheck struct{ Config SigninConfig }
+
+func (UserAccountStateCheck) Meta() Meta {
+	return Meta{
+		ID:    "user.account-state",
+		Title: "User accounts can sign in",
+		Description: "no account is disabled (1331), locked out (1909), expired (1793), with an expired password (1330) or one that must change (1907), " +
+			"outside its logon hours now (1328), or restricted to workstations without this server (1329)",
+		Remediation: "Fix the account in AD: enable or unlock it, extend its expiry, reset the password, allow the hour, or add the PTA servers to its \"Log On To\" list; `ptacheck explain <reason>` explains each code.",
+		DocURL:      docTroubleshootAuth,
+	}
+}
+
+type userStateJSON struct {
+	UPN        string   `json:"upn"`
+	DN         string   `json:"dn"`
+	Reasons    []int    `json:"reasons"`
+	Conditions []string `json:"conditions"`
+	Notes      []string `json:"notes,omitempty"`
+}
+
+func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
+	u, out := signinFacts(ctx, env, c.Config)
+	if out != nil {
+		return *out
+	}
+	now := time.Now()
+	if env.Now != nil {
+		now = env.Now()
+	}
+	var fail *multierror.Error
+	blocked, listed := 0, 0
+	byReason := map[string]int{}
+	states := []userStateJSON{}
+	for _, upn := range c.Config.Users {
+		user := u.Found[strings.ToLower(upn)]
+		if user == nil {
+			continue
+		}
+		st := directory.Evaluate(user, u.Policy, now, c.Config.Machine)
+		js := userStateJSON{UPN: upn, DN: user.DN, Reasons: []int{}, Conditions: []string{}, Notes: st.Notes}
+		for _, cond := range st.Conditions {
+			js.Reasons = append(js.Reasons, int(cond.Reason))
+			js.Conditions = append(js.Conditions, cond.Fact)
+			byReason[fmt.Sprintf("%d %s", int(cond.Reason), cond.Reason.Symbol())]++
+		}
+		states = append(states, js)
+		if len(st.Conditions) == 0 {
+			continue
+		}
+		blocked++
+		if listed == maxListedUsers {
+			continue
+		}
+		listed++
+		var parts []string
+		for _, cond := range st.Conditions {
+			parts = append(parts, fmt.Sprintf("%s (%d %s)", cond.Fact, int(cond.Reason), cond.Reason.Symbol()))
+		}
+		fail = multierror.Append(fail, fmt.Errorf("%s: %s", upn, strings.Join(parts, "; ")))
+	}
+	if blocked > listed {
+		fail = multierror.Append(fail, fmt.Errorf("and %d more users whose accounts cannot sign in (every user is in the details)", blocked-listed))
+	}
+	var counts []string
+	for k, n := range byReason {
+		counts = append(counts, fmt.Sprintf("%s: %d", k, n))
+	}
+	sort.Strings(counts)
+	details := map[string]any{"users": states, "by_reason": byReason, "evaluated_at": now.UTC().Format(time.RFC3339), "machine": c.Config.Machine}
+	if u.Policy == nil {
+		details["note"] = "the domain's password and lockout policy could not be read: lockout and password age rely on the DC's computed flags"
+	}
+	evaluated := len(states)
+	if evaluated == 0 {
+		return Outcome{Skip: "no user of this domain to evaluate (see user.exists)", Details: details}
+	}
+	if fail != nil {
+		return Outcome{Fail: fail.ErrorOrNil(), Summary: fmt.Sprintf("%d of %d accounts cannot sign in now (%s)", blocked, evaluated, strings.Join(counts, ", ")), Details: details}
+	}
+	return Outcome{Summary: fmt.Sprintf("%s can sign in as far as AD says", textfmt.Plural(evaluated, "account", "accounts")), Details: details}
+}
