@@ -158,6 +158,31 @@ var commands = []*command{
   wevtutil qe Security /rd:true /c:20 /f:text /q:"$(ptacheck dc-query --format xpath)"`,
 	},
 	{
+		name: "collect", summary: "write a support bundle: phase reports, host facts, trace logs, event logs (secrets redacted)",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			addCommon(fs, o, "text, json")
+			fs.StringVar(&o.bundleOut, "out", "", "write the bundle to this `FILE.zip` (required; replaced atomically, readable only by you)")
+			fs.StringArrayVar(&o.collectPhases, "phase", nil, "run this checklist `PHASE` into the bundle (repeatable or comma-separated: install, register, enable, uninstall, operate, signin, or all; default: operate)")
+			fs.StringArrayVar(&o.logPaths, "logs", nil, "take the trace logs from this `PATH` (file, folder or .zip; repeatable; default: this host's agent trace folders)")
+			fs.Int64Var(&o.maxLogBytes, "max-log-bytes", 256<<20, "copy at most this many bytes of trace logs, newest files first (0: none; the summary still covers all)")
+			addSelection(fs, o)
+			addAgent(fs, o)
+			addProbe(fs, o)
+			addCatalogue(fs, o)
+			addDirectory(fs, o)
+			addTenant(fs, o)
+			fs.StringArrayVar(&o.users, "user", nil, "with --phase signin: diagnose this user `UPN` (repeatable)")
+			fs.StringVar(&o.usersFile, "users-file", "", "with --phase signin: diagnose the UPNs in this `FILE`")
+			fs.IntVar(&o.failureThreshold, "failure-threshold", 100, "operate phase: logs.recent-failures warns above this many failed sign-ins in the window")
+			fs.DurationVar(&o.failureWindow, "failure-window", 24*time.Hour, "operate phase: how far back logs.recent-failures looks")
+		},
+		run: runCollect,
+		examples: `
+  ptacheck collect --out pta-support.zip                        # on the agent server: operate report, logs, events
+  ptacheck collect --out pta.zip --phase all --max-log-bytes 0  # every checklist phase, no trace-log copies
+  ptacheck collect --out pta.zip --phase signin --user alice@contoso.com`,
+	},
+	{
 		name: "fixtures", summary: "list the built-in fixture environments, one line each",
 		flags: func(fs *pflag.FlagSet, o *options) { addCommon(fs, o, "text, json") },
 		run:   runFixtures,

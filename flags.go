@@ -71,6 +71,10 @@ type options struct {
 	agentPath               string
 	// list
 	endpoints bool
+	// collect
+	bundleOut     string
+	collectPhases []string
+	maxLogBytes   int64
 }
 
 // flag groups
@@ -84,10 +88,15 @@ func addCommon(fs *pflag.FlagSet, o *options, formats string) {
 func addRun(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.reportFile, "report-file", "", "also write the report to `FILE` (\"-\": stdout); written atomically, a symlink is replaced, not followed")
 	fs.StringVar(&o.reportFormat, "report-format", "", "format of --report-file: "+strings.Join(report.Names(), ", ")+" (default: the --output format)")
+	addSelection(fs, o)
+	fs.BoolVar(&o.strict, "strict", false, "warnings fail the run (exit 1); demoted failures do not")
+}
+
+// addSelection are the flags that choose and shape the checks of a run.
+func addSelection(fs *pflag.FlagSet, o *options) {
 	fs.StringSliceVar(&o.skip, "skip", nil, "do not run these check `IDs` (reported as skip)")
 	fs.StringSliceVar(&o.only, "only", nil, "run only these check `IDs`")
 	fs.StringSliceVar(&o.ignore, "ignore-failures", nil, "demote failures of these check `IDs` (or all) to warnings")
-	fs.BoolVar(&o.strict, "strict", false, "warnings fail the run (exit 1); demoted failures do not")
 	fs.DurationVar(&o.timeout, "timeout", checks.DefaultRunTimeout, "deadline for the whole run")
 	fs.StringVar(&o.fixture, "fixture", "", "run against an emulated environment: an embedded `NAME` ("+strings.Join(fixtures.Names(), ", ")+") or a directory")
 	fs.StringVar(&o.hostSnapshot, "host-snapshot", "", "evaluate the host facts in this `FILE` (from 'ptacheck snapshot') instead of the live host")

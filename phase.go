@@ -31,6 +31,7 @@ type phaseInputs struct {
 	dir          *directoryInputs
 	tenant       *tenantInputs
 	phase        checks.Phase
+	scopePhases  []checks.Phase // collect: the sign-in asks for the scopes of all these phases
 	cfg          checks.Config
 }
 

@@ -42,9 +42,12 @@ func asPathError(err error, pe **os.PathError) bool {
 	return ok
 }
 
-// commit writes the file into place.
-func (a *atomicFile) commit() error {
-	if err := a.f.Chmod(0o644); err != nil {
+// commit writes the file into place, readable by all (a report).
+func (a *atomicFile) commit() error { return a.commitMode(0o644) }
+
+// commitMode writes the file into place with the given permissions.
+func (a *atomicFile) commitMode(mode os.FileMode) error {
+	if err := a.f.Chmod(mode); err != nil {
 		a.abort()
 		return err
 	}

@@ -139,7 +139,10 @@ func wireTenant(ctx context.Context, inv *invocation, in *phaseInputs, sc *fixtu
 	}
 	stop := func() {}
 	opts := checks.TenantOptions{AdminPassword: t.password}
-	plan := checks.Select(checks.Plan(in.phase, checks.Config{}), in.only)
+	var plan []checks.Entry
+	for _, p := range cmpOr(in.scopePhases, []checks.Phase{in.phase}) {
+		plan = append(plan, checks.Select(checks.Plan(p, checks.Config{}), in.only)...)
+	}
 	switch {
 	case sc != nil && sc.Tenant == nil:
 		cfg.NoTokenReason = "the fixture emulates no tenant (no " + fixtures.TenantFile + ")"
@@ -179,10 +182,19 @@ func wireTenant(ctx context.Context, inv *invocation, in *phaseInputs, sc *fixtu
 			redact.Secret(tok)
 			return tok, err
 		}
+		t.token = opts.Token // one sign-in for every phase of a collect
 	default:
 		cfg.NoTokenReason = "no Microsoft Graph token: pass --token-file or set PTACHECK_GRAPH_TOKEN (pipelines), or run on a terminal (or with --device-code) to sign in with a device code"
 	}
 	return opts, stop, nil
+}
+
+// cmpOr returns a when it is not empty, else b.
+func cmpOr[T any](a, b []T) []T {
+	if len(a) > 0 {
+		return a
+	}
+	return b
 }
 
 // machineName is this server's FQDN as an agent registers it.

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ptacheck/ptacheck/internal/redact"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -42,10 +43,14 @@ type listHeader struct {
 	Kind          string `json:"kind"` // "checks" or "endpoints"
 }
 
+// writeJSON writes v as indented JSON, redacted like every other output.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(redact.Bytes(data), '\n'))
+	return err
 }
 
 // List writes the checks (text: a table; json: {"kind": "checks", "checks": [...]}).

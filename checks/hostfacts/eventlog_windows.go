@@ -1,0 +1,35 @@
+//go:build windows
+
+package hostfacts
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// ExportEventLogs exports each channel with `wevtutil epl` into dir (a
+// temporary folder of the caller's): the one way to get an .evtx that Event
+// Viewer opens on another machine. Reading a channel changes nothing on
+// the host.
+func ExportEventLogs(ctx context.Context, dir string, channels []string) []EventExport {
+	var out []EventExport
+	for _, ch := range channels {
+		name := strings.NewReplacer("/", "-", `\`, "-").Replace(ch) + ".evtx"
+		path := filepath.Join(dir, name)
+		cmd := exec.CommandContext(ctx, "wevtutil.exe", "epl", ch, path)
+		msg, err := cmd.CombinedOutput()
+		if err != nil {
+			text := strings.TrimSpace(string(msg))
+			if len(text) > 300 {
+				text = text[:300]
+			}
+			out = append(out, EventExport{Channel: ch, Err: fmt.Errorf("wevtutil epl: %v: %s", err, text)})
+			continue
+		}
+		out = append(out, EventExport{Channel: ch, Path: path})
+	}
+	return out
+}

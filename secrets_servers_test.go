@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+)
+
+// hostileGraph answers every Graph call with an error that quotes the
+// request's Authorization header, and every sign-in with one that quotes
+// the posted form (the password): whatever ptacheck shows of a server's
+// error must still not show a secret.
+func hostileGraph(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_grant", "error_description": "AADSTS50126: wrong password " + r.PostForm.Get("password") + " for " + r.PostForm.Get("username"), "error_codes": []int{50126}})
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": "InvalidAuthenticationToken", "message": "token rejected: " + r.Header.Get("Authorization")}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// hostileDC is an LDAP server whose bind error quotes the bind password.
+func hostileDC(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					p, err := ber.ReadPacket(br)
+					if err != nil || len(p.Children) < 2 {
+						return
+					}
+					id := p.Children[0].Value
+					op := p.Children[1]
+					diag := "unsupported"
+					tag := ber.Tag(op.Tag + 1) // the response of a request
+					if op.Tag == 0 && len(op.Children) >= 3 {
+						diag = fmt.Sprintf("80090308: LdapErr: DSID-0C09041C, bind of %v with password %s rejected", op.Children[1].Value, op.Children[2].Data.String())
+					}
+					if op.Tag == 3 {
+						tag = 5 // SearchResultDone
+					}
+					resp := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+					resp.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, ""))
+					res := ber.Encode(ber.ClassApplication, ber.TypeConstructed, tag, nil, "")
+					res.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, int64(49), ""))
+					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", ""))
+					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, diag, ""))
+					resp.AppendChild(res)
+					if _, err := c.Write(resp.Bytes()); err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	return l.Addr().String()
+}
+
+// TestSecretsFromEveryInput plants the Graph token, the LDAP bind password
+// and the admin password through files and environment variables, points
+// ptacheck at servers that quote them back in their errors, and looks for
+// them in everything each command writes: stdout, stderr (with -v), report
+// files in every format, and every file of a support bundle.
+func TestSecretsFromEveryInput(t *testing.T) {
+	graphURL, dc, dnsAddr := hostileGraph(t), hostileDC(t), nxdomainDNS(t)
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "host.json")
+	os.WriteFile(snap, []byte(`{"schema_version": "1", "os": {"product_name": "Windows Server 2022", "build": 20348, "installation_type": "Server"}, "computer_name": "PTA01", "domain": "corp.contoso.test"}`), 0o644)
+	tokenFile, ldapFile, adminFile := writeTemp(t, "ghp_TOKEN123456\n"), writeTemp(t, "S3cretPW\n"), writeTemp(t, "HunterPW\n")
+	common := []string{"--host-snapshot", snap, "--dns-server", dnsAddr, "--probe-timeout", "500ms", "-v",
+		"--graph-url", graphURL, "--login-url", graphURL, "--tenant-id", "8b9c2f35-7f6d-4e8a-9d0e-2b1c3a4d5e6f",
+		"--dc", dc, "--domain", "corp.contoso.test", "--ldap-security", "plain", "--ldap-user", "svc@corp.contoso.test", "--admin-upn", "admin@contoso.com"}
+	inputs := map[string]struct {
+		env  map[string]string
+		args []string
+	}{
+		"files": {nil, []string{"--token-file", tokenFile, "--ldap-password-file", ldapFile, "--admin-password-file", adminFile}},
+		"environment": {map[string]string{"PTACHECK_GRAPH_TOKEN": "ghp_TOKEN123456", "PTACHECK_LDAP_PASSWORD": "S3cretPW", "PTACHECK_ADMIN_PASSWORD": "HunterPW"}, nil},
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			for _, k := range []string{"PTACHECK_GRAPH_TOKEN", "PTACHECK_LDAP_PASSWORD", "PTACHECK_ADMIN_PASSWORD", "HTTPS_PROXY", "HTTP_PROXY"} {
+				t.Setenv(k, in.env[k])
+			}
+			// The servers did get the token and the bind password and quoted
+			// them back: the test is not vacuous.
+			var quotedToken, quotedLDAP bool
+			for _, phase := range []string{"register", "enable", "uninstall", "operate"} {
+				for _, format := range []string{"text", "json", "junit"} {
+					rf := filepath.Join(t.TempDir(), "r")
+					args := append(append(append([]string{phase}, common...), in.args...), "-o", format, "--report-file", rf)
+					r := runCLI(t, args...)
+					data, _ := os.ReadFile(rf)
+					assertNoSecret(t, phase+" -o "+format, r.stdout, r.stderr, string(data))
+					quotedToken = quotedToken || strings.Contains(r.stdout, "Bearer [redacted]")
+					quotedLDAP = quotedLDAP || strings.Contains(r.stdout, "password [redacted]")
+					if os.Getenv("PTACHECK_SHOW") != "" && format == "text" {
+						t.Logf("%s", r.stdout)
+					}
+					if r.code == 0 || r.code == 2 {
+						t.Errorf("%s: exit %d against hostile servers: %s", phase, r.code, r.stderr)
+					}
+				}
+			}
+			if !quotedToken || !quotedLDAP {
+				t.Errorf("token quoted %v, bind password quoted %v: a server's error never reached the output, so this test proves nothing for it", quotedToken, quotedLDAP)
+			}
+			args := append(append([]string{"signin", "--user", "alice@contoso.com"}, common...), in.args...)
+			r := runCLI(t, args...)
+			assertNoSecret(t, "signin", r.stdout, r.stderr)
+			out := filepath.Join(t.TempDir(), "b.zip")
+			args = append(append([]string{"collect", "--out", out, "--phase", "all,signin", "--user", "alice@contoso.com"}, common...), in.args...)
+			r = runCLI(t, args...)
+			assertNoSecret(t, "collect", r.stdout, r.stderr)
+			if r.code != 0 {
+				t.Fatalf("collect: exit %d: %s", r.code, r.stderr)
+			}
+			for entry, data := range readBundle(t, out) {
+				assertNoSecret(t, "bundle "+entry, string(data))
+			}
+		})
+	}
+}
