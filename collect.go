@@ -145,9 +145,6 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 		rep := execute(ctx, inv, in.phase, env, in, sc)
 		stop()
 		verdict, code := rep.Verdict()
-		if rep.Interrupted {
-			verdict, code = "interrupted", rep.InterruptExit
-		}
 		res.phases = append(res.phases, report.BundlePhase{Phase: string(in.phase), Verdict: verdict, ExitCode: code, Summary: rep.Summary()})
 		for _, f := range []struct{ format, ext, what string }{{"json", "json", "the %[1]s phase's report (ptacheck %[1]s -o json)"}, {"text", "txt", "the %[1]s phase's report as text"}} {
 			fm, _ := report.Lookup(f.format)

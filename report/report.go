@@ -163,6 +163,7 @@ var formatters = map[string]Formatter{
 	"text":  Text,
 	"json":  JSON,
 	"junit": JUnit,
+	"prometheus": Prometheus,
 }
 
 // Lookup returns the formatter for a format name.

@@ -102,7 +102,7 @@ func TestFormatGolden(t *testing.T) {
 }
 
 func ext(format string) string {
-	return map[string]string{"text": ".txt", "json": ".json", "junit": ".xml"}[format]
+	return map[string]string{"text": ".txt", "json": ".json", "junit": ".xml", "prometheus": ".prom"}[format]
 }
 
 func TestVerdict(t *testing.T) {
@@ -208,7 +208,7 @@ func TestTextColour(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	if _, err := Lookup("yaml"); err == nil || !strings.Contains(err.Error(), "json, junit or text") {
+	if _, err := Lookup("yaml"); err == nil || !strings.Contains(err.Error(), "json, junit, prometheus or text") {
 		t.Errorf("Lookup(yaml) = %v", err)
 	}
 }
