@@ -183,6 +183,18 @@ var commands = []*command{
   ptacheck collect --out pta.zip --phase signin --user alice@contoso.com`,
 	},
 	{
+		name: "summarize", summary: "merge many JSON reports into one fleet table (text, json, csv); warns on planned removals", args: " REPORT.json|FOLDER...", maxArgs: -1,
+		flags: func(fs *pflag.FlagSet, o *options) {
+			addCommon(fs, o, "text, json, csv")
+			fs.BoolVar(&o.strict, "strict", false, "planned removals that leave fewer than 3 active agents fail (exit 1)")
+		},
+		run: runSummarize,
+		examples: `
+  ptacheck summarize reports/                          # every *.json report in the folder
+  ptacheck summarize -o csv reports/*.json > fleet.csv
+  ptacheck summarize --strict uninstall-*.json         # before removing agents from several servers`,
+	},
+	{
 		name: "fixtures", summary: "list the built-in fixture environments, one line each",
 		flags: func(fs *pflag.FlagSet, o *options) { addCommon(fs, o, "text, json") },
 		run:   runFixtures,

@@ -322,7 +322,7 @@ func execute(ctx context.Context, inv *invocation, phase checks.Phase, env *chec
 	})
 	progress.finish()
 	rep := &report.Report{
-		Tool: "ptacheck", Version: version, Command: string(phase),
+		Tool: "ptacheck", Version: version, Command: string(phase), Host: in.cfg.Machine,
 		StartedAt: start, Duration: time.Since(start), Strict: inv.o.strict, Results: results,
 	}
 	if sc != nil {

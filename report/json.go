@@ -15,6 +15,7 @@ type jsonReport struct {
 	Tool          string      `json:"tool"`
 	Version       string      `json:"version"`
 	Command       string      `json:"command"`
+	Host          string      `json:"host,omitempty"`
 	Fixture       string      `json:"fixture,omitempty"`
 	StartedAt     string      `json:"started_at"`
 	DurationMS    int64       `json:"duration_ms"`
@@ -58,6 +59,7 @@ func JSON(w io.Writer, r *Report, _ Options) error {
 		Tool:          r.Tool,
 		Version:       r.Version,
 		Command:       r.Command,
+		Host:          r.Host,
 		Fixture:       r.Fixture,
 		StartedAt:     r.StartedAt.UTC().Format(time.RFC3339),
 		DurationMS:    r.Duration.Milliseconds(),

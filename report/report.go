@@ -36,6 +36,7 @@ type Report struct {
 	Tool        string
 	Version     string
 	Command     string // the phase
+	Host        string // the server checked, as its agent registers it (FQDN); empty when unknown
 	Fixture     string // non-empty in fixture mode
 	StartedAt   time.Time
 	Duration    time.Duration

@@ -220,3 +220,8 @@ func Position(data []byte, offset int64) (line, col int) {
 	col = int(offset) - bytes.LastIndexByte(before, '\n')
 	return line, col
 }
+
+// NoDuplicates rejects JSON that names a key twice in an object, for
+// documents decoded leniently (unknown fields allowed, as in reports that
+// a newer ptacheck may extend).
+func NoDuplicates(data []byte) error { return checkDuplicates(data) }

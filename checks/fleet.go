@@ -1,0 +1,76 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// FleetAgent is an agent as a report's tenant checks listed it.
+type FleetAgent struct {
+	ID          string `json:"id"`
+	MachineName string `json:"machine_name"`
+	Status      string `json:"status"`
+}
+
+// RemovalPlan is the fleet rule before uninstalling agents from several
+// servers: the removals together must leave active agents behind.
+type RemovalPlan struct {
+	Removing []string     // the servers with an uninstall report
+	Agents   []FleetAgent // the tenant's agents, from the newest report that listed them
+	Source   string       // the report the agent list came from
+}
+
+// RemovalFinding is the verdict on a plan.
+type RemovalFinding struct {
+	Status    Status   `json:"status"` // pass, warn, fail, or error when no report listed the agents
+	Message   string   `json:"message"`
+	Remaining []string `json:"remaining"` // active agents left after the removals
+	Removed   []string `json:"removed"`   // active agents the plan removes
+}
+
+// Evaluate applies the rule: no active agent left fails (PTA sign-ins would
+// stop), fewer than three warns (Microsoft recommends three for high
+// availability), otherwise pass. Without an agent list there is no verdict.
+func (p RemovalPlan) Evaluate() RemovalFinding {
+	f := RemovalFinding{Remaining: []string{}, Removed: []string{}}
+	if len(p.Removing) == 0 {
+		return RemovalFinding{}
+	}
+	if p.Agents == nil {
+		f.Status = StatusError
+		f.Message = fmt.Sprintf("cannot tell how many active agents the removal of %s leaves: no uninstall report lists the tenant's agents (run the uninstall phase with a Graph token)", strings.Join(p.Removing, ", "))
+		return f
+	}
+	for _, a := range p.Agents {
+		if !strings.EqualFold(a.Status, "active") {
+			continue
+		}
+		removed := false
+		for _, r := range p.Removing {
+			removed = removed || sameMachine(a.MachineName, r)
+		}
+		if removed {
+			f.Removed = append(f.Removed, a.MachineName)
+		} else {
+			f.Remaining = append(f.Remaining, a.MachineName)
+		}
+	}
+	sort.Strings(f.Remaining)
+	sort.Strings(f.Removed)
+	n := len(f.Remaining)
+	left := "no active agent"
+	if n > 0 {
+		left = fmt.Sprintf("%d active %s (%s)", n, map[bool]string{true: "agent", false: "agents"}[n == 1], strings.Join(f.Remaining, ", "))
+	}
+	what := fmt.Sprintf("uninstalling from %s would leave %s (agent list from %s)", strings.Join(p.Removing, ", "), left, p.Source)
+	switch {
+	case n == 0:
+		f.Status, f.Message = StatusFail, what+": Pass-through sign-ins would fail; keep at least one agent, or switch the tenant's sign-in method first"
+	case n < 3:
+		f.Status, f.Message = StatusWarn, what+": Microsoft recommends at least 3 for high availability"
+	default:
+		f.Status, f.Message = StatusPass, what
+	}
+	return f
+}

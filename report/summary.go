@@ -1,0 +1,280 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/internal/textfmt"
+)
+
+// FleetReport is one phase report read back for summarize.
+type FleetReport struct {
+	File      string
+	Host      string
+	Phase     string
+	Verdict   string
+	ExitCode  int
+	Fixture   string
+	StartedAt string
+	Summary   Summary
+	Checks    []FleetCheck
+	// Agents is the tenant's agent list from the report's tenant checks;
+	// nil when none listed them. ThisMachine is the server as they named it.
+	Agents      []checks.FleetAgent
+	ThisMachine string
+}
+
+// FleetCheck is one check's status in a report.
+type FleetCheck struct {
+	ID, Status string
+}
+
+// ParseReport reads a JSON phase report (schema version 1).
+func ParseReport(data []byte) (*FleetReport, error) {
+	var in struct {
+		SchemaVersion *string     `json:"schema_version"`
+		Tool          string      `json:"tool"`
+		Kind          string      `json:"kind"`
+		Command       string      `json:"command"`
+		Host          string      `json:"host"`
+		Fixture       string      `json:"fixture"`
+		StartedAt     string      `json:"started_at"`
+		Verdict       string      `json:"verdict"`
+		ExitCode      *int        `json:"exit_code"`
+		Summary       jsonSummary `json:"summary"`
+		Checks        []struct {
+			ID      string          `json:"id"`
+			Status  string          `json:"status"`
+			Details json.RawMessage `json:"details"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return nil, fmt.Errorf("not a JSON report: %v", err)
+	}
+	if err := jsonstrict.NoDuplicates(data); err != nil {
+		return nil, err
+	}
+	switch {
+	case in.Tool != "ptacheck":
+		return nil, errors.New("not a ptacheck report (write one with -o json or --report-format json)")
+	case in.Kind != "":
+		return nil, fmt.Errorf("a %q document, not a phase report", in.Kind)
+	case in.SchemaVersion == nil || *in.SchemaVersion != SchemaVersion:
+		return nil, fmt.Errorf("report schema version %v: this ptacheck reads version %s", deref(in.SchemaVersion), SchemaVersion)
+	case in.Command == "" || in.Verdict == "" || in.ExitCode == nil:
+		return nil, errors.New("incomplete report: command, verdict or exit_code missing")
+	}
+	r := &FleetReport{
+		Host: in.Host, Phase: in.Command, Verdict: in.Verdict, ExitCode: *in.ExitCode, Fixture: in.Fixture,
+		StartedAt: in.StartedAt, Summary: Summary(in.Summary),
+	}
+	for _, c := range in.Checks {
+		r.Checks = append(r.Checks, FleetCheck{c.ID, c.Status})
+		if c.ID != "tenant.other-agents" && c.ID != "tenant.active-agents" || len(c.Details) == 0 {
+			continue
+		}
+		var d struct {
+			Agents      []checks.FleetAgent `json:"agents"`
+			ThisMachine string              `json:"this_machine"`
+		}
+		if json.Unmarshal(c.Details, &d) == nil && d.Agents != nil {
+			r.Agents = d.Agents
+			if d.ThisMachine != "" {
+				r.ThisMachine = d.ThisMachine
+			}
+		}
+	}
+	return r, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "(none)"
+	}
+	return *s
+}
+
+// Fleet is what summarize prints.
+type Fleet struct {
+	Reports  []FleetReport
+	Removal  *checks.RemovalFinding // nil: no uninstall report
+	ExitCode int
+	Strict   bool
+}
+
+type fleetJSON struct {
+	listHeader
+	ExitCode int                    `json:"exit_code"`
+	Counts   map[string]int         `json:"counts"`
+	Hosts    []fleetHostJSON        `json:"hosts"`
+	Checks   []fleetCheckJSON       `json:"checks"`
+	Removal  *checks.RemovalFinding `json:"planned_removal,omitempty"`
+}
+
+type fleetHostJSON struct {
+	Host     string            `json:"host"`
+	File     string            `json:"file"`
+	Phase    string            `json:"phase"`
+	Fixture  string            `json:"fixture,omitempty"`
+	Verdict  string            `json:"verdict"`
+	ExitCode int               `json:"exit_code"`
+	Summary  jsonSummary       `json:"summary"`
+	Checks   map[string]string `json:"checks"`
+	Failing  []string          `json:"failing"`
+}
+
+type fleetCheckJSON struct {
+	ID      string   `json:"id"`
+	Pass    int      `json:"pass"`
+	Warn    int      `json:"warn"`
+	Fail    int      `json:"fail"`
+	Error   int      `json:"error"`
+	Skip    int      `json:"skip"`
+	Failing []string `json:"failing_hosts"`
+}
+
+// checkOrder lists the check IDs in the order they first appear.
+func (f *Fleet) checkOrder() []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, r := range f.Reports {
+		for _, c := range r.Checks {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				ids = append(ids, c.ID)
+			}
+		}
+	}
+	return ids
+}
+
+func (f *Fleet) perCheck() []fleetCheckJSON {
+	byID := map[string]*fleetCheckJSON{}
+	var out []fleetCheckJSON
+	for _, id := range f.checkOrder() {
+		out = append(out, fleetCheckJSON{ID: id, Failing: []string{}})
+	}
+	for i := range out {
+		byID[out[i].ID] = &out[i]
+	}
+	for _, r := range f.Reports {
+		for _, c := range r.Checks {
+			e := byID[c.ID]
+			switch c.Status {
+			case "pass":
+				e.Pass++
+			case "warn":
+				e.Warn++
+			case "fail":
+				e.Fail++
+				e.Failing = append(e.Failing, r.Host)
+			case "error":
+				e.Error++
+				e.Failing = append(e.Failing, r.Host)
+			case "skip":
+				e.Skip++
+			}
+		}
+	}
+	return out
+}
+
+func failing(r FleetReport) []string {
+	out := []string{}
+	for _, c := range r.Checks {
+		if c.Status == "fail" || c.Status == "error" {
+			out = append(out, c.ID+"="+c.Status)
+		}
+	}
+	return out
+}
+
+func (f *Fleet) counts() map[string]int {
+	c := map[string]int{VerdictReady: 0, VerdictNotReady: 0, VerdictInconclusive: 0}
+	for _, r := range f.Reports {
+		c[r.Verdict]++
+	}
+	return c
+}
+
+// Summarize writes the fleet table: text, json or csv.
+func Summarize(w io.Writer, format string, f *Fleet) error {
+	switch format {
+	case "json":
+		out := fleetJSON{listHeader: listHeader{SchemaVersion, "ptacheck", "summary"}, ExitCode: f.ExitCode, Counts: f.counts(),
+			Hosts: []fleetHostJSON{}, Checks: f.perCheck(), Removal: f.Removal}
+		for _, r := range f.Reports {
+			h := fleetHostJSON{Host: r.Host, File: r.File, Phase: r.Phase, Fixture: r.Fixture, Verdict: r.Verdict, ExitCode: r.ExitCode,
+				Summary: jsonSummary(r.Summary), Checks: map[string]string{}, Failing: failing(r)}
+			for _, c := range r.Checks {
+				h.Checks[c.ID] = c.Status
+			}
+			out.Hosts = append(out.Hosts, h)
+		}
+		return writeJSON(w, out)
+	case "csv":
+		ids := f.checkOrder()
+		cw := csv.NewWriter(w)
+		cw.Write(append([]string{"host", "file", "phase", "verdict", "exit_code"}, ids...))
+		for _, r := range f.Reports {
+			row := []string{csvCell(r.Host), csvCell(r.File), csvCell(r.Phase), csvCell(r.Verdict), fmt.Sprint(r.ExitCode)}
+			status := map[string]string{}
+			for _, c := range r.Checks {
+				status[c.ID] = c.Status
+			}
+			for _, id := range ids {
+				row = append(row, csvCell(status[id]))
+			}
+			cw.Write(row)
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	c := f.counts()
+	fmt.Fprintf(w, "ptacheck summarize: %s: %d ready, %d not ready, %d inconclusive\n\n",
+		textfmt.Plural(len(f.Reports), "report", "reports"), c[VerdictReady], c[VerdictNotReady], c[VerdictInconclusive])
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tPHASE\tVERDICT\tFAIL\tWARN\tERROR\tFAILING CHECKS")
+	for _, r := range f.Reports {
+		fl := strings.Join(failing(r), ", ")
+		if fl == "" {
+			fl = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", clean(r.Host), clean(r.Phase), clean(r.Verdict), r.Summary.Fail, r.Summary.Warn, r.Summary.Error, clean(fl))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tPASS\tWARN\tFAIL\tERROR\tSKIP\tFAILING ON")
+	for _, e := range f.perCheck() {
+		on := strings.Join(e.Failing, ", ")
+		if on == "" {
+			on = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", clean(e.ID), e.Pass, e.Warn, e.Fail, e.Error, e.Skip, clean(on))
+	}
+	tw.Flush()
+	if f.Removal != nil {
+		label := map[checks.Status]string{checks.StatusPass: "ok", checks.StatusWarn: "WARNING", checks.StatusFail: "FAIL", checks.StatusError: "UNKNOWN"}[f.Removal.Status]
+		fmt.Fprintf(w, "\nplanned removal: %s: %s\n", label, clean(f.Removal.Message))
+	}
+	_, err := fmt.Fprintf(w, "\nexit %d\n", f.ExitCode)
+	return err
+}
+
+// csvCell sanitises a value for a spreadsheet: one line, and a leading
+// character a spreadsheet would run as a formula is quoted away.
+func csvCell(s string) string {
+	s = clean(s)
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		s = "'" + s
+	}
+	return s
+}
