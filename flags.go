@@ -26,6 +26,8 @@ type options struct {
 	only         []string
 	ignore       []string
 	strict       bool
+	retryTimeout time.Duration
+	sleep        time.Duration
 	timeout      time.Duration
 	fixture      string
 	hostSnapshot string
@@ -90,6 +92,8 @@ func addRun(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.reportFormat, "report-format", "", "format of --report-file: "+strings.Join(report.Names(), ", ")+" (default: the --output format)")
 	addSelection(fs, o)
 	fs.BoolVar(&o.strict, "strict", false, "warnings fail the run (exit 1); demoted failures do not")
+	fs.DurationVar(&o.retryTimeout, "retry-timeout", 0, "re-run the checks that do not pass until they do or this `DURATION` has passed since the start (e.g. 10m: wait for a firewall change); 0: one run")
+	fs.DurationVar(&o.sleep, "sleep", 10*time.Second, "with --retry-timeout: the pause between attempts")
 }
 
 // addSelection are the flags that choose and shape the checks of a run.

@@ -86,6 +86,9 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 		fmt.Fprintf(inv.stderr, "ptacheck: fixture mode %q: checking an emulated environment, not this host\n", sc.Name)
 	}
 	rep := execute(ctx, inv, phase, env, in, sc)
+	if o.retryTimeout > 0 {
+		rep = retry(ctx, inv, in, sc, host, rep)
+	}
 	return rep.ExitCode(), writeReport(inv, in, out, rep)
 }
 
@@ -117,6 +120,14 @@ func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (
 	}
 	if o.timeout <= 0 {
 		return nil, usagef("--timeout %s: must be positive", o.timeout)
+	}
+	switch {
+	case o.retryTimeout < 0:
+		return nil, usagef("--retry-timeout %s: must be positive (0: no retries)", o.retryTimeout)
+	case o.sleep <= 0:
+		return nil, usagef("--sleep %s: must be positive", o.sleep)
+	case o.retryTimeout > 0 && o.sleep >= o.retryTimeout:
+		return nil, usagef("--sleep %s leaves no time for a retry within --retry-timeout %s", o.sleep, o.retryTimeout)
 	}
 	if o.probeTimeout <= 0 {
 		return nil, usagef("--probe-timeout %s: must be positive", o.probeTimeout)

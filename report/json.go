@@ -21,6 +21,7 @@ type jsonReport struct {
 	DurationMS    int64       `json:"duration_ms"`
 	Strict        bool        `json:"strict"`
 	Interrupted   bool        `json:"interrupted"`
+	Attempts      int         `json:"attempts,omitempty"`
 	Verdict       string      `json:"verdict"`
 	ExitCode      int         `json:"exit_code"`
 	Summary       jsonSummary `json:"summary"`
@@ -65,6 +66,7 @@ func JSON(w io.Writer, r *Report, _ Options) error {
 		DurationMS:    r.Duration.Milliseconds(),
 		Strict:        r.Strict,
 		Interrupted:   r.Interrupted,
+		Attempts:      r.Attempts,
 		Verdict:       verdict,
 		ExitCode:      code,
 		Summary:       jsonSummary(s),

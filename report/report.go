@@ -46,6 +46,9 @@ type Report struct {
 	// the default) or 143 (SIGTERM).
 	InterruptExit int
 	Results       []checks.Result
+	// Attempts is how many times --retry-timeout ran the failing checks
+	// (0: no retries asked for).
+	Attempts int
 }
 
 // Summary counts results by status. Ignored counts the warnings that are

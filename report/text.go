@@ -83,6 +83,9 @@ func Text(w io.Writer, r *Report, opts Options) error {
 	if why := r.Why(); why != "" {
 		line += "; " + why
 	}
+	if r.Attempts > 1 {
+		line += fmt.Sprintf("; after %d attempts", r.Attempts)
+	}
 	fmt.Fprintln(bw, paint(st, line))
 	return bw.Flush()
 }
