@@ -261,6 +261,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *syst
 		}
 		return fail(stderr, usagef("%s: %v (run 'ptacheck %s --help')", cmd.name, err, cmd.name))
 	}
+	origins, err := applyDefaults(fs, o.configFile, sys.Getenv)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if o.verbose {
+		for _, s := range origins {
+			fmt.Fprintf(stderr, "ptacheck: %s\n", s)
+		}
+	}
 	rest := fs.Args()
 	// rest[0] is the command itself (flags may come before it).
 	positional := rest[1:]

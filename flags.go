@@ -16,9 +16,10 @@ import (
 // registers only the groups it uses.
 type options struct {
 	// common
-	output  string
-	noColor bool
-	verbose bool
+	configFile string
+	output     string
+	noColor    bool
+	verbose    bool
 	// a checklist run
 	reportFile   string
 	reportFormat string
@@ -85,6 +86,7 @@ func addCommon(fs *pflag.FlagSet, o *options, formats string) {
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: "+formats)
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours in text output (NO_COLOR is honoured too)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "progress and the probe log on stderr, durations in text output")
+	fs.StringVar(&o.configFile, "config", "", "read flag defaults from this JSON `FILE` ({\"tenant-id\": \"...\", \"ignore-failures\": [...]}; or PTACHECK_CONFIG). Every flag also defaults from PTACHECK_<FLAG> (PTACHECK_TENANT_ID); flags win, then the environment, then the file")
 }
 
 func addRun(fs *pflag.FlagSet, o *options) {

@@ -124,7 +124,7 @@ func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (
 	switch {
 	case o.retryTimeout < 0:
 		return nil, usagef("--retry-timeout %s: must be positive (0: no retries)", o.retryTimeout)
-	case o.sleep <= 0:
+	case o.retryTimeout > 0 && o.sleep <= 0:
 		return nil, usagef("--sleep %s: must be positive", o.sleep)
 	case o.retryTimeout > 0 && o.sleep >= o.retryTimeout:
 		return nil, usagef("--sleep %s leaves no time for a retry within --retry-timeout %s", o.sleep, o.retryTimeout)
