@@ -175,6 +175,33 @@ func TestPortsBlockedNamesEachEndpoint(t *testing.T) {
 			t.Errorf("%s: %q, want %q", addr, got[addr], want)
 		}
 	}
+	// JUnit: each endpoint is a testcase of its own under the check, failed
+	// exactly when it is required and unreachable.
+	r = runCLI(t, "install", "--fixture", "ports-blocked", "--only", "net.outbound-ports", "--probe-timeout", "500ms", "-o", "junit")
+	var x struct {
+		Suites []struct {
+			Cases []struct {
+				Name      string    `xml:"name,attr"`
+				Classname string    `xml:"classname,attr"`
+				Failure   *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(r.stdout), &x); err != nil || len(x.Suites) != 1 {
+		t.Fatalf("junit: %v\n%s", err, r.stdout)
+	}
+	cases := map[string]bool{}
+	for _, c := range x.Suites[0].Cases {
+		if c.Classname == "ptacheck.net.outbound-ports" {
+			cases[c.Name] = c.Failure != nil
+		}
+	}
+	for _, e := range d.Endpoints {
+		failed, ok := cases[e.Addr()]
+		if want := e.Outcome != netprobe.OutcomeOK && e.Level == checks.LevelRequired; !ok || failed != want {
+			t.Errorf("junit testcase %s: present %v failed %v; endpoint %s %s", e.Addr(), ok, failed, e.Level, e.Outcome)
+		}
+	}
 }
 
 func TestReportFile(t *testing.T) {

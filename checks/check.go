@@ -61,6 +61,17 @@ type Outcome struct {
 	Summary     string // one-line message; defaults to the findings
 	Remediation string // overrides Meta.Remediation for this outcome
 	Details     any    // evidence; must marshal to a JSON object
+	// Parts are the check's items with a status of their own (the
+	// endpoints of net.outbound-ports), for reports that list them one by
+	// one (JUnit: a testcase each). They never change the check's status.
+	Parts []Part
+}
+
+// Part is one item of a check with a status of its own.
+type Part struct {
+	Name    string `json:"name"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
 }
 
 // Skipped returns an Outcome that says the check does not apply.
@@ -89,6 +100,7 @@ type Result struct {
 	Start    time.Time
 	Duration time.Duration
 	Details  any
+	Parts    []Part // see Outcome.Parts
 }
 
 // Area returns the part of a check ID before the dot ("net" for
@@ -118,7 +130,7 @@ func flatten(err error) []string {
 
 // toResult turns an Outcome into a Result for meta.
 func toResult(meta Meta, out Outcome, d time.Duration) Result {
-	r := Result{ID: meta.ID, Title: meta.Title, Duration: d, Details: out.Details, DocURL: meta.DocURL}
+	r := Result{ID: meta.ID, Title: meta.Title, Duration: d, Details: out.Details, DocURL: meta.DocURL, Parts: out.Parts}
 	fails, warns := flatten(out.Fail), flatten(out.Warn)
 	var unevaluated []string
 	for _, u := range out.Unevaluated {

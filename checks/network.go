@@ -157,7 +157,7 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 	if short {
 		warn = multierror.Append(warn, fmt.Errorf("--probe-timeout %s is shorter than a normal round trip: the timeouts above may come from the setting, not from the network", c.ProbeTimeout))
 	}
-	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Unevaluated: unevaluated, Details: details}
+	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Unevaluated: unevaluated, Details: details, Parts: endpointParts(results, set.Untestable)}
 	ok := countOutcome(results, netprobe.OutcomeOK)
 	switch {
 	case ok == len(results):
@@ -170,6 +170,34 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	out.Remediation = remediation(outcomes, short, c.ProbeTimeout)
 	return out
+}
+
+// endpointParts gives each endpoint its own status: reachable passes, an
+// unreachable required one fails and an optional one warns, one cut off is
+// an error, and a wildcard entry no probe can cover is skipped.
+func endpointParts(results []EndpointResult, untestable []Untestable) []Part {
+	var parts []Part
+	for _, r := range results {
+		p := Part{Name: r.Addr(), Status: StatusPass, Message: fmt.Sprintf("%s (%s): %s", r.Addr(), r.Level, r.Outcome)}
+		switch {
+		case r.Outcome == netprobe.OutcomeOK:
+		case r.Outcome == netprobe.OutcomeCancelled:
+			p.Status = StatusError
+		case r.Level == LevelRequired:
+			p.Status = StatusFail
+		default:
+			p.Status = StatusWarn
+		}
+		if r.Error != "" {
+			p.Message += ": " + r.Error
+		}
+		parts = append(parts, p)
+	}
+	for _, u := range untestable {
+		name := u.Host + ":" + textPorts(u.Ports)
+		parts = append(parts, Part{Name: name, Status: StatusSkip, Message: fmt.Sprintf("%s (%s): not tested: %s", name, u.Level, u.Reason)})
+	}
+	return parts
 }
 
 // textPorts renders a port list for a finding.

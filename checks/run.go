@@ -276,6 +276,14 @@ func demote(r Result, ignore map[string]bool) Result {
 	}
 	r.Status = StatusWarn
 	r.Ignored = true
+	parts := make([]Part, len(r.Parts))
+	for i, p := range r.Parts {
+		if p.Status == StatusFail {
+			p.Status = StatusWarn
+		}
+		parts[i] = p
+	}
+	r.Parts = parts
 	r.Message = "failure ignored (--ignore-failures): " + r.Message
 	return r
 }

@@ -131,6 +131,34 @@ func JUnit(w io.Writer, r *Report, _ Options) error {
 		}
 		s.Time = seconds(last[i].Sub(first[i]).Milliseconds())
 		s.Cases = append(s.Cases, tc)
+		for _, p := range subCases(res) {
+			// One testcase per endpoint (or finding), so a CI page names
+			// login.microsoftonline.com:443 as its own failed test.
+			p.Name, p.Message = xmlSafe(p.Name), xmlSafe(p.Message)
+			c := junitTestCase{Name: p.Name, Classname: "ptacheck." + res.ID, Time: "0.000"}
+			switch p.Status {
+			case checks.StatusFail:
+				c.Failure = &junitProblem{Message: p.Message, Type: "fail", Body: xmlSafe(p.Message)}
+				s.Failures++
+			case checks.StatusError:
+				c.Error = &junitProblem{Message: p.Message, Type: "error", Body: xmlSafe(p.Message)}
+				s.Errors++
+			case checks.StatusSkip:
+				c.Skipped = &junitSkipped{Message: p.Message}
+				s.Skipped++
+			case checks.StatusWarn:
+				if r.Strict && !res.Ignored {
+					c.Failure = &junitProblem{Message: "warning (--strict): " + p.Message, Type: "warn-strict", Body: xmlSafe(p.Message)}
+					s.Failures++
+				} else {
+					c.SystemOut = "WARNING: " + p.Message
+				}
+			default:
+				c.SystemOut = p.Message
+			}
+			s.Tests++
+			s.Cases = append(s.Cases, c)
+		}
 	}
 	for _, s := range out.Suites {
 		out.Tests += s.Tests
@@ -148,6 +176,31 @@ func JUnit(w io.Writer, r *Report, _ Options) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// subCases are the testcases under a check's own: its parts (the endpoints
+// of net.outbound-ports), or, for a check that failed or ended in error with
+// several findings and no parts, one per finding.
+func subCases(res checks.Result) []checks.Part {
+	if len(res.Parts) > 0 {
+		return res.Parts
+	}
+	if (res.Status != checks.StatusFail && res.Status != checks.StatusError) || len(res.Findings) < 2 {
+		return nil
+	}
+	var parts []checks.Part
+	for i, f := range res.Findings {
+		st := res.Status
+		if strings.HasPrefix(f, "warning: ") {
+			st = checks.StatusWarn
+		}
+		name := f
+		if r := []rune(name); len(r) > 100 {
+			name = string(r[:100]) + "..."
+		}
+		parts = append(parts, checks.Part{Name: fmt.Sprintf("finding %d: %s", i+1, name), Status: st, Message: f})
+	}
+	return parts
 }
 
 func problemBody(res checks.Result) string {

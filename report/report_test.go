@@ -178,8 +178,32 @@ func TestFormatsAgree(t *testing.T) {
 	if j.SchemaVersion != "1" || j.Verdict != VerdictNotReady || j.ExitCode != 1 || len(j.Checks) != 5 || j.Checks[3].Details == nil {
 		t.Errorf("json = %+v", j)
 	}
-	if x.Tests != 5 || x.Failures != j.Summary["fail"] || x.Errors != j.Summary["error"] || x.Skipped != j.Summary["skip"] {
-		t.Errorf("junit counts %d/%d/%d/%d vs json %v", x.Tests, x.Failures, x.Errors, x.Skipped, j.Summary)
+	// The checks' own testcases agree with the JSON summary; the cases
+	// under a check (its endpoints or findings) are extra.
+	var tests, failures, errs, skipped, sub int
+	for _, s := range x.Suites {
+		for _, c := range s.Cases {
+			if c.Classname != s.Name {
+				sub++
+				continue
+			}
+			tests++
+			if c.Failure != nil {
+				failures++
+			}
+			if c.Error != nil {
+				errs++
+			}
+			if c.Skipped != nil {
+				skipped++
+			}
+		}
+	}
+	if tests != 5 || failures != j.Summary["fail"] || errs != j.Summary["error"] || skipped != j.Summary["skip"] || x.Tests != tests+sub {
+		t.Errorf("junit counts %d/%d/%d/%d (+%d under checks, %d in all) vs json %v", tests, failures, errs, skipped, sub, x.Tests, j.Summary)
+	}
+	if sub != 4 { // two findings each of host.app-proxy-connector and net.outbound-ports
+		t.Errorf("%d testcases under checks, want 4", sub)
 	}
 	for _, s := range x.Suites {
 		props := map[string]string{}
