@@ -67,7 +67,6 @@ if [ -f /tmp/ptacheck-samba/env ]; then
 	PTACHECK_SAMBA_ENV=/tmp/ptacheck-samba/env PTACHECK_SAMBA_BULK_USERS=${PTACHECK_SAMBA_BULK_USERS:-500} \
 		go test $race -count=1 ./checks/directory/ -run 'Samba'
 	PTACHECK_SAMBA_ENV=/tmp/ptacheck-samba/env go test -count=1 -run 'Samba' .
-	PTACHECK_SAMBA_ENV=/tmp/ptacheck-samba/env bash scripts/perf-ad.sh
 else
 	echo "SKIP: no Samba DC here (see the line above); the directory checks were tested against the fixture DC only"
 fi
@@ -81,15 +80,11 @@ bash scripts/fuzz.sh
 step "end to end: network namespace, dnsmasq, TLS listeners, iptables"
 bash scripts/e2e-netns.sh
 
-step "performance goals"
-bash scripts/perf-net.sh
-PTACHECK="$(mktemp -d)/ptacheck"
-go build -o "$PTACHECK" .
-PTACHECK="$PTACHECK" bash scripts/perf-logs.sh
+step "performance goals (scripts/bench.sh: one line per measurement)"
 if [ -n "$bulk_pid" ]; then
 	wait "$bulk_pid" || { cat /tmp/ptacheck-bulk-users.log; exit 1; }
-	cat /tmp/ptacheck-bulk-users.log
-	bash scripts/perf-signin.sh
+	tail -1 /tmp/ptacheck-bulk-users.log
 fi
+bash scripts/bench.sh
 
 printf '\nall tests passed\n'
