@@ -32,7 +32,7 @@ func (RecentFailuresCheck) Meta() Meta {
 	return Meta{
 		ID:          "logs.recent-failures",
 		Title:       "Few failed sign-ins lately",
-		Description: "failed Pass-through Authentication requests in the agent's trace logs over the last 24 hours (--since-window) stay at or under --failure-threshold",
+		Description: "failed Pass-through Authentication requests in the agent's trace logs over the last 24 hours (--failure-window) stay at or under --failure-threshold",
 		Remediation: "Look at the reasons (`ptacheck logs --since 24h` lists them with their meaning): many 1326 are users' wrong passwords; 1311, 1355 or 1722 point at the DCs; 1331, 1909, 1330 at account states (`ptacheck signin --user`).",
 		DocURL:      docTroubleshootAuth,
 	}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ptacheck/ptacheck/checks"
+)
+
+// The README is part of the product: every check (with its phases), every
+// command, every flag and every output format is documented there.
+func TestReadmeIsComplete(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	rows := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z]+\\.[a-z0-9-]+)` \\| ([a-z, ]+) \\|").FindAllStringSubmatch(readme, -1) {
+		rows[m[1]] = m[2]
+	}
+	for _, e := range checks.Catalog(checks.Config{}) {
+		var phases []string
+		for _, p := range e.Phases {
+			phases = append(phases, string(p))
+		}
+		got, ok := rows[e.ID()]
+		if !ok {
+			t.Errorf("README: no row for check %s in the Checks table", e.ID())
+		} else if got != strings.Join(phases, ", ") {
+			t.Errorf("README: check %s lists phases %q, the code %q", e.ID(), got, strings.Join(phases, ", "))
+		}
+	}
+	for _, c := range commands {
+		if !strings.Contains(readme, "| `"+c.name) {
+			t.Errorf("README: command %s is not in the Commands table", c.name)
+		}
+		fs := newFlagSet(c.name)
+		c.flags(fs, &options{})
+		fs.VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden && !strings.Contains(readme, "--"+f.Name) {
+				t.Errorf("README: flag --%s of %s is not documented", f.Name, c.name)
+			}
+		})
+	}
+	for _, format := range []string{"text", "json", "junit", "prometheus", "csv"} {
+		if !strings.Contains(readme, "**"+format+"**") && !strings.Contains(readme, "`"+format+"`") {
+			t.Errorf("README: output format %s is not documented", format)
+		}
+	}
+}
