@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/fixtures"
 )
 
 // The README is part of the product: every check (with its phases), every
@@ -46,6 +47,11 @@ func TestReadmeIsComplete(t *testing.T) {
 				t.Errorf("README: flag --%s of %s is not documented", f.Name, c.name)
 			}
 		})
+	}
+	for _, name := range fixtures.Names() {
+		if !strings.Contains(readme, "| `"+name+"` |") {
+			t.Errorf("README: fixture %s is not in the fixtures table", name)
+		}
 	}
 	for _, format := range []string{"text", "json", "junit", "prometheus", "csv"} {
 		if !strings.Contains(readme, "**"+format+"**") && !strings.Contains(readme, "`"+format+"`") {
