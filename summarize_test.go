@@ -35,19 +35,21 @@ func writeReports(t *testing.T, dir string, runs map[string][]string) {
 	}
 }
 
+type fleetHost struct {
+	Host     string            `json:"host"`
+	File     string            `json:"file"`
+	Phase    string            `json:"phase"`
+	Verdict  string            `json:"verdict"`
+	ExitCode int               `json:"exit_code"`
+	Checks   map[string]string `json:"checks"`
+	Failing  []string          `json:"failing"`
+}
+
 type fleetOut struct {
 	Kind     string         `json:"kind"`
 	ExitCode int            `json:"exit_code"`
 	Counts   map[string]int `json:"counts"`
-	Hosts    []struct {
-		Host     string            `json:"host"`
-		File     string            `json:"file"`
-		Phase    string            `json:"phase"`
-		Verdict  string            `json:"verdict"`
-		ExitCode int               `json:"exit_code"`
-		Checks   map[string]string `json:"checks"`
-		Failing  []string          `json:"failing"`
-	} `json:"hosts"`
+	Hosts    []fleetHost    `json:"hosts"`
 	Checks []struct {
 		ID      string   `json:"id"`
 		Fail    int      `json:"fail"`
@@ -81,15 +83,7 @@ func TestSummarizeFixtureMatrix(t *testing.T) {
 	failCount := map[string]int{}
 	notReady := 0
 	for _, row := range rows {
-		i := slices.IndexFunc(got.Hosts, func(h struct {
-			Host     string            `json:"host"`
-			File     string            `json:"file"`
-			Phase    string            `json:"phase"`
-			Verdict  string            `json:"verdict"`
-			ExitCode int               `json:"exit_code"`
-			Checks   map[string]string `json:"checks"`
-			Failing  []string          `json:"failing"`
-		}) bool {
+		i := slices.IndexFunc(got.Hosts, func(h fleetHost) bool {
 			return filepath.Base(h.File) == row.Fixture+"."+row.Phase+".json"
 		})
 		if i < 0 {

@@ -94,30 +94,7 @@ func JUnit(w io.Writer, r *Report, _ Options) error {
 		s := &out.Suites[i]
 		ms := res.Duration.Milliseconds()
 		tc := junitTestCase{Name: res.ID, Classname: "ptacheck." + area, Time: seconds(ms)}
-		body := problemBody(res)
-		switch res.Status {
-		case checks.StatusFail:
-			tc.Failure = &junitProblem{Message: res.Message, Type: "fail", Body: body}
-			s.Failures++
-		case checks.StatusError:
-			tc.Error = &junitProblem{Message: res.Message, Type: "error", Body: body}
-			s.Errors++
-		case checks.StatusSkip:
-			tc.Skipped = &junitSkipped{Message: res.Message}
-			s.Skipped++
-		case checks.StatusWarn:
-			if r.Strict && !res.Ignored {
-				// --strict fails the run on this warning: the CI page is
-				// red exactly when the exit code is.
-				tc.Failure = &junitProblem{Message: "warning (--strict): " + res.Message, Type: "warn-strict", Body: body}
-				s.Failures++
-			} else {
-				tc.SystemOut = "WARNING: " + body
-			}
-		default:
-			tc.SystemOut = res.Message
-		}
-		s.Tests++
+		s.add(&tc, res.Status, res.Message, problemBody(res), r.Strict && !res.Ignored)
 		start := res.Start
 		if start.IsZero() {
 			start = r.StartedAt
@@ -136,27 +113,7 @@ func JUnit(w io.Writer, r *Report, _ Options) error {
 			// login.microsoftonline.com:443 as its own failed test.
 			p.Name, p.Message = xmlSafe(p.Name), xmlSafe(p.Message)
 			c := junitTestCase{Name: p.Name, Classname: "ptacheck." + res.ID, Time: "0.000"}
-			switch p.Status {
-			case checks.StatusFail:
-				c.Failure = &junitProblem{Message: p.Message, Type: "fail", Body: xmlSafe(p.Message)}
-				s.Failures++
-			case checks.StatusError:
-				c.Error = &junitProblem{Message: p.Message, Type: "error", Body: xmlSafe(p.Message)}
-				s.Errors++
-			case checks.StatusSkip:
-				c.Skipped = &junitSkipped{Message: p.Message}
-				s.Skipped++
-			case checks.StatusWarn:
-				if r.Strict && !res.Ignored {
-					c.Failure = &junitProblem{Message: "warning (--strict): " + p.Message, Type: "warn-strict", Body: xmlSafe(p.Message)}
-					s.Failures++
-				} else {
-					c.SystemOut = "WARNING: " + p.Message
-				}
-			default:
-				c.SystemOut = p.Message
-			}
-			s.Tests++
+			s.add(&c, p.Status, p.Message, p.Message, r.Strict && !res.Ignored)
 			s.Cases = append(s.Cases, c)
 		}
 	}
@@ -201,6 +158,34 @@ func subCases(res checks.Result) []checks.Part {
 		parts = append(parts, checks.Part{Name: fmt.Sprintf("finding %d: %s", i+1, name), Status: st, Message: f})
 	}
 	return parts
+}
+
+// add records a testcase's outcome in it and the suite's counts: fail ->
+// <failure>, error -> <error>, skip -> <skipped>, a warning passes with a
+// WARNING in <system-out>, unless strictWarn: --strict fails the run on it,
+// so the CI page is red exactly when the exit code is.
+func (s *junitTestSuite) add(tc *junitTestCase, st checks.Status, message, body string, strictWarn bool) {
+	switch st {
+	case checks.StatusFail:
+		tc.Failure = &junitProblem{Message: message, Type: "fail", Body: body}
+		s.Failures++
+	case checks.StatusError:
+		tc.Error = &junitProblem{Message: message, Type: "error", Body: body}
+		s.Errors++
+	case checks.StatusSkip:
+		tc.Skipped = &junitSkipped{Message: message}
+		s.Skipped++
+	case checks.StatusWarn:
+		if strictWarn {
+			tc.Failure = &junitProblem{Message: "warning (--strict): " + message, Type: "warn-strict", Body: body}
+			s.Failures++
+		} else {
+			tc.SystemOut = "WARNING: " + body
+		}
+	default:
+		tc.SystemOut = message
+	}
+	s.Tests++
 }
 
 func problemBody(res checks.Result) string {
