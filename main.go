@@ -56,11 +56,11 @@ func signalExit(s os.Signal) int {
 
 // system is the outside world as main sees it: swapped in tests.
 type system struct {
-	Host   hostfacts.Source    // the live host (read once per run)
+	Host hostfacts.Source // the live host (read once per run)
 	// NewHost reads the live host afresh (retries); nil: reuse Host.
 	NewHost func() hostfacts.Source
-	Getenv func(string) string // environment variables
-	Stdin  io.Reader
+	Getenv  func(string) string // environment variables
+	Stdin   io.Reader
 }
 
 func defaultSystem() *system {

@@ -103,7 +103,7 @@ func TestSecretsFromEveryInput(t *testing.T) {
 		env  map[string]string
 		args []string
 	}{
-		"files": {nil, []string{"--token-file", tokenFile, "--ldap-password-file", ldapFile, "--admin-password-file", adminFile}},
+		"files":       {nil, []string{"--token-file", tokenFile, "--ldap-password-file", ldapFile, "--admin-password-file", adminFile}},
 		"environment": {map[string]string{"PTACHECK_GRAPH_TOKEN": "ghp_TOKEN123456", "PTACHECK_LDAP_PASSWORD": "S3cretPW", "PTACHECK_ADMIN_PASSWORD": "HunterPW"}, nil},
 	}
 	for name, in := range inputs {

@@ -50,7 +50,7 @@ type fleetOut struct {
 	ExitCode int            `json:"exit_code"`
 	Counts   map[string]int `json:"counts"`
 	Hosts    []fleetHost    `json:"hosts"`
-	Checks []struct {
+	Checks   []struct {
 		ID      string   `json:"id"`
 		Fail    int      `json:"fail"`
 		Failing []string `json:"failing_hosts"`

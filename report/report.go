@@ -164,9 +164,9 @@ func Render(f Formatter, r *Report, opts Options) ([]byte, error) {
 }
 
 var formatters = map[string]Formatter{
-	"text":  Text,
-	"json":  JSON,
-	"junit": JUnit,
+	"text":       Text,
+	"json":       JSON,
+	"junit":      JUnit,
 	"prometheus": Prometheus,
 }
 
