@@ -245,7 +245,7 @@ else
 	skip "jq not installed: only the python3 summary was tested"
 fi
 
-no_process() { ! pgrep -f -- "$1" >/dev/null; }
+no_process() { command -v pgrep >/dev/null || return 0; ! pgrep -f -- "$1" >/dev/null; }
 # wait_started NAME: until ptacheck has started (its fixture note is on stderr), at most 10 s.
 wait_started() {
 	local _
