@@ -29,7 +29,7 @@ or try/catch, to decide yourself.
 ptacheck's own stderr lines (the fixture note, warnings) are written to the host as they come.
 
 .PARAMETER Phase
-The checklist to run: install, register, enable or uninstall.
+The checklist to run: install, register, enable, uninstall, or operate (the health check of a running setup).
 
 .PARAMETER IgnoreFailures
 Check IDs whose failure is demoted to a warning (ptacheck --ignore-failures), or 'all'.
@@ -99,7 +99,7 @@ https://github.com/ptacheck/ptacheck#use-it-in-your-pipeline
 [OutputType([pscustomobject])]
 param(
     [Parameter(Mandatory = $true, Position = 0)]
-    [ValidateSet('install', 'register', 'enable', 'uninstall')]
+    [ValidateSet('install', 'register', 'enable', 'uninstall', 'operate')]
     [string] $Phase,
 
     [string[]] $IgnoreFailures,

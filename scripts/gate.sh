@@ -51,7 +51,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || die_usage "missing PHASE (install, register, enable, uninstall)"
+[ $# -ge 1 ] || die_usage "missing PHASE (install, register, enable, uninstall, operate)"
 phase=$1
 shift
 for a in "$@"; do
@@ -60,7 +60,8 @@ for a in "$@"; do
 		die_usage "$a is set by the gate (-o json --report-file FILE); use --report FILE before PHASE" ;;
 	esac
 done
-[ -n "$phase" ] || die_usage "empty PHASE"
+# A phase is a ptacheck command name; it also names the temporary report.
+[[ $phase =~ ^[a-z][a-z-]*$ ]] || die_usage "not a phase: '$phase' (install, register, enable, uninstall, operate)"
 
 if [ -z "$bin" ]; then
 	bin=$(command -v ptacheck 2>/dev/null) || die_usage "no ptacheck binary: give --bin PATH or set PTACHECK_BIN"

@@ -350,17 +350,18 @@ else
 	# The Linux fixture-matrix run, for real.
 	t0=$SECONDS
 	code=0
-	(cd "$ansible_dir" && ansible-playbook -f 20 linux-fixtures.yml -e "ptacheck_gate_binary=$bin" \
+	(cd "$ansible_dir" && ansible-playbook -f 10 linux-fixtures.yml -e "ptacheck_gate_binary=$bin" \
 		-e "ptacheck_fixture_workdir=$work/matrix" >"$work/matrix.log" 2>&1) || code=$?
 	# The hosts of the recap, less localhost (which built them).
 	hosts=$(grep -Ec '^[a-z0-9.-]+ +: ok=' "$work/matrix.log" || true)
 	hosts=$((hosts - 1))
 	rows_ok=$(grep -c '"msg": "ok: ptacheck ' "$work/matrix.log" || true)
 	check "linux-fixtures.yml over the matrix: exit 0 ($((SECONDS - t0)) s)" test "$code" = 0
+	[ "$code" = 0 ] || grep -E -A6 '^(fatal|failed):' "$work/matrix.log" | sed 's/^/      /' | head -n 60
 	check "linux-fixtures.yml: every host asserted its row ($rows_ok of $hosts)" test "$rows_ok" = "$hosts" -a "$hosts" -ge 17
 	fixtures=$("$bin" fixtures | awk '{print $1}' | sort -u | tr '\n' ' ')
 	covered=$(grep -o '"msg": "ok: ptacheck [a-z]* on [a-z-]*' "$work/matrix.log" | awk '{print $NF}' |
-		sed -E 's/-(install|register|enable|uninstall)(-.*)?$//' | sort -u | tr '\n' ' ')
+		sed -E 's/-(install|register|enable|uninstall|operate)(-.*)?$//' | sort -u | tr '\n' ' ')
 	check "linux-fixtures.yml covers every built-in fixture" test "$covered" = "$fixtures"
 	for c in 0 1 2 3; do
 		check "linux-fixtures.yml covers exit $c" grep -q "\"msg\": \"ok: ptacheck .*(exit $c)" "$work/matrix.log"
