@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -228,6 +229,9 @@ func commandNames() string {
 
 // run is the whole program; main only wires the process to it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *system) int {
+	// Progress, the -v probe log and warnings come from several goroutines:
+	// one lock keeps their lines whole.
+	stderr = &lockedWriter{w: stderr}
 	// --version is the version command, as users of other tools expect.
 	if i := slices.Index(args, "--version"); i >= 0 && !slices.Contains(args[:i], "--") {
 		args = append(append([]string{}, args[:i]...), append([]string{"version"}, args[i+1:]...)...)
@@ -282,6 +286,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *syst
 		return fail(stderr, err)
 	}
 	return code
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // findCommand returns the first positional argument: the command. Flags may

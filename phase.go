@@ -398,6 +398,9 @@ func colorOK(w io.Writer, noColor bool, getenv func(string) string) bool {
 }
 
 func isTerminal(w io.Writer) bool {
+	if l, ok := w.(*lockedWriter); ok {
+		w = l.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

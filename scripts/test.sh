@@ -80,6 +80,9 @@ bash scripts/fuzz.sh
 step "end to end: network namespace, dnsmasq, TLS listeners, iptables"
 bash scripts/e2e-netns.sh
 
+step "the field scripts: gates, Ansible, release signing (scripts/test-field.sh)"
+bash scripts/test-field.sh
+
 step "performance goals (scripts/bench.sh: one line per measurement)"
 if [ -n "$bulk_pid" ]; then
 	wait "$bulk_pid" || { cat /tmp/ptacheck-bulk-users.log; exit 1; }
