@@ -546,3 +546,16 @@ func TestListVersionHelp(t *testing.T) {
 		t.Errorf("install -h: %d", r.code)
 	}
 }
+
+// /dev/null is a character device, not a terminal: a run with 2>/dev/null
+// must not think a person can answer a device-code prompt.
+func TestDevNullIsNotATerminal(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	if isTerminal(f) || isTerminal(&lockedWriter{w: f}) {
+		t.Fatal("isTerminal(/dev/null) = true")
+	}
+}
