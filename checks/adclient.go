@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/directory"
@@ -29,14 +28,7 @@ type ADClient struct {
 	// DC that does not answer in that time is reported as not answering.
 	Timeout time.Duration
 
-	mu    sync.Mutex
-	facts map[string]*adGather
-	users map[string]*usersGather
-}
-
-type adGather struct {
-	done  chan struct{}
-	facts *ADFacts
+	gathered memoTable // the facts and user lookups, once per domain and DC list
 }
 
 // ADFacts is what the directory said.
@@ -126,28 +118,9 @@ func (r resolver) LookupHost(ctx context.Context, host string) ([]string, error)
 // Gather returns the facts for cfg, gathering them once per run; a caller
 // that waits for another's gathering gives up when its ctx ends (nil).
 func (c *ADClient) Gather(ctx context.Context, cfg ADConfig) *ADFacts {
-	key := strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
-	c.mu.Lock()
-	if c.facts == nil {
-		c.facts = map[string]*adGather{}
-	}
-	g, found := c.facts[key]
-	if !found {
-		g = &adGather{done: make(chan struct{})}
-		c.facts[key] = g
-	}
-	c.mu.Unlock()
-	if !found {
-		g.facts = c.gather(ctx, cfg)
-		close(g.done)
-		return g.facts
-	}
-	select {
-	case <-g.done:
-		return g.facts
-	case <-ctx.Done():
-		return nil
-	}
+	key := "facts|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
+	f, _ := memo(ctx, &c.gathered, key, func(ctx context.Context) (*ADFacts, error) { return c.gather(ctx, cfg), nil })
+	return f
 }
 
 func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
@@ -270,32 +243,8 @@ type UserFacts struct {
 // then, for the ones not found, forest-wide through the global catalog.
 func (c *ADClient) Users(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {
 	key := "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
-	c.mu.Lock()
-	if c.users == nil {
-		c.users = map[string]*usersGather{}
-	}
-	g, found := c.users[key]
-	if !found {
-		g = &usersGather{done: make(chan struct{})}
-		c.users[key] = g
-	}
-	c.mu.Unlock()
-	if !found {
-		g.facts = c.lookupUsers(ctx, cfg, upns)
-		close(g.done)
-		return g.facts
-	}
-	select {
-	case <-g.done:
-		return g.facts
-	case <-ctx.Done():
-		return nil
-	}
-}
-
-type usersGather struct {
-	done  chan struct{}
-	facts *UserFacts
+	u, _ := memo(ctx, &c.gathered, key, func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, cfg, upns), nil })
+	return u
 }
 
 func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {

@@ -163,7 +163,7 @@ func TestForestUsesTenantDomains(t *testing.T) {
 	env.Tenant = tenantEnv(t, "healthy", func(spec *fixtures.Tenant) {
 		spec.Domains = append(spec.Domains, fixtures.TenantDomain{Name: "contoso.net", AuthenticationType: "Managed", IsVerified: true})
 	}, "").Tenant
-	env.AD.facts = nil
+	env.AD.gathered = memoTable{}
 	rs = runAD(t, env, cfg)
 	if rs[1].Status != StatusFail || !strings.Contains(findings(rs[1]), "UPN suffix contoso.net") {
 		t.Fatalf("%s %q", rs[1].Status, findings(rs[1]))

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"context"
-	"sync"
 
 	"github.com/ptacheck/ptacheck/checks/graph"
 )
@@ -19,50 +18,12 @@ type TenantClient struct {
 	AdminPassword string
 	Scopes        []string
 
-	mu    sync.Mutex
-	calls map[string]*tenantCall
-}
-
-type tenantCall struct {
-	done chan struct{}
-	val  any
-	err  error
-}
-
-// memo runs fetch once per key; a caller waiting for another's fetch gives
-// up when its ctx ends.
-func memo[T any](ctx context.Context, c *TenantClient, key string, fetch func(context.Context) (T, error)) (T, error) {
-	c.mu.Lock()
-	if c.calls == nil {
-		c.calls = map[string]*tenantCall{}
-	}
-	call, found := c.calls[key]
-	if !found {
-		call = &tenantCall{done: make(chan struct{})}
-		c.calls[key] = call
-	}
-	c.mu.Unlock()
-	if !found {
-		v, err := fetch(ctx)
-		call.val, call.err = v, err
-		close(call.done)
-		return v, err
-	}
-	var zero T
-	select {
-	case <-call.done:
-		if call.err != nil {
-			return zero, call.err
-		}
-		return call.val.(T), nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
+	calls memoTable
 }
 
 // Admin returns the admin account: the UPN given, or the signed-in user.
 func (c *TenantClient) Admin(ctx context.Context, upn string) (*graph.User, error) {
-	return memo(ctx, c, "user:"+upn, func(ctx context.Context) (*graph.User, error) {
+	return memo(ctx, &c.calls, "user:"+upn, func(ctx context.Context) (*graph.User, error) {
 		if upn == "" {
 			return c.Graph.Me(ctx)
 		}
@@ -72,12 +33,12 @@ func (c *TenantClient) Admin(ctx context.Context, upn string) (*graph.User, erro
 
 // Agents lists the PTA agents of the tenant.
 func (c *TenantClient) Agents(ctx context.Context) ([]graph.Agent, error) {
-	return memo(ctx, c, "agents", c.Graph.PTAAgents)
+	return memo(ctx, &c.calls, "agents", c.Graph.PTAAgents)
 }
 
 // Domains lists the tenant's domains.
 func (c *TenantClient) Domains(ctx context.Context) ([]graph.Domain, error) {
-	return memo(ctx, c, "domains", c.Graph.Domains)
+	return memo(ctx, &c.calls, "domains", c.Graph.Domains)
 }
 
 // ManagedDomains returns the tenant's verified, managed domains other than
@@ -98,57 +59,57 @@ func (c *TenantClient) ManagedDomains(ctx context.Context) ([]string, error) {
 }
 
 func (c *TenantClient) roleAssignments(ctx context.Context, id string) ([]graph.RoleAssignment, error) {
-	return memo(ctx, c, "roles:"+id, func(ctx context.Context) ([]graph.RoleAssignment, error) { return c.Graph.RoleAssignments(ctx, id) })
+	return memo(ctx, &c.calls, "roles:"+id, func(ctx context.Context) ([]graph.RoleAssignment, error) { return c.Graph.RoleAssignments(ctx, id) })
 }
 
 func (c *TenantClient) roleInstances(ctx context.Context, id string) ([]graph.RoleAssignmentScheduleInstance, error) {
-	return memo(ctx, c, "pim:"+id, func(ctx context.Context) ([]graph.RoleAssignmentScheduleInstance, error) {
+	return memo(ctx, &c.calls, "pim:"+id, func(ctx context.Context) ([]graph.RoleAssignmentScheduleInstance, error) {
 		return c.Graph.RoleAssignmentScheduleInstances(ctx, id)
 	})
 }
 
 func (c *TenantClient) eligibility(ctx context.Context, id string) ([]graph.RoleEligibilitySchedule, error) {
-	return memo(ctx, c, "eligible:"+id, func(ctx context.Context) ([]graph.RoleEligibilitySchedule, error) {
+	return memo(ctx, &c.calls, "eligible:"+id, func(ctx context.Context) ([]graph.RoleEligibilitySchedule, error) {
 		return c.Graph.RoleEligibilitySchedules(ctx, id)
 	})
 }
 
 func (c *TenantClient) memberOf(ctx context.Context, id string) ([]graph.DirectoryObject, error) {
-	return memo(ctx, c, "memberof:"+id, func(ctx context.Context) ([]graph.DirectoryObject, error) { return c.Graph.MemberOf(ctx, id) })
+	return memo(ctx, &c.calls, "memberof:"+id, func(ctx context.Context) ([]graph.DirectoryObject, error) { return c.Graph.MemberOf(ctx, id) })
 }
 
 func (c *TenantClient) directoryRoles(ctx context.Context, id string) ([]graph.DirectoryObject, error) {
-	return memo(ctx, c, "dirroles:"+id, func(ctx context.Context) ([]graph.DirectoryObject, error) { return c.Graph.DirectoryRoles(ctx, id) })
+	return memo(ctx, &c.calls, "dirroles:"+id, func(ctx context.Context) ([]graph.DirectoryObject, error) { return c.Graph.DirectoryRoles(ctx, id) })
 }
 
 func (c *TenantClient) mfaState(ctx context.Context, id string) (*graph.AuthenticationRequirements, error) {
-	return memo(ctx, c, "mfa:"+id, func(ctx context.Context) (*graph.AuthenticationRequirements, error) {
+	return memo(ctx, &c.calls, "mfa:"+id, func(ctx context.Context) (*graph.AuthenticationRequirements, error) {
 		return c.Graph.MFARequirements(ctx, id)
 	})
 }
 
 func (c *TenantClient) securityDefaults(ctx context.Context) (*graph.SecurityDefaults, error) {
-	return memo(ctx, c, "securitydefaults", c.Graph.SecurityDefaults)
+	return memo(ctx, &c.calls, "securitydefaults", c.Graph.SecurityDefaults)
 }
 
 func (c *TenantClient) caPolicies(ctx context.Context) ([]graph.ConditionalAccessPolicy, error) {
-	return memo(ctx, c, "ca", c.Graph.ConditionalAccessPolicies)
+	return memo(ctx, &c.calls, "ca", c.Graph.ConditionalAccessPolicies)
 }
 
 func (c *TenantClient) strengths(ctx context.Context) ([]graph.AuthenticationStrengthPolicy, error) {
-	return memo(ctx, c, "strengths", c.Graph.AuthenticationStrengthPolicies)
+	return memo(ctx, &c.calls, "strengths", c.Graph.AuthenticationStrengthPolicies)
 }
 
 func (c *TenantClient) roleHolders(ctx context.Context, role string) ([]graph.RoleAssignment, error) {
-	return memo(ctx, c, "holders:"+role, func(ctx context.Context) ([]graph.RoleAssignment, error) { return c.Graph.RoleHolders(ctx, role) })
+	return memo(ctx, &c.calls, "holders:"+role, func(ctx context.Context) ([]graph.RoleAssignment, error) { return c.Graph.RoleHolders(ctx, role) })
 }
 
 func (c *TenantClient) user(ctx context.Context, id string) (*graph.User, error) {
-	return memo(ctx, c, "user:"+id, func(ctx context.Context) (*graph.User, error) { return c.Graph.User(ctx, id) })
+	return memo(ctx, &c.calls, "user:"+id, func(ctx context.Context) (*graph.User, error) { return c.Graph.User(ctx, id) })
 }
 
 func (c *TenantClient) passwordSignIn(ctx context.Context, upn string) (*graph.PasswordResult, error) {
-	return memo(ctx, c, "ropc:"+upn, func(ctx context.Context) (*graph.PasswordResult, error) {
+	return memo(ctx, &c.calls, "ropc:"+upn, func(ctx context.Context) (*graph.PasswordResult, error) {
 		scopes := c.Scopes
 		if len(scopes) == 0 {
 			scopes = graph.Scopes(c.Graph.BaseURL, graph.CallUser)
