@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,43 +33,30 @@ func parseCollectPhases(values []string) ([]checks.Phase, error) {
 	if len(values) == 0 {
 		return []checks.Phase{checks.PhaseOperate}, nil
 	}
-	var names []string
-	for _, p := range collectPhases {
-		names = append(names, string(p))
-	}
-	seen := map[checks.Phase]bool{}
 	var out []checks.Phase
+	add := func(p checks.Phase) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
 	for _, v := range values {
 		for _, s := range strings.Split(v, ",") {
-			s = strings.ToLower(strings.TrimSpace(s))
-			if s == "all" {
-				for _, p := range collectPhases[:5] {
-					if !seen[p] {
-						seen[p] = true
-						out = append(out, p)
+			p := checks.Phase(strings.ToLower(strings.TrimSpace(s)))
+			switch {
+			case p == "all":
+				for _, q := range collectPhases {
+					if q != checks.PhaseSignin {
+						add(q)
 					}
 				}
-				continue
-			}
-			p := checks.Phase(s)
-			if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+s+" ") {
-				return nil, usagef("--phase %q: want %s, or all (every phase but signin)", s, orList(names))
-			}
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
+			case slices.Contains(collectPhases, p):
+				add(p)
+			default:
+				return nil, usagef("--phase %q: want %s, or all (every phase but signin)", p, orList(phaseNames(collectPhases)))
 			}
 		}
 	}
 	return out, nil
-}
-
-// collectResult is what collect prints.
-type collectResult struct {
-	out          string
-	phases       []report.BundlePhase
-	files        []report.BundleFile
-	notCollected []report.BundleMissing
 }
 
 func runCollect(ctx context.Context, inv *invocation) (int, error) {
@@ -126,7 +114,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	}
 
 	b := report.NewBundle(out.f, version, time.Now())
-	res := &collectResult{out: o.bundleOut}
+	res := report.CollectResult{Out: o.bundleOut}
 	add := func(f report.BundleFile, data []byte) error { return b.AddBytes(f, data) }
 
 	// 1. The phase reports, each as JSON (the data) and text (to read).
@@ -142,10 +130,10 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 		for _, w := range in.dir.warnings {
 			fmt.Fprintf(inv.stderr, "ptacheck: warning: %s\n", w)
 		}
-		rep := execute(ctx, inv, in.phase, env, in, sc)
+		rep := execute(ctx, inv, env, in, sc)
 		stop()
 		verdict, code := rep.Verdict()
-		res.phases = append(res.phases, report.BundlePhase{Phase: string(in.phase), Verdict: verdict, ExitCode: code, Summary: rep.Summary()})
+		res.Phases = append(res.Phases, report.BundlePhase{Phase: string(in.phase), Verdict: verdict, ExitCode: code, Summary: rep.Summary()})
 		for _, f := range []struct{ format, ext, what string }{{"json", "json", "the %[1]s phase's report (ptacheck %[1]s -o json)"}, {"text", "txt", "the %[1]s phase's report as text"}} {
 			fm, _ := report.Lookup(f.format)
 			data, err := report.Render(fm, rep, report.Options{Width: 100, Verbose: true})
@@ -191,7 +179,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 		return 0, err
 	}
 	var about bytes.Buffer
-	fmt.Fprintf(&about, "ptacheck %s collect\nos/arch: %s/%s\ncreated: %s\nphases: %s\n", version, runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339), phaseList(phases))
+	fmt.Fprintf(&about, "ptacheck %s collect\nos/arch: %s/%s\ncreated: %s\nphases: %s\n", version, runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339), strings.Join(phaseNames(phases), ", "))
 	if sc != nil {
 		fmt.Fprintf(&about, "fixture: %s (an emulated environment, not a host)\n", sc.Name)
 	}
@@ -206,8 +194,8 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	if err := out.commitMode(0o600); err != nil {
 		return 0, usagef("--out: %v", err)
 	}
-	res.files, res.notCollected = b.Files(), b.NotCollected()
-	if err := report.Collect(inv.stdout, o.output, report.CollectResult{Out: res.out, Phases: res.phases, Files: res.files, NotCollected: res.notCollected, Interrupted: stopped}); err != nil {
+	res.Files, res.NotCollected, res.Interrupted = b.Files(), b.NotCollected(), stopped
+	if err := report.Collect(inv.stdout, o.output, res); err != nil {
 		return 0, err
 	}
 	if stopped {
@@ -216,12 +204,12 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	return report.ExitReady, nil
 }
 
-func phaseList(ps []checks.Phase) string {
+func phaseNames(ps []checks.Phase) []string {
 	var s []string
 	for _, p := range ps {
 		s = append(s, string(p))
 	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 // collectLogs adds the trace-log summary and copies the trace logs, newest

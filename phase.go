@@ -87,7 +87,7 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 	if sc != nil {
 		fmt.Fprintf(inv.stderr, "ptacheck: fixture mode %q: checking an emulated environment, not this host\n", sc.Name)
 	}
-	rep := execute(ctx, inv, phase, env, in, sc)
+	rep := execute(ctx, inv, env, in, sc)
 	if o.retryTimeout > 0 {
 		rep = retry(ctx, inv, in, sc, host, rep)
 	}
@@ -325,17 +325,11 @@ func (r *reportOutput) abort() {
 }
 
 // execute runs the plan with live progress on stderr and returns the report.
-func execute(ctx context.Context, inv *invocation, phase checks.Phase, env *checks.Env, in *phaseInputs, sc *fixtures.Scenario) *report.Report {
-	plan := checks.Plan(phase, in.cfg)
-	progress := newProgress(inv.stderr, inv.o.verbose, checks.Select(plan, in.only))
+func execute(ctx context.Context, inv *invocation, env *checks.Env, in *phaseInputs, sc *fixtures.Scenario) *report.Report {
 	start := time.Now()
-	results := checks.Run(ctx, env, plan, checks.RunOptions{
-		Timeout: inv.o.timeout, Skip: in.skip, Only: in.only, Ignore: in.ignore,
-		OnStart: progress.start, OnDone: progress.done,
-	})
-	progress.finish()
+	results := runPlan(ctx, inv, env, in, in.only)
 	rep := &report.Report{
-		Tool: "ptacheck", Version: version, Command: string(phase), Host: in.cfg.Machine,
+		Tool: "ptacheck", Version: version, Command: string(in.phase), Host: in.cfg.Machine,
 		StartedAt: start, Duration: time.Since(start), Strict: inv.o.strict, Results: results,
 	}
 	if sc != nil {
@@ -345,6 +339,18 @@ func execute(ctx context.Context, inv *invocation, phase checks.Phase, env *chec
 		rep.Interrupted, rep.InterruptExit = true, code
 	}
 	return rep
+}
+
+// runPlan runs the phase's checks selected by only (all when empty), with
+// live progress on stderr.
+func runPlan(ctx context.Context, inv *invocation, env *checks.Env, in *phaseInputs, only map[string]bool) []checks.Result {
+	plan := checks.Plan(in.phase, in.cfg)
+	progress := newProgress(inv.stderr, inv.o.verbose, checks.Select(plan, only))
+	defer progress.finish()
+	return checks.Run(ctx, env, plan, checks.RunOptions{
+		Timeout: inv.o.timeout, Skip: in.skip, Only: only, Ignore: in.ignore,
+		OnStart: progress.start, OnDone: progress.done,
+	})
 }
 
 // writeReport renders the report once per format and writes it to stdout

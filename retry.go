@@ -68,17 +68,7 @@ func retry(ctx context.Context, inv *invocation, in *phaseInputs, sc *fixtures.S
 			fmt.Fprintf(inv.stderr, "ptacheck: attempt %d could not start: %v\n", rep.Attempts+1, err)
 			return rep
 		}
-		plan := checks.Plan(in.phase, in.cfg)
-		only := map[string]bool{}
-		for id := range again {
-			only[id] = true
-		}
-		progress := newProgress(inv.stderr, o.verbose, checks.Select(plan, only))
-		results := checks.Run(ctx, env, plan, checks.RunOptions{
-			Timeout: o.timeout, Skip: in.skip, Only: only, Ignore: in.ignore,
-			OnStart: progress.start, OnDone: progress.done,
-		})
-		progress.finish()
+		results := runPlan(ctx, inv, env, in, again)
 		stop()
 		rep.Attempts++
 		for _, r := range results {

@@ -60,7 +60,7 @@ func runSummarize(_ context.Context, inv *invocation) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	fleet := &report.Fleet{Strict: o.strict}
+	fleet := &report.Fleet{}
 	for _, path := range files {
 		data, err := jsonstrict.ReadFile(path, maxReportBytes)
 		if err != nil {
@@ -80,7 +80,7 @@ func runSummarize(_ context.Context, inv *invocation) (int, error) {
 		fleet.Reports = append(fleet.Reports, *r)
 	}
 	fleet.Removal = removalPlan(fleet.Reports)
-	fleet.ExitCode = fleetExit(fleet)
+	fleet.ExitCode = fleetExit(fleet, o.strict)
 	return fleet.ExitCode, report.Summarize(inv.stdout, o.output, fleet)
 }
 
@@ -111,7 +111,7 @@ func removalPlan(reports []report.FleetReport) *checks.RemovalFinding {
 // fleetExit: 1 when a host is not ready or the planned removals leave no
 // active agent (or fewer than 3 with --strict); else 3 when a host or the
 // removal rule is inconclusive; else 0.
-func fleetExit(f *report.Fleet) int {
+func fleetExit(f *report.Fleet, strict bool) int {
 	code := report.ExitReady
 	for _, r := range f.Reports {
 		switch r.Verdict {
@@ -126,7 +126,7 @@ func fleetExit(f *report.Fleet) int {
 		case checks.StatusFail:
 			return report.ExitNotReady
 		case checks.StatusWarn:
-			if f.Strict {
+			if strict {
 				return report.ExitNotReady
 			}
 		case checks.StatusError:

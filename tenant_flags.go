@@ -139,8 +139,12 @@ func wireTenant(ctx context.Context, inv *invocation, in *phaseInputs, sc *fixtu
 	}
 	stop := func() {}
 	opts := checks.TenantOptions{AdminPassword: t.password}
+	phases := in.scopePhases
+	if len(phases) == 0 {
+		phases = []checks.Phase{in.phase}
+	}
 	var plan []checks.Entry
-	for _, p := range cmpOr(in.scopePhases, []checks.Phase{in.phase}) {
+	for _, p := range phases {
 		plan = append(plan, checks.Select(checks.Plan(p, checks.Config{}), in.only)...)
 	}
 	switch {
@@ -187,14 +191,6 @@ func wireTenant(ctx context.Context, inv *invocation, in *phaseInputs, sc *fixtu
 		cfg.NoTokenReason = "no Microsoft Graph token: pass --token-file or set PTACHECK_GRAPH_TOKEN (pipelines), or run on a terminal (or with --device-code) to sign in with a device code"
 	}
 	return opts, stop, nil
-}
-
-// cmpOr returns a when it is not empty, else b.
-func cmpOr[T any](a, b []T) []T {
-	if len(a) > 0 {
-		return a
-	}
-	return b
 }
 
 // machineName is this server's FQDN as an agent registers it.

@@ -3,6 +3,7 @@ package report
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -116,7 +117,7 @@ func (b *Bundle) Add(f BundleFile, r io.Reader, limit int64) error {
 
 // AddBytes adds an entry from memory.
 func (b *Bundle) AddBytes(f BundleFile, data []byte) error {
-	return b.Add(f, strings.NewReader(string(data)), 0)
+	return b.Add(f, bytes.NewReader(data), 0)
 }
 
 // Missing records something that could not be collected.

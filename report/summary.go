@@ -106,7 +106,6 @@ type Fleet struct {
 	Reports  []FleetReport
 	Removal  *checks.RemovalFinding // nil: no uninstall report
 	ExitCode int
-	Strict   bool
 }
 
 type fleetJSON struct {
