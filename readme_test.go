@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,14 +13,24 @@ import (
 	"github.com/ptacheck/ptacheck/fixtures"
 )
 
-// The README is part of the product: every check (with its phases), every
-// command, every flag and every output format is documented there.
+// The documentation is part of the product: every check (with its phases),
+// every command, every flag and every output format is documented in the
+// README (the guide) or the reference under docs/.
 func TestReadmeIsComplete(t *testing.T) {
-	data, err := os.ReadFile("README.md")
+	files, err := filepath.Glob("docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(data)
+	var all strings.Builder
+	for _, f := range append([]string{"README.md"}, files...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(data)
+		all.WriteString("\n")
+	}
+	readme := all.String()
 	rows := map[string]string{}
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z]+\\.[a-z0-9-]+)` \\| ([a-z, ]+) \\|").FindAllStringSubmatch(readme, -1) {
 		rows[m[1]] = m[2]
@@ -56,6 +67,25 @@ func TestReadmeIsComplete(t *testing.T) {
 	for _, format := range []string{"text", "json", "junit", "prometheus", "csv"} {
 		if !strings.Contains(readme, "**"+format+"**") && !strings.Contains(readme, "`"+format+"`") {
 			t.Errorf("README: output format %s is not documented", format)
+		}
+	}
+}
+
+// Every relative link of the README and docs/ names a file of the repository
+// (anchors within a file are not checked).
+func TestDocLinksResolve(t *testing.T) {
+	files, _ := filepath.Glob("docs/*.md")
+	link := regexp.MustCompile(`\]\(([^)#:\s]+)(#[^)]*)?\)`)
+	for _, f := range append([]string{"README.md"}, files...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(data), -1) {
+			target := filepath.Join(filepath.Dir(f), m[1])
+			if _, err := os.Stat(target); err != nil {
+				t.Errorf("%s: link to %s: %v", f, m[1], err)
+			}
 		}
 	}
 }
