@@ -48,14 +48,13 @@ func TestReadmeIsComplete(t *testing.T) {
 		}
 	}
 	for _, c := range commands {
-		if !strings.Contains(readme, "| `"+c.name) {
-			t.Errorf("README: command %s is not in the Commands table", c.name)
+		if !strings.Contains(readme, "| `"+c.Name) {
+			t.Errorf("README: command %s is not in the Commands table", c.Name)
 		}
-		fs := newFlagSet(c.name)
-		c.flags(fs, &options{})
+		fs, _ := c.FlagSet()
 		fs.VisitAll(func(f *pflag.Flag) {
 			if !f.Hidden && !strings.Contains(readme, "--"+f.Name) {
-				t.Errorf("README: flag --%s of %s is not documented", f.Name, c.name)
+				t.Errorf("README: flag --%s of %s is not documented", f.Name, c.Name)
 			}
 		})
 	}

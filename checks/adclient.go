@@ -31,6 +31,14 @@ type ADClient struct {
 	gathered memoTable // the facts and user lookups, once per domain and DC list
 }
 
+// NewADClient returns the directory client of a run: the DC locator and
+// port probes go through the run's network client, and so does the LDAP
+// dialer.
+func NewADClient(net *netprobe.Client, o directory.Options) *ADClient {
+	o.Dialer = net.Dialer()
+	return &ADClient{Net: net, Options: o, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: adGatherTimeout}
+}
+
 // ADFacts is what the directory said.
 type ADFacts struct {
 	Domain     string             `json:"domain"`

@@ -22,6 +22,7 @@ const (
 	ExitUsage        = 2   // usage or input error
 	ExitInconclusive = 3   // nothing failed, but a check could not be evaluated
 	ExitInterrupted  = 130 // Ctrl-C; the partial report is still written
+	ExitTerminated   = 143 // SIGTERM; the partial report is still written
 )
 
 // Verdicts as they appear in the JSON report.

@@ -10,6 +10,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/fixtures"
+	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/redact"
 	"github.com/ptacheck/ptacheck/report"
 )
@@ -40,44 +41,46 @@ func buildInfo() report.BuildInfo {
 }
 
 func runVersion(_ context.Context, inv *invocation) (int, error) {
-	if err := validateOutput(inv.o, "text", "json"); err != nil {
-		return 0, err
-	}
-	return report.ExitReady, report.Version(inv.stdout, inv.o.output, buildInfo())
-}
-
-func runList(_ context.Context, inv *invocation) (int, error) {
-	o := inv.o
-	if err := validateOutput(o, "text", "json"); err != nil {
-		return 0, err
-	}
-	cfg, err := catalogueConfig(o)
+	format, err := inv.flags.Output.Validate()
 	if err != nil {
 		return 0, err
 	}
-	if !o.endpoints {
-		return report.ExitReady, report.List(inv.stdout, o.output, report.CheckInfos(checks.Catalog(cfg)))
+	return report.ExitReady, report.Version(inv.stdout, format, buildInfo())
+}
+
+func runList(_ context.Context, inv *invocation) (int, error) {
+	f := inv.flags
+	format, err := f.Output.Validate()
+	if err != nil {
+		return 0, err
+	}
+	var cfg checks.Config
+	if cfg.Cloud, cfg.TenantID, err = f.Cloud.Validate(); err != nil {
+		return 0, err
+	}
+	cfg.Legacy = f.Catalogue.Legacy
+	if cfg.ExtraEndpoints, err = f.Catalogue.Validate(); err != nil {
+		return 0, err
+	}
+	if !f.Endpoints.Endpoints {
+		return report.ExitReady, report.List(inv.stdout, format, report.CheckInfos(checks.Catalog(cfg)))
 	}
 	entries := append(append([]checks.Endpoint{}, checks.CatalogueEndpoints(cfg.Cloud)...), cfg.ExtraEndpoints...)
-	return report.ExitReady, report.Endpoints(inv.stdout, o.output, report.Catalogue{
+	return report.ExitReady, report.Endpoints(inv.stdout, format, report.Catalogue{
 		Cloud: cfg.Cloud, Description: checks.CloudDescription(cfg.Cloud), TenantID: cfg.TenantID,
 		Catalogue: entries, Expanded: checks.Expand(cfg.Cloud, entries, cfg.TenantID, true),
 	})
 }
 
 func runSnapshot(ctx context.Context, inv *invocation) (int, error) {
-	o := inv.o
-	if err := validateOutput(o, "json", "text"); err != nil {
+	if _, err := inv.flags.Output.Validate(); err != nil {
 		return 0, err
-	}
-	if o.hostSnapshot != "" || o.fixture != "" {
-		return 0, usagef("snapshot reads the live Windows host; --host-snapshot and --fixture do not apply")
 	}
 	ctx, cancel := context.WithTimeout(ctx, checks.HostReadTimeout)
 	defer cancel()
-	s, err := inv.sys.Host.Snapshot(ctx)
+	s, err := inv.world.Host.Snapshot(ctx)
 	if errors.Is(err, hostfacts.ErrUnsupportedOS) {
-		return 0, usagef("snapshot needs Windows: run it on the agent server, then pass the file to --host-snapshot on any system")
+		return 0, cli.Usagef("snapshot needs Windows: run it on the agent server, then pass the file to --host-snapshot on any system")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("snapshot: %w", err)
@@ -88,36 +91,22 @@ func runSnapshot(ctx context.Context, inv *invocation) (int, error) {
 		cp.WinHTTPProxy = &w
 		s = &cp
 	}
-	data, err := snapshotJSON(s)
+	data, err := report.HostSnapshot(s)
 	if err != nil {
 		return 0, err
 	}
-	if o.reportFile != "" {
-		if err := writeFileAtomic(o.reportFile, data); err != nil {
-			return 0, usagef("--report-file: %v", err)
+	if path := inv.flags.SnapshotFile.ReportFile; path != "" {
+		if err := cli.WriteFileAtomic(path, data); err != nil {
+			return 0, cli.Usagef("--report-file: %v", err)
 		}
 	}
 	_, err = inv.stdout.Write(data)
 	return report.ExitReady, err
 }
 
-// writeFileAtomic writes data to a temporary file in path's folder and
-// renames it over path, so a reader never sees half a file and a symlink at
-// path is replaced rather than followed.
-func writeFileAtomic(path string, data []byte) error {
-	w, err := newAtomicFile(path)
-	if err != nil {
-		return err
-	}
-	if _, err := w.f.Write(data); err != nil {
-		w.abort()
-		return err
-	}
-	return w.commit()
-}
-
 func runFixtures(_ context.Context, inv *invocation) (int, error) {
-	if err := validateOutput(inv.o, "text", "json"); err != nil {
+	format, err := inv.flags.Output.Validate()
+	if err != nil {
 		return 0, err
 	}
 	var items []report.FixtureInfo
@@ -137,5 +126,5 @@ func runFixtures(_ context.Context, inv *invocation) (int, error) {
 		}
 		items = append(items, report.FixtureInfo{Name: name, Description: sc.Description, Emulates: parts})
 	}
-	return report.ExitReady, report.Fixtures(inv.stdout, inv.o.output, items)
+	return report.ExitReady, report.Fixtures(inv.stdout, format, items)
 }

@@ -1,21 +1,16 @@
 //go:build windows
 
-package main
+package cli
 
 import (
-	"io"
 	"os"
 
 	"golang.org/x/sys/windows"
 )
 
-// terminalWidth returns the width of the console w writes to, 0 when it is
+// terminalWidth returns the width of the console f writes to, 0 when it is
 // not a console.
-func terminalWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
-	if !ok {
-		return 0
-	}
+func terminalWidth(f *os.File) int {
 	var info windows.ConsoleScreenBufferInfo
 	if err := windows.GetConsoleScreenBufferInfo(windows.Handle(f.Fd()), &info); err != nil {
 		return 0
@@ -25,11 +20,7 @@ func terminalWidth(w io.Writer) int {
 
 // enableVT turns on virtual-terminal processing so the console interprets
 // ANSI colours; when it cannot (an old console), no colour is written.
-func enableVT(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
+func enableVT(f *os.File) bool {
 	h := windows.Handle(f.Fd())
 	var mode uint32
 	if err := windows.GetConsoleMode(h, &mode); err != nil {

@@ -1,21 +1,16 @@
 //go:build !windows
 
-package main
+package cli
 
 import (
-	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
-// terminalWidth returns the width of the terminal w writes to, 0 when it is
+// terminalWidth returns the width of the terminal f writes to, 0 when it is
 // not a terminal.
-func terminalWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
-	if !ok || !isTerminal(w) {
-		return 0
-	}
+func terminalWidth(f *os.File) int {
 	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
 	if err != nil {
 		return 0
@@ -24,4 +19,4 @@ func terminalWidth(w io.Writer) int {
 }
 
 // enableVT: terminals outside Windows understand ANSI colours.
-func enableVT(io.Writer) bool { return true }
+func enableVT(*os.File) bool { return true }

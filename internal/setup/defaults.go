@@ -1,4 +1,4 @@
-package main
+package setup
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/jsonstrict"
 )
 
@@ -29,24 +30,11 @@ func isList(f *pflag.Flag) bool {
 	return strings.HasSuffix(t, "Slice") || strings.HasSuffix(t, "Array")
 }
 
-// anyCommandFlags lists every flag name of every command: the keys a config
-// file may hold (a key for another command is ignored, not an error, so
-// one file serves them all).
-func anyCommandFlags() map[string]bool {
-	names := map[string]bool{}
-	for _, c := range commands {
-		fs := newFlagSet(c.name)
-		c.flags(fs, &options{})
-		fs.VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
-	}
-	return names
-}
-
 // applyDefaults fills the flags the command line left unset: first from
 // PTACHECK_<FLAG> environment variables, then from the config file
 // (--config, or PTACHECK_CONFIG). Flags win over both; the environment wins
 // over the file. It returns where each default came from, for -v.
-func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) string) ([]string, error) {
+func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) string, known func(string) bool) ([]string, error) {
 	var origins []string
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -63,7 +51,7 @@ func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) str
 		}
 		for _, x := range values {
 			if e := fs.Set(f.Name, strings.TrimSpace(x)); e != nil {
-				err = usagef("%s=%q: %v", envName(f.Name), v, e)
+				err = cli.Usagef("%s=%q: %v", envName(f.Name), v, e)
 				return
 			}
 		}
@@ -78,7 +66,7 @@ func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) str
 	if configPath == "" {
 		return origins, nil
 	}
-	settings, err := readConfig(configPath)
+	settings, err := readConfig(configPath, known)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +82,11 @@ func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) str
 		}
 		values, err := configValues(settings[k], isList(f))
 		if err != nil {
-			return nil, usagef("--config %s: %q: %v", configPath, k, err)
+			return nil, cli.Usagef("--config %s: %q: %v", configPath, k, err)
 		}
 		for _, x := range values {
 			if err := fs.Set(k, x); err != nil {
-				return nil, usagef("--config %s: %q: %v", configPath, k, err)
+				return nil, cli.Usagef("--config %s: %q: %v", configPath, k, err)
 			}
 		}
 		origins = append(origins, fmt.Sprintf("--%s from %s", k, configPath))
@@ -108,25 +96,24 @@ func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) str
 
 // readConfig reads a config file: one JSON object of flag names (without
 // dashes) to values.
-func readConfig(path string) (map[string]json.RawMessage, error) {
+func readConfig(path string, known func(string) bool) (map[string]json.RawMessage, error) {
 	data, err := jsonstrict.ReadFile(path, maxConfigBytes)
 	if err != nil {
-		return nil, usagef("--config %v", err)
+		return nil, cli.Usagef("--config %v", err)
 	}
 	if err := jsonstrict.NoDuplicates(data); err != nil {
-		return nil, usagef("--config %s: %v", path, err)
+		return nil, cli.Usagef("--config %s: %v", path, err)
 	}
 	var settings map[string]json.RawMessage
 	if err := json.Unmarshal(data, &settings); err != nil {
-		return nil, usagef("--config %s: want a JSON object of flag names to values, e.g. {\"tenant-id\": \"...\", \"ignore-failures\": [\"host.app-proxy-connector\"]}: %v", path, err)
+		return nil, cli.Usagef("--config %s: want a JSON object of flag names to values, e.g. {\"tenant-id\": \"...\", \"ignore-failures\": [\"host.app-proxy-connector\"]}: %v", path, err)
 	}
-	known := anyCommandFlags()
 	for k := range settings {
 		switch {
 		case k == "config":
-			return nil, usagef("--config %s: a config file cannot name another config file", path)
-		case !known[k]:
-			return nil, usagef("--config %s: unknown setting %q (settings are flag names without the dashes; see ptacheck <command> --help)", path, k)
+			return nil, cli.Usagef("--config %s: a config file cannot name another config file", path)
+		case !known(k):
+			return nil, cli.Usagef("--config %s: unknown setting %q (settings are flag names without the dashes; see ptacheck <command> --help)", path, k)
 		}
 	}
 	return settings, nil
