@@ -27,8 +27,8 @@ const (
 	maxLogFiles    = 10000
 )
 
-func runCollect(ctx context.Context, inv *invocation) (int, error) {
-	f := inv.flags
+func runCollect(ctx context.Context, inv *setup.Invocation) (int, error) {
+	f := inv.Flags
 	if _, err := f.Output.Validate(); err != nil {
 		return 0, err
 	}
@@ -38,7 +38,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	}
 	// Every flag of every phase is checked before anything runs; the
 	// phases share one tenant sign-in.
-	ins, err := setup.ValidateCollect(bundle.Phases, f, inv.world)
+	ins, err := setup.ValidateCollect(bundle.Phases, f, inv.World)
 	if err != nil {
 		return 0, err
 	}
@@ -49,7 +49,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	defer out.Abort()
 	fixture := ins[0].Fixture()
 	if fixture != "" {
-		cli.Printf(inv.stderr, "fixture mode %q: collecting from an emulated environment, not this host", fixture)
+		cli.Printf(inv.Stderr, "fixture mode %q: collecting from an emulated environment, not this host", fixture)
 	}
 	b := report.NewBundle(out, version, time.Now())
 	res := report.CollectResult{Out: bundle.Out}
@@ -76,7 +76,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 		return 0, cli.Usagef("--out: %v", err)
 	}
 	res.Files, res.NotCollected, res.Interrupted = b.Files(), b.NotCollected(), stopped
-	if err := report.Collect(inv.stdout, f.Output.Format, res); err != nil {
+	if err := report.Collect(inv.Stdout, f.Output.Format, res); err != nil {
 		return 0, err
 	}
 	if stopped {
@@ -87,7 +87,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 
 // collectReports runs each phase into the bundle: its report as JSON (the
 // data) and as text (to read). Each phase builds afresh from its inputs.
-func collectReports(ctx context.Context, inv *invocation, b *report.Bundle, ins []setup.Inputs, res *report.CollectResult) error {
+func collectReports(ctx context.Context, inv *setup.Invocation, b *report.Bundle, ins []setup.Inputs, res *report.CollectResult) error {
 	for _, in := range ins {
 		if ctx.Err() != nil {
 			b.Missing("reports/"+string(in.Phase)+".json", "interrupted before this phase ran")
@@ -98,7 +98,7 @@ func collectReports(ctx context.Context, inv *invocation, b *report.Bundle, ins 
 			return err
 		}
 		for _, w := range in.Warnings {
-			cli.Printf(inv.stderr, "warning: %s", w)
+			cli.Printf(inv.Stderr, "warning: %s", w)
 		}
 		rep := execute(ctx, inv, in, cfg, env)
 		stop()

@@ -12,6 +12,7 @@ import (
 	"github.com/ptacheck/ptacheck/fixtures"
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -40,16 +41,16 @@ func buildInfo() report.BuildInfo {
 	return b
 }
 
-func runVersion(_ context.Context, inv *invocation) (int, error) {
-	format, err := inv.flags.Output.Validate()
+func runVersion(_ context.Context, inv *setup.Invocation) (int, error) {
+	format, err := inv.Flags.Output.Validate()
 	if err != nil {
 		return 0, err
 	}
-	return report.ExitReady, report.Version(inv.stdout, format, buildInfo())
+	return report.ExitReady, report.Version(inv.Stdout, format, buildInfo())
 }
 
-func runList(_ context.Context, inv *invocation) (int, error) {
-	f := inv.flags
+func runList(_ context.Context, inv *setup.Invocation) (int, error) {
+	f := inv.Flags
 	format, err := f.Output.Validate()
 	if err != nil {
 		return 0, err
@@ -63,22 +64,22 @@ func runList(_ context.Context, inv *invocation) (int, error) {
 		return 0, err
 	}
 	if !f.Endpoints.Endpoints {
-		return report.ExitReady, report.List(inv.stdout, format, report.CheckInfos(checks.Catalog(cfg)))
+		return report.ExitReady, report.List(inv.Stdout, format, report.CheckInfos(checks.Catalog(cfg)))
 	}
 	entries := append(append([]checks.Endpoint{}, checks.CatalogueEndpoints(cfg.Cloud)...), cfg.ExtraEndpoints...)
-	return report.ExitReady, report.Endpoints(inv.stdout, format, report.Catalogue{
+	return report.ExitReady, report.Endpoints(inv.Stdout, format, report.Catalogue{
 		Cloud: cfg.Cloud, Description: checks.CloudDescription(cfg.Cloud), TenantID: cfg.TenantID,
 		Catalogue: entries, Expanded: checks.Expand(cfg.Cloud, entries, cfg.TenantID, true),
 	})
 }
 
-func runSnapshot(ctx context.Context, inv *invocation) (int, error) {
-	if _, err := inv.flags.Output.Validate(); err != nil {
+func runSnapshot(ctx context.Context, inv *setup.Invocation) (int, error) {
+	if _, err := inv.Flags.Output.Validate(); err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, checks.HostReadTimeout)
 	defer cancel()
-	s, err := inv.world.Host.Snapshot(ctx)
+	s, err := inv.Host.Snapshot(ctx)
 	if errors.Is(err, hostfacts.ErrUnsupportedOS) {
 		return 0, cli.Usagef("snapshot needs Windows: run it on the agent server, then pass the file to --host-snapshot on any system")
 	}
@@ -95,17 +96,17 @@ func runSnapshot(ctx context.Context, inv *invocation) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if path := inv.flags.SnapshotFile.ReportFile; path != "" {
+	if path := inv.Flags.SnapshotFile.ReportFile; path != "" {
 		if err := cli.WriteFileAtomic(path, data); err != nil {
 			return 0, cli.Usagef("--report-file: %v", err)
 		}
 	}
-	_, err = inv.stdout.Write(data)
+	_, err = inv.Stdout.Write(data)
 	return report.ExitReady, err
 }
 
-func runFixtures(_ context.Context, inv *invocation) (int, error) {
-	format, err := inv.flags.Output.Validate()
+func runFixtures(_ context.Context, inv *setup.Invocation) (int, error) {
+	format, err := inv.Flags.Output.Validate()
 	if err != nil {
 		return 0, err
 	}
@@ -126,5 +127,5 @@ func runFixtures(_ context.Context, inv *invocation) (int, error) {
 		}
 		items = append(items, report.FixtureInfo{Name: name, Description: sc.Description, Emulates: parts})
 	}
-	return report.ExitReady, report.Fixtures(inv.stdout, format, items)
+	return report.ExitReady, report.Fixtures(inv.Stdout, format, items)
 }

@@ -58,7 +58,7 @@ func main() {
 		_, code = signalExit(s)
 		os.Exit(code)
 	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, &system{
+	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr, &setup.World{
 		Host: hostfacts.Cached(hostfacts.Live()), Getenv: os.Getenv, Stdin: os.Stdin,
 		NewHost: func() hostfacts.Source { return hostfacts.Cached(hostfacts.Live()) },
 	})
@@ -72,9 +72,6 @@ func signalExit(s os.Signal) (string, int) {
 	return "SIGINT", report.ExitInterrupted
 }
 
-// system is the outside world as the commands see it: swapped in tests.
-type system = setup.World
-
 // command is one entry of the command table: the flag groups it takes, and
 // the function that runs it, returning an exit code.
 type command struct {
@@ -82,49 +79,40 @@ type command struct {
 	summary  string
 	args     string // positional arguments, for the usage line
 	maxArgs  int    // -1: any number
-	run      func(ctx context.Context, inv *invocation) (int, error)
+	run      func(ctx context.Context, inv *setup.Invocation) (int, error)
 	examples string
-}
-
-// invocation is one parsed command line and the world it runs in.
-type invocation struct {
-	flags  *setup.Flags
-	args   []string // positional arguments after the command
-	stdout io.Writer
-	stderr io.Writer // behind its lock
-	world  setup.World
 }
 
 // The flag groups of the commands, beside the Output group every command
 // but dc-query takes.
 var (
-	phaseShared = []setup.Group{setup.SelectionGroup, setup.GateGroup, setup.ReportGroup}
-	network     = []setup.Group{setup.CloudGroup, setup.CatalogueGroup, setup.DNSGroup, setup.ProbeGroup}
-	directory   = []setup.Group{setup.DirectoryGroup, setup.ForestGroup}
-	tenant      = []setup.Group{setup.TenantGroup, setup.AdminGroup}
-	textJSON    = []string{"text", "json"}
+	phaseGroups     = []setup.Group{setup.SelectionGroup, setup.GateGroup, setup.ReportGroup}
+	networkGroups   = []setup.Group{setup.CloudGroup, setup.CatalogueGroup, setup.DNSGroup, setup.ProbeGroup}
+	directoryGroups = []setup.Group{setup.DirectoryGroup, setup.ForestGroup}
+	tenantGroups    = []setup.Group{setup.TenantGroup, setup.AdminGroup}
+	textJSON        = []string{"text", "json"}
 )
 
 func phaseCommand(p checks.Phase, own []setup.Group, shared []setup.Group, summary, examples string) *command {
 	return &command{
-		Command: setup.Command{Name: string(p), Formats: report.Names(), Own: own, Shared: slices.Concat(phaseShared, shared)},
+		Command: setup.Command{Name: string(p), Formats: report.Names(), Own: own, Shared: slices.Concat(phaseGroups, shared)},
 		summary: summary, examples: examples,
-		run: func(ctx context.Context, inv *invocation) (int, error) { return runPhase(ctx, p, inv) },
+		run: func(ctx context.Context, inv *setup.Invocation) (int, error) { return runPhase(ctx, p, inv) },
 	}
 }
 
 // commands is the command table, in the order --help lists them.
 var commands = []*command{
-	phaseCommand(checks.PhaseInstall, []setup.Group{setup.AgentGroup}, slices.Concat(network, directory, tenant),
+	phaseCommand(checks.PhaseInstall, []setup.Group{setup.AgentGroup}, slices.Concat(networkGroups, directoryGroups, tenantGroups),
 		"checklist before installing an agent on this server", `
   ptacheck install                                   # on the server, before installing
   ptacheck install --fixture healthy                 # an emulated environment, anywhere
   ptacheck install --host-snapshot host.json         # facts captured with 'ptacheck snapshot'
   ptacheck install --ignore-failures host.app-proxy-connector   # accept one known finding`),
-	phaseCommand(checks.PhaseRegister, []setup.Group{setup.AgentGroup}, slices.Concat(network, directory, tenant),
+	phaseCommand(checks.PhaseRegister, []setup.Group{setup.AgentGroup}, slices.Concat(networkGroups, directoryGroups, tenantGroups),
 		"checklist before registering the installed agent with the tenant", `
   ptacheck register --tenant-id <guid> -o json --report-file pta.json`),
-	phaseCommand(checks.PhaseEnable, nil, slices.Concat(network, tenant),
+	phaseCommand(checks.PhaseEnable, nil, slices.Concat(networkGroups, tenantGroups),
 		"checklist before enabling PTA on the tenant", `
   ptacheck enable --only net.outbound-ports --probe-timeout 2s
   ptacheck enable -o text --report-file r.xml --report-format junit   # text on screen, JUnit for CI`),
@@ -136,7 +124,7 @@ var commands = []*command{
   ptacheck signin --user alice@contoso.com --user bob@contoso.com
   ptacheck signin --users-file users.txt -o json --report-file signin.json
   ptacheck signin --domain corp.contoso.com --ldap-user svc@corp.contoso.com --user alice@contoso.com   # not on the agent server`),
-	phaseCommand(checks.PhaseOperate, []setup.Group{setup.LogsGroup}, slices.Concat(network, []setup.Group{setup.DirectoryGroup, setup.TenantGroup}),
+	phaseCommand(checks.PhaseOperate, []setup.Group{setup.LogsGroup}, slices.Concat(networkGroups, []setup.Group{setup.DirectoryGroup, setup.TenantGroup}),
 		"health check of a running setup: endpoints, DCs, active agents, recent failed sign-ins", `
   ptacheck operate                                     # on the agent server, on a schedule
   ptacheck operate --logs C:\Temp\Trace --failure-threshold 50 -o json`),
@@ -174,7 +162,7 @@ var commands = []*command{
 	},
 	{
 		Command: setup.Command{Name: "collect", Formats: textJSON, Own: []setup.Group{setup.BundleGroup},
-			Shared: slices.Concat([]setup.Group{setup.SelectionGroup, setup.AgentGroup}, network, directory, tenant,
+			Shared: slices.Concat([]setup.Group{setup.SelectionGroup, setup.AgentGroup}, networkGroups, directoryGroups, tenantGroups,
 				[]setup.Group{setup.MachineGroup, setup.UsersGroup, setup.LogsGroup})},
 		summary: "write a support bundle: phase reports, host facts, trace logs, event logs (secrets redacted)", run: runCollect, examples: `
   ptacheck collect --out pta-support.zip                        # on the agent server: operate report, logs, events
@@ -223,13 +211,14 @@ func commandNames() string {
 	return cli.OrList(names)
 }
 
-// run is the whole program; main only wires the process to it.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *system) int {
+// runMain is the whole program; main only wires the process to it, and
+// tests call it with their own world.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, sys *setup.World) int {
 	// Progress, the -v probe log and warnings come from several goroutines:
 	// one lock keeps their lines whole.
 	stderr = cli.Lock(stderr)
 	world := *sys
-	world.Stderr = stderr
+	world.Stdout, world.Stderr = stdout, stderr
 	// --version is the version command, as users of other tools expect.
 	if i := slices.Index(args, "--version"); i >= 0 && !slices.Contains(args[:i], "--") {
 		args = slices.Concat(args[:i], []string{"version"}, args[i+1:])
@@ -270,7 +259,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *syst
 	if cmd.maxArgs >= 0 && len(positional) > cmd.maxArgs {
 		return fail(stderr, cli.Usagef("unexpected argument %q after %s", positional[cmd.maxArgs], cmd.Name))
 	}
-	code, err := cmd.run(ctx, &invocation{flags: flags, args: positional, stdout: stdout, stderr: stderr, world: world})
+	code, err := cmd.run(ctx, &setup.Invocation{Flags: flags, Args: positional, World: world})
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/internal/setup"
 )
 
 type cliResult struct {
@@ -28,13 +29,13 @@ func runCLI(t *testing.T, args ...string) cliResult {
 func runCLICtx(t *testing.T, ctx context.Context, args ...string) cliResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(ctx, args, &out, &errb, testSystem())
+	code := runMain(ctx, args, &out, &errb, testSystem())
 	return cliResult{code, out.String(), errb.String()}
 }
 
 // testSystem is the real world for in-process CLI tests.
-func testSystem() *system {
-	return &system{Host: hostfacts.Cached(hostfacts.Live()), Getenv: os.Getenv, Stdin: strings.NewReader("")}
+func testSystem() *setup.World {
+	return &setup.World{Host: hostfacts.Cached(hostfacts.Live()), Getenv: os.Getenv, Stdin: strings.NewReader("")}
 }
 
 type jsonReport struct {

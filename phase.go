@@ -15,8 +15,8 @@ import (
 
 // runPhase runs one phase's checklist and writes the report. It returns the
 // exit code, or an error for usage and input problems (exit 2).
-func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, error) {
-	in, err := setup.ValidatePhase(phase, inv.flags, inv.world)
+func runPhase(ctx context.Context, phase checks.Phase, inv *setup.Invocation) (int, error) {
+	in, err := setup.ValidatePhase(phase, inv.Flags, inv.World)
 	if err != nil {
 		return 0, err
 	}
@@ -31,13 +31,13 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 	}
 	defer stop()
 	for _, n := range in.Notes {
-		cli.Printf(inv.stderr, "note: %s", n)
+		cli.Printf(inv.Stderr, "note: %s", n)
 	}
 	for _, w := range in.Warnings {
-		cli.Printf(inv.stderr, "warning: %s", w)
+		cli.Printf(inv.Stderr, "warning: %s", w)
 	}
 	if name := in.Fixture(); name != "" {
-		cli.Printf(inv.stderr, "fixture mode %q: checking an emulated environment, not this host", name)
+		cli.Printf(inv.Stderr, "fixture mode %q: checking an emulated environment, not this host", name)
 	}
 	rep := execute(ctx, inv, in, cfg, env)
 	if in.Gate.RetryTimeout > 0 {
@@ -74,7 +74,7 @@ func (r *reportOutput) abort() {
 }
 
 // execute runs the plan with live progress on stderr and returns the report.
-func execute(ctx context.Context, inv *invocation, in setup.Inputs, cfg checks.Config, env *checks.Env) *report.Report {
+func execute(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg checks.Config, env *checks.Env) *report.Report {
 	start := time.Now()
 	results := runPlan(ctx, inv, in, cfg, env, in.Selection.Only)
 	rep := &report.Report{
@@ -89,13 +89,13 @@ func execute(ctx context.Context, inv *invocation, in setup.Inputs, cfg checks.C
 
 // runPlan runs the phase's checks selected by only (all when empty), with
 // live progress on stderr.
-func runPlan(ctx context.Context, inv *invocation, in setup.Inputs, cfg checks.Config, env *checks.Env, only map[string]bool) []checks.Result {
+func runPlan(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg checks.Config, env *checks.Env, only map[string]bool) []checks.Result {
 	plan := checks.Plan(in.Phase, cfg)
 	var ids []string
 	for _, e := range checks.Select(plan, only) {
 		ids = append(ids, e.ID())
 	}
-	progress := cli.NewProgress(inv.stderr, in.Verbose, ids)
+	progress := cli.NewProgress(inv.Stderr, in.Verbose, ids)
 	defer progress.Finish()
 	return checks.Run(ctx, env, plan, checks.RunOptions{
 		Timeout: in.Selection.Timeout, Skip: in.Selection.Skip, Only: only, Ignore: in.Selection.Ignore,
@@ -106,7 +106,7 @@ func runPlan(ctx context.Context, inv *invocation, in setup.Inputs, cfg checks.C
 
 // writeReport renders the report once per format and writes it to stdout
 // and the report file.
-func writeReport(inv *invocation, in setup.Inputs, out *reportOutput, rep *report.Report) error {
+func writeReport(inv *setup.Invocation, in setup.Inputs, out *reportOutput, rep *report.Report) error {
 	opts := report.Options{Verbose: in.Verbose}
 	render := func(name string, o report.Options) ([]byte, error) {
 		f, err := report.Lookup(name)
@@ -124,7 +124,7 @@ func writeReport(inv *invocation, in setup.Inputs, out *reportOutput, rep *repor
 		if err != nil {
 			return err
 		}
-		_, err = inv.stdout.Write(data)
+		_, err = inv.Stdout.Write(data)
 		return err
 	}
 	if out.file != nil {
@@ -139,13 +139,13 @@ func writeReport(inv *invocation, in setup.Inputs, out *reportOutput, rep *repor
 			return cli.Usagef("--report-file: %v", err)
 		}
 	}
-	opts.Color = in.Format == "text" && cli.Color(inv.stdout, in.NoColor, inv.world.Getenv)
-	opts.Width = cli.Width(inv.stdout)
+	opts.Color = in.Format == "text" && cli.Color(inv.Stdout, in.NoColor, inv.Getenv)
+	opts.Width = cli.Width(inv.Stdout)
 	data, err := render(in.Format, opts)
 	if err != nil {
 		return err
 	}
-	if _, err := inv.stdout.Write(data); err != nil {
+	if _, err := inv.Stdout.Write(data); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
@@ -173,7 +173,7 @@ func toRetry(results []checks.Result) map[string]bool {
 // Each attempt builds afresh from the same inputs: new clients, and on a
 // live host new host facts. The report holds each check's latest result
 // and the attempts made.
-func retry(ctx context.Context, inv *invocation, in setup.Inputs, rep *report.Report) *report.Report {
+func retry(ctx context.Context, inv *setup.Invocation, in setup.Inputs, rep *report.Report) *report.Report {
 	g := in.Gate
 	deadline := rep.StartedAt.Add(g.RetryTimeout)
 	rep.Attempts = 1
@@ -184,10 +184,10 @@ func retry(ctx context.Context, inv *invocation, in setup.Inputs, rep *report.Re
 		}
 		next := time.Now().Add(g.Sleep)
 		if next.After(deadline) {
-			cli.Printf(inv.stderr, "--retry-timeout %s reached after %s; %s still not passing", g.RetryTimeout, textfmt.Plural(rep.Attempts, "attempt", "attempts"), idList(again))
+			cli.Printf(inv.Stderr, "--retry-timeout %s reached after %s; %s still not passing", g.RetryTimeout, textfmt.Plural(rep.Attempts, "attempt", "attempts"), idList(again))
 			return rep
 		}
-		cli.Printf(inv.stderr, "attempt %d: %s not passing (%s); next attempt at %s, giving up at %s",
+		cli.Printf(inv.Stderr, "attempt %d: %s not passing (%s); next attempt at %s, giving up at %s",
 			rep.Attempts, textfmt.Plural(len(again), "check", "checks"), idList(again), next.Format("15:04:05"), deadline.Format("15:04:05"))
 		select {
 		case <-ctx.Done():
@@ -200,7 +200,7 @@ func retry(ctx context.Context, inv *invocation, in setup.Inputs, rep *report.Re
 		}
 		cfg, env, stop, err := setup.Build(ctx, in.Reread())
 		if err != nil {
-			cli.Printf(inv.stderr, "attempt %d could not start: %v", rep.Attempts+1, err)
+			cli.Printf(inv.Stderr, "attempt %d could not start: %v", rep.Attempts+1, err)
 			return rep
 		}
 		results := runPlan(ctx, inv, in, cfg, env, again)

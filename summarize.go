@@ -11,6 +11,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -49,15 +50,15 @@ func reportFiles(args []string) ([]string, error) {
 	return out, nil
 }
 
-func runSummarize(_ context.Context, inv *invocation) (int, error) {
-	format, err := inv.flags.Output.Validate()
+func runSummarize(_ context.Context, inv *setup.Invocation) (int, error) {
+	format, err := inv.Flags.Output.Validate()
 	if err != nil {
 		return 0, err
 	}
-	if len(inv.args) == 0 {
+	if len(inv.Args) == 0 {
 		return 0, cli.Usagef("summarize: name the JSON reports to merge, e.g. ptacheck summarize reports/*.json")
 	}
-	files, err := reportFiles(inv.args)
+	files, err := reportFiles(inv.Args)
 	if err != nil {
 		return 0, err
 	}
@@ -81,8 +82,8 @@ func runSummarize(_ context.Context, inv *invocation) (int, error) {
 		fleet.Reports = append(fleet.Reports, *r)
 	}
 	fleet.Removal = removalPlan(fleet.Reports)
-	fleet.ExitCode = fleetExit(fleet, inv.flags.Fleet.Strict)
-	return fleet.ExitCode, report.Summarize(inv.stdout, format, fleet)
+	fleet.ExitCode = fleetExit(fleet, inv.Flags.Fleet.Strict)
+	return fleet.ExitCode, report.Summarize(inv.Stdout, format, fleet)
 }
 
 // removalPlan builds the planned-removal finding from the uninstall

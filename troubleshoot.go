@@ -12,19 +12,20 @@ import (
 	"github.com/ptacheck/ptacheck/checks/codes"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
 )
 
-func runExplain(_ context.Context, inv *invocation) (int, error) {
-	format, err := inv.flags.Output.Validate()
+func runExplain(_ context.Context, inv *setup.Invocation) (int, error) {
+	format, err := inv.Flags.Output.Validate()
 	if err != nil {
 		return 0, err
 	}
-	if len(inv.args) == 0 {
+	if len(inv.Args) == 0 {
 		return 0, cli.Usagef("explain: name at least one code, e.g. ptacheck explain AADSTS80001 1328")
 	}
 	var xs []codes.Explanation
-	for _, arg := range inv.args {
+	for _, arg := range inv.Args {
 		c, err := codes.Parse(arg)
 		if err != nil {
 			return 0, cli.Usage(err)
@@ -35,19 +36,19 @@ func runExplain(_ context.Context, inv *invocation) (int, error) {
 		}
 		xs = append(xs, x)
 	}
-	return report.ExitReady, report.Explain(inv.stdout, format, xs)
+	return report.ExitReady, report.Explain(inv.Stdout, format, xs)
 }
 
-func runLogs(ctx context.Context, inv *invocation) (int, error) {
-	format, err := inv.flags.Output.Validate()
+func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
+	format, err := inv.Flags.Output.Validate()
 	if err != nil {
 		return 0, err
 	}
-	filter, err := inv.flags.TraceLogs.Validate(time.Now())
+	filter, err := inv.Flags.TraceLogs.Validate(time.Now())
 	if err != nil {
 		return 0, err
 	}
-	paths := inv.args
+	paths := inv.Args
 	if len(paths) == 0 {
 		paths = cli.ExistingPaths(tracelog.DefaultPaths())
 		if len(paths) == 0 {
@@ -59,13 +60,13 @@ func runLogs(ctx context.Context, inv *invocation) (int, error) {
 			return 0, cli.Usagef("logs: %v", cli.PathErr(err))
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, inv.flags.TraceLogs.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, inv.Flags.TraceLogs.Timeout)
 	defer cancel()
 	s, err := tracelog.Analyze(ctx, paths, filter)
 	if err != nil {
 		return 0, fmt.Errorf("logs: %w", err)
 	}
-	return report.ExitReady, report.Logs(inv.stdout, format, s)
+	return report.ExitReady, report.Logs(inv.Stdout, format, s)
 }
 
 // Known agent executables whose logons the Security log records
@@ -75,8 +76,8 @@ var (
 	connectorExe = `C:\Program Files\Microsoft AAD App Proxy Connector\ApplicationProxyConnectorService.exe`
 )
 
-func runDCQuery(ctx context.Context, inv *invocation) (int, error) {
-	o := inv.flags.DCQuery
+func runDCQuery(ctx context.Context, inv *setup.Invocation) (int, error) {
+	o := inv.Flags.DCQuery
 	if err := o.Validate(); err != nil {
 		return 0, err
 	}
@@ -88,13 +89,13 @@ func runDCQuery(ctx context.Context, inv *invocation) (int, error) {
 		// The installed agent, when the host facts say which one it is.
 		hctx, cancel := context.WithTimeout(ctx, checks.HostReadTimeout)
 		defer cancel()
-		if s, err := inv.world.Host.Snapshot(hctx); err == nil && s != nil {
+		if s, err := inv.Host.Snapshot(hctx); err == nil && s != nil {
 			if found := s.FilesAmong([]string{agentExe}); len(found) > 0 {
 				paths = []string{localExe(agentExe)}
 			}
 		}
 	}
-	return report.ExitReady, report.DCQuery(inv.stdout, o.Format, paths)
+	return report.ExitReady, report.DCQuery(inv.Stdout, o.Format, paths)
 }
 
 // localExe maps the catalogue's C:\Program Files spelling to this host's.

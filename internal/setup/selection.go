@@ -20,9 +20,17 @@ type World struct {
 	NewHost func() hostfacts.Source
 	Getenv  func(string) string // environment variables
 	Stdin   io.Reader
-	// Stderr is the run's stderr, behind its lock: the device-code prompt
-	// and the -v log go there.
-	Stderr io.Writer
+	// Stdout carries only the report. Stderr is behind its lock: the
+	// progress, the device-code prompt and the -v log go there.
+	Stdout, Stderr io.Writer
+}
+
+// Invocation is one parsed command line and the world it runs in: what a
+// command's function is given.
+type Invocation struct {
+	Flags *Flags
+	Args  []string // the positional arguments after the command
+	World
 }
 
 // SelectionFlags choose the checks of a run and what they evaluate.
