@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -88,3 +89,33 @@ func TestDocLinksResolve(t *testing.T) {
 		}
 	}
 }
+
+// The README's first sample is a real run: the same command prints the same
+// lines (durations aside). Regenerate with: go test -run ReadmeSample -update-readme
+func TestReadmeSample(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- sample: ([^(]+?) \\(kept in sync by TestReadmeSample\\) -->\n```\n(.*?)```\n").FindSubmatchIndex(data)
+	if m == nil {
+		t.Fatal("README: no sample block")
+	}
+	args := strings.Fields(string(data[m[2]:m[3]]))
+	res := runCLI(t, args...)
+	got := "$ ptacheck " + strings.Join(args, " ") + "\n" + res.stdout
+	if *updateReadme {
+		out := append(append(append([]byte{}, data[:m[4]]...), got...), data[m[5]:]...)
+		if err := os.WriteFile("README.md", out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	durations := regexp.MustCompile(`\d+(\.\d+)?\s?(ms|µs|s)\b`)
+	norm := func(s string) string { return durations.ReplaceAllString(s, "D") }
+	if want := string(data[m[4]:m[5]]); norm(got) != norm(want) {
+		t.Errorf("README sample is out of date (go test -run ReadmeSample -update-readme):\n--- README\n%s\n--- run\n%s", want, got)
+	}
+}
+
+var updateReadme = flag.Bool("update-readme", false, "rewrite the README's sample from a real run")
