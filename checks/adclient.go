@@ -127,7 +127,7 @@ func (r resolver) LookupHost(ctx context.Context, host string) ([]string, error)
 // that waits for another's gathering gives up when its ctx ends (nil).
 func (c *ADClient) Gather(ctx context.Context, cfg ADConfig) *ADFacts {
 	key := "facts|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
-	f, _ := memo(ctx, &c.gathered, key, func(ctx context.Context) (*ADFacts, error) { return c.gather(ctx, cfg), nil })
+	f, _ := memo(ctx, &c.gathered, key, adCheckTimeout, func(ctx context.Context) (*ADFacts, error) { return c.gather(ctx, cfg), nil })
 	return f
 }
 
@@ -251,7 +251,7 @@ type UserFacts struct {
 // then, for the ones not found, forest-wide through the global catalog.
 func (c *ADClient) Users(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {
 	key := "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
-	u, _ := memo(ctx, &c.gathered, key, func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, cfg, upns), nil })
+	u, _ := memo(ctx, &c.gathered, key, userCheckTimeout, func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, cfg, upns), nil })
 	return u
 }
 

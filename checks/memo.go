@@ -2,11 +2,18 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"time"
 )
 
 // memoTable runs each fetch once per key for a run: several checks need
 // the same directory facts or Graph answers. The zero value is ready.
+//
+// A shared fetch runs under the run's context (see withRunContext) with its
+// own deadline, not under the context of the check that happened to ask
+// first: a check with a short deadline, or one that gives up waiting, would
+// otherwise spoil the facts every other check waits for.
 type memoTable struct {
 	mu    sync.Mutex
 	calls map[string]*memoCall
@@ -18,9 +25,12 @@ type memoCall struct {
 	err  error
 }
 
-// memo runs fetch once per key of t; a caller waiting for another's fetch
-// gives up when its ctx ends (the zero value and ctx.Err()).
-func memo[T any](ctx context.Context, t *memoTable, key string, fetch func(context.Context) (T, error)) (T, error) {
+// memo returns the value of fetch for key, fetching it once per table. The
+// fetch runs in its own goroutine under the run's context and the deadline
+// timeout (0: the run's only); a caller waits until it is done or its own
+// ctx ends (then the zero value and ctx.Err(), and the fetch goes on for
+// the others).
+func memo[T any](ctx context.Context, t *memoTable, key string, timeout time.Duration, fetch func(context.Context) (T, error)) (T, error) {
 	t.mu.Lock()
 	if t.calls == nil {
 		t.calls = map[string]*memoCall{}
@@ -29,14 +39,9 @@ func memo[T any](ctx context.Context, t *memoTable, key string, fetch func(conte
 	if !found {
 		call = &memoCall{done: make(chan struct{})}
 		t.calls[key] = call
+		go call.run(runContext(ctx), timeout, func(ctx context.Context) (any, error) { return fetch(ctx) })
 	}
 	t.mu.Unlock()
-	if !found {
-		v, err := fetch(ctx)
-		call.val, call.err = v, err
-		close(call.done)
-		return v, err
-	}
 	var zero T
 	select {
 	case <-call.done:
@@ -47,4 +52,45 @@ func memo[T any](ctx context.Context, t *memoTable, key string, fetch func(conte
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
+}
+
+// run fetches under ctx and the deadline; a panic becomes the fetch's error
+// (it would otherwise end the process: the runner recovers only the checks'
+// own goroutines).
+func (c *memoCall) run(ctx context.Context, timeout time.Duration, fetch func(context.Context) (any, error)) {
+	defer close(c.done)
+	defer func() {
+		if r := recover(); r != nil {
+			c.val, c.err = nil, fmt.Errorf("internal error: panic: %v", r)
+		}
+	}()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, sharedDeadline{timeout})
+		defer cancel()
+	}
+	c.val, c.err = fetch(ctx)
+}
+
+type sharedDeadline struct{ d time.Duration }
+
+func (s sharedDeadline) Error() string {
+	return fmt.Sprintf("the deadline of %s for facts several checks share was exceeded", s.d)
+}
+
+type runContextKey struct{}
+
+// withRunContext marks ctx as the run's context: shared fetches started
+// under any check's context derived from it run under it instead.
+func withRunContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, runContextKey{}, ctx)
+}
+
+// runContext returns the run's context ctx derives from, or ctx itself
+// outside a run.
+func runContext(ctx context.Context) context.Context {
+	if r, ok := ctx.Value(runContextKey{}).(context.Context); ok {
+		return r
+	}
+	return ctx
 }

@@ -84,6 +84,7 @@ func Run(ctx context.Context, env *Env, plan []Entry, opts RunOptions) []Result 
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, ErrRunDeadline)
 	defer cancel()
+	ctx = withRunContext(ctx)
 	parallel := opts.Parallel
 	if parallel <= 0 {
 		parallel = DefaultParallel

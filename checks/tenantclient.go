@@ -23,7 +23,7 @@ type TenantClient struct {
 
 // Admin returns the admin account: the UPN given, or the signed-in user.
 func (c *TenantClient) Admin(ctx context.Context, upn string) (*graph.User, error) {
-	return memo(ctx, &c.calls, "user:"+upn, func(ctx context.Context) (*graph.User, error) {
+	return memo(ctx, &c.calls, "user:"+upn, tenantCheckTimeout, func(ctx context.Context) (*graph.User, error) {
 		if upn == "" {
 			return c.Graph.Me(ctx)
 		}
@@ -33,12 +33,12 @@ func (c *TenantClient) Admin(ctx context.Context, upn string) (*graph.User, erro
 
 // Agents lists the PTA agents of the tenant.
 func (c *TenantClient) Agents(ctx context.Context) ([]graph.Agent, error) {
-	return memo(ctx, &c.calls, "agents", c.Graph.PTAAgents)
+	return memo(ctx, &c.calls, "agents", tenantCheckTimeout, c.Graph.PTAAgents)
 }
 
 // Domains lists the tenant's domains.
 func (c *TenantClient) Domains(ctx context.Context) ([]graph.Domain, error) {
-	return memo(ctx, &c.calls, "domains", c.Graph.Domains)
+	return memo(ctx, &c.calls, "domains", tenantCheckTimeout, c.Graph.Domains)
 }
 
 // ManagedDomains returns the tenant's verified, managed domains other than
@@ -59,57 +59,57 @@ func (c *TenantClient) ManagedDomains(ctx context.Context) ([]string, error) {
 }
 
 func (c *TenantClient) roleAssignments(ctx context.Context, id string) ([]graph.RoleAssignment, error) {
-	return memo(ctx, &c.calls, "roles:"+id, func(ctx context.Context) ([]graph.RoleAssignment, error) { return c.Graph.RoleAssignments(ctx, id) })
+	return memo(ctx, &c.calls, "roles:"+id, tenantCheckTimeout, func(ctx context.Context) ([]graph.RoleAssignment, error) { return c.Graph.RoleAssignments(ctx, id) })
 }
 
 func (c *TenantClient) roleInstances(ctx context.Context, id string) ([]graph.RoleAssignmentScheduleInstance, error) {
-	return memo(ctx, &c.calls, "pim:"+id, func(ctx context.Context) ([]graph.RoleAssignmentScheduleInstance, error) {
+	return memo(ctx, &c.calls, "pim:"+id, tenantCheckTimeout, func(ctx context.Context) ([]graph.RoleAssignmentScheduleInstance, error) {
 		return c.Graph.RoleAssignmentScheduleInstances(ctx, id)
 	})
 }
 
 func (c *TenantClient) eligibility(ctx context.Context, id string) ([]graph.RoleEligibilitySchedule, error) {
-	return memo(ctx, &c.calls, "eligible:"+id, func(ctx context.Context) ([]graph.RoleEligibilitySchedule, error) {
+	return memo(ctx, &c.calls, "eligible:"+id, tenantCheckTimeout, func(ctx context.Context) ([]graph.RoleEligibilitySchedule, error) {
 		return c.Graph.RoleEligibilitySchedules(ctx, id)
 	})
 }
 
 func (c *TenantClient) memberOf(ctx context.Context, id string) ([]graph.DirectoryObject, error) {
-	return memo(ctx, &c.calls, "memberof:"+id, func(ctx context.Context) ([]graph.DirectoryObject, error) { return c.Graph.MemberOf(ctx, id) })
+	return memo(ctx, &c.calls, "memberof:"+id, tenantCheckTimeout, func(ctx context.Context) ([]graph.DirectoryObject, error) { return c.Graph.MemberOf(ctx, id) })
 }
 
 func (c *TenantClient) directoryRoles(ctx context.Context, id string) ([]graph.DirectoryObject, error) {
-	return memo(ctx, &c.calls, "dirroles:"+id, func(ctx context.Context) ([]graph.DirectoryObject, error) { return c.Graph.DirectoryRoles(ctx, id) })
+	return memo(ctx, &c.calls, "dirroles:"+id, tenantCheckTimeout, func(ctx context.Context) ([]graph.DirectoryObject, error) { return c.Graph.DirectoryRoles(ctx, id) })
 }
 
 func (c *TenantClient) mfaState(ctx context.Context, id string) (*graph.AuthenticationRequirements, error) {
-	return memo(ctx, &c.calls, "mfa:"+id, func(ctx context.Context) (*graph.AuthenticationRequirements, error) {
+	return memo(ctx, &c.calls, "mfa:"+id, tenantCheckTimeout, func(ctx context.Context) (*graph.AuthenticationRequirements, error) {
 		return c.Graph.MFARequirements(ctx, id)
 	})
 }
 
 func (c *TenantClient) securityDefaults(ctx context.Context) (*graph.SecurityDefaults, error) {
-	return memo(ctx, &c.calls, "securitydefaults", c.Graph.SecurityDefaults)
+	return memo(ctx, &c.calls, "securitydefaults", tenantCheckTimeout, c.Graph.SecurityDefaults)
 }
 
 func (c *TenantClient) caPolicies(ctx context.Context) ([]graph.ConditionalAccessPolicy, error) {
-	return memo(ctx, &c.calls, "ca", c.Graph.ConditionalAccessPolicies)
+	return memo(ctx, &c.calls, "ca", tenantCheckTimeout, c.Graph.ConditionalAccessPolicies)
 }
 
 func (c *TenantClient) strengths(ctx context.Context) ([]graph.AuthenticationStrengthPolicy, error) {
-	return memo(ctx, &c.calls, "strengths", c.Graph.AuthenticationStrengthPolicies)
+	return memo(ctx, &c.calls, "strengths", tenantCheckTimeout, c.Graph.AuthenticationStrengthPolicies)
 }
 
 func (c *TenantClient) roleHolders(ctx context.Context, role string) ([]graph.RoleAssignment, error) {
-	return memo(ctx, &c.calls, "holders:"+role, func(ctx context.Context) ([]graph.RoleAssignment, error) { return c.Graph.RoleHolders(ctx, role) })
+	return memo(ctx, &c.calls, "holders:"+role, tenantCheckTimeout, func(ctx context.Context) ([]graph.RoleAssignment, error) { return c.Graph.RoleHolders(ctx, role) })
 }
 
 func (c *TenantClient) user(ctx context.Context, id string) (*graph.User, error) {
-	return memo(ctx, &c.calls, "user:"+id, func(ctx context.Context) (*graph.User, error) { return c.Graph.User(ctx, id) })
+	return memo(ctx, &c.calls, "user:"+id, tenantCheckTimeout, func(ctx context.Context) (*graph.User, error) { return c.Graph.User(ctx, id) })
 }
 
 func (c *TenantClient) passwordSignIn(ctx context.Context, upn string) (*graph.PasswordResult, error) {
-	return memo(ctx, &c.calls, "ropc:"+upn, func(ctx context.Context) (*graph.PasswordResult, error) {
+	return memo(ctx, &c.calls, "ropc:"+upn, tenantCheckTimeout, func(ctx context.Context) (*graph.PasswordResult, error) {
 		scopes := c.Scopes
 		if len(scopes) == 0 {
 			scopes = graph.Scopes(c.Graph.BaseURL, graph.CallUser)
