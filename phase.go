@@ -9,8 +9,8 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/setup"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
 	"github.com/ptacheck/ptacheck/report"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // runPhase runs one phase's checklist and writes the report. It returns the

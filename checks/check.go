@@ -46,6 +46,54 @@ type Check interface {
 	Run(ctx context.Context, env *Env) Outcome
 }
 
+// Entry is one item of the checklist: the check, the phases it runs in, the
+// checks it requires and its deadline.
+type Entry struct {
+	Check    Check
+	Phases   []Phase
+	Requires []string
+	Timeout  time.Duration
+}
+
+// ID returns the check's ID.
+func (e Entry) ID() string { return e.Check.Meta().ID }
+
+func (e Entry) inPhase(p Phase) bool {
+	for _, q := range e.Phases {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Phase is the operation the admin is about to perform.
+type Phase string
+
+const (
+	PhaseInstall   Phase = "install"
+	PhaseRegister  Phase = "register"
+	PhaseEnable    Phase = "enable"
+	PhaseUninstall Phase = "uninstall"
+	// PhaseSignin diagnoses users whose sign-ins fail (ptacheck signin).
+	PhaseSignin Phase = "signin"
+	// PhaseOperate is a health check of a running setup, for a schedule.
+	PhaseOperate Phase = "operate"
+)
+
+// Phases lists every phase in lifecycle order.
+var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
+
+// ParsePhase recognises a phase name.
+func ParsePhase(s string) (Phase, bool) {
+	for _, p := range Phases {
+		if string(p) == s {
+			return p, true
+		}
+	}
+	return "", false
+}
+
 // Outcome is what a check returns; the runner turns it into a Result. The zero
 // Outcome is a pass.
 type Outcome struct {

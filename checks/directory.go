@@ -12,7 +12,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 const (

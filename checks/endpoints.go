@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/ptacheck/ptacheck/checks/netprobe"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // Cloud selects an endpoint set.

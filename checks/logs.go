@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/tracelog"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // LogsConfig parameterises logs.recent-failures.

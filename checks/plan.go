@@ -10,38 +10,10 @@ import (
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
 
-// Phase is the operation the admin is about to perform.
-type Phase string
-
-const (
-	PhaseInstall   Phase = "install"
-	PhaseRegister  Phase = "register"
-	PhaseEnable    Phase = "enable"
-	PhaseUninstall Phase = "uninstall"
-	// PhaseSignin diagnoses users whose sign-ins fail (ptacheck signin).
-	PhaseSignin Phase = "signin"
-	// PhaseOperate is a health check of a running setup, for a schedule.
-	PhaseOperate Phase = "operate"
-)
-
-// Phases lists every phase in lifecycle order.
-var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
-
-// ParsePhase recognises a phase name.
-func ParsePhase(s string) (Phase, bool) {
-	for _, p := range Phases {
-		if string(p) == s {
-			return p, true
-		}
-	}
-	return "", false
-}
-
 // Timeouts. Each check gets its own deadline inside the run's. Keep them
 // consistent (TestTimeoutsConsistent): a probe deadline must end before its
 // check's, so a slow probe is reported as slow, not as a check timeout.
 const (
-	DefaultRunTimeout   = 2 * time.Minute
 	DefaultProbeTimeout = 5 * time.Second
 	// HostReadTimeout bounds reading the live host's facts (SCM
 	// enumeration, registry reads) and so every host check.
@@ -99,30 +71,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Entry is one item of the checklist: the check, the phases it runs in, the
-// checks it requires and its deadline.
-type Entry struct {
-	Check    Check
-	Phases   []Phase
-	Requires []string
-	Timeout  time.Duration
-}
-
-// ID returns the check's ID.
-func (e Entry) ID() string { return e.Check.Meta().ID }
-
-func (e Entry) inPhase(p Phase) bool {
-	for _, q := range e.Phases {
-		if q == p {
-			return true
-		}
-	}
-	return false
-}
-
-// catalog is the whole checklist in order. phase parameterises the checks
+// checklist is the whole checklist in order. phase parameterises the checks
 // whose verdict depends on it.
-func catalog(cfg Config, phase Phase) []Entry {
+func checklist(cfg Config, phase Phase) []Entry {
 	cfg = cfg.withDefaults()
 	all := []Phase{PhaseInstall, PhaseRegister, PhaseEnable}
 	netPhases := []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate}
@@ -155,12 +106,12 @@ func catalog(cfg Config, phase Phase) []Entry {
 }
 
 // Catalog returns every check in checklist order, for `ptacheck list`.
-func Catalog(cfg Config) []Entry { return catalog(cfg, PhaseInstall) }
+func Catalog(cfg Config) []Entry { return checklist(cfg, PhaseInstall) }
 
 // Plan returns the ordered checklist for one phase.
 func Plan(phase Phase, cfg Config) []Entry {
 	var out []Entry
-	for _, e := range catalog(cfg, phase) {
+	for _, e := range checklist(cfg, phase) {
 		if e.inPhase(phase) {
 			out = append(out, e)
 		}

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// DefaultRunTimeout is the deadline of a run (--timeout).
+const DefaultRunTimeout = 2 * time.Minute
+
 // ErrRunDeadline is the context cause of a run cut off by --timeout. Causes
 // are shown to users ("cut off before the probe finished: <cause>").
 var ErrRunDeadline = errors.New("the run deadline (--timeout) was exceeded")

@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/ptacheck/ptacheck/checks/directory"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // SigninConfig parameterises the user checks of `ptacheck signin`.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
-	"github.com/ptacheck/ptacheck/internal/redact"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/redact"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // CheckInfo describes one check for `ptacheck list`.

@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // FleetReport is one phase report read back for summarize.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks/codes"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // codeJSON is one explained code in `ptacheck explain -o json`.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode/utf16"
 
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // The agent is a .NET Framework service: it takes its proxy from the

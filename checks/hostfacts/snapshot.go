@@ -18,7 +18,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // ErrUnsupportedOS is returned by the live reader on systems other than

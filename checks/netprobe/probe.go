@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ptacheck/ptacheck/internal/bufconn"
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/bufconn"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // Result is what one probe found. Timings are milliseconds.

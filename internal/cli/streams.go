@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/ptacheck/ptacheck/internal/redact"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/redact"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // Locked serialises writes to W: progress, the -v probe log and warnings

@@ -12,7 +12,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/fixtures"
 	"github.com/ptacheck/ptacheck/internal/cli"
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // Build builds a run from its inputs: the checks' parameters and the

@@ -18,8 +18,8 @@ import (
 	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/internal/cli"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // TenantFlags say how to reach Microsoft Graph and with which token.
