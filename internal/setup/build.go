@@ -21,11 +21,11 @@ import (
 // Graph client and its token). In fixture mode it starts the emulated
 // environment and points the same clients at it; this is the one place a
 // fixture changes anything, and the one place clients are built. stop ends
-// the fixture. Build never changes in: a retry or a collect's next phase
+// the fixture. Build never changes its inputs: a retry or a collect's next phase
 // calls it again with the same inputs.
-func Build(ctx context.Context, in Inputs) (checks.Config, *checks.Env, func(), error) {
-	b := &builder{in: in, cfg: in.config, dir: in.directory, stop: func() {}}
-	b.facts = readHostFacts(ctx, in.src.host)
+func Build(ctx context.Context, inputs Inputs) (checks.Config, *checks.Env, func(), error) {
+	b := &builder{in: inputs, cfg: inputs.config, dir: inputs.directory, stop: func() {}}
+	b.facts = readHostFacts(ctx, inputs.src.host)
 	if err := b.fixture(ctx); err != nil {
 		b.stop()
 		return checks.Config{}, nil, nil, err
