@@ -82,9 +82,15 @@ func TestEntitiesNeedTheirFields(t *testing.T) {
 		call func(*Client, context.Context) error
 		want string
 	}{
-		{`{}`, func(c *Client, ctx context.Context) error { _, err := c.MFARequirements(ctx, "admin@contoso.com"); return err },
+		{`{}`, func(c *Client, ctx context.Context) error {
+			_, err := c.MFARequirements(ctx, "admin@contoso.com")
+			return err
+		},
 			"graph GET /beta/users/admin@contoso.com/authentication/requirements: 200 ok: malformed response: a field the checks read is missing: perUserMfaState is not in the answer"},
-		{`{"perUserMfaState":null}`, func(c *Client, ctx context.Context) error { _, err := c.MFARequirements(ctx, "admin@contoso.com"); return err },
+		{`{"perUserMfaState":null}`, func(c *Client, ctx context.Context) error {
+			_, err := c.MFARequirements(ctx, "admin@contoso.com")
+			return err
+		},
 			"perUserMfaState is null"},
 		{`{}`, func(c *Client, ctx context.Context) error { _, err := c.SecurityDefaults(ctx); return err },
 			"graph GET /v1.0/policies/identitySecurityDefaultsEnforcementPolicy: 200 ok: malformed response: a field the checks read is missing: isEnabled is not in the answer"},
