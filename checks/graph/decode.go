@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,22 +54,21 @@ type field struct {
 // requirer is implemented by models with fields a verdict reads.
 type requirer interface{ requiredFields() []field }
 
-// walker checks a JSON value token by token: no key twice in one object
-// (also not in another case: encoding/json matches keys ignoring case, so
-// {"status":"inactive","Status":"active"} would read active), at most
-// MaxContainers objects and arrays in the answer and MaxDepth levels, and
-// the context is honoured. With top set, it records the members of the
-// outermost object and whether each is non-null.
+// walker reads the outer structure of a page token by token, looking at
+// the context as it goes; the values inside (items, other members) are
+// taken whole and checked by checkDocument / scanValid: no key twice in
+// one object (also not in another case: encoding/json matches keys
+// ignoring case, so {"status":"inactive","Status":"active"} would read
+// active), at most MaxContainers objects and arrays in the answer and
+// MaxDepth levels.
 type walker struct {
-	ctx        context.Context
-	dec        *json.Decoder
-	containers *int // budget left for the whole answer
-	steps      int
-	top        map[string]bool
+	ctx   context.Context
+	dec   *json.Decoder
+	steps int
 }
 
-func newWalker(ctx context.Context, r io.Reader, budget *int) *walker {
-	return &walker{ctx: ctx, dec: json.NewDecoder(newSqueezer(r)), containers: budget}
+func newWalker(ctx context.Context, r io.Reader) *walker {
+	return &walker{ctx: ctx, dec: json.NewDecoder(newSqueezer(r, 16<<10))}
 }
 
 // tick counts one unit of work and looks at the context every ctxEvery.
@@ -107,78 +105,106 @@ func classify(err error) error {
 	return err
 }
 
-// value walks the value that starts with tok.
-func (w *walker) value(tok json.Token, depth int) error {
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return nil
-	}
-	if depth >= MaxDepth {
-		return fmt.Errorf("%w: %w: more than %d levels", ErrMalformed, ErrTooComplex, MaxDepth)
-	}
-	if *w.containers--; *w.containers < 0 {
-		return fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
-	}
-	var keys map[string]string // folded -> as sent; made on the first key
-	for w.dec.More() {
-		if d == '[' {
-			t, err := w.token()
-			if err != nil {
-				return err
-			}
-			if err := w.value(t, depth+1); err != nil {
-				return err
-			}
-			continue
-		}
-		t, err := w.token()
-		if err != nil {
-			return err
-		}
-		key, _ := t.(string)
-		if keys == nil {
-			keys = map[string]string{}
-		}
-		f := foldKey(key)
-		if prev, dup := keys[f]; dup {
-			return fmt.Errorf("%w: %w %q (also sent as %q)", ErrMalformed, ErrDuplicateKey, key, prev)
-		}
-		keys[f] = key
-		v, err := w.token()
-		if err != nil {
-			return err
-		}
-		if depth == 0 && w.top != nil {
-			w.top[key] = v != nil
-		}
-		if err := w.value(v, depth+1); err != nil {
-			return err
-		}
-	}
-	_, err := w.token() // the closing delimiter
-	return err
-}
-
 // foldKey approximates the simple case folding encoding/json uses to match
 // keys (it maps U+017F and U+212A to s and k, as ToUpper then ToLower does).
 func foldKey(k string) string { return strings.ToLower(strings.ToUpper(k)) }
 
-// checkDocument walks raw, which must hold exactly one JSON value, and
+// checkDocument checks raw, which must hold exactly one JSON value, and
 // returns the members of its outermost object (name -> not null).
+// encoding/json validates it first; a byte scanner then looks for
+// duplicate keys and counts objects and arrays: the Decoder's Token walk
+// allocates for every token and costs tens of microseconds per item, ten
+// times the scan.
 func checkDocument(ctx context.Context, raw []byte, budget *int) (map[string]bool, error) {
-	w := newWalker(ctx, bytes.NewReader(raw), budget)
-	w.top = map[string]bool{}
-	t, err := w.token()
-	if err != nil {
-		return nil, err
+	if !json.Valid(raw) {
+		var v any
+		return nil, classify(json.Unmarshal(raw, &v))
 	}
-	if err := w.value(t, 0); err != nil {
-		return nil, err
+	return scanValid(ctx, raw, budget)
+}
+
+// scanValid walks JSON that json.Valid accepted.
+func scanValid(ctx context.Context, raw []byte, budget *int) (map[string]bool, error) {
+	type frame struct {
+		object    bool
+		keys      map[string]string // folded -> as sent; made on the first key
+		expectKey bool
 	}
-	if _, err := w.dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: unexpected data after the JSON value", ErrMalformed)
+	var stack []*frame
+	var top map[string]bool
+	topKey := "" // the last member name of the outermost object
+	next := 0    // where to look at the context again
+	for i := 0; i < len(raw); i++ {
+		if i >= next {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			next = i + 64<<10
+		}
+		var f *frame
+		if len(stack) > 0 {
+			f = stack[len(stack)-1]
+		}
+		switch c := raw[i]; c {
+		case '{', '[':
+			if len(stack) >= MaxDepth {
+				return nil, fmt.Errorf("%w: %w: more than %d levels", ErrMalformed, ErrTooComplex, MaxDepth)
+			}
+			if *budget--; *budget < 0 {
+				return nil, fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
+			}
+			if len(stack) == 0 && c == '{' {
+				top = map[string]bool{}
+			} else if len(stack) == 1 && f.object {
+				top[topKey] = true
+			}
+			stack = append(stack, &frame{object: c == '{', expectKey: c == '{'})
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if f != nil && f.object {
+				f.expectKey = true
+			}
+		case '"':
+			j := i + 1
+			escaped := false
+			for ; raw[j] != '"'; j++ {
+				if raw[j] == '\\' {
+					escaped = true
+					j++
+				}
+			}
+			if f != nil && f.object && f.expectKey {
+				key := string(raw[i+1 : j])
+				if escaped {
+					json.Unmarshal(raw[i:j+1], &key)
+				}
+				if f.keys == nil {
+					f.keys = map[string]string{}
+				}
+				folded := foldKey(key)
+				if prev, dup := f.keys[folded]; dup {
+					return nil, fmt.Errorf("%w: %w %q (also sent as %q)", ErrMalformed, ErrDuplicateKey, key, prev)
+				}
+				f.keys[folded] = key
+				f.expectKey = false
+				if len(stack) == 1 {
+					topKey = key
+				}
+			} else if len(stack) == 1 && f.object {
+				top[topKey] = true
+			}
+			i = j
+		default:
+			// A scalar member of the outermost object: null or not.
+			if len(stack) == 1 && f.object && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ':' {
+				if _, seen := top[topKey]; !seen {
+					top[topKey] = c != 'n'
+				}
+			}
+		}
 	}
-	return w.top, nil
+	return top, nil
 }
 
 // decodeDocument decodes one answer (an entity) into v after checking it:
@@ -235,7 +261,7 @@ type pageLimits struct {
 // item is passed to emit. Other members are walked and dropped.
 func decodePage[T any](ctx context.Context, r io.Reader, lim pageLimits, emit func(T) error) (next string, err error) {
 	budget := MaxContainers
-	w := newWalker(ctx, r, &budget)
+	w := newWalker(ctx, r)
 	t, err := w.token()
 	if err != nil {
 		return "", err
@@ -257,12 +283,12 @@ func decodePage[T any](ctx context.Context, r io.Reader, lim pageLimits, emit fu
 			return "", fmt.Errorf("%w: %w %q (also sent as %q)", ErrMalformed, ErrDuplicateKey, key, prev)
 		}
 		keys[f] = key
-		vt, err := w.token()
-		if err != nil {
-			return "", err
-		}
 		switch key {
 		case "value":
+			vt, err := w.token()
+			if err != nil {
+				return "", err
+			}
 			if d, ok := vt.(json.Delim); !ok || d != '[' {
 				return "", fmt.Errorf("%w: \"value\" is not an array", ErrMalformed)
 			}
@@ -297,6 +323,10 @@ func decodePage[T any](ctx context.Context, r io.Reader, lim pageLimits, emit fu
 				return "", err
 			}
 		case "@odata.nextLink":
+			vt, err := w.token()
+			if err != nil {
+				return "", err
+			}
 			switch s := vt.(type) {
 			case string:
 				next = s
@@ -305,7 +335,13 @@ func decodePage[T any](ctx context.Context, r io.Reader, lim pageLimits, emit fu
 				return "", fmt.Errorf("%w: @odata.nextLink is not a string", ErrMalformed)
 			}
 		default:
-			if err := w.value(vt, 1); err != nil {
+			// Another member (@odata.context, @odata.count, or junk):
+			// checked like an item, then dropped.
+			var raw json.RawMessage
+			if err := w.dec.Decode(&raw); err != nil {
+				return "", classify(err)
+			}
+			if _, err := scanValid(ctx, raw, &budget); err != nil {
 				return "", err
 			}
 		}
@@ -363,8 +399,9 @@ type squeezer struct {
 	pending  bool // a run of whitespace was dropped; write one space first
 }
 
-func newSqueezer(r io.Reader) *squeezer {
-	return &squeezer{r: r, in: make([]byte, 16<<10), out: make([]byte, 32<<10)}
+// newSqueezer reads r in pieces of size bytes.
+func newSqueezer(r io.Reader, size int) *squeezer {
+	return &squeezer{r: r, in: make([]byte, size), out: make([]byte, 2*size)}
 }
 
 func (s *squeezer) Read(p []byte) (int, error) {

@@ -231,13 +231,13 @@ func TestWhitespaceIsSqueezed(t *testing.T) {
 		t.Errorf("7 MiB of whitespace took %s", el)
 	}
 	var out bytes.Buffer
-	io.Copy(&out, newSqueezer(strings.NewReader("[1 \n 2,\t\"x \\\"  y\"]")))
+	io.Copy(&out, newSqueezer(strings.NewReader("[1 \n 2,\t\"x \\\"  y\"]"), 4))
 	if out.String() != `[1 2, "x \"  y"]` {
 		t.Errorf("squeezed %q", out.String())
 	}
 	var one [1]byte
 	out.Reset()
-	s := newSqueezer(strings.NewReader(`{  "a" :  1 }`))
+	s := newSqueezer(strings.NewReader(`{  "a" :  1 }`), 16)
 	for {
 		n, err := s.Read(one[:])
 		out.Write(one[:n])
