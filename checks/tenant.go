@@ -449,15 +449,21 @@ func (a *adminDecision) password(pw *graph.Fact[*graph.PasswordResult]) {
 	}
 }
 
+// signInCodes names the AADSTS codes of a sign-in answer, with its trace
+// ID (what Microsoft support asks for with the code).
 func signInCodes(r *graph.PasswordResult) string {
 	if r.Error == nil || len(r.Error.Codes) == 0 {
 		return "no AADSTS code"
 	}
 	var s []string
 	for _, code := range r.Error.Codes {
-		s = append(s, fmt.Sprintf("AADSTS%d %s", code, graph.AADSTSName(code)))
+		s = append(s, strings.TrimSpace(fmt.Sprintf("AADSTS%d %s", code, graph.AADSTSName(code))))
 	}
-	return strings.Join(s, ", ")
+	out := strings.Join(s, ", ")
+	if r.Error.TraceID != "" {
+		out += " [trace " + r.Error.TraceID + "]"
+	}
+	return out
 }
 
 // conditionalAccess evaluates every enabled or report-only policy for the
