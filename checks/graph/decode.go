@@ -207,6 +207,18 @@ func scanValid(ctx context.Context, raw []byte, budget *int) (map[string]bool, e
 	return top, nil
 }
 
+// strictJSON checks a small answer that is decoded leniently afterwards
+// (the sign-in's token and error documents, Graph's error document): no
+// duplicate keys, bounded objects. Syntax errors are left to the decoder.
+func strictJSON(body []byte) error {
+	if !json.Valid(body) {
+		return nil
+	}
+	budget := MaxContainers
+	_, err := scanValid(context.Background(), body, &budget)
+	return err
+}
+
 // decodeDocument decodes one answer (an entity) into v after checking it:
 // strict JSON (no duplicate keys, bounded objects) and, for models with
 // required fields, each of them present.

@@ -256,3 +256,18 @@ func ExampleList_limits() {
 	fmt.Println(pages, pageItems, items, bytes>>20)
 	// Output: 100 999 10000 32
 }
+
+// The sign-in's answers and Graph's error document are held to the same
+// rule: {"error_codes":[50076],"error_codes":[50126]} must not read as a
+// wrong password rather than MFA.
+func TestSmallDocumentsRefuseDuplicateKeys(t *testing.T) {
+	e := parseTokenError(400, []byte(`{"error":"invalid_grant","error_codes":[50076],"error_codes":[50126]}`))
+	if !errors.Is(e, ErrDuplicateKey) || len(e.Codes) != 0 {
+		t.Errorf("token error: %v %v", e, e.Codes)
+	}
+	resp := &http.Response{StatusCode: 403, Header: http.Header{"Content-Type": {"application/json"}}}
+	ge := newError("/v1.0/domains", resp, []byte(`{"error":{"code":"Authorization_RequestDenied","code":"insufficient_claims"}}`), "tok")
+	if !errors.Is(ge, ErrDuplicateKey) || ge.Code != "" {
+		t.Errorf("graph error: %v (code %q)", ge, ge.Code)
+	}
+}
