@@ -129,7 +129,7 @@ func addTenant(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.deviceCode, "device-code", false, "sign in with a device code even when stderr is not a terminal (the prompt goes to stderr)")
 	fs.StringVar(&o.adminUPN, "admin-upn", "", "the admin `UPN` who installs, registers or enables (default: the signed-in user)")
 	fs.StringVar(&o.adminPassFile, "admin-password-file", "", "try a password sign-in as the admin with the password in this `FILE` (or PTACHECK_ADMIN_PASSWORD): an MFA answer fails tenant.admin-account")
-	fs.BoolVar(&o.requireGlobalAdmin, "require-global-admin", false, "tenant.admin-account: a Hybrid Identity Administrator who is not a Global Administrator fails (2017-era agents)")
+	fs.BoolVar(&o.requireGlobalAdmin, "require-global-admin", false, "tenant.admin-account: the 2017 rule, only a Global Administrator passes (a Hybrid Identity Administrator without it fails)")
 	fs.StringVar(&o.machineName, "machine-name", "", "this server's `NAME` as its agent registered it (default: its FQDN): tenant.other-agents leaves it out")
 	fs.StringVar(&o.loginURL, "login-url", "", "sign-in authority root `URL` (default: the --cloud's, e.g. https://login.microsoftonline.com)")
 	fs.StringVar(&o.graphURL, "graph-url", "", "Microsoft Graph root `URL` (default: the --cloud's, e.g. https://graph.microsoft.com)")
