@@ -3,11 +3,14 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -43,8 +46,22 @@ func faultFixture(t *testing.T, file string, edit func(map[string]any)) string {
 type faultRun struct {
 	code   int
 	took   time.Duration
+	rss    int64 // the child's peak resident set, bytes
 	checks map[string]struct{ Status, Message string }
 	out    string
+}
+
+// peakRSS is a finished child's peak resident set in bytes (getrusage
+// ru_maxrss: KiB on Linux, bytes on macOS).
+func peakRSS(ps *os.ProcessState) int64 {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	if runtime.GOOS == "darwin" {
+		return int64(ru.Maxrss)
+	}
+	return int64(ru.Maxrss) << 10
 }
 
 func runFault(t *testing.T, bin string, args ...string) faultRun {
@@ -52,7 +69,7 @@ func runFault(t *testing.T, bin string, args ...string) faultRun {
 	start := time.Now()
 	cmd := exec.Command(bin, append(args, "-o", "json")...)
 	out, _ := cmd.Output()
-	r := faultRun{code: cmd.ProcessState.ExitCode(), took: time.Since(start), checks: map[string]struct{ Status, Message string }{}, out: string(out)}
+	r := faultRun{code: cmd.ProcessState.ExitCode(), took: time.Since(start), rss: peakRSS(cmd.ProcessState), checks: map[string]struct{ Status, Message string }{}, out: string(out)}
 	var rep struct {
 		Checks []struct{ ID, Status, Message string }
 	}
@@ -111,9 +128,18 @@ func TestDirectoryFaultMatrix(t *testing.T) {
 }
 
 // The tenant family's fault matrix: Graph answers that fail one way at a
-// time on the call of tenant.managed-domains.
+// time, on the call of tenant.managed-domains unless a case names another
+// path and check. Hostile answers within the size limit (object bombs, {}
+// answers, duplicate keys) end in an error inside the deadline with the
+// child's peak RSS under 200 MB (issue 18: an 8 MiB page of 2.8 million {}
+// reached 1.57 GB).
 func TestTenantFaultMatrix(t *testing.T) {
 	bin := builtBinary(t)
+	const (
+		mfaPath = "/beta/users/6be4b305-b75e-4efc-bfcc-31bd3b53a5f8/authentication/requirements"
+		sdPath  = "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy"
+		maxRSS  = 200 << 20
+	)
 	for _, tc := range []struct {
 		name    string
 		fault   map[string]any
@@ -121,33 +147,98 @@ func TestTenantFaultMatrix(t *testing.T) {
 		status  string
 		message string
 		limit   time.Duration
+		path    string // default /v1.0/domains
+		check   string // default tenant.managed-domains (enable); tenant.agent-limit runs in install
 	}{
-		{"401", map[string]any{"status": 401}, 3, "error", "401", 3 * time.Second},
-		{"403", map[string]any{"status": 403}, 3, "error", "Domain.Read.All", 3 * time.Second},
-		{"404", map[string]any{"status": 404}, 3, "error", "404", 3 * time.Second},
-		{"429 once, with Retry-After", map[string]any{"status": 429, "retryAfter": "1", "times": 1}, 0, "pass", "", 4 * time.Second},
-		{"429 once, without Retry-After", map[string]any{"status": 429, "times": 1}, 0, "pass", "", 4 * time.Second},
-		{"429 always", map[string]any{"status": 429, "retryAfter": "1"}, 3, "error", "429", 8 * time.Second},
-		{"500", map[string]any{"status": 500}, 3, "error", "500", 3 * time.Second},
-		{"503 always", map[string]any{"status": 503, "retryAfter": "1"}, 3, "error", "503", 8 * time.Second},
-		{"HTML body", map[string]any{"body": "html"}, 3, "error", "malformed response", 3 * time.Second},
-		{"truncated JSON", map[string]any{"body": "truncated"}, 3, "error", "", 3 * time.Second},
-		{"malformed JSON", map[string]any{"body": "malformed"}, 3, "error", "", 3 * time.Second},
-		{"100 MiB body", map[string]any{"body": "huge"}, 3, "error", "too large", 5 * time.Second},
-		{"a body that never ends", map[string]any{"body": "endless"}, 3, "error", "too large", 5 * time.Second},
+		{"401", map[string]any{"status": 401}, 3, "error", "401", 3 * time.Second, "", ""},
+		{"403", map[string]any{"status": 403}, 3, "error", "Domain.Read.All", 3 * time.Second, "", ""},
+		{"404", map[string]any{"status": 404}, 3, "error", "404", 3 * time.Second, "", ""},
+		{"429 once, with Retry-After", map[string]any{"status": 429, "retryAfter": "1", "times": 1}, 0, "pass", "", 4 * time.Second, "", ""},
+		{"429 once, without Retry-After", map[string]any{"status": 429, "times": 1}, 0, "pass", "", 4 * time.Second, "", ""},
+		{"429 always", map[string]any{"status": 429, "retryAfter": "1"}, 3, "error", "429", 8 * time.Second, "", ""},
+		{"500", map[string]any{"status": 500}, 3, "error", "500", 3 * time.Second, "", ""},
+		{"503 always", map[string]any{"status": 503, "retryAfter": "1"}, 3, "error", "503", 8 * time.Second, "", ""},
+		{"HTML body", map[string]any{"body": "html"}, 3, "error", "malformed response", 3 * time.Second, "", ""},
+		{"truncated JSON", map[string]any{"body": "truncated"}, 3, "error", "", 3 * time.Second, "", ""},
+		{"malformed JSON", map[string]any{"body": "malformed"}, 3, "error", "", 3 * time.Second, "", ""},
+		{"100 MiB body", map[string]any{"body": "huge"}, 3, "error", "too large", 5 * time.Second, "", ""},
+		{"a body that never ends", map[string]any{"body": "endless"}, 3, "error", "too large", 5 * time.Second, "", ""},
+		// Bounds on objects, not only bytes.
+		{"8 MiB page of 2.8M {}", map[string]any{"body": "object-bomb"}, 3, "error", "item 1: malformed response: a field the checks read is missing: id is not in the answer", 3 * time.Second, "", ""},
+		{"8 MiB pages of 2.8M {} for ever", map[string]any{"body": "object-bomb-pages"}, 3, "error", "id is not in the answer", 3 * time.Second, "", ""},
+		{"8 MiB answer nesting 2.8M {}", map[string]any{"body": "nested-bomb"}, 3, "error", "more than 100000 objects and arrays in one answer", 3 * time.Second, "", ""},
+		{"8 MiB page of real items", map[string]any{"body": "item-bomb"}, 3, "error", "too many items: more than 5000 in one page", 3 * time.Second, "", ""},
+		{"pages of 4000 real items for ever", map[string]any{"body": "item-bomb-pages"}, 3, "error", "too many items: more than 50000 in the collection", 8 * time.Second, "", ""},
+		// No pass without evidence; strict JSON.
+		{"{} for the domains", map[string]any{"body": "empty-object"}, 3, "error", `malformed response: no "value" array`, 3 * time.Second, "", ""},
+		{"duplicate keys in the domains", map[string]any{"body": "duplicate-keys"}, 3, "error", `duplicate key "@odata.context"`, 3 * time.Second, "", ""},
+		{"{} for the per-user MFA state", map[string]any{"body": "empty-object"}, 3, "error", "graph GET " + mfaPath + ": 200 ok: malformed response: a field the checks read is missing: perUserMfaState is not in the answer", 5 * time.Second, mfaPath, "tenant.admin-account"},
+		{"{} for the security defaults", map[string]any{"body": "empty-object"}, 3, "error", "graph GET " + sdPath + ": 200 ok: malformed response: a field the checks read is missing: isEnabled is not in the answer", 5 * time.Second, sdPath, "tenant.admin-account"},
+		{"duplicate keys in the MFA state", map[string]any{"body": "duplicate-keys"}, 3, "error", `duplicate key`, 5 * time.Second, mfaPath, "tenant.admin-account"},
+		{"object bomb for the agents", map[string]any{"body": "object-bomb"}, 3, "error", "machineName is not in the answer", 3 * time.Second, "/beta/onPremisesPublishingProfiles/authentication/agents", "tenant.agent-limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.fault["path"] = "/v1.0/domains"
+			path, check := cmp.Or(tc.path, "/v1.0/domains"), cmp.Or(tc.check, "tenant.managed-domains")
+			tc.fault["path"] = path
 			dir := faultFixture(t, "tenant.json", func(m map[string]any) { m["faults"] = []any{tc.fault} })
-			r := runFault(t, bin, "enable", "--fixture", dir, "--only", "tenant.managed-domains", "--timeout", "90s")
-			got := r.checks["tenant.managed-domains"]
+			phase := "enable"
+			if check == "tenant.agent-limit" {
+				phase = "install"
+			}
+			r := runFault(t, bin, phase, "--fixture", dir, "--only", check, "--timeout", "90s")
+			got := r.checks[check]
 			if r.code != tc.code || got.Status != tc.status || !strings.Contains(got.Message, tc.message) {
 				t.Errorf("exit %d, %s %q; want exit %d, %s containing %q", r.code, got.Status, got.Message, tc.code, tc.status, tc.message)
 			}
 			if r.took > tc.limit {
 				t.Errorf("took %s, want under %s", r.took, tc.limit)
 			}
+			if r.rss > maxRSS || r.rss == 0 {
+				t.Errorf("peak RSS %d MB, want under %d MB", r.rss>>20, maxRSS>>20)
+			}
+			t.Logf("%s in %s, peak RSS %d MB", got.Status, r.took.Round(time.Millisecond), r.rss>>20)
+		})
+	}
+}
+
+// SIGTERM while a Graph answer is being read and decoded stops the built
+// binary within 100 ms (issue 18: 4.7 s during the decode of an object
+// bomb), with the partial report written and the check not passed: a page
+// whose bytes trickle in, and pages of real items decoded for seconds.
+func TestSignalDuringGraphDecode(t *testing.T) {
+	bin := builtBinary(t)
+	for _, body := range []string{"trickle", "item-bomb-pages"} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			dir := faultFixture(t, "tenant.json", func(m map[string]any) {
+				m["faults"] = []any{map[string]any{"path": "/v1.0/domains", "body": body}}
+			})
+			cmd := exec.Command(bin, "enable", "--fixture", dir, "--only", "tenant.managed-domains", "-o", "json", "--timeout", "90s")
+			var stdout strings.Builder
+			cmd.Stdout = &stdout
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(600 * time.Millisecond) // the first pages are in, the decode goes on
+			sent := time.Now()
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+			took := time.Since(sent)
+			if code := cmd.ProcessState.ExitCode(); code != 143 {
+				t.Fatalf("exit %d, want 143 (the run ended before the signal?)", code)
+			}
+			if took > 100*time.Millisecond {
+				t.Errorf("stopped %s after SIGTERM, want within 100 ms", took)
+			}
+			var rep struct {
+				Interrupted bool
+				Checks      []struct{ ID, Status string }
+			}
+			if err := json.Unmarshal([]byte(stdout.String()), &rep); err != nil || !rep.Interrupted || len(rep.Checks) != 1 || rep.Checks[0].Status == "pass" {
+				t.Errorf("report %+v (%v)", rep, err)
+			}
+			t.Logf("stopped %s after SIGTERM, peak RSS %d MB", took.Round(time.Millisecond), peakRSS(cmd.ProcessState)>>20)
 		})
 	}
 }

@@ -87,7 +87,7 @@ type command struct {
 // but dc-query takes.
 var (
 	phaseGroups     = []setup.Group{setup.SelectionGroup, setup.GateGroup, setup.ReportGroup}
-	networkGroups   = []setup.Group{setup.CloudGroup, setup.CatalogueGroup, setup.DNSGroup, setup.ProbeGroup}
+	networkGroups   = []setup.Group{setup.CloudGroup, setup.CatalogueGroup, setup.DNSGroup, setup.ProbeGroup, setup.TrustGroup}
 	directoryGroups = []setup.Group{setup.DirectoryGroup, setup.ForestGroup}
 	tenantGroups    = []setup.Group{setup.TenantGroup, setup.AdminGroup}
 	textJSON        = []string{"text", "json"}
@@ -116,10 +116,10 @@ var commands = []*command{
 		"checklist before enabling PTA on the tenant", `
   ptacheck enable --only net.outbound-ports --probe-timeout 2s
   ptacheck enable -o text --report-file r.xml --report-format junit   # text on screen, JUnit for CI`),
-	phaseCommand(checks.PhaseUninstall, []setup.Group{setup.MachineGroup}, []setup.Group{setup.CloudGroup, setup.TenantGroup},
+	phaseCommand(checks.PhaseUninstall, []setup.Group{setup.MachineGroup}, []setup.Group{setup.CloudGroup, setup.TrustGroup, setup.TenantGroup},
 		"checklist before uninstalling the agent from this server", `
   ptacheck uninstall --host-snapshot host.json`),
-	phaseCommand(checks.PhaseSignin, []setup.Group{setup.UsersGroup, setup.MachineGroup}, []setup.Group{setup.DNSGroup, setup.DirectoryGroup},
+	phaseCommand(checks.PhaseSignin, []setup.Group{setup.UsersGroup, setup.MachineGroup}, []setup.Group{setup.DNSGroup, setup.TrustGroup, setup.DirectoryGroup},
 		"diagnose why users' sign-ins fail, from their AD accounts", `
   ptacheck signin --user alice@contoso.com --user bob@contoso.com
   ptacheck signin --users-file users.txt -o json --report-file signin.json

@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"encoding/pem"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,22 +21,97 @@ import (
 
 // hostileGraph answers every Graph call with an error that quotes the
 // request's Authorization header, and every sign-in with one that quotes
-// the posted form (the password): whatever ptacheck shows of a server's
-// error must still not show a secret.
-func hostileGraph(t *testing.T) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// the posted form (the password) in error_description and in trace_id,
+// which ptacheck shows: whatever ptacheck shows of a server's error must
+// still not show a secret. The admin's user reads well, so that
+// tenant.admin-account goes on to the password sign-in. It speaks TLS (the
+// sign-in is https only); caFile is its certificate, for --ca-file.
+func hostileGraph(t *testing.T) (url, caFile string) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		w.Header().Set("Content-Type", "application/json")
 		if r.Method == http.MethodPost {
 			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_grant", "error_description": "AADSTS50126: wrong password " + r.PostForm.Get("password") + " for " + r.PostForm.Get("username"), "error_codes": []int{50126}})
+			pw := r.PostForm.Get("password")
+			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_grant", "error_description": "AADSTS50126: wrong password " + pw + " for " + r.PostForm.Get("username"),
+				"error_codes": []int{50126}, "trace_id": "echo " + pw})
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/v1.0/users/admin@contoso.com") && r.URL.Query().Get("$select") != "" {
+			json.NewEncoder(w).Encode(map[string]any{"id": "6be4b305-b75e-4efc-bfcc-31bd3b53a5f8", "userPrincipalName": "admin@contoso.com",
+				"accountEnabled": true, "userType": "Member", "onPremisesSyncEnabled": nil})
 			return
 		}
 		w.WriteHeader(http.StatusUnauthorized)
 		json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": "InvalidAuthenticationToken", "message": "token rejected: " + r.Header.Get("Authorization")}})
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	caFile = filepath.Join(t.TempDir(), "hostile-ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	return srv.URL, caFile
+}
+
+// echoedPasswords are the admin passwords TestSecretsFromEveryInput plants
+// and hostileGraph echoes: one with "]]>", one of 3 characters.
+var echoedPasswords = []string{"Hu]]>tPW", "p4w"}
+
+// assertNoEcho looks for the echoed admin passwords in the bytes and, for
+// JSON and JUnit, in what a parser reads back: encoding/xml splits "]]>"
+// across CDATA sections, which a byte search misses and a parser joins.
+func assertNoEcho(t *testing.T, where, format string, outputs ...string) {
+	t.Helper()
+	for _, out := range outputs {
+		texts := []string{out}
+		switch format {
+		case "junit":
+			texts = append(texts, parsedXML(t, where, out))
+		case "json":
+			var v any
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Errorf("%s: not JSON: %v", where, err)
+			}
+			texts = append(texts, fmt.Sprint(v)) // every string as decoded
+		}
+		for _, text := range texts {
+			for _, pw := range echoedPasswords {
+				if strings.Contains(text, pw) {
+					t.Errorf("%s: the admin password %q is read back:\n%s", where, pw, text)
+				}
+			}
+		}
+	}
+}
+
+// parsedXML is the text of every attribute and element of doc as an XML
+// parser reads it, adjacent CDATA sections joined.
+func parsedXML(t *testing.T, where, doc string) string {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	var b, text strings.Builder
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Errorf("%s: not XML: %v", where, err)
+			break
+		}
+		switch v := tok.(type) {
+		case xml.StartElement:
+			b.WriteString(text.String() + "\n")
+			text.Reset()
+			for _, a := range v.Attr {
+				b.WriteString(a.Value + "\n")
+			}
+		case xml.CharData:
+			text.Write(v)
+		case xml.EndElement:
+			b.WriteString(text.String() + "\n")
+			text.Reset()
+		}
+	}
+	return b.String()
 }
 
 // hostileDC is an LDAP server whose bind error quotes the bind password.
@@ -91,15 +169,18 @@ func hostileDC(t *testing.T) string {
 // them in everything each command writes: stdout, stderr (with -v), report
 // files in every format, and every file of a support bundle.
 func TestSecretsFromEveryInput(t *testing.T) {
-	graphURL, dc, dnsAddr := hostileGraph(t), hostileDC(t), nxdomainDNS(t)
+	graphURL, caFile := hostileGraph(t)
+	dc, dnsAddr := hostileDC(t), nxdomainDNS(t)
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "host.json")
 	os.WriteFile(snap, []byte(`{"schema_version": "1", "os": {"product_name": "Windows Server 2022", "build": 20348, "installation_type": "Server"}, "computer_name": "PTA01", "domain": "corp.contoso.test"}`), 0o644)
-	tokenFile, ldapFile, adminFile := writeTemp(t, "ghp_TOKEN123456\n"), writeTemp(t, "S3cretPW\n"), writeTemp(t, "HunterPW\n")
+	// The admin password has a "]]>" (JUnit CDATA) in one input and 3
+	// characters (masked too, at any length) in the other.
+	tokenFile, ldapFile, adminFile := writeTemp(t, "ghp_TOKEN123456\n"), writeTemp(t, "S3cretPW\n"), writeTemp(t, "Hu]]>tPW\n")
 	// The settings the commands share come from a config file: each
 	// command takes those it has flags for.
 	settings := map[string]any{"host-snapshot": snap, "dns-server": dnsAddr, "probe-timeout": "500ms",
-		"graph-url": graphURL, "login-url": graphURL, "tenant-id": "8b9c2f35-7f6d-4e8a-9d0e-2b1c3a4d5e6f",
+		"graph-url": graphURL, "login-url": graphURL, "ca-file": caFile, "tenant-id": "8b9c2f35-7f6d-4e8a-9d0e-2b1c3a4d5e6f",
 		"dc": dc, "domain": "corp.contoso.test", "ldap-security": "plain", "ldap-user": "svc@corp.contoso.test", "admin-upn": "admin@contoso.com"}
 	common := []string{"--config", configFile(t, settings), "-v"}
 	files := map[string]any{"token-file": tokenFile, "ldap-password-file": ldapFile, "admin-password-file": adminFile}
@@ -111,16 +192,16 @@ func TestSecretsFromEveryInput(t *testing.T) {
 		args []string
 	}{
 		"files":       {nil, []string{"--config", configFile(t, files)}},
-		"environment": {map[string]string{"PTACHECK_GRAPH_TOKEN": "ghp_TOKEN123456", "PTACHECK_LDAP_PASSWORD": "S3cretPW", "PTACHECK_ADMIN_PASSWORD": "HunterPW"}, nil},
+		"environment": {map[string]string{"PTACHECK_GRAPH_TOKEN": "ghp_TOKEN123456", "PTACHECK_LDAP_PASSWORD": "S3cretPW", "PTACHECK_ADMIN_PASSWORD": "p4w"}, nil},
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
 			for _, k := range []string{"PTACHECK_GRAPH_TOKEN", "PTACHECK_LDAP_PASSWORD", "PTACHECK_ADMIN_PASSWORD", "HTTPS_PROXY", "HTTP_PROXY"} {
 				t.Setenv(k, in.env[k])
 			}
-			// The servers did get the token and the bind password and quoted
-			// them back: the test is not vacuous.
-			var quotedToken, quotedLDAP bool
+			// The servers did get the token, the bind password and the
+			// admin password and quoted them back: the test is not vacuous.
+			var quotedToken, quotedLDAP, quotedAdmin bool
 			for _, phase := range []string{"register", "enable", "uninstall", "operate"} {
 				for _, format := range []string{"text", "json", "junit"} {
 					rf := filepath.Join(t.TempDir(), "r")
@@ -128,9 +209,11 @@ func TestSecretsFromEveryInput(t *testing.T) {
 					r := runCLI(t, args...)
 					data, _ := os.ReadFile(rf)
 					assertNoSecret(t, phase+" -o "+format, r.stdout, r.stderr, string(data))
+					assertNoEcho(t, phase+" -o "+format, format, r.stdout, string(data))
 					quotedToken = quotedToken || strings.Contains(r.stdout, "Bearer [redacted]")
 					quotedLDAP = quotedLDAP || strings.Contains(r.stdout, "password [redacted]")
-					if os.Getenv("PTACHECK_SHOW") != "" && format == "text" {
+					quotedAdmin = quotedAdmin || strings.Contains(r.stdout, "echo [redacted]")
+					if os.Getenv("PTACHECK_SHOW") != "" && format == "text" && phase == "enable" {
 						t.Logf("%s", r.stdout)
 					}
 					if r.code == 0 || r.code == 2 {
@@ -138,8 +221,8 @@ func TestSecretsFromEveryInput(t *testing.T) {
 					}
 				}
 			}
-			if !quotedToken || !quotedLDAP {
-				t.Errorf("token quoted %v, bind password quoted %v: a server's error never reached the output, so this test proves nothing for it", quotedToken, quotedLDAP)
+			if !quotedToken || !quotedLDAP || !quotedAdmin {
+				t.Errorf("token quoted %v, bind password quoted %v, admin password quoted %v: a server's error never reached the output, so this test proves nothing for it", quotedToken, quotedLDAP, quotedAdmin)
 			}
 			args := append(append([]string{"signin", "--user", "alice@contoso.com"}, common...), in.args...)
 			r := runCLI(t, args...)

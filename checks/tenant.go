@@ -78,17 +78,18 @@ func graphOutcome(what string, err error) Outcome {
 
 // AdminAccountCheck verifies the admin account that installs, registers or
 // enables the agent: the troubleshooting guide's "token or account
-// authorization errors".
+// authorization errors". It gathers the facts (graph.GatherAdmin) and
+// decides on them (decideAdmin).
 type AdminAccountCheck struct{ Config TenantConfig }
 
 func (AdminAccountCheck) Meta() Meta {
 	return Meta{
 		ID:    "tenant.admin-account",
 		Title: "Admin account fit to register agents",
-		Description: "the admin (--admin-upn, or the signed-in user) exists, is enabled, a member, cloud-only, holds Global Administrator (or Hybrid Identity Administrator) " +
-			"directly and active, and is not subject to MFA (per-user MFA, security defaults, Conditional Access; --admin-password-file tries a password sign-in)",
-		Remediation: "Use a cloud-only Global Administrator (or Hybrid Identity Administrator) account, assigned directly and active, for installing, registering and enabling; " +
-			"\"there is a known issue with MFA-enabled ... accounts; turn off MFA temporarily (only to complete the operations)\".",
+		Description: "the admin (--admin-upn, or the signed-in user) exists, is enabled, a member, cloud-only, holds Hybrid Identity Administrator or Global Administrator " +
+			"assigned directly (not through a group) and active, and is not subject to MFA (per-user MFA, security defaults, Conditional Access; --admin-password-file tries a password sign-in)",
+		Remediation: "Use a cloud-only Hybrid Identity Administrator (or Global Administrator) account, with the role assigned directly to the user and active, for installing, registering and enabling; " +
+			"\"there is a known issue with MFA-enabled Hybrid Identity Administrator accounts; turn off MFA temporarily (only to complete the operations)\".",
 		DocURL: docTroubleshootAuth,
 	}
 }
@@ -120,228 +121,376 @@ func (c AdminAccountCheck) Run(ctx context.Context, env *Env) Outcome {
 		return *out
 	}
 	t := env.Tenant
-	who := c.Config.AdminUPN
+	facts := graph.GatherAdmin(ctx, tenantSource{t}, c.Config.AdminUPN)
+	var pw *graph.Fact[*graph.PasswordResult]
+	if t.AdminPassword != "" && facts.User.Err == nil {
+		r, err := t.passwordSignIn(ctx, facts.User.V.UserPrincipalName)
+		pw = &graph.Fact[*graph.PasswordResult]{V: r, Err: err}
+	}
+	return decideAdmin(facts, pw, c.Config)
+}
+
+// adminDecision collects the findings of tenant.admin-account.
+type adminDecision struct {
+	name       string
+	d          *adminDetails
+	fail, warn []error
+}
+
+func (a *adminDecision) failf(format string, args ...any) {
+	a.fail = append(a.fail, fmt.Errorf(format, args...))
+}
+
+func (a *adminDecision) warnf(format string, args ...any) {
+	a.warn = append(a.warn, fmt.Errorf(format, args...))
+}
+
+// unread records a fact that could not be read or has a value ptacheck
+// does not know: the check cannot pass on it.
+func (a *adminDecision) unread(format string, args ...any) {
+	a.d.Unread = append(a.d.Unread, fmt.Sprintf(format, args...))
+}
+
+// decideAdmin decides tenant.admin-account on gathered facts. Every fact
+// a verdict reads must have been read and hold a known value; otherwise the
+// check cannot pass (it errors, naming the call and the field, unless a
+// definite failure was found).
+func decideAdmin(f *graph.AdminFacts, pw *graph.Fact[*graph.PasswordResult], cfg TenantConfig) Outcome {
+	who := cfg.AdminUPN
 	if who == "" {
 		who = "the signed-in user"
 	}
-	u, err := t.Admin(ctx, c.Config.AdminUPN)
-	if graph.IsNotFound(err) {
-		return Outcome{Fail: fmt.Errorf("no user %s in the tenant", c.Config.AdminUPN), Remediation: "Check --admin-upn: the admin must be a user of this tenant (its home tenant)."}
+	if graph.IsNotFound(f.User.Err) {
+		return Outcome{Fail: fmt.Errorf("no user %s in the tenant", who), Remediation: "Check --admin-upn: the admin must be a user of this tenant (its home tenant)."}
 	}
-	if err != nil {
-		return graphOutcome("read the admin account ("+who+")", err)
+	if f.User.Err != nil {
+		return graphOutcome("read the admin account ("+who+")", f.User.Err)
 	}
-	d := &adminDetails{User: u, Sync: string(u.Sync()), Roles: []string{}, Eligible: []string{}, Policies: []caFinding{}, Unread: []string{}}
-	var fail, warn *multierror.Error
-	name := u.UserPrincipalName
+	u := f.User.V
+	a := &adminDecision{name: u.UserPrincipalName, d: &adminDetails{User: u, Sync: string(u.Sync()), Roles: []string{}, Eligible: []string{}, Policies: []caFinding{}, Unread: []string{}}}
 
-	// The account itself.
-	if u.AccountEnabled != nil && !*u.AccountEnabled {
-		fail = multierror.Append(fail, fmt.Errorf("%s is disabled", name))
+	// The account itself (GET /v1.0/users/{id}: accountEnabled, userType
+	// and onPremisesSyncEnabled are required members of the answer).
+	switch {
+	case u.AccountEnabled == nil:
+		a.unread("whether %s is enabled: GET /v1.0/users answered no accountEnabled", a.name)
+	case !*u.AccountEnabled:
+		a.failf("%s is disabled", a.name)
 	}
-	if strings.EqualFold(u.UserType, "Guest") {
-		fail = multierror.Append(fail, fmt.Errorf("%s is a guest: agents are registered in the admin's home tenant, so the admin must be a member", name))
+	switch {
+	case strings.EqualFold(u.UserType, "Member"):
+	case strings.EqualFold(u.UserType, "Guest"):
+		a.failf("%s is a guest: agents are registered in the admin's home tenant, so the admin must be a member", a.name)
+	default:
+		a.unread("whether %s is a member: GET /v1.0/users answered userType %q, neither Member nor Guest", a.name, u.UserType)
 	}
 	switch u.Sync() {
-	case graph.SyncActive, graph.SyncLinked:
-		fail = multierror.Append(fail, fmt.Errorf("%s is synchronised from on-premises AD (onPremisesSyncEnabled %v, immutable ID set): use a cloud-only admin, which does not depend on the agents it registers",
-			name, u.OnPremisesSyncEnabled != nil && *u.OnPremisesSyncEnabled))
+	case graph.SyncActive:
+		a.failf("%s is synchronised from on-premises AD (onPremisesSyncEnabled true): use a cloud-only admin, which does not depend on the agents it registers", a.name)
 	case graph.SyncFormerly:
-		warn = multierror.Append(warn, fmt.Errorf("%s was synchronised from on-premises AD (onPremisesSyncEnabled false): make sure it is now a cloud-only account", name))
+		a.warnf("%s was synchronised from on-premises AD (onPremisesSyncEnabled false): make sure it is now a cloud-only account", a.name)
 	}
 
-	// Roles.
-	isGA, roleFail, roleWarn := c.roles(ctx, t, u, d)
-	fail = appendErr(fail, roleFail)
-	warn = appendErr(warn, roleWarn)
-
-	// MFA, from each independent signal.
-	mfaFail, mfaWarn := c.mfa(ctx, t, u, d, isGA)
-	fail = appendErr(fail, mfaFail)
-	warn = appendErr(warn, mfaWarn)
-
-	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: d}
-	if out.Fail == nil && out.Warn == nil {
-		out.Summary = fmt.Sprintf("%s: cloud-only, %s, no MFA requirement found", name, strings.Join(d.Roles, ", "))
+	active := a.roles(f, cfg)
+	a.mfa(f, active)
+	a.conditionalAccess(f, u)
+	if pw != nil {
+		a.password(pw)
 	}
-	out.Unevaluated = append(out.Unevaluated, d.Unread...)
+
+	out := Outcome{Fail: errorList(a.fail), Warn: errorList(a.warn), Details: a.d, Unevaluated: a.d.Unread}
+	if out.Fail == nil && out.Warn == nil && len(a.d.Unread) == 0 {
+		out.Summary = fmt.Sprintf("%s: cloud-only, %s, no MFA requirement found", a.name, strings.Join(a.d.Roles, ", "))
+	}
 	return out
 }
 
-func appendErr(m *multierror.Error, errs []error) *multierror.Error {
+func errorList(errs []error) error {
+	var m *multierror.Error
 	for _, e := range errs {
 		m = multierror.Append(m, e)
 	}
-	return m
+	return m.ErrorOrNil()
 }
 
-type heldRole struct {
-	direct, viaGroup, activated bool
+// roleHold is how the admin holds one role.
+type roleHold struct {
+	direct, indirect, activated bool
 }
 
-// roles decides the role requirement: Global Administrator (or Hybrid
-// Identity Administrator) assigned directly and active.
-func (c AdminAccountCheck) roles(ctx context.Context, t *TenantClient, u *graph.User, d *adminDetails) (isGA bool, fail, warn []error) {
-	held := map[string]*heldRole{}
-	get := func(role string) *heldRole {
+// roles decides the role requirement: Hybrid Identity Administrator or
+// Global Administrator (Global Administrator only with
+// --require-global-admin) assigned directly to the user and active. A role
+// held only through a group fails, naming the group: Microsoft Entra
+// Connect's prerequisites say these roles "can't be granted through group
+// membership". It returns the role template IDs the admin holds actively
+// (any way), or nil when they could not be read.
+func (a *adminDecision) roles(f *graph.AdminFacts, cfg TenantConfig) map[string]bool {
+	if f.Assignments.Err != nil {
+		a.unread("the admin's role assignments: %v", f.Assignments.Err)
+		return nil
+	}
+	held := map[string]*roleHold{}
+	get := func(role string) *roleHold {
+		role = strings.ToLower(role)
 		if held[role] == nil {
-			held[role] = &heldRole{}
+			held[role] = &roleHold{}
 		}
 		return held[role]
 	}
-	assignments, err := t.roleAssignments(ctx, u.ID)
-	if err != nil {
-		d.Unread = append(d.Unread, "the admin's role assignments: "+err.Error())
-		return false, nil, nil
-	}
-	for _, a := range assignments {
-		if a.TenantWide() {
-			get(a.RoleDefinitionID).direct = true
+	for _, r := range f.Assignments.V {
+		if r.TenantWide() {
+			get(r.RoleDefinitionID).direct = true
 		}
 	}
-	if instances, err := t.roleInstances(ctx, u.ID); err == nil {
-		for _, i := range instances {
-			if i.DirectoryScopeID != "" && i.DirectoryScopeID != graph.DirectoryScopeTenant {
+	// PIM needs Entra ID P2: without it these reads fail, and the direct
+	// assignments above still decide.
+	if f.Instances.Err == nil {
+		for _, i := range f.Instances.V {
+			if i.DirectoryScopeID != graph.DirectoryScopeTenant {
 				continue
 			}
-			r := get(i.RoleDefinitionID)
-			if strings.EqualFold(i.MemberType, "Group") {
-				r.viaGroup = true
+			h := get(i.RoleDefinitionID)
+			if strings.EqualFold(i.MemberType, "Direct") {
+				h.direct = true
+				h.activated = h.activated || i.Activated()
 			} else {
-				r.direct = true
-			}
-			r.activated = r.activated || i.Activated()
-		}
-	}
-	if roles, err := t.directoryRoles(ctx, u.ID); err == nil {
-		for _, r := range roles {
-			if h := get(r.RoleTemplateID); !h.direct {
-				h.viaGroup = true
+				h.indirect = true
 			}
 		}
 	}
-	for _, role := range []string{graph.RoleGlobalAdministrator, graph.RoleHybridIdentityAdministrator} {
-		if h := held[role]; h != nil && (h.direct || h.viaGroup) {
-			how := "direct"
-			if !h.direct {
-				how = "through a group"
+	if f.DirectoryRoles.Err == nil {
+		for _, r := range f.DirectoryRoles.V {
+			if r.RoleTemplateID == "" {
+				a.unread("a directory role of the admin (GET /v1.0/users/{id}/transitiveMemberOf/microsoft.graph.directoryRole) has no roleTemplateId")
+				continue
 			}
-			if h.activated {
-				how += ", activated in PIM"
-			}
-			d.Roles = append(d.Roles, graph.RoleName(role)+" ("+how+")")
+			get(r.RoleTemplateID).indirect = true
 		}
 	}
-	eligible, eerr := t.eligibility(ctx, u.ID)
-	for _, e := range eligible {
-		if e.RoleDefinitionID == graph.RoleGlobalAdministrator || e.RoleDefinitionID == graph.RoleHybridIdentityAdministrator {
-			d.Eligible = append(d.Eligible, graph.RoleName(e.RoleDefinitionID))
+	active := map[string]bool{}
+	for role, h := range held {
+		if h.direct || h.indirect {
+			active[role] = true
 		}
 	}
-	ga, hia := held[graph.RoleGlobalAdministrator], held[graph.RoleHybridIdentityAdministrator]
+	for _, role := range graph.AdminRoles {
+		h := held[role]
+		if h == nil || !(h.direct || h.indirect) {
+			continue
+		}
+		how := "direct"
+		if !h.direct {
+			how = "through a group"
+		}
+		if h.activated {
+			how += ", activated in PIM"
+		}
+		a.d.Roles = append(a.d.Roles, graph.RoleName(role)+" ("+how+")")
+	}
+	if f.Eligible.Err == nil {
+		for _, e := range f.Eligible.V {
+			if slices.Contains(graph.AdminRoles, strings.ToLower(e.RoleDefinitionID)) {
+				a.d.Eligible = append(a.d.Eligible, graph.RoleName(e.RoleDefinitionID))
+			}
+		}
+	}
+
+	wanted := graph.AdminRoles
+	if cfg.RequireGlobalAdmin {
+		wanted = []string{graph.RoleGlobalAdministrator}
+	}
+	for _, role := range wanted {
+		if h := held[role]; h != nil && h.direct {
+			return active
+		}
+	}
+	for _, role := range wanted {
+		if h := held[role]; h != nil && h.indirect {
+			a.failf("%s holds %s only through %s: the role must be assigned directly to the user (Microsoft Entra Connect prerequisites: it \"can't be granted through group membership\")",
+				a.name, graph.RoleName(role), a.groupsHolding(f, role))
+			return active
+		}
+	}
+	switch h := held[graph.RoleHybridIdentityAdministrator]; {
+	case cfg.RequireGlobalAdmin && h != nil && h.direct:
+		a.failf("%s holds Hybrid Identity Administrator but not Global Administrator, which --require-global-admin asks for (2017-era agents needed it)", a.name)
+	case len(a.d.Eligible) > 0:
+		a.failf("%s is only eligible for %s (PIM), not active: activate the role before installing or registering", a.name, strings.Join(a.d.Eligible, ", "))
+	default:
+		if f.Eligible.Err != nil {
+			a.unread("the admin's eligible roles: %v", f.Eligible.Err)
+		}
+		if cfg.RequireGlobalAdmin {
+			a.failf("%s does not hold Global Administrator, which --require-global-admin asks for", a.name)
+		} else {
+			a.failf("%s holds neither Hybrid Identity Administrator nor Global Administrator", a.name)
+		}
+	}
+	return active
+}
+
+// groupsHolding names the groups of the admin that hold role: the role's
+// holders (principals expanded) that are groups the admin belongs to.
+func (a *adminDecision) groupsHolding(f *graph.AdminFacts, role string) string {
+	h, ok := f.Holders[role]
 	switch {
-	case ga != nil && ga.direct:
-		return true, nil, nil
-	case ga != nil && ga.viaGroup:
-		return true, nil, []error{fmt.Errorf("%s holds Global Administrator only through a group: Microsoft Entra Connect requires the role assigned directly to the user (unverified for the standalone installer)", u.UserPrincipalName)}
-	case hia != nil && c.Config.RequireGlobalAdmin:
-		return false, []error{fmt.Errorf("%s holds Hybrid Identity Administrator but not Global Administrator, which --require-global-admin asks for (2017-era agents needed it)", u.UserPrincipalName)}, nil
-	case hia != nil:
-		return false, nil, []error{fmt.Errorf("%s holds Hybrid Identity Administrator but not Global Administrator: current agents accept it; 2017-era agents needed Global Administrator (--require-global-admin makes this a failure)", u.UserPrincipalName)}
-	case len(d.Eligible) > 0:
-		return false, []error{fmt.Errorf("%s is only eligible for %s (PIM), not active: activate the role before installing or registering", u.UserPrincipalName, strings.Join(d.Eligible, ", "))}, nil
+	case !ok:
+		return "a group"
+	case h.Err != nil:
+		return "a group (its holders could not be read: " + h.Err.Error() + ")"
+	case f.Groups.Err != nil:
+		return "a group (the admin's groups could not be read: " + f.Groups.Err.Error() + ")"
 	}
-	if eerr != nil {
-		d.Unread = append(d.Unread, "the admin's eligible roles: "+eerr.Error())
+	member := map[string]bool{}
+	for _, g := range f.Groups.V {
+		member[strings.ToLower(g.ID)] = true
 	}
-	return false, []error{fmt.Errorf("%s holds neither Global Administrator nor Hybrid Identity Administrator", u.UserPrincipalName)}, nil
+	var names []string
+	for _, r := range h.V {
+		if r.TenantWide() && r.Principal != nil && r.Principal.IsType(graph.ODataTypeGroup) && member[strings.ToLower(r.PrincipalID)] {
+			names = append(names, fmt.Sprintf("%q (%s)", r.Principal.DisplayName, r.PrincipalID))
+		}
+	}
+	sort.Strings(names)
+	switch len(names) {
+	case 0:
+		return "a group (not among the role's tenant-wide holders)"
+	case 1:
+		return "the group " + names[0]
+	}
+	return "the groups " + strings.Join(names, ", ")
 }
 
-// mfa lists every reason the admin would be asked for MFA: per-user MFA,
-// security defaults, Conditional Access, and (with a password) the answer
-// of a password sign-in itself.
-func (c AdminAccountCheck) mfa(ctx context.Context, t *TenantClient, u *graph.User, d *adminDetails, isGA bool) (fail, warn []error) {
-	name := u.UserPrincipalName
-	if req, err := t.mfaState(ctx, u.ID); err != nil {
-		d.Unread = append(d.Unread, "the per-user MFA state: "+err.Error())
+// securityDefaultsMFARoles are the roles security defaults require MFA for
+// at every sign-in (security-defaults.md, "Require administrators to do
+// multifactor authentication"); Hybrid Identity Administrator is not one.
+var securityDefaultsMFARoles = map[string]string{
+	graph.RoleGlobalAdministrator:          "Global Administrator",
+	"9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+	"c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+	"b0f54661-2d74-4c50-afa3-1ec803f12efe": "Billing Administrator",
+	"158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+	"b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+	"29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+	"729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+	"966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
+	"7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+	graph.RolePrivilegedRoleAdministrator:  "Privileged Role Administrator",
+	"194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+	"f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+	"69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
+	"fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+	"0526716b-113d-4c15-b2c8-68e3c22b9f80": "Authentication Policy Administrator",
+	"45d8d3c5-c802-45c6-b32a-1d70b5e1e86e": "Identity Governance Administrator",
+}
+
+// mfa decides per-user MFA and security defaults; active are the admin's
+// active roles (nil: unknown).
+func (a *adminDecision) mfa(f *graph.AdminFacts, active map[string]bool) {
+	if f.MFA.Err != nil {
+		a.unread("the per-user MFA state: %v", f.MFA.Err)
 	} else {
-		d.PerUserMFA = req.PerUserMFAState
-		switch strings.ToLower(req.PerUserMFAState) {
+		a.d.PerUserMFA = f.MFA.V.PerUserMFAState
+		switch strings.ToLower(f.MFA.V.PerUserMFAState) {
+		case graph.PerUserMFADisabled:
 		case graph.PerUserMFAEnforced:
-			fail = append(fail, fmt.Errorf("%s has per-user MFA enforced: the registration wizard cannot complete an MFA prompt (turn it off for the operation)", name))
+			a.failf("%s has per-user MFA enforced: the registration wizard cannot complete an MFA prompt (turn it off for the operation)", a.name)
 		case graph.PerUserMFAEnabled:
-			fail = append(fail, fmt.Errorf("%s has per-user MFA enabled: it becomes enforced at the next sign-in", name))
-		}
-	}
-	if sd, err := t.securityDefaults(ctx); err != nil {
-		d.Unread = append(d.Unread, "security defaults: "+err.Error())
-	} else {
-		d.SecurityDef = &sd.IsEnabled
-		if sd.IsEnabled && isGA {
-			fail = append(fail, fmt.Errorf("security defaults are on: Global Administrators must complete MFA at every sign-in"))
-		} else if sd.IsEnabled {
-			warn = append(warn, fmt.Errorf("security defaults are on: %s must register for MFA and may be prompted when necessary", name))
-		}
-	}
-	cf, cw := c.conditionalAccess(ctx, t, u, d)
-	fail, warn = append(fail, cf...), append(warn, cw...)
-	if t.AdminPassword != "" {
-		res, err := t.passwordSignIn(ctx, name)
-		switch {
-		case err != nil:
-			d.Unread = append(d.Unread, "a password sign-in as "+name+": "+err.Error())
-		case res.Outcome == graph.PasswordOK:
-			d.PasswordSig = "a password sign-in succeeded without MFA"
-		case res.Outcome == graph.PasswordMFARequired || res.Outcome == graph.PasswordMFARegistrationRequired:
-			d.PasswordSig = string(res.Outcome)
-			fail = append(fail, fmt.Errorf("a password sign-in as %s answered %s: MFA is required, the very failure the registration wizard hits", name, signInCodes(res)))
-		case res.Outcome == graph.PasswordBlockedByCA || res.Outcome == graph.PasswordBlockedBySecurityDefaults:
-			d.PasswordSig = string(res.Outcome)
-			fail = append(fail, fmt.Errorf("a password sign-in as %s was blocked (%s): %s", name, signInCodes(res), res.Outcome))
-		case res.Outcome == graph.PasswordInvalidCredentials:
-			d.Unread = append(d.Unread, "a password sign-in as "+name+": the password given with --admin-password-file was refused ("+signInCodes(res)+")")
+			a.failf("%s has per-user MFA enabled: it becomes enforced at the next sign-in", a.name)
 		default:
-			d.PasswordSig = string(res.Outcome)
-			warn = append(warn, fmt.Errorf("a password sign-in as %s failed: %s (%s)", name, res.Outcome, signInCodes(res)))
+			a.unread("the per-user MFA state: GET /beta/users/{id}/authentication/requirements answered perUserMfaState %q, not disabled, enabled or enforced", f.MFA.V.PerUserMFAState)
 		}
 	}
-	return fail, warn
+	if f.SecurityDefaults.Err != nil {
+		a.unread("security defaults: %v", f.SecurityDefaults.Err)
+		return
+	}
+	on := f.SecurityDefaults.V.IsEnabled
+	a.d.SecurityDef = &on
+	if !on {
+		return
+	}
+	var roles []string
+	for id, name := range securityDefaultsMFARoles {
+		if active[id] {
+			roles = append(roles, name)
+		}
+	}
+	sort.Strings(roles)
+	switch {
+	case len(roles) > 0:
+		a.failf("security defaults are on: %s (%s) must complete MFA at every sign-in", a.name, strings.Join(roles, ", "))
+	case active == nil:
+		a.unread("whether security defaults demand MFA at every sign-in of %s: its roles could not be read", a.name)
+	default:
+		a.warnf("security defaults are on: %s must register for MFA and may be prompted when necessary", a.name)
+	}
 }
 
+func (a *adminDecision) password(pw *graph.Fact[*graph.PasswordResult]) {
+	res, err := pw.V, pw.Err
+	switch {
+	case err != nil:
+		a.unread("a password sign-in as %s: %v", a.name, err)
+	case res.Outcome == graph.PasswordOK:
+		a.d.PasswordSig = "a password sign-in succeeded without MFA"
+	case res.Outcome == graph.PasswordMFARequired || res.Outcome == graph.PasswordMFARegistrationRequired:
+		a.d.PasswordSig = string(res.Outcome)
+		a.failf("a password sign-in as %s answered %s: MFA is required, the very failure the registration wizard hits", a.name, signInCodes(res))
+	case res.Outcome == graph.PasswordBlockedByCA || res.Outcome == graph.PasswordBlockedBySecurityDefaults:
+		a.d.PasswordSig = string(res.Outcome)
+		a.failf("a password sign-in as %s was blocked (%s): %s", a.name, signInCodes(res), res.Outcome)
+	case res.Outcome == graph.PasswordInvalidCredentials:
+		a.unread("a password sign-in as %s: the password given with --admin-password-file was refused (%s)", a.name, signInCodes(res))
+	default:
+		a.d.PasswordSig = string(res.Outcome)
+		a.warnf("a password sign-in as %s failed: %s (%s)", a.name, res.Outcome, signInCodes(res))
+	}
+}
+
+// signInCodes names the AADSTS codes of a sign-in answer, with its trace
+// ID (what Microsoft support asks for with the code).
 func signInCodes(r *graph.PasswordResult) string {
 	if r.Error == nil || len(r.Error.Codes) == 0 {
 		return "no AADSTS code"
 	}
 	var s []string
 	for _, code := range r.Error.Codes {
-		s = append(s, fmt.Sprintf("AADSTS%d %s", code, graph.AADSTSName(code)))
+		s = append(s, strings.TrimSpace(fmt.Sprintf("AADSTS%d %s", code, graph.AADSTSName(code))))
 	}
-	return strings.Join(s, ", ")
+	out := strings.Join(s, ", ")
+	if r.Error.TraceID != "" {
+		out += " [trace " + r.Error.TraceID + "]"
+	}
+	return out
 }
 
-func (c AdminAccountCheck) conditionalAccess(ctx context.Context, t *TenantClient, u *graph.User, d *adminDetails) (fail, warn []error) {
-	policies, err := t.caPolicies(ctx)
-	if err != nil {
-		d.Unread = append(d.Unread, "Conditional Access policies: "+err.Error())
-		return nil, nil
+// conditionalAccess evaluates every enabled or report-only policy for the
+// admin. A policy whose state is not one Graph documents cannot be passed
+// over: it is not read.
+func (a *adminDecision) conditionalAccess(f *graph.AdminFacts, u *graph.User) {
+	if f.Policies.Err != nil {
+		a.unread("Conditional Access policies: %v", f.Policies.Err)
+		return
 	}
 	subject := graph.Subject{UserID: u.ID, Guest: strings.EqualFold(u.UserType, "Guest")}
-	if roles, err := t.directoryRoles(ctx, u.ID); err == nil {
-		for _, r := range roles {
+	if f.DirectoryRoles.Err == nil {
+		for _, r := range f.DirectoryRoles.V {
 			subject.RoleTemplateIDs = append(subject.RoleTemplateIDs, r.RoleTemplateID)
 		}
 	} else {
 		subject.RolesUnknown = true
 	}
-	if as, err := t.roleAssignments(ctx, u.ID); err == nil {
-		for _, a := range as {
-			if a.TenantWide() && !slices.Contains(subject.RoleTemplateIDs, a.RoleDefinitionID) {
-				subject.RoleTemplateIDs = append(subject.RoleTemplateIDs, a.RoleDefinitionID)
+	if f.Assignments.Err == nil {
+		for _, r := range f.Assignments.V {
+			if r.TenantWide() && !slices.ContainsFunc(subject.RoleTemplateIDs, func(x string) bool { return strings.EqualFold(x, r.RoleDefinitionID) }) {
+				subject.RoleTemplateIDs = append(subject.RoleTemplateIDs, r.RoleDefinitionID)
 			}
 		}
 	}
-	if groups, err := t.memberOf(ctx, u.ID); err == nil {
-		for _, g := range groups {
+	if f.Groups.Err == nil {
+		for _, g := range f.Groups.V {
 			if g.IsType(graph.ODataTypeGroup) {
 				subject.GroupIDs = append(subject.GroupIDs, g.ID)
 			}
@@ -349,10 +498,16 @@ func (c AdminAccountCheck) conditionalAccess(ctx context.Context, t *TenantClien
 	} else {
 		subject.GroupsUnknown = true
 	}
-	strengths, _ := t.strengths(ctx)
-	index := graph.StrengthIndex(strengths)
-	for _, p := range policies {
-		if !p.Enforced() && !p.ReportOnly() {
+	// Without the strengths list, the built-in strengths are still known
+	// by ID; a custom one gives "maybe".
+	index := graph.StrengthIndex(f.Strengths.V)
+	for _, p := range f.Policies.V {
+		switch {
+		case p.Enforced(), p.ReportOnly():
+		case strings.EqualFold(p.State, graph.CAStateDisabled):
+			continue
+		default:
+			a.unread("Conditional Access policy %q (%s): GET /v1.0/identity/conditionalAccess/policies answered state %q, not enabled, disabled or enabledForReportingButNotEnforced", p.DisplayName, p.ID, p.State)
 			continue
 		}
 		applies := p.Applies(subject)
@@ -364,8 +519,8 @@ func (c AdminAccountCheck) conditionalAccess(ctx context.Context, t *TenantClien
 		if mfa.Value == graph.No && !blocks {
 			continue
 		}
-		f := caFinding{ID: p.ID, Name: p.DisplayName, State: p.State, Applies: triWord(applies.Value), MFA: triWord(mfa.Value), Reasons: append(append([]string{}, applies.Reasons...), mfa.Reasons...)}
-		d.Policies = append(d.Policies, f)
+		cf := caFinding{ID: p.ID, Name: p.DisplayName, State: p.State, Applies: triWord(applies.Value), MFA: triWord(mfa.Value), Reasons: append(append([]string{}, applies.Reasons...), mfa.Reasons...)}
+		a.d.Policies = append(a.d.Policies, cf)
 		what := "requires MFA"
 		if blocks {
 			what = "blocks the sign-in"
@@ -373,14 +528,13 @@ func (c AdminAccountCheck) conditionalAccess(ctx context.Context, t *TenantClien
 		label := fmt.Sprintf("Conditional Access policy %q (%s)", p.DisplayName, p.ID)
 		switch {
 		case p.ReportOnly():
-			warn = append(warn, fmt.Errorf("%s %s for %s, in report-only mode (not enforced)", label, what, u.UserPrincipalName))
+			a.warnf("%s %s for %s, in report-only mode (not enforced)", label, what, a.name)
 		case applies.Value == graph.Yes && (mfa.Value == graph.Yes || blocks):
-			fail = append(fail, fmt.Errorf("%s %s for %s (%s)", label, what, u.UserPrincipalName, strings.Join(f.Reasons, "; ")))
+			a.failf("%s %s for %s (%s)", label, what, a.name, strings.Join(cf.Reasons, "; "))
 		default:
-			warn = append(warn, fmt.Errorf("%s may %s for %s (%s)", label, strings.Replace(what, "requires", "require", 1), u.UserPrincipalName, strings.Join(f.Reasons, "; ")))
+			a.warnf("%s may %s for %s (%s)", label, strings.Replace(what, "requires", "require", 1), a.name, strings.Join(cf.Reasons, "; "))
 		}
 	}
-	return fail, warn
 }
 
 func triWord(t graph.Tri) string {
@@ -391,6 +545,24 @@ func triWord(t graph.Tri) string {
 		return "maybe"
 	}
 	return "no"
+}
+
+// unknownAgents names the agents whose evidence a count of active agents
+// cannot use: a status Graph does not document (active, inactive), or,
+// when this server's machine is named, an active agent without a machine
+// name (it could be this server).
+func unknownAgents(agents []graph.Agent, machine string) []string {
+	var out []string
+	for _, a := range agents {
+		switch {
+		case !a.Active() && !strings.EqualFold(a.Status, "inactive"):
+			out = append(out, fmt.Sprintf("PTA agent %s (%s): GET /beta/onPremisesPublishingProfiles/authentication/agents answered status %q, neither active nor inactive", orNone(a.MachineName), a.ID, a.Status))
+		case machine != "" && a.Active() && strings.TrimSpace(a.MachineName) == "":
+			out = append(out, fmt.Sprintf("PTA agent %s: GET /beta/onPremisesPublishingProfiles/authentication/agents answered an empty machineName: it may be this server", a.ID))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // agentLine describes an agent for findings.
@@ -468,6 +640,11 @@ func (c ActiveAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
 		return graphOutcome("list the PTA agents", err)
 	}
 	d := describeAgents(agents, "")
+	// An agent whose status is neither active nor inactive may be either:
+	// only three known active agents make the verdict without it.
+	if unknown := unknownAgents(agents, ""); len(unknown) > 0 && d.Active < recommendedAgents {
+		return Outcome{Unevaluated: unknown, Details: d}
+	}
 	if d.Active == 0 {
 		return Outcome{Fail: fmt.Errorf("no active PTA agent (%s registered): enabling PTA would fail", textfmt.Plural(len(agents), "agent", "agents")), Details: d}
 	}
@@ -515,6 +692,9 @@ func (c OtherAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
 	sort.Strings(lines)
 	if c.Config.MachineName == "" {
 		return Outcome{Err: errors.New("this server's machine name is unknown: pass --machine-name with the name the agent registered"), Details: d}
+	}
+	if unknown := unknownAgents(agents, c.Config.MachineName); len(unknown) > 0 && d.Remain < recommendedAgents {
+		return Outcome{Unevaluated: unknown, Details: d}
 	}
 	switch {
 	case d.Remain == 0:
@@ -587,9 +767,9 @@ func (c CloudAdminFallbackCheck) Run(ctx context.Context, env *Env) Outcome {
 		return *out
 	}
 	t := env.Tenant
-	var found []string
+	var found, unknown []string
 	seen := map[string]bool{}
-	for _, role := range []string{graph.RoleGlobalAdministrator, graph.RoleHybridIdentityAdministrator} {
+	for _, role := range graph.AdminRoles {
 		holders, err := t.roleHolders(ctx, role)
 		if err != nil {
 			return graphOutcome("list the "+graph.RoleName(role)+"s", err)
@@ -603,7 +783,11 @@ func (c CloudAdminFallbackCheck) Run(ctx context.Context, env *Env) Outcome {
 			if err != nil {
 				return graphOutcome("read a "+graph.RoleName(role), err)
 			}
-			if u.Sync() == graph.SyncNever && (u.AccountEnabled == nil || *u.AccountEnabled) && !strings.EqualFold(u.UserType, "Guest") {
+			switch {
+			case u.Sync() != graph.SyncNever || u.AccountEnabled == nil || !*u.AccountEnabled || strings.EqualFold(u.UserType, "Guest"):
+			case !strings.EqualFold(u.UserType, "Member"):
+				unknown = append(unknown, fmt.Sprintf("%s (%s): GET /v1.0/users answered userType %q, neither Member nor Guest", u.UserPrincipalName, graph.RoleName(role), u.UserType))
+			default:
 				found = append(found, u.UserPrincipalName+" ("+graph.RoleName(role)+")")
 			}
 		}
@@ -611,6 +795,9 @@ func (c CloudAdminFallbackCheck) Run(ctx context.Context, env *Env) Outcome {
 	sort.Strings(found)
 	details := map[string]any{"cloud_only_admins": append([]string{}, found...)}
 	if len(found) == 0 {
+		if len(unknown) > 0 {
+			return Outcome{Unevaluated: unknown, Details: details}
+		}
 		return Outcome{Fail: errors.New("no enabled, cloud-only Global Administrator or Hybrid Identity Administrator: if the agents or on-premises AD fail, no admin can sign in"), Details: details}
 	}
 	return Outcome{Summary: textfmt.Plural(len(found), "cloud-only admin", "cloud-only admins") + ": " + strings.Join(found, ", "), Details: details}
@@ -640,16 +827,21 @@ func (c ManagedDomainsCheck) Run(ctx context.Context, env *Env) Outcome {
 		return graphOutcome("list the tenant's domains", err)
 	}
 	managed, _ := env.Tenant.ManagedDomains(ctx)
-	var federated, unverified []string
+	var federated, unverified, unknown []string
 	for _, d := range all {
 		switch {
 		case !d.IsVerified:
 			unverified = append(unverified, d.ID)
 		case d.Federated():
 			federated = append(federated, d.ID)
+		case !d.Managed():
+			unknown = append(unknown, fmt.Sprintf("domain %s: GET /v1.0/domains answered authenticationType %q, neither Managed nor Federated", d.ID, d.AuthenticationType))
 		}
 	}
 	details := map[string]any{"managed": managed, "federated": orEmpty(federated), "unverified": orEmpty(unverified)}
+	if len(unknown) > 0 {
+		return Outcome{Unevaluated: unknown, Details: details}
+	}
 	if len(managed) == 0 {
 		return Outcome{Warn: errors.New("no verified managed domain besides the initial onmicrosoft.com one: PTA would serve no synchronised user"), Details: details}
 	}

@@ -117,3 +117,53 @@ func (c *TenantClient) passwordSignIn(ctx context.Context, upn string) (*graph.P
 		return graph.PasswordSignIn(ctx, c.SignIn, upn, c.AdminPassword, scopes)
 	})
 }
+
+// tenantSource is the TenantClient as a graph.AdminSource: the admin
+// gatherer reads through the run's once-per-call cache.
+type tenantSource struct{ c *TenantClient }
+
+var _ graph.AdminSource = tenantSource{}
+
+func (s tenantSource) Admin(ctx context.Context, upn string) (*graph.User, error) {
+	return s.c.Admin(ctx, upn)
+}
+
+func (s tenantSource) RoleAssignments(ctx context.Context, id string) ([]graph.RoleAssignment, error) {
+	return s.c.roleAssignments(ctx, id)
+}
+
+func (s tenantSource) RoleAssignmentScheduleInstances(ctx context.Context, id string) ([]graph.RoleAssignmentScheduleInstance, error) {
+	return s.c.roleInstances(ctx, id)
+}
+
+func (s tenantSource) RoleEligibilitySchedules(ctx context.Context, id string) ([]graph.RoleEligibilitySchedule, error) {
+	return s.c.eligibility(ctx, id)
+}
+
+func (s tenantSource) DirectoryRoles(ctx context.Context, id string) ([]graph.DirectoryObject, error) {
+	return s.c.directoryRoles(ctx, id)
+}
+
+func (s tenantSource) MemberOf(ctx context.Context, id string) ([]graph.DirectoryObject, error) {
+	return s.c.memberOf(ctx, id)
+}
+
+func (s tenantSource) RoleHolders(ctx context.Context, role string) ([]graph.RoleAssignment, error) {
+	return s.c.roleHolders(ctx, role)
+}
+
+func (s tenantSource) MFARequirements(ctx context.Context, id string) (*graph.AuthenticationRequirements, error) {
+	return s.c.mfaState(ctx, id)
+}
+
+func (s tenantSource) SecurityDefaults(ctx context.Context) (*graph.SecurityDefaults, error) {
+	return s.c.securityDefaults(ctx)
+}
+
+func (s tenantSource) ConditionalAccessPolicies(ctx context.Context) ([]graph.ConditionalAccessPolicy, error) {
+	return s.c.caPolicies(ctx)
+}
+
+func (s tenantSource) AuthenticationStrengthPolicies(ctx context.Context) ([]graph.AuthenticationStrengthPolicy, error) {
+	return s.c.strengths(ctx)
+}

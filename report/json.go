@@ -1,9 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // SchemaVersion is the version of the JSON report. Additive changes keep it;
@@ -87,7 +90,14 @@ func JSON(w io.Writer, r *Report, _ Options) error {
 		}
 		out.Checks = append(out.Checks, c)
 	}
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	// Secrets in string values, before the document leaves: any length,
+	// keys and markup untouched.
+	_, err := w.Write(redact.JSON(buf.Bytes()))
+	return err
 }

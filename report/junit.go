@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 type junitTestSuites struct {
@@ -123,6 +124,7 @@ func JUnit(w io.Writer, r *Report, _ Options) error {
 		out.Errors += s.Errors
 		out.Skipped += s.Skipped
 	}
+	out.redact()
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -133,6 +135,44 @@ func JUnit(w io.Writer, r *Report, _ Options) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// redact masks secrets in every text of the document before it is
+// encoded: encoding/xml escapes attributes and splits a "]]>" in CDATA
+// across two sections, so a secret masked afterwards, in the bytes, could
+// be missed in its escaped form and read back whole by an XML parser.
+func (t *junitTestSuites) redact() {
+	str := func(s *string) { *s = xmlSafe(redact.String(*s)) }
+	problem := func(p *junitProblem) {
+		if p != nil {
+			str(&p.Message)
+			str(&p.Type)
+			str(&p.Body)
+		}
+	}
+	str(&t.Name)
+	for i := range t.Suites {
+		s := &t.Suites[i]
+		str(&s.Name)
+		props := make([]junitProperty, len(s.Properties)) // shared between suites: copy
+		copy(props, s.Properties)
+		for j := range props {
+			str(&props[j].Name)
+			str(&props[j].Value)
+		}
+		s.Properties = props
+		for j := range s.Cases {
+			c := &s.Cases[j]
+			str(&c.Name)
+			str(&c.Classname)
+			str(&c.SystemOut)
+			problem(c.Failure)
+			problem(c.Error)
+			if c.Skipped != nil {
+				str(&c.Skipped.Message)
+			}
+		}
+	}
 }
 
 // subCases are the testcases under a check's own: its parts (the endpoints

@@ -50,7 +50,7 @@ func writeJSON(w io.Writer, v any) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(redact.Bytes(data), '\n'))
+	_, err = w.Write(append(redact.JSON(data), '\n'))
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // Prometheus writes the report in the Prometheus text exposition format
@@ -18,7 +19,9 @@ func Prometheus(w io.Writer, r *Report, _ Options) error {
 	phase := promLabel(r.Command)
 	base := `phase="` + phase + `"`
 	if r.Fixture != "" {
-		base += `,fixture="` + promLabel(r.Fixture) + `"`
+		// The one label from outside (a fixture directory's name) is masked
+		// before it is escaped; IDs and phases are ptacheck's own words.
+		base += `,fixture="` + promLabel(redact.String(r.Fixture)) + `"`
 	}
 	var b strings.Builder
 	metric := func(name, help string) {

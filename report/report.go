@@ -154,14 +154,17 @@ type Options struct {
 type Formatter func(w io.Writer, r *Report, opts Options) error
 
 // Render renders a report with f and masks every secret the run read (and
-// any URL credentials) in the result: the one path every report takes to
-// stdout and files.
+// any URL credentials): the one path every report takes to stdout and
+// files. Each formatter masks its text fields before it encodes them
+// (secrets of any length; JUnit before XML escaping, JSON in its string
+// values, text in the whole output); Render then masks what is left in the
+// rendered bytes without touching the markup (redact.Markup).
 func Render(f Formatter, r *Report, opts Options) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := f(&buf, r, opts); err != nil {
 		return nil, err
 	}
-	return redact.Bytes(buf.Bytes()), nil
+	return redact.Markup(buf.Bytes()), nil
 }
 
 var formatters = map[string]Formatter{

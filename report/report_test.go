@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -240,5 +241,111 @@ func TestLookup(t *testing.T) {
 func TestPortList(t *testing.T) {
 	if got := PortList([]int{80, 443, 10100, 10101, 10102, 9090, 9091}); got != "80,443,10100-10102,9090,9091" {
 		t.Errorf("PortList = %s", got)
+	}
+}
+
+// xmlTexts parses an XML document and returns every attribute value and
+// every piece of character data as an XML parser reads them back: a secret
+// split across CDATA sections in the bytes is whole again here.
+func xmlTexts(t *testing.T, doc []byte) string {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	var b strings.Builder
+	text := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if err.Error() != "EOF" {
+				t.Fatalf("not XML: %v\n%s", err, doc)
+			}
+			break
+		}
+		switch v := tok.(type) {
+		case xml.StartElement:
+			b.WriteString(text + "\n")
+			text = ""
+			for _, a := range v.Attr {
+				b.WriteString(a.Value + "\n")
+			}
+		case xml.CharData:
+			text += string(v) // adjacent CDATA sections are one text
+		case xml.EndElement:
+			b.WriteString(text + "\n")
+			text = ""
+		}
+	}
+	return b.String()
+}
+
+// jsonTexts returns every string of a JSON document (keys and values), as
+// a JSON parser reads them.
+func jsonTexts(t *testing.T, doc []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, doc)
+	}
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				b.WriteString(k + "\n")
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case string:
+			b.WriteString(v + "\n")
+		}
+	}
+	walk(v)
+	return b.String()
+}
+
+// Secrets in every format are masked before the format escapes them, at
+// any length, and the document stays well-formed: asserted on the text a
+// parser reads back, not on the bytes. A password with "]]>" was split
+// across CDATA sections by encoding/xml and read back whole.
+func TestSecretsAsParsersReadThem(t *testing.T) {
+	t.Cleanup(redact.Reset)
+	secrets := []string{"Pa]]>ss", "p4w", "<", `"`}
+	for _, s := range secrets {
+		redact.Secret(s)
+	}
+	r := mixedReport()
+	r.Fixture = "fx-p4w"
+	for i := range r.Results {
+		r.Results[i].Message += " server said: wrong password Pa]]>ss and p4w"
+		r.Results[i].Findings = append(r.Results[i].Findings, "echo Pa]]>ss / p4w")
+	}
+	r.Results[4].Parts = []checks.Part{{Name: "endpoint Pa]]>ss:443", Status: checks.StatusFail, Message: "p4w refused"}}
+	r.Results[0].Details = map[string]any{"echo": "Pa]]>ss p4w"}
+	for _, format := range Names() {
+		f, _ := Lookup(format)
+		out, err := Render(f, r, Options{Verbose: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text string
+		switch format {
+		case "junit":
+			text = xmlTexts(t, out)
+		case "json":
+			text = jsonTexts(t, out)
+		default:
+			text = string(out)
+		}
+		for _, s := range []string{"Pa]]>ss", "p4w"} {
+			if strings.Contains(text, s) {
+				t.Errorf("%s: the secret %q is read back:\n%s", format, s, text)
+			}
+		}
+		if format != "prometheus" && !strings.Contains(text, redact.Mask) {
+			t.Errorf("%s: no mask: the test proves nothing", format)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -26,6 +27,16 @@ const colorReset = "\x1b[0m"
 // remediation and documentation link under every warn, fail and error, and a
 // closing verdict line.
 func Text(w io.Writer, r *Report, opts Options) error {
+	// Text has no markup a short secret could break: every byte is masked.
+	var out bytes.Buffer
+	if err := text(&out, r, opts); err != nil {
+		return err
+	}
+	_, err := w.Write(redact.Bytes(out.Bytes()))
+	return err
+}
+
+func text(w io.Writer, r *Report, opts Options) error {
 	bw := bufio.NewWriter(w)
 	paint := func(st checks.Status, s string) string {
 		if !opts.Color {

@@ -252,3 +252,14 @@ func (c *Client) PTAProfile(ctx context.Context) (*PublishingProfile, error) {
 	}
 	return &p, nil
 }
+
+// Admin reads the admin account: the user upn, or the signed-in user (/me)
+// when upn is empty.
+func (c *Client) Admin(ctx context.Context, upn string) (*User, error) {
+	if upn == "" {
+		return c.Me(ctx)
+	}
+	return c.User(ctx, upn)
+}
+
+var _ AdminSource = (*Client)(nil)

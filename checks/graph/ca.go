@@ -24,6 +24,12 @@ type ConditionalAccessPolicy struct {
 	GrantControls *GrantControls `json:"grantControls"`
 }
 
+// requiredFields: a policy's state decides whether it is enforced, and an
+// absent conditions or grantControls member cannot be told from "none".
+func (*ConditionalAccessPolicy) requiredFields() []field {
+	return []field{{name: "id"}, {name: "state"}, {name: "conditions", nullable: true}, {name: "grantControls", nullable: true}}
+}
+
 // CAConditions are the conditions of a policy. Conditions ptacheck cannot
 // evaluate offline are kept raw and only tested for presence.
 type CAConditions struct {

@@ -59,7 +59,9 @@ var calls = []callInfo{
 	{CallRegistrationDetails, "{v}/reports/authenticationMethods/userRegistrationDetails/**", "AuditLog.Read.All", "Reports Reader, Security Reader or Global Reader"},
 	{CallSecurityDefaults, "{v}/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All", "Global Reader or Security Reader"},
 	{CallConditionalAccess, "{v}/identity/conditionalAccess/**", "Policy.Read.All", "Global Reader, Security Reader or Conditional Access Administrator"},
-	{CallAuthStrengths, "{v}/policies/authenticationStrengthPolicies/**", "Policy.Read.All", "Global Reader or Security Reader"},
+	// authenticationstrengthroot-list-policies: least privileged
+	// Policy.Read.AuthenticationMethod (Policy.Read.All also works).
+	{CallAuthStrengths, "{v}/policies/authenticationStrengthPolicies/**", "Policy.Read.AuthenticationMethod", "Conditional Access Administrator, Security Administrator, Security Reader or Global Reader"},
 	{CallPTAAgents, "{v}/onPremisesPublishingProfiles/authentication/**", "Policy.Read.HybridAuthentication", "Hybrid Identity Administrator or Global Administrator (UNVERIFIED)"},
 }
 
@@ -105,14 +107,25 @@ var callOrder = map[Call]int{
 	CallAuthStrengths: 15, CallPTAAgents: 16,
 }
 
+// coveredBy names a permission that includes another: a sign-in that asks
+// for the wider one anyway need not ask (and have consented) the narrower.
+var coveredBy = map[string]string{"Policy.Read.AuthenticationMethod": "Policy.Read.All"}
+
 // Scopes returns the delegated scopes (full URIs on graphURL, the cloud's
 // Graph root such as https://graph.microsoft.us) for the given calls,
-// deduplicated and sorted. MSAL adds openid, profile and offline_access.
+// deduplicated and sorted; a permission another requested one includes is
+// left out. MSAL adds openid, profile and offline_access.
 func Scopes(graphURL string, cs ...Call) []string {
 	root := strings.TrimSuffix(graphURL, "/")
-	set := map[string]bool{}
+	perms := map[string]bool{}
 	for _, c := range cs {
 		if p := c.Permission(); p != "" {
+			perms[p] = true
+		}
+	}
+	set := map[string]bool{}
+	for p := range perms {
+		if !perms[coveredBy[p]] {
 			set[root+"/"+p] = true
 		}
 	}

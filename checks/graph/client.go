@@ -12,9 +12,7 @@
 package graph
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +65,11 @@ type Client struct {
 	MaxRetryWait   time.Duration // 0: DefaultMaxRetryWait
 	MaxBodyBytes   int64         // 0: DefaultMaxBodyBytes
 	MaxPages       int           // 0: DefaultMaxPages
+	// MaxPageItems, MaxItems and MaxCollectionBytes bound a collection
+	// (List): items in one page, items and bytes over all pages.
+	MaxPageItems       int   // 0: DefaultMaxPageItems
+	MaxItems           int   // 0: DefaultMaxItems
+	MaxCollectionBytes int64 // 0: DefaultMaxCollectionBytes
 
 	// Logf, when set, receives one line per retry (never a token).
 	Logf func(format string, args ...any)
@@ -91,16 +94,47 @@ var (
 
 // Get sends GET BaseURL+path (path starts with "/" and includes the version,
 // e.g. "/v1.0/organization") and decodes the JSON body into v (nil: the body
-// is read and discarded).
+// is read and discarded). The body is checked before it is decoded: no
+// duplicate keys, at most MaxContainers objects and arrays, and for models
+// with fields a verdict reads, each of them present.
 func (c *Client) Get(ctx context.Context, path string, v any) error {
-	return c.get(ctx, path, nil, v)
+	return c.get(ctx, path, nil, func(ctx context.Context, body io.Reader) error {
+		if v == nil {
+			_, err := io.Copy(io.Discard, body)
+			return err
+		}
+		raw, err := io.ReadAll(body)
+		if err != nil {
+			return err
+		}
+		return decodeDocument(ctx, raw, v)
+	})
 }
 
 // List follows @odata.nextLink from path to the last page and returns every
 // item of every "value" array. Links must stay on the client's scheme and
-// host; at most MaxPages pages are read.
+// host; at most MaxPages pages, MaxPageItems items per page, MaxItems items
+// and MaxCollectionBytes bytes in all are read. Pages are decoded as a
+// stream, one item at a time.
 func List[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	return list[T](ctx, c, path, nil)
+}
+
+func (c *Client) limits() (pages, pageItems, items int, bytes int64) {
+	pages, pageItems, items, bytes = c.MaxPages, c.MaxPageItems, c.MaxItems, c.MaxCollectionBytes
+	if pages <= 0 {
+		pages = DefaultMaxPages
+	}
+	if pageItems <= 0 {
+		pageItems = DefaultMaxPageItems
+	}
+	if items <= 0 {
+		items = DefaultMaxItems
+	}
+	if bytes <= 0 {
+		bytes = DefaultMaxCollectionBytes
+	}
+	return pages, pageItems, items, bytes
 }
 
 func list[T any](ctx context.Context, c *Client, path string, hdr http.Header) ([]T, error) {
@@ -108,24 +142,33 @@ func list[T any](ctx context.Context, c *Client, path string, hdr http.Header) (
 	if err != nil {
 		return nil, err
 	}
-	maxPages := c.MaxPages
-	if maxPages <= 0 {
-		maxPages = DefaultMaxPages
-	}
+	maxPages, pageItems, maxItems, maxBytes := c.limits()
 	var all []T
 	seen := map[string]bool{}
 	next := path
+	bytesLeft := maxBytes
 	for page := 0; ; page++ {
 		if page == maxPages {
 			return all, fmt.Errorf("graph GET %s: %w (more than %d)", pathOnly(path), ErrTooManyPages, maxPages)
 		}
-		var raw json.RawMessage
-		if err := c.get(ctx, next, hdr, &raw); err != nil {
-			return all, err
-		}
-		items, link, err := decodePage[T](raw)
+		var link string
+		var items []T
+		err := c.get(ctx, next, hdr, func(ctx context.Context, body io.Reader) error {
+			// Each attempt starts from the items and bytes of the pages
+			// before; only a decoded page counts.
+			items = items[:0]
+			n := len(all)
+			cr := &capReader{r: body, left: bytesLeft, limit: maxBytes, what: "the collection"}
+			var err error
+			link, err = decodePage(ctx, cr, pageLimits{pageItems: pageItems, items: maxItems, seen: &n}, func(item T) error {
+				items = append(items, item)
+				return nil
+			})
+			bytesLeft = cr.left
+			return err
+		})
 		if err != nil {
-			return all, &Error{Path: pathOnly(next), Status: http.StatusOK, Err: err}
+			return all, err
 		}
 		all = append(all, items...)
 		if link == "" {
@@ -141,26 +184,6 @@ func list[T any](ctx context.Context, c *Client, path string, hdr http.Header) (
 		seen[rel] = true
 		next = rel
 	}
-}
-
-// decodePage decodes one page of a collection: its "value" array (which
-// must be there) and @odata.nextLink.
-func decodePage[T any](body []byte) ([]T, string, error) {
-	var p struct {
-		Value    json.RawMessage `json:"value"`
-		NextLink string          `json:"@odata.nextLink"`
-	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if v := bytes.TrimSpace(p.Value); len(v) == 0 || v[0] != '[' {
-		return nil, "", fmt.Errorf("%w: no \"value\" array", ErrMalformed)
-	}
-	var items []T
-	if err := json.Unmarshal(p.Value, &items); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	return items, p.NextLink, nil
 }
 
 // sameOrigin checks that link has base's scheme and host (and stays under
@@ -242,7 +265,10 @@ func (c *Client) httpClient() *http.Client {
 	return hc
 }
 
-func (c *Client) get(ctx context.Context, path string, hdr http.Header, v any) error {
+// get sends GET with retries; decode reads the body of a 200 answer (at
+// most MaxBodyBytes of it) while the connection is open, so a cancelled
+// context stops the read and the decode.
+func (c *Client) get(ctx context.Context, path string, hdr http.Header, decode func(ctx context.Context, body io.Reader) error) error {
 	base, err := c.base()
 	if err != nil {
 		return err
@@ -268,14 +294,8 @@ func (c *Client) get(ctx context.Context, path string, hdr http.Header, v any) e
 				return err
 			}
 		}
-		body, err := c.attempt(ctx, target, path, hdr)
+		err := c.attempt(ctx, target, path, hdr, decode)
 		if err == nil {
-			if v == nil {
-				return nil
-			}
-			if err := json.Unmarshal(body, v); err != nil {
-				return &Error{Path: pathOnly(path), Status: http.StatusOK, Err: fmt.Errorf("%w: %v", ErrMalformed, err)}
-			}
 			return nil
 		}
 		var ge *Error
@@ -372,9 +392,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// attempt sends one request and returns the body of a 200 response, or an
-// error (an *Error for any HTTP answer).
-func (c *Client) attempt(ctx context.Context, target, path string, hdr http.Header) ([]byte, error) {
+// attempt sends one request and hands the body of a 200 answer to decode,
+// or returns an error (an *Error for any HTTP answer).
+func (c *Client) attempt(ctx context.Context, target, path string, hdr http.Header, decode func(ctx context.Context, body io.Reader) error) error {
 	timeout := c.RequestTimeout
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
@@ -383,14 +403,14 @@ func (c *Client) attempt(ctx context.Context, target, path string, hdr http.Head
 	defer cancel()
 	tok, err := c.Token(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("graph GET %s: token: %w", pathOnly(path), err)
+		return fmt.Errorf("graph GET %s: token: %w", pathOnly(path), err)
 	}
 	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
-		return nil, fmt.Errorf("graph GET %s: token: empty or contains whitespace", pathOnly(path))
+		return fmt.Errorf("graph GET %s: token: empty or contains whitespace", pathOnly(path))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, fmt.Errorf("graph GET %s: %w", pathOnly(path), err)
+		return fmt.Errorf("graph GET %s: %w", pathOnly(path), err)
 	}
 	for k, vs := range hdr {
 		for _, v := range vs {
@@ -401,28 +421,30 @@ func (c *Client) attempt(ctx context.Context, target, path string, hdr http.Head
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("graph GET %s: %w", pathOnly(path), redactErr(err, tok))
+		return fmt.Errorf("graph GET %s: %w", pathOnly(path), redactErr(err, tok))
 	}
 	defer resp.Body.Close()
 	limit := c.MaxBodyBytes
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if rerr == nil && int64(len(body)) > limit {
-		rerr = fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
-	}
+	body := &capReader{r: resp.Body, left: limit, limit: limit, what: "one answer"}
 	if resp.StatusCode == http.StatusOK {
-		if rerr != nil {
-			return nil, &Error{Path: pathOnly(path), Status: resp.StatusCode, Err: fmt.Errorf("reading body: %w", redactErr(rerr, tok))}
+		if err := decode(ctx, body); err != nil {
+			// A read cut off by the context says so, not "malformed".
+			if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+				err = fmt.Errorf("%w (%v)", cerr, err)
+			}
+			return &Error{Path: pathOnly(path), Status: resp.StatusCode, Err: redactErr(err, tok)}
 		}
-		return body, nil
+		return nil
 	}
-	e := newError(pathOnly(path), resp, body, tok)
+	data, rerr := io.ReadAll(body)
+	e := newError(pathOnly(path), resp, data, tok)
 	if rerr != nil && e.Err == nil {
 		e.Err = fmt.Errorf("reading body: %w", redactErr(rerr, tok))
 	}
-	return nil, e
+	return e
 }
 
 // parseRetryAfter reads Retry-After as (possibly fractional) seconds, e.g.

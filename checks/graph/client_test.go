@@ -13,6 +13,9 @@ import (
 	"time"
 )
 
+// testDomain is the members a domain must carry besides its id.
+const testDomain = `"authenticationType":"Managed","isVerified":true,"isInitial":false`
+
 const testToken = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.secret-test-token"
 
 // graphServer is a loopback HTTPS Graph stand-in that records requests and
@@ -86,7 +89,7 @@ func TestListFollowsNextLinkAndResendsHeaders(t *testing.T) {
 		case "X'4453707'":
 			writeBody(w, 200, `{"value":[],"@odata.nextLink":"`+strings.ToUpper(g.URL[:8])+g.URL[8:]+`/v1.0/users/u1/transitiveMemberOf/microsoft.graph.directoryRole?$skiptoken=2"}`)
 		case "2":
-			writeBody(w, 200, `{"value":[{"id":"b","roleTemplateId":"`+RoleHybridIdentityAdministrator+`"},{"id":"c","roleTemplateId":"x"}]}`)
+			writeBody(w, 200, `{"value":[{"@odata.type":"#microsoft.graph.directoryRole","id":"b","roleTemplateId":"`+RoleHybridIdentityAdministrator+`"},{"@odata.type":"#microsoft.graph.directoryRole","id":"c","roleTemplateId":"x"}]}`)
 		default:
 			t.Errorf("unexpected page %s", r.URL)
 		}
@@ -362,7 +365,8 @@ func TestBodiesAreBounded(t *testing.T) {
 	t.Run("endless fast body hits the cap", func(t *testing.T) {
 		g := newGraphServer(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
-			chunk := strings.Repeat("[", 32<<10)
+			io.WriteString(w, `{"value":[`)
+			chunk := strings.Repeat(" ", 32<<10)
 			for r.Context().Err() == nil {
 				if _, err := io.WriteString(w, chunk); err != nil {
 					return
@@ -436,7 +440,7 @@ func TestTokenStaysHome(t *testing.T) {
 	})
 	t.Run("nextLink to another host", func(t *testing.T) {
 		g := newGraphServer(t, func(w http.ResponseWriter, r *http.Request) {
-			writeBody(w, 200, `{"value":[{"id":"a"}],"@odata.nextLink":"`+foreign.URL+`/v1.0/domains?$skiptoken=1"}`)
+			writeBody(w, 200, `{"value":[{"id":"a",`+testDomain+`}],"@odata.nextLink":"`+foreign.URL+`/v1.0/domains?$skiptoken=1"}`)
 		})
 		doms, err := g.client().Domains(testCtx(t, 5*time.Second))
 		if !errors.Is(err, ErrForeignNextLink) || len(doms) != 1 {
@@ -537,7 +541,7 @@ func TestPaging(t *testing.T) {
 		n := 0
 		g = newGraphServer(t, func(w http.ResponseWriter, r *http.Request) {
 			n++
-			writeBody(w, 200, fmt.Sprintf(`{"value":[{"id":"%d"}],"@odata.nextLink":"%s/v1.0/domains?$skiptoken=%d"}`, n, g.URL, n))
+			writeBody(w, 200, fmt.Sprintf(`{"value":[{"id":"%d",%s}],"@odata.nextLink":"%s/v1.0/domains?$skiptoken=%d"}`, n, testDomain, g.URL, n))
 		})
 		c := g.client()
 		c.MaxPages = 5
@@ -549,7 +553,7 @@ func TestPaging(t *testing.T) {
 	t.Run("repeating nextLink", func(t *testing.T) {
 		var g *graphServer
 		g = newGraphServer(t, func(w http.ResponseWriter, r *http.Request) {
-			writeBody(w, 200, `{"value":[{"id":"a"}],"@odata.nextLink":"`+g.URL+`/v1.0/domains?$skiptoken=same"}`)
+			writeBody(w, 200, `{"value":[{"id":"a",`+testDomain+`}],"@odata.nextLink":"`+g.URL+`/v1.0/domains?$skiptoken=same"}`)
 		})
 		if _, err := g.client().Domains(testCtx(t, 5*time.Second)); !errors.Is(err, ErrMalformed) || g.count() != 2 {
 			t.Errorf("%d requests: %v", g.count(), err)
@@ -561,10 +565,10 @@ func TestPaging(t *testing.T) {
 		g = newGraphServer(t, func(w http.ResponseWriter, r *http.Request) {
 			times = append(times, time.Now())
 			if r.URL.Query().Get("$skiptoken") == "" {
-				writeBody(w, 200, `{"value":[{"id":"p1","state":"enabled"}],"@odata.nextLink":"`+g.URL+`/v1.0/identity/conditionalAccess/policies?$skiptoken=2"}`)
+				writeBody(w, 200, `{"value":[{"id":"p1","state":"enabled","conditions":null,"grantControls":null}],"@odata.nextLink":"`+g.URL+`/v1.0/identity/conditionalAccess/policies?$skiptoken=2"}`)
 				return
 			}
-			writeBody(w, 200, `{"value":[{"id":"p2","state":"disabled"}]}`)
+			writeBody(w, 200, `{"value":[{"id":"p2","state":"disabled","conditions":null,"grantControls":null}]}`)
 		})
 		ps, err := g.client().ConditionalAccessPolicies(testCtx(t, 10*time.Second))
 		if err != nil || len(ps) != 2 {
@@ -589,7 +593,9 @@ func TestPaging(t *testing.T) {
 
 func TestRequestShapes(t *testing.T) {
 	g := newGraphServer(t, func(w http.ResponseWriter, r *http.Request) {
-		writeBody(w, 200, `{"id":"x","value":[]}`)
+		// Every member the typed calls require, so each decodes.
+		writeBody(w, 200, `{"id":"x","value":[],"userPrincipalName":"x@contoso.com","accountEnabled":true,"userType":"Member",`+
+			`"onPremisesSyncEnabled":null,"perUserMfaState":"disabled",`+testDomain+`}`)
 	})
 	c := g.client()
 	ctx := testCtx(t, 10*time.Second)

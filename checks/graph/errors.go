@@ -124,6 +124,10 @@ func newError(path string, resp *http.Response, body []byte, tok string) *Error 
 	if len(body) == 0 {
 		return e
 	}
+	if err := strictJSON(body); err != nil {
+		e.Err = fmt.Errorf("error body: %w", err)
+		return e
+	}
 	if err := json.Unmarshal(body, &doc); err != nil || doc.Error == nil {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if ct == "" {

@@ -48,6 +48,8 @@ type Organization struct {
 	VerifiedDomains            []VerifiedDomain `json:"verifiedDomains"`
 }
 
+func (*Organization) requiredFields() []field { return []field{{name: "id"}} }
+
 // VerifiedDomain is one organization.verifiedDomains entry.
 type VerifiedDomain struct {
 	Name         string `json:"name"`
@@ -67,6 +69,12 @@ type Domain struct {
 	IsRoot             bool     `json:"isRoot"`
 	IsAdminManaged     bool     `json:"isAdminManaged"`
 	SupportedServices  []string `json:"supportedServices"`
+}
+
+// requiredFields: the domain checks read its name, type, verification and
+// whether it is the initial onmicrosoft.com domain.
+func (*Domain) requiredFields() []field {
+	return []field{{name: "id"}, {name: "authenticationType"}, {name: "isVerified"}, {name: "isInitial"}}
 }
 
 // Federated reports authenticationType Federated (any case).
@@ -91,25 +99,31 @@ type User struct {
 	OnPremisesDomainName  string `json:"onPremisesDomainName"`
 }
 
+// requiredFields: the admin checks decide on the account's state, type and
+// synchronisation; onPremisesSyncEnabled null means never synchronised, so
+// null is evidence, an absent member is not.
+func (*User) requiredFields() []field {
+	return []field{{name: "id"}, {name: "userPrincipalName"}, {name: "accountEnabled"}, {name: "userType"},
+		{name: "onPremisesSyncEnabled", nullable: true}}
+}
+
 // SyncState is the onPremisesSyncEnabled fact of a user or organization.
 type SyncState string
 
 // Sync states (resources/user.md): null = never synced, false = synced
-// before but no longer, true = synced now.
+// before but no longer, true = synced now. onPremisesImmutableId alone
+// says nothing: cloud users of a federated domain carry one too.
 const (
-	SyncNever    SyncState = "never"    // null flag, no immutable ID: cloud-only
-	SyncLinked   SyncState = "linked"   // null flag but an onPremisesImmutableId
+	SyncNever    SyncState = "never"    // null: cloud-only
 	SyncFormerly SyncState = "formerly" // false
 	SyncActive   SyncState = "synced"   // true
 )
 
-// Sync reads onPremisesSyncEnabled and onPremisesImmutableId.
+// Sync reads onPremisesSyncEnabled.
 func (u User) Sync() SyncState {
 	switch {
-	case u.OnPremisesSyncEnabled == nil && u.OnPremisesImmutableID == "":
-		return SyncNever
 	case u.OnPremisesSyncEnabled == nil:
-		return SyncLinked
+		return SyncNever
 	case *u.OnPremisesSyncEnabled:
 		return SyncActive
 	default:
@@ -131,6 +145,8 @@ type DirectoryObject struct {
 	SecurityEnabled    *bool  `json:"securityEnabled"`    // group
 }
 
+func (*DirectoryObject) requiredFields() []field { return []field{{name: "@odata.type"}, {name: "id"}} }
+
 // IsType compares @odata.type with t (e.g. ODataTypeGroup), ignoring case
 // and the leading "#".
 func (o DirectoryObject) IsType(t string) bool {
@@ -147,6 +163,10 @@ type RoleAssignment struct {
 	Principal        *DirectoryObject `json:"principal"` // only with $expand=principal
 }
 
+func (*RoleAssignment) requiredFields() []field {
+	return []field{{name: "principalId"}, {name: "roleDefinitionId"}, {name: "directoryScopeId"}}
+}
+
 // TenantWide reports directoryScopeId "/" (an admin-unit scope does not
 // count for installing an agent).
 func (a RoleAssignment) TenantWide() bool { return a.DirectoryScopeID == DirectoryScopeTenant }
@@ -161,6 +181,10 @@ type RoleEligibilitySchedule struct {
 	MemberType       string        `json:"memberType"` // Direct, Group, Inherited
 	Status           string        `json:"status"`     // e.g. Provisioned
 	ScheduleInfo     *ScheduleInfo `json:"scheduleInfo"`
+}
+
+func (*RoleEligibilitySchedule) requiredFields() []field {
+	return []field{{name: "principalId"}, {name: "roleDefinitionId"}}
 }
 
 // ScheduleInfo is a PIM schedule.
@@ -191,6 +215,10 @@ type RoleAssignmentScheduleInstance struct {
 	RoleAssignmentScheduleID string     `json:"roleAssignmentScheduleId"`
 }
 
+func (*RoleAssignmentScheduleInstance) requiredFields() []field {
+	return []field{{name: "principalId"}, {name: "roleDefinitionId"}, {name: "directoryScopeId"}, {name: "memberType"}}
+}
+
 // Activated reports assignmentType Activated (a time-bound PIM activation).
 func (i RoleAssignmentScheduleInstance) Activated() bool {
 	return strings.EqualFold(i.AssignmentType, "Activated")
@@ -206,6 +234,10 @@ const (
 // AuthenticationRequirements is beta GET /users/{id}/authentication/requirements.
 type AuthenticationRequirements struct {
 	PerUserMFAState string `json:"perUserMfaState"`
+}
+
+func (*AuthenticationRequirements) requiredFields() []field {
+	return []field{{name: "perUserMfaState"}}
 }
 
 // SignInPreferences is beta GET /users/{id}/authentication/signInPreferences.
@@ -265,6 +297,8 @@ type SecurityDefaults struct {
 	IsEnabled   bool   `json:"isEnabled"`
 }
 
+func (*SecurityDefaults) requiredFields() []field { return []field{{name: "isEnabled"}} }
+
 // AuthenticationStrengthPolicy is an item of /policies/authenticationStrengthPolicies
 // (also the expanded grantControls.authenticationStrength).
 type AuthenticationStrengthPolicy struct {
@@ -274,6 +308,8 @@ type AuthenticationStrengthPolicy struct {
 	RequirementsSatisfied string   `json:"requirementsSatisfied"` // mfa or none
 	AllowedCombinations   []string `json:"allowedCombinations"`
 }
+
+func (*AuthenticationStrengthPolicy) requiredFields() []field { return []field{{name: "id"}} }
 
 // Agent is a beta onPremisesAgent (a PTA agent in the authentication
 // profile).
@@ -285,6 +321,9 @@ type Agent struct {
 	SupportedPublishingTypes []string     `json:"supportedPublishingTypes"`
 	AgentGroups              []AgentGroup `json:"agentGroups"`
 }
+
+// requiredFields: the agent checks count active agents by machine name.
+func (*Agent) requiredFields() []field { return []field{{name: "machineName"}, {name: "status"}} }
 
 // Active compares status with "active" ignoring case (doc samples say
 // "Active").

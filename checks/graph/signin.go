@@ -257,6 +257,10 @@ func parseTokenError(status int, body []byte) *SignInError {
 		TraceID       string `json:"trace_id"`
 		CorrelationID string `json:"correlation_id"`
 	}
+	if err := strictJSON(body); err != nil {
+		e.Err = fmt.Errorf("token endpoint answered %d: %w", status, err)
+		return e
+	}
 	if err := json.Unmarshal(body, &doc); err != nil || doc.Error == "" {
 		e.Err = fmt.Errorf("%w: token endpoint answered %d without an OAuth error document (%d bytes)", ErrMalformed, status, len(body))
 		return e
@@ -479,6 +483,9 @@ func PasswordSignIn(ctx context.Context, s SignIn, username, password string, sc
 	if resp.StatusCode == http.StatusOK {
 		var ok struct {
 			AccessToken string `json:"access_token"`
+		}
+		if err := strictJSON(body); err != nil {
+			return nil, fmt.Errorf("password sign-in: %w", err)
 		}
 		if err := json.Unmarshal(body, &ok); err != nil || ok.AccessToken == "" {
 			return nil, fmt.Errorf("password sign-in: %w: 200 without an access token", ErrMalformed)

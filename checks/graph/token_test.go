@@ -74,6 +74,14 @@ func TestCallsAndScopes(t *testing.T) {
 	if !slices.Equal(allScopes, section7) {
 		t.Errorf("all scopes %v", allScopes)
 	}
+	// The strengths call names its least permission; with Policy.Read.All
+	// asked for anyway (CA, security defaults) it is not asked twice.
+	if p := CallAuthStrengths.Permission(); p != "Policy.Read.AuthenticationMethod" {
+		t.Errorf("strengths permission %s", p)
+	}
+	if got := Scopes("https://graph.microsoft.com", CallAuthStrengths); !slices.Equal(got, []string{"https://graph.microsoft.com/Policy.Read.AuthenticationMethod"}) {
+		t.Errorf("strengths alone: %v", got)
+	}
 }
 
 func TestUserPath(t *testing.T) {

@@ -25,6 +25,9 @@ import (
 // calls it again with the same inputs.
 func Build(ctx context.Context, inputs Inputs) (checks.Config, *checks.Env, func(), error) {
 	b := &builder{in: inputs, cfg: inputs.config, dir: inputs.directory, stop: func() {}}
+	if inputs.roots != nil {
+		b.dir.options.RootCAs = inputs.roots
+	}
 	b.facts = readHostFacts(ctx, inputs.src.host)
 	if err := b.fixture(ctx); err != nil {
 		b.stop()
@@ -201,7 +204,7 @@ func (b *builder) tenant(ctx context.Context) (*checks.TenantClient, error) {
 		client.Scopes = scopes(rt.GraphURL, phases, b.in.Selection.Only)
 		return client, nil
 	}
-	http := graphHTTP(b.dir.caRoots)
+	http := graphHTTP(b.in.roots)
 	tenant := b.cfg.TenantID
 	if tenant == "" {
 		tenant = "organizations"

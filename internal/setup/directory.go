@@ -1,7 +1,6 @@
 package setup
 
 import (
-	"crypto/x509"
 	"runtime"
 	"strings"
 
@@ -24,7 +23,6 @@ type DirectoryFlags struct {
 	LDAPUser        string
 	LDAPPassFile    string
 	LDAPSecurity    string
-	CAFile          string
 	LDAPInsecureTLS bool
 }
 
@@ -34,7 +32,6 @@ func (d *DirectoryFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&d.LDAPUser, "ldap-user", "", "bind to the DC as this `USER` (user@domain or a DN); the password comes from PTACHECK_LDAP_PASSWORD or --ldap-password-file. Default: the current user on Windows")
 	fs.StringVar(&d.LDAPPassFile, "ldap-password-file", "", "read the LDAP bind password from this `FILE` (never from a flag)")
 	fs.StringVar(&d.LDAPSecurity, "ldap-security", "ldaps", "how to reach the DC: ldaps (636), starttls (389), or plain (389, unencrypted: only to see whether the DC refuses it)")
-	fs.StringVar(&d.CAFile, "ca-file", "", "also trust the CA certificates in this PEM `FILE` for the DC's LDAPS certificate")
 	fs.BoolVar(&d.LDAPInsecureTLS, "ldap-insecure-skip-verify", false, "do not verify the DC's certificate (insecure; warned)")
 }
 
@@ -66,9 +63,7 @@ type Directory struct {
 	options directory.Options
 	// userGiven: --ldap-user was given (else the default identity applies).
 	userGiven bool
-	// caRoots are the system roots plus --ca-file (nil: the system's).
-	caRoots  *x509.CertPool
-	warnings []string
+	warnings  []string
 }
 
 // Validate checks the directory flags and reads the bind password (never
@@ -102,21 +97,6 @@ func (o *DirectoryFlags) Validate(getenv func(string) string) (Directory, error)
 		in.warnings = append(in.warnings, "--ldap-security plain sends the LDAP bind password unencrypted; use it only to see whether the DC refuses it")
 	default:
 		return in, cli.Usagef("--ldap-security %q: want ldaps, starttls or plain", o.LDAPSecurity)
-	}
-	if o.CAFile != "" {
-		pem, err := jsonstrict.ReadFile(o.CAFile, 4<<20)
-		if err != nil {
-			return in, cli.Usagef("--ca-file %v", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return in, cli.Usagef("--ca-file %s: no PEM certificate in it", o.CAFile)
-		}
-		in.options.RootCAs = pool
-		in.caRoots = pool
 	}
 	if o.LDAPInsecureTLS {
 		in.options.InsecureSkipVerify = true

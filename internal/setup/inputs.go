@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"crypto/x509"
 	"os"
 	"regexp"
 	"strings"
@@ -39,6 +40,7 @@ type Inputs struct {
 	config      checks.Config // what the flags fix of the checks' parameters
 	dnsServers  []string
 	proxy       proxyChoice
+	roots       *x509.CertPool // the system roots plus --ca-file; nil: the system's
 	directory   Directory
 	tenant      Tenant
 	admin       Admin
@@ -168,7 +170,10 @@ func validateNetwork(in *Inputs, f *Flags) error {
 	if in.config.ExtraEndpoints, err = f.Catalogue.Validate(); err != nil {
 		return err
 	}
-	in.dnsServers, err = f.DNS.Validate()
+	if in.dnsServers, err = f.DNS.Validate(); err != nil {
+		return err
+	}
+	in.roots, err = f.Trust.Validate()
 	return err
 }
 

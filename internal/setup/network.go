@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"crypto/x509"
 	"net/url"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // CloudFlags pick the cloud and the tenant: the endpoints to probe and the
@@ -96,6 +98,36 @@ type ProbeFlags struct {
 func (p *ProbeFlags) Register(fs *pflag.FlagSet) {
 	fs.DurationVar(&p.Timeout, "probe-timeout", checks.DefaultProbeTimeout, "deadline for one network probe (DNS + TCP + TLS of one endpoint)")
 	fs.StringVar(&p.Proxy, "proxy", "", "probe through this proxy: an http:// `URL`, \"winhttp\" (the host's WinHTTP setting) or \"none\"; default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
+}
+
+// TrustFlags add CA certificates to the system's roots.
+type TrustFlags struct{ CAFile string }
+
+func (t *TrustFlags) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&t.CAFile, "ca-file", "", "also trust the CA certificates in this PEM `FILE`: for the DC's LDAPS certificate, Microsoft Graph and the sign-in")
+}
+
+// maxCAFile caps --ca-file.
+const maxCAFile = 4 << 20
+
+// Validate reads --ca-file: the system roots plus its certificates; nil
+// without one (the system's roots).
+func (t *TrustFlags) Validate() (*x509.CertPool, error) {
+	if t.CAFile == "" {
+		return nil, nil
+	}
+	pem, err := jsonstrict.ReadFile(t.CAFile, maxCAFile)
+	if err != nil {
+		return nil, cli.Usagef("--ca-file %v", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, cli.Usagef("--ca-file %s: no PEM certificate in it", t.CAFile)
+	}
+	return pool, nil
 }
 
 // proxyChoice is --proxy: "" (the default), "none", "winhttp" or a URL.

@@ -31,7 +31,8 @@ const (
 	CatalogueGroup                 // --legacy, --endpoints-file
 	DNSGroup                       // --dns-server
 	ProbeGroup                     // --probe-timeout, --proxy
-	DirectoryGroup                 // --domain, --dc, --ldap-*, --ca-file
+	TrustGroup                     // --ca-file
+	DirectoryGroup                 // --domain, --dc, --ldap-*
 	ForestGroup                    // --upn-suffix
 	TenantGroup                    // --token-file, --device-code, --login-url, --graph-url, --client-id
 	AdminGroup                     // --admin-upn, --admin-password-file, --require-global-admin
@@ -50,6 +51,7 @@ const (
 var section = map[Group]string{
 	OutputGroup: "Common flags", ReportGroup: "Report flags", SelectionGroup: "Selection flags", GateGroup: "Selection flags",
 	CloudGroup: "Network flags", CatalogueGroup: "Network flags", DNSGroup: "Network flags", ProbeGroup: "Network flags",
+	TrustGroup:     "Network flags",
 	DirectoryGroup: "Directory flags", ForestGroup: "Directory flags",
 	TenantGroup: "Tenant flags", AdminGroup: "Tenant flags", MachineGroup: "Tenant flags",
 	AgentGroup: "Agent flags", UsersGroup: "Signin flags", LogsGroup: "Trace-log flags",
@@ -70,6 +72,7 @@ type Flags struct {
 	Catalogue    CatalogueFlags
 	DNS          DNSFlags
 	Probe        ProbeFlags
+	Trust        TrustFlags
 	Directory    DirectoryFlags
 	Forest       ForestFlags
 	Tenant       TenantFlags
@@ -90,7 +93,7 @@ type Flags struct {
 func (f *Flags) group(g Group) registrar {
 	return [...]registrar{
 		OutputGroup: &f.Output, ReportGroup: &f.Report, SelectionGroup: &f.Selection, GateGroup: &f.Gate, AgentGroup: &f.Agent,
-		CloudGroup: &f.Cloud, CatalogueGroup: &f.Catalogue, DNSGroup: &f.DNS, ProbeGroup: &f.Probe, DirectoryGroup: &f.Directory,
+		CloudGroup: &f.Cloud, CatalogueGroup: &f.Catalogue, DNSGroup: &f.DNS, ProbeGroup: &f.Probe, TrustGroup: &f.Trust, DirectoryGroup: &f.Directory,
 		ForestGroup: &f.Forest, TenantGroup: &f.Tenant, AdminGroup: &f.Admin, MachineGroup: &f.Machine, UsersGroup: &f.Users,
 		LogsGroup: &f.Logs, EndpointsGroup: &f.Endpoints, SnapshotFileGroup: &f.SnapshotFile, TraceLogsGroup: &f.TraceLogs,
 		DCQueryGroup: &f.DCQuery, BundleGroup: &f.Bundle, FleetGroup: &f.Fleet,

@@ -116,7 +116,7 @@ type AdminFlags struct {
 func (a *AdminFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.UPN, "admin-upn", "", "the admin `UPN` who installs, registers or enables (default: the signed-in user)")
 	fs.StringVar(&a.PassFile, "admin-password-file", "", "try a password sign-in as the admin with the password in this `FILE` (or PTACHECK_ADMIN_PASSWORD): an MFA answer fails tenant.admin-account")
-	fs.BoolVar(&a.RequireGlobalAdmin, "require-global-admin", false, "tenant.admin-account: a Hybrid Identity Administrator who is not a Global Administrator fails (2017-era agents)")
+	fs.BoolVar(&a.RequireGlobalAdmin, "require-global-admin", false, "tenant.admin-account: the 2017 rule, only a Global Administrator passes (a Hybrid Identity Administrator without it fails)")
 }
 
 // Admin are the validated admin flags.

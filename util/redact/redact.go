@@ -24,16 +24,21 @@ var (
 	secrets []string
 )
 
-// Secret registers a value that must never be printed. Short values (under
-// 4 bytes) are ignored: masking them would mangle ordinary text.
+// Secret registers a value that must never be printed, whatever its
+// length: a 3-character password is a password. Masking a short value
+// also masks it in ordinary text ("abc" in "abcd"); that is the price of
+// never printing it. Formats with a structure (JSON, XML) mask their text
+// fields with String before they are encoded, so a short secret never
+// breaks the markup (see Markup and JSON).
 func Secret(s string) {
 	s = strings.TrimSpace(s)
-	if len(s) < 4 {
+	if s == "" {
 		return
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// The value as it appears in text, in a JSON string and in XML.
+	// The value as it appears in text, in a JSON string, in XML, and in
+	// XML CDATA (where encoding/xml splits "]]>" across two sections).
 	forms := []string{s}
 	if j, err := json.Marshal(s); err == nil {
 		forms = append(forms, string(j[1:len(j)-1]))
@@ -41,6 +46,9 @@ func Secret(s string) {
 	var x strings.Builder
 	if xml.EscapeText(&x, []byte(s)) == nil {
 		forms = append(forms, x.String())
+	}
+	if strings.Contains(s, "]]>") {
+		forms = append(forms, strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>"))
 	}
 	for _, f := range forms {
 		if !slices.Contains(secrets, f) {
@@ -71,6 +79,69 @@ func String(s string) string {
 
 // Bytes is String for rendered output.
 func Bytes(b []byte) []byte { return []byte(String(string(b))) }
+
+// MarkupMin is the shortest secret Markup masks: a shorter one could be a
+// piece of the markup itself ("id", "</", ":").
+const MarkupMin = 4
+
+// Markup masks, in rendered JSON or XML whose text fields already went
+// through String, what may still be there: secrets of MarkupMin bytes or
+// more (in any of their forms) and credentials in URLs. Shorter secrets
+// are left to the field-level pass, which never touches the markup.
+func Markup(b []byte) []byte {
+	s := schemeUserinfo.ReplaceAllString(string(b), "${1}"+Mask+"@")
+	mu.RLock()
+	defer mu.RUnlock()
+	for _, sec := range secrets {
+		if len(sec) >= MarkupMin && strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	return []byte(s)
+}
+
+// JSON masks secrets in the string values of a JSON document (keys and the
+// markup are left alone), re-encoding only the values that change; then
+// Markup. Secrets of any length are masked without breaking the document.
+func JSON(b []byte) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
+			continue
+		}
+		j := i + 1
+		for ; j < len(b) && b[j] != '"'; j++ {
+			if b[j] == '\\' {
+				j++
+			}
+		}
+		if j >= len(b) {
+			break
+		}
+		k := j + 1
+		for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
+			k++
+		}
+		if k < len(b) && b[k] == ':' { // a key
+			i = j
+			continue
+		}
+		var v string
+		if json.Unmarshal(b[i:j+1], &v) == nil {
+			if r := String(v); r != v {
+				enc, _ := json.Marshal(r)
+				out = append(append(out, b[last:i]...), enc...)
+				last = j + 1
+			}
+		}
+		i = j
+	}
+	if out == nil {
+		return Markup(b)
+	}
+	return Markup(append(out, b[last:]...))
+}
 
 // Reset forgets the registered secrets (tests).
 func Reset() {

@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"encoding/json"
+	"encoding/xml"
 	"strings"
 	"testing"
 )
@@ -42,5 +44,54 @@ func TestURL(t *testing.T) {
 		if got := URL(in); got != want {
 			t.Errorf("URL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Secrets of any length are masked: a 3-character password is printed
+// nowhere (it used to be ignored under 4 bytes).
+func TestShortSecrets(t *testing.T) {
+	t.Cleanup(Reset)
+	Secret("p4w")
+	Secret("x")
+	Secret("  ")
+	if got := String("wrong password p4w for x@contoso.com"); strings.Contains(got, "p4w") || strings.Contains(got, "x") {
+		t.Errorf("String: %q", got)
+	}
+	// Markup leaves them to the field-level pass: "x" is in the markup.
+	doc := []byte(`<x a="p4w">p4w</x>`)
+	if got := string(Markup(doc)); got != string(doc) {
+		t.Errorf("Markup touched a short secret: %q", got)
+	}
+}
+
+// JSON masks string values (any length), never keys or markup, and the
+// document stays valid.
+func TestJSON(t *testing.T) {
+	t.Cleanup(Reset)
+	Secret("tat")           // inside the key "status"
+	Secret(`a"b`)           // a quote, escaped in JSON
+	Secret("Hunter]]>PW22") // long: Markup too
+	in := []byte(`{"status": "pass", "message": "bind with tat failed", "list": ["a\"b", "ok"], "n": 1, "long": "x Hunter]]>PW22 y"}`)
+	out := JSON(in)
+	var v map[string]any
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if v["status"] != "pass" || v["message"] != "bind with "+Mask+" failed" || v["list"].([]any)[0] != Mask || v["long"] != "x "+Mask+" y" {
+		t.Errorf("%s", out)
+	}
+}
+
+// A secret with "]]>" is masked in the form encoding/xml gives it in CDATA.
+func TestCDATAForm(t *testing.T) {
+	t.Cleanup(Reset)
+	Secret("pa]]>ss99")
+	var b strings.Builder
+	xml.NewEncoder(&b).Encode(struct {
+		XMLName xml.Name `xml:"x"`
+		Body    string   `xml:",cdata"`
+	}{Body: "pw pa]]>ss99 end"})
+	if got := string(Markup([]byte(b.String()))); strings.Contains(got, "ss99") {
+		t.Errorf("%s -> %s", b.String(), got)
 	}
 }
