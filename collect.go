@@ -51,7 +51,7 @@ func runCollect(ctx context.Context, inv *setup.Invocation) (int, error) {
 	if fixture != "" {
 		cli.Printf(inv.Stderr, "fixture mode %q: collecting from an emulated environment, not this host", fixture)
 	}
-	b := report.NewBundle(out, version, time.Now())
+	b := report.NewBundle(out, inv.Release.Version, time.Now())
 	res := report.CollectResult{Out: bundle.Out}
 	if err := collectReports(ctx, inv, b, ins, &res); err != nil {
 		return 0, err
@@ -65,7 +65,7 @@ func runCollect(ctx context.Context, inv *setup.Invocation) (int, error) {
 	if err := collectEvents(ctx, b, fixture != ""); err != nil {
 		return 0, err
 	}
-	if err := collectAbout(b, bundle.Phases, fixture); err != nil {
+	if err := collectAbout(b, inv.Release.Version, bundle.Phases, fixture); err != nil {
 		return 0, err
 	}
 	interrupt, stopped := checks.InterruptExit(ctx)
@@ -137,7 +137,7 @@ func collectHost(ctx context.Context, b *report.Bundle, host hostfacts.Source) e
 
 // collectAbout adds the Security-log query, ready for Event Viewer, and how
 // the bundle was made.
-func collectAbout(b *report.Bundle, phases []checks.Phase, fixture string) error {
+func collectAbout(b *report.Bundle, release string, phases []checks.Phase, fixture string) error {
 	var q bytes.Buffer
 	if err := report.DCQuery(&q, "xml", []string{agentExe, connectorExe}); err != nil {
 		return err
@@ -146,7 +146,7 @@ func collectAbout(b *report.Bundle, phases []checks.Phase, fixture string) error
 		return err
 	}
 	var about bytes.Buffer
-	fmt.Fprintf(&about, "ptacheck %s collect\nos/arch: %s/%s\ncreated: %s\nphases: %s\n", version, runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339), strings.Join(setup.PhaseNames(phases), ", "))
+	fmt.Fprintf(&about, "ptacheck %s collect\nos/arch: %s/%s\ncreated: %s\nphases: %s\n", release, runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339), strings.Join(setup.PhaseNames(phases), ", "))
 	if fixture != "" {
 		fmt.Fprintf(&about, "fixture: %s (an emulated environment, not a host)\n", fixture)
 	}

@@ -23,8 +23,8 @@ var (
 	date    = ""
 )
 
-func buildInfo() report.BuildInfo {
-	b := report.BuildInfo{Tool: "ptacheck", Version: version, Commit: commit, Date: date,
+func buildInfo(r setup.Release) report.BuildInfo {
+	b := report.BuildInfo{Tool: "ptacheck", Version: r.Version, Commit: r.Commit, Date: r.Date,
 		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if info, ok := debug.ReadBuildInfo(); ok && b.Commit == "" {
 		for _, s := range info.Settings {
@@ -46,7 +46,7 @@ func runVersion(_ context.Context, inv *setup.Invocation) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return report.ExitReady, report.Version(inv.Stdout, format, buildInfo())
+	return report.ExitReady, report.Version(inv.Stdout, format, buildInfo(inv.Release))
 }
 
 func runList(_ context.Context, inv *setup.Invocation) (int, error) {

@@ -259,7 +259,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, sys *
 	if cmd.maxArgs >= 0 && len(positional) > cmd.maxArgs {
 		return fail(stderr, cli.Usagef("unexpected argument %q after %s", positional[cmd.maxArgs], cmd.Name))
 	}
-	code, err := cmd.run(ctx, &setup.Invocation{Flags: flags, Args: positional, World: world})
+	code, err := cmd.run(ctx, &setup.Invocation{Flags: flags, Args: positional, World: world,
+		Release: setup.Release{Version: version, Commit: commit, Date: date}})
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -78,7 +78,7 @@ func execute(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg ch
 	start := time.Now()
 	results := runPlan(ctx, inv, in, cfg, env, in.Selection.Only)
 	rep := &report.Report{
-		Tool: "ptacheck", Version: version, Command: string(in.Phase), Host: cfg.Machine, Fixture: in.Fixture(),
+		Tool: "ptacheck", Version: inv.Release.Version, Command: string(in.Phase), Host: cfg.Machine, Fixture: in.Fixture(),
 		StartedAt: start, Duration: time.Since(start), Strict: in.Gate.Strict, Results: results,
 	}
 	if code, stopped := checks.InterruptExit(ctx); stopped {

@@ -28,10 +28,14 @@ type World struct {
 // Invocation is one parsed command line and the world it runs in: what a
 // command's function is given.
 type Invocation struct {
-	Flags *Flags
-	Args  []string // the positional arguments after the command
+	Flags   *Flags
+	Args    []string // the positional arguments after the command
+	Release Release  // this build of ptacheck
 	World
 }
+
+// Release identifies a build of ptacheck (set at build time).
+type Release struct{ Version, Commit, Date string }
 
 // SelectionFlags choose the checks of a run and what they evaluate.
 type SelectionFlags struct {
