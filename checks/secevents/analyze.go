@@ -284,7 +284,7 @@ func readFile(ctx context.Context, pf plannedFile, f Filter, m *matcher, workers
 			order = unicode.BigEndian
 		}
 		r := unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder().Reader(io.NewSectionReader(fh, int64(bom), size-int64(bom)))
-		res = readStream(ctx, r, 0, -1, nil, false, f, m)
+		res = readStream(ctx, r, 0, -1, -1, nil, false, f, m)
 	}
 	fi.Events = res.events
 	fi.Logons = res.agg.agentLogons
@@ -319,10 +319,12 @@ type rangeResult struct {
 // stopAt > 0 it stops at the first top-level Event start tag at or after
 // stopAt. root is the file's root element (nil: events at the top); inside
 // says that the stream starts inside it (a later byte range of the file).
-func readStream(ctx context.Context, r io.Reader, base, stopAt int64, root []byte, inside bool, f Filter, m *matcher) rangeResult {
+//
+// size, when not negative, is how many bytes r holds at most.
+func readStream(ctx context.Context, r io.Reader, base, size, stopAt int64, root []byte, inside bool, f Filter, m *matcher) rangeResult {
 	a := newAgg()
 	c := classifier{f: f, m: m, a: a}
-	p := newParser(ctx, r, base, c.event)
+	p := newParser(ctx, r, base, size, c.event)
 	p.stopAt = stopAt
 	if inside && root != nil {
 		p.names = append(p.names, root...)

@@ -390,7 +390,7 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan rangeResult)
 	go func() {
-		done <- readStream(ctx, &endless{ev: readSample(t, "wevtutil.xml")}, 0, -1, nil, false, Filter{}, newMatcher(agentOnly.Processes))
+		done <- readStream(ctx, &endless{ev: readSample(t, "wevtutil.xml")}, 0, -1, -1, nil, false, Filter{}, newMatcher(agentOnly.Processes))
 	}()
 	time.Sleep(50 * time.Millisecond)
 	cancel()

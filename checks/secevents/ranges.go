@@ -24,7 +24,7 @@ import (
 // one piece.
 func readRanges(ctx context.Context, r io.ReaderAt, start, size int64, head []byte, f Filter, m *matcher, workers int, split int64) rangeResult {
 	whole := func() rangeResult {
-		return readStream(ctx, io.NewSectionReader(r, start, size-start), start, -1, nil, false, f, m)
+		return readStream(ctx, io.NewSectionReader(r, start, size-start), start, size-start, -1, nil, false, f, m)
 	}
 	n := size - start
 	if split <= 0 {
@@ -130,7 +130,7 @@ func readRange(ctx context.Context, r io.ReaderAt, i int, bounds []int64, size i
 	if stopAt >= size {
 		stopAt = -1
 	}
-	res := readStream(ctx, io.NewSectionReader(r, begin, size-begin), begin, stopAt, root, i > 0, f, m)
+	res := readStream(ctx, io.NewSectionReader(r, begin, size-begin), begin, size-begin, stopAt, root, i > 0, f, m)
 	res.begin = begin
 	if res.stopped < 0 && res.err == nil {
 		res.stopped = size
@@ -143,7 +143,7 @@ func readRange(ctx context.Context, r io.ReaderAt, i int, bounds []int64, size i
 func findEventStart(r io.ReaderAt, from, size int64) (int64, error) {
 	const block = 64 << 10
 	const keep = maxNameBytes + 8 // a candidate straddling two blocks is seen whole in the second
-	buf := make([]byte, block+keep)
+	buf := make([]byte, min(block+keep, max(size-from, 0)+1))
 	off := from
 	for off < size {
 		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)

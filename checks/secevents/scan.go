@@ -160,9 +160,16 @@ type attr struct{ ns, ne, vs, ve int32 }
 func (p *parser) attrName(a attr) []byte { return p.tag[a.ns:a.ne] }
 func (p *parser) attrVal(a attr) []byte  { return p.tag[a.vs:a.ve] }
 
-func newParser(ctx context.Context, r io.Reader, base int64, sink func(*event)) *parser {
+// newParser reads r, which starts at offset base of its file; size, when
+// not negative, is how much r holds at most and spares a full block for
+// small inputs.
+func newParser(ctx context.Context, r io.Reader, base, size int64, sink func(*event)) *parser {
 	p := &parser{ctx: ctx, r: r, base: base, sink: sink, stopped: -1}
-	p.buf = make([]byte, readBlockBytes)
+	n := int64(readBlockBytes)
+	if size >= 0 && size < n {
+		n = size + 1 // room to see the end in one read
+	}
+	p.buf = make([]byte, n)
 	for _, v := range []*value{&p.ev.provider, &p.ev.id, &p.ev.systemTime, &p.ev.process, &p.ev.status, &p.ev.subStatus, &p.ev.user, &p.ev.domain} {
 		v.b = make([]byte, 0, 64)
 	}
