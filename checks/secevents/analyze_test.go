@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -413,8 +412,6 @@ func TestCancel(t *testing.T) {
 		t.Fatal("want an error after the cancel")
 	}
 }
-
-var _ = io.EOF
 
 // toResult converts a Summary for seceventstest.Diff.
 func toResult(s *Summary) seceventstest.Result {
