@@ -167,6 +167,9 @@ func Analyze(ctx context.Context, inputs []string, f Filter, opts Options) (*Sum
 		}
 		taken := 0
 		err = filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
 			if err != nil {
 				if path == in {
 					return err

@@ -121,7 +121,7 @@ func readRange(ctx context.Context, r io.ReaderAt, i int, bounds []int64, size i
 	begin := bounds[0]
 	if i > 0 {
 		var err error
-		begin, err = findEventStart(r, bounds[i], size)
+		begin, err = findEventStart(ctx, r, bounds[i], size)
 		if err != nil {
 			return rangeResult{agg: newAgg(), err: err, begin: bounds[i], stopped: -1}
 		}
@@ -140,12 +140,15 @@ func readRange(ctx context.Context, r io.ReaderAt, i int, bounds []int64, size i
 
 // findEventStart returns the offset of the first Event start tag candidate
 // at or after from (by its bytes alone), or size when there is none.
-func findEventStart(r io.ReaderAt, from, size int64) (int64, error) {
+func findEventStart(ctx context.Context, r io.ReaderAt, from, size int64) (int64, error) {
 	const block = 64 << 10
 	const keep = maxNameBytes + 8 // a candidate straddling two blocks is seen whole in the second
 	buf := make([]byte, min(block+keep, max(size-from, 0)+1))
 	off := from
 	for off < size {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
 		if n == 0 && err != nil {
 			return 0, err
