@@ -476,8 +476,90 @@ func (c *classifier) account(e *event) (uint64, bool) {
 type tally struct {
 	count       int
 	first, last time.Time
-	accounts    map[uint64]struct{}
+	accounts    hashSet
 	atLeast     bool
+}
+
+// hashSet is a set of account hashes: open addressing with linear
+// probing in a power-of-two table kept at most half full (a Go map costs
+// several times as much per lookup, and this runs for every event of the
+// agent). The zero hash is kept apart, as it marks empty slots.
+type hashSet struct {
+	slots []uint64
+	n     int
+	zero  bool
+}
+
+func (s *hashSet) len() int {
+	if s.zero {
+		return s.n + 1
+	}
+	return s.n
+}
+
+func (s *hashSet) has(h uint64) bool {
+	if h == 0 {
+		return s.zero
+	}
+	if len(s.slots) == 0 {
+		return false
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := (h * 0x9E3779B97F4A7C15) >> 32 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+func (s *hashSet) add(h uint64) {
+	if h == 0 {
+		s.zero = true
+		return
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		old := s.slots
+		s.slots = make([]uint64, max(64, 2*len(old)))
+		s.n = 0
+		for _, x := range old {
+			if x != 0 {
+				s.insert(x)
+			}
+		}
+	}
+	s.insert(h)
+}
+
+func (s *hashSet) insert(h uint64) {
+	mask := uint64(len(s.slots) - 1)
+	for i := (h * 0x9E3779B97F4A7C15) >> 32 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return
+		}
+	}
+}
+
+// each calls fn for every hash in ascending order.
+func (s *hashSet) sorted() []uint64 {
+	out := make([]uint64, 0, s.len())
+	if s.zero {
+		out = append(out, 0)
+	}
+	for _, x := range s.slots {
+		if x != 0 {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // agg counts what one range, file or run found.
@@ -507,17 +589,14 @@ func (a *agg) add(t *tally, at time.Time, hasTime bool, acct uint64, hasAcct boo
 }
 
 func (a *agg) addAccount(t *tally, h uint64) {
-	if t.accounts == nil {
-		t.accounts = map[uint64]struct{}{}
-	}
-	if _, ok := t.accounts[h]; ok {
+	if t.accounts.has(h) {
 		return
 	}
 	if a.accounts >= maxAccounts {
 		t.atLeast = true
 		return
 	}
-	t.accounts[h] = struct{}{}
+	t.accounts.add(h)
 	a.accounts++
 }
 
@@ -564,18 +643,13 @@ func (a *agg) mergeTally(t, u *tally) {
 		t.last = u.last
 	}
 	t.atLeast = t.atLeast || u.atLeast
-	hs := make([]uint64, 0, len(u.accounts))
-	for h := range u.accounts {
-		hs = append(hs, h)
-	}
-	slices.Sort(hs) // which hashes are kept at the limit must not depend on map order
-	for _, h := range hs {
+	for _, h := range u.accounts.sorted() { // which hashes are kept at the limit must not depend on the table's order
 		a.addAccount(t, h)
 	}
 }
 
 func (t *tally) out() Tally {
-	return Tally{Count: t.count, First: t.first, Last: t.last, Accounts: len(t.accounts), AccountsAtLeast: t.atLeast}
+	return Tally{Count: t.count, First: t.first, Last: t.last, Accounts: t.accounts.len(), AccountsAtLeast: t.atLeast}
 }
 
 func (a *agg) fill(s *Summary) {

@@ -3,9 +3,11 @@ package secevents
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -293,10 +295,11 @@ func (p *parser) text(t []byte) error {
 func isSpace(c byte) bool { return spaceByte[c] }
 
 // Byte classes, as tables: these run for every byte of every tag.
-var nameByte, spaceByte = func() (n, s [256]bool) {
+var nameByte, ncNameByte, spaceByte = func() (n, nc, s [256]bool) {
 	for c := range 256 {
 		b := byte(c)
-		n[c] = b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == ':' || b == '-' || b == '.' || b >= 0x80
+		nc[c] = b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '-' || b == '.' || b >= 0x80
+		n[c] = nc[c] || b == ':'
 		s[c] = b == ' ' || b == '\t' || b == '\r' || b == '\n'
 	}
 	return
@@ -352,6 +355,53 @@ func (p *parser) markup() (int, error) {
 }
 
 func isNameByte(c byte) bool { return nameByte[c] }
+
+// indexQuoteLT finds the first q or '<' in w (an attribute value's end, or
+// the '<' it may not hold), eight bytes at a time; -1 for neither.
+func indexQuoteLT(w []byte, q byte) int {
+	const lo, hi, lt = 0x0101010101010101, 0x8080808080808080, 0x3C3C3C3C3C3C3C3C
+	qq := uint64(q) * lo
+	i := 0
+	for ; i+8 <= len(w); i += 8 {
+		v := binary.LittleEndian.Uint64(w[i:])
+		x, y := v^lt, v^qq
+		if m := ((x-lo)&^x | (y-lo)&^y) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(w); i++ {
+		if w[i] == q || w[i] == '<' {
+			return i
+		}
+	}
+	return -1
+}
+
+// indexLT is bytes.IndexByte(w, '<'), eight bytes at a time over the
+// first 64: in event XML the next '<' is usually a few bytes away, where
+// IndexByte's set-up costs more than the search.
+func indexLT(w []byte) int {
+	const lo, hi, lt = 0x0101010101010101, 0x8080808080808080, 0x3C3C3C3C3C3C3C3C
+	i := 0
+	for ; i+8 <= len(w) && i < 64; i += 8 {
+		x := binary.LittleEndian.Uint64(w[i:]) ^ lt // a zero byte where w holds '<'
+		if m := (x - lo) &^ x & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	if i < 64 {
+		for ; i < len(w); i++ {
+			if w[i] == '<' {
+				return i
+			}
+		}
+		return -1
+	}
+	if k := bytes.IndexByte(w[i:], '<'); k >= 0 {
+		return i + k
+	}
+	return -1
+}
 
 // name reads an XML name at the start of w; n is its length, 0 for none.
 func name(w []byte) int {
@@ -460,7 +510,7 @@ func (p *parser) skipRest() int {
 	// processing instruction or nested Event start tag.
 	region := w[:j]
 	for k := 0; ; {
-		m := bytes.IndexByte(region[k:], '<')
+		m := indexLT(region[k:])
 		if m < 0 {
 			break
 		}
@@ -537,7 +587,7 @@ func (p *parser) startTag(w []byte) (int, error) {
 	}
 	// Most elements of event XML hold only text: take the text and the end
 	// tag right away when both are in the buffer.
-	if k := bytes.IndexByte(w[i:], '<'); k >= 0 {
+	if k := indexLT(w[i:]); k >= 0 {
 		e := i + k
 		if end := e + 2 + len(qname); end < len(w) && w[e+1] == '/' && w[end] == '>' && string(w[e+2:end]) == string(qname) {
 			if k > 0 {
@@ -598,13 +648,11 @@ func (p *parser) parseAttrs(w []byte, i int, qname []byte) (int, bool, error) {
 		}
 		// The value ends at the quote; '<' may not come before it. Values
 		// are short: a loop beats IndexByte's set-up.
-		e := k + 1
-		for e < len(w) && w[e] != q && w[e] != '<' {
-			e++
-		}
-		if e == len(w) {
+		e := indexQuoteLT(w[k+1:], q)
+		if e < 0 {
 			return 0, false, nil
 		}
+		e += k + 1
 		if w[e] == '<' {
 			return 0, false, p.syntax("'<' in an attribute value of <%s>", qname)
 		}
@@ -640,10 +688,12 @@ func (p *parser) flat(w []byte, i int) int {
 			break
 		}
 	}
+	// The Data fast path applies where element() would take Data items.
+	data := p.ev.section == sectionData && ns == p.ev.ns && depth == p.ev.depth+2
 	for {
 		t := i
 		if t < len(w) && w[t] != '<' {
-			k := bytes.IndexByte(w[i:], '<')
+			k := indexLT(w[i:])
 			if k < 0 {
 				return i
 			}
@@ -659,29 +709,22 @@ func (p *parser) flat(w []byte, i int) int {
 		case '/', '!', '?':
 			return t
 		}
-		n := name(w[t+1:])
-		if n == 0 || n > maxNameBytes {
+		if data && len(w)-t > 20 && string(w[t:t+11]) == "<Data Name=" {
+			// The Data item of every event: <Data Name='X'>value</Data>.
+			if next, ok := p.dataItem(w, t); ok {
+				i = next
+				continue
+			}
+		}
+		n := ncName(w[t+1:])
+		if n == 0 || n > maxNameBytes || t+1+n < len(w) && w[t+1+n] == ':' {
 			return t
 		}
 		qname := w[t+1 : t+1+n]
-		if bytes.IndexByte(qname, ':') >= 0 {
-			return t
-		}
 		var end int
 		selfClose := false
 		if a := t + 1 + n; a < len(w) && w[a] == '>' {
 			p.attrs, end = p.attrs[:0], a+1
-		} else if a+8 < len(w) && string(w[a:a+6]) == " Name=" && (w[a+6] == '\'' || w[a+6] == '"') {
-			// <Data Name='...'>: the one attribute of every Data item
-			q, e := w[a+6], a+7
-			for e < len(w) && w[e] != q && w[e] != '<' && w[e] != '&' {
-				e++
-			}
-			if e+1 >= len(w) || w[e] != q || w[e+1] != '>' {
-				return t // let the general path read it
-			}
-			p.attrs, p.tag = append(p.attrs[:0], attr{int32(a + 1 - t), int32(a + 5 - t), int32(a + 7 - t), int32(e - t)}), w[t:]
-			end = e + 2
 		} else {
 			m, sc, err := p.parseAttrs(w[t:], 1+n, qname)
 			if m == 0 || err != nil || m > maxMarkupBytes {
@@ -700,7 +743,7 @@ func (p *parser) flat(w []byte, i int) int {
 			i = end
 			continue
 		}
-		v := bytes.IndexByte(w[end:], '<')
+		v := indexLT(w[end:])
 		if v < 0 {
 			return t
 		}
@@ -716,6 +759,66 @@ func (p *parser) flat(w []byte, i int) int {
 		}
 		i = after + 1
 	}
+}
+
+// dataItem reads <Data Name='X'>value</Data> (or with double quotes, or
+// empty: <Data Name='X'/>) at w[t:], as flat and element() would, when it
+// is exactly that and complete in w; ok is false otherwise (nothing is
+// changed then).
+func (p *parser) dataItem(w []byte, t int) (next int, ok bool) {
+	q := w[t+11]
+	if q != '\'' && q != '"' {
+		return 0, false
+	}
+	e := indexQuoteLT(w[t+12:], q)
+	if e < 0 {
+		return 0, false
+	}
+	e += t + 12
+	if w[e] != q || e+2 >= len(w) {
+		return 0, false // '<' in the value: the general path reports it
+	}
+	nameAttr := w[t+12 : e]
+	var vs, ve, end int
+	switch {
+	case w[e+1] == '>':
+		vs = e + 2
+		k := indexLT(w[vs:])
+		if k < 0 {
+			return 0, false
+		}
+		ve = vs + k
+		end = ve + 7
+		if end > len(w) || string(w[ve:end]) != "</Data>" {
+			return 0, false
+		}
+	case w[e+1] == '/' && w[e+2] == '>':
+		vs, ve, end = e+3, e+3, e+3
+	default:
+		return 0, false
+	}
+	e2 := &p.ev
+	e2.data++
+	if e2.data > maxData && e2.bad == "" {
+		e2.bad = fmt.Sprintf("more than %d Data items", maxData)
+	}
+	if v := e2.dataField(nameAttr); v != nil {
+		if v.set && e2.bad == "" {
+			e2.bad = "Data " + string(nameAttr) + " repeated"
+		}
+		v.set = true
+		v.add(w[vs:ve])
+	}
+	return end, true
+}
+
+// ncName is name without ':' (a name's length up to its first colon).
+func ncName(w []byte) int {
+	i := 0
+	for i < len(w) && ncNameByte[w[i]] {
+		i++
+	}
+	return i
 }
 
 func trimBindings(b []binding, depth int) []binding {
