@@ -325,9 +325,14 @@ type rangeResult struct {
 //
 // size, when not negative, is how many bytes r holds at most.
 func readStream(ctx context.Context, r io.Reader, base, size, stopAt int64, root []byte, inside bool, f Filter, m *matcher) rangeResult {
+	return readStreamWith(ctx, r, base, size, stopAt, root, inside, f, m, false)
+}
+
+func readStreamWith(ctx context.Context, r io.Reader, base, size, stopAt int64, root []byte, inside bool, f Filter, m *matcher, slow bool) rangeResult {
 	a := newAgg()
 	c := classifier{f: f, m: m, a: a}
 	p := newParser(ctx, r, base, size, c.event)
+	p.slow = slow
 	p.stopAt = stopAt
 	if inside && root != nil {
 		p.names = append(p.names, root...)

@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// FuzzParse: any input must be read without panicking, within the limits,
-// and the parallel byte ranges, for any split, must find exactly what one
+// FuzzParse: any input must be read without panicking, within the limits;
+// the shortcuts for the usual layout must find exactly what the general
+// path finds; and the parallel byte ranges, for any split, exactly what one
 // reader finds.
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"wevtutil.xml", "viewer.xml"} {
@@ -36,6 +37,11 @@ func FuzzParse(f *testing.F) {
 		if a.agentLogons > a.logons || a.failures > a.agentLogons || a.noStatus > a.failures || whole.events < 0 ||
 			a.otherProcess+a.noProcess+a.malformed+a.agentLogons+a.untimed*0 > a.logons || a.accounts > maxAccounts {
 			t.Fatalf("invariants: %+v", a)
+		}
+		// The shortcuts change nothing: the general path alone finds the same.
+		slow := readStreamWith(t.Context(), bytes.NewReader(data), 0, int64(len(data)), -1, nil, false, Filter{}, m, true)
+		if got, want := summary(whole), summary(slow); got != want {
+			t.Fatalf("with shortcuts:\n%s\nwithout:\n%s", got, want)
 		}
 		head := data[:min(len(data), SniffBytes)]
 		_ = Sniff(head)

@@ -138,7 +138,9 @@ type parser struct {
 	tag      []byte // the tag p.attrs point into
 	cdata    []byte
 	closeTag []byte
-	skip     bool // try to skip the rest of the current event
+	skip     bool // skipping the rest of the current event (see skipStep)
+	skipNest int  // elements named like the event opened while skipping
+	slow     bool // no shortcut for children (flat, text-only elements): the reference the fuzz test compares with
 
 	inEvent bool
 	ev      event
@@ -221,11 +223,25 @@ func (p *parser) run() error {
 			return p.finish()
 		}
 		if p.skip {
-			p.skip = false
-			if n := p.skipRest(); n > 0 {
-				p.pos += n
+			n, done, err := p.skipStep()
+			if err != nil {
+				return err
+			}
+			p.pos += n
+			if done {
+				p.skip = false
 				continue
 			}
+			if p.rerr != nil { // skipStep saw the end of the stream
+				if p.rerr == io.EOF {
+					return errTruncated
+				}
+				return p.finish()
+			}
+			if !p.fill() && p.rerr == nil {
+				return p.syntax("markup longer than the read block") // cannot happen: skipStep keeps less than maxMarkupBytes
+			}
+			continue
 		}
 		window := p.buf[p.pos:p.end]
 		i := bytes.IndexByte(window, '<')
@@ -470,9 +486,9 @@ func (p *parser) pop() {
 		// read, the rest of the event can be skipped.
 		switch e.section {
 		case sectionSystem:
-			p.skip = !e.logon()
+			p.skip, p.skipNest = !e.logon(), 0
 		case sectionData:
-			p.skip = true
+			p.skip, p.skipNest = true, 0
 		}
 		e.section = sectionNone
 	}
@@ -485,15 +501,20 @@ func (e *event) logon() bool {
 	return ok && !e.id.cut && (id == EventLogonFailure || id == EventLogonSuccess) && bytes.EqualFold(e.provider.b, securityProvider)
 }
 
-// skipRest skips the rest of the current event, up to its end tag, when
-// that is in the buffer and the bytes before it hold no comment, CDATA
-// section, processing instruction or nested Event start tag (whose
-// content could hide or fake the end tag). The skipped elements are not
-// checked for well-formedness: they do not change what is counted. It
-// returns the bytes skipped, 0 when the event is read on as usual.
-func (p *parser) skipRest() int {
+// skipStep skips the rest of the current event up to its end tag, as far
+// as the buffer goes: once System shows the event is not a logon, or once
+// EventData is read, nothing after it is counted. It looks only at markup
+// starts: comments, CDATA sections and processing instructions are passed
+// whole (they may hold anything), start and end tags named like the event
+// are counted so a nested one cannot end it early; other markup is not
+// checked for well-formedness (malformed markup there is passed over
+// rather than stopping the file). It depends only on the bytes, never on
+// where a read block ends: it consumes what it has decided and asks for
+// more. It returns the bytes consumed and whether the event's end tag is
+// next (at p.pos + n).
+func (p *parser) skipStep() (int, bool, error) {
 	if !p.inEvent || len(p.nameEnds) != p.ev.depth+1 {
-		return 0
+		return 0, true, nil // not where skipping applies: read on as usual
 	}
 	from := 0
 	if p.ev.depth > 0 {
@@ -501,36 +522,86 @@ func (p *parser) skipRest() int {
 	}
 	q := p.names[from:]
 	w := p.buf[p.pos:p.end]
-	p.closeTag = append(append(append(p.closeTag[:0], "</"...), q...), '>')
-	j := bytes.Index(w, p.closeTag)
-	if j < 0 {
-		return 0
+	final := p.rerr != nil // nothing more will come
+	i := 0
+	for {
+		k := indexLT(w[i:])
+		if k < 0 {
+			return len(w), false, nil
+		}
+		t := i + k
+		rest := w[t:]
+		// Enough bytes to tell the markup apart (or the end of the stream).
+		if len(rest) < len(q)+12 && !final {
+			return t, false, nil
+		}
+		terminated := func(open, close string) (int, bool, error) {
+			e := bytes.Index(rest[len(open):], []byte(close))
+			if e < 0 {
+				if len(rest) >= maxMarkupBytes {
+					p.pos += t
+					return 0, false, p.syntax("markup longer than %d bytes", maxMarkupBytes)
+				}
+				return -1, false, nil
+			}
+			return len(open) + e + len(close), true, nil
+		}
+		var n int
+		var ok bool
+		var err error
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			n, ok, err = terminated("<!--", "-->")
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			n, ok, err = terminated("<![CDATA[", "]]>")
+		case bytes.HasPrefix(rest, []byte("<?")):
+			n, ok, err = terminated("<?", "?>")
+		case len(rest) > 1 && rest[1] == '/':
+			if m := 2 + len(q); len(rest) >= m && string(rest[2:m]) == string(q) {
+				j := skipSpace(rest, m)
+				if j == len(rest) && !final {
+					return t, false, nil
+				}
+				if j < len(rest) && rest[j] == '>' {
+					if p.skipNest == 0 {
+						return t, true, nil
+					}
+					p.skipNest--
+				}
+			}
+			n, ok = 1, true
+		default:
+			if m := 1 + len(q); len(rest) > m && string(rest[1:m]) == string(q) && (isSpace(rest[m]) || rest[m] == '>' || rest[m] == '/') {
+				gt := bytes.IndexByte(rest, '>')
+				if gt < 0 {
+					if len(rest) >= maxMarkupBytes {
+						p.pos += t
+						return 0, false, p.syntax("markup longer than %d bytes", maxMarkupBytes)
+					}
+					if !final {
+						return t, false, nil
+					}
+					return len(w), false, nil
+				}
+				if rest[gt-1] != '/' {
+					p.skipNest++
+				}
+				n, ok = gt+1, true
+			} else {
+				n, ok = 1, true
+			}
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if !ok {
+			if final {
+				return len(w), false, nil
+			}
+			return t, false, nil
+		}
+		i = t + n
 	}
-	// One pass over the tags before it: no comment, CDATA section,
-	// processing instruction or nested Event start tag.
-	region := w[:j]
-	for k := 0; ; {
-		m := indexLT(region[k:])
-		if m < 0 {
-			break
-		}
-		m += k
-		k = m + 1
-		if m+1 == len(region) {
-			return 0
-		}
-		switch region[m+1] {
-		case '!', '?':
-			return 0
-		case '/':
-			continue
-		}
-		after := m + 1 + len(q)
-		if after <= len(region) && string(region[m+1:after]) == string(q) && (after == len(region) || isSpace(region[after]) || region[after] == '>' || region[after] == '/') {
-			return 0
-		}
-	}
-	return j
 }
 
 func (p *parser) startTag(w []byte) (int, error) {
@@ -580,6 +651,9 @@ func (p *parser) startTag(w []byte) (int, error) {
 	p.element(depth, ns, local)
 	if selfClose {
 		p.pop()
+		return i, nil
+	}
+	if p.slow {
 		return i, nil
 	}
 	if p.inEvent && depth == p.ev.depth+1 && p.ev.section != sectionNone {

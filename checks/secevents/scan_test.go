@@ -2,7 +2,10 @@ package secevents
 
 import (
 	"bytes"
+	"io"
+	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // TestIndexLT: the word-at-a-time search agrees with bytes.IndexByte at
@@ -54,5 +57,33 @@ func TestHashSet(t *testing.T) {
 	}
 	if s.has(3001) || len(s.sorted()) != len(want) {
 		t.Fatal("has or sorted")
+	}
+}
+
+// TestSkip: what follows EventData (and the rest of an event that is not a
+// logon) is skipped by markup starts only: a comment, CDATA section or
+// processing instruction holding "</Event>" does not end the event, a
+// nested Event element does not either, malformed markup there is passed
+// over; and the result does not depend on where read blocks end.
+func TestSkip(t *testing.T) {
+	good := string(readSample(t, "wevtutil.xml"))
+	first := good[:strings.Index(good, "\n")+1] // the agent's 0xC000006A
+	tail := "<RenderingInfo><!-- </Event> --><![CDATA[</Event>]]><?pi </Event>?><Event a='1'><x/></Event><Event/><0 malformed></RenderingInfo>"
+	doc := strings.Replace(first, "</EventData>", "</EventData>"+tail, 1)
+	other := strings.Replace(strings.Replace(first, "<EventID>4625", "<EventID>4634", 1), "</System>", "</System>"+tail, 1)
+	in := strings.Repeat(doc+other, 300)
+	for _, block := range []int64{-1, 97, 1000, 4096} {
+		m := newMatcher(agentOnly.Processes)
+		var r io.Reader = strings.NewReader(in)
+		if block > 0 {
+			r = iotest.OneByteReader(r)
+			if block > 1 {
+				r = iotest.HalfReader(strings.NewReader(in))
+			}
+		}
+		res := readStream(t.Context(), r, 0, -1, -1, nil, false, Filter{}, m)
+		if res.err != nil || res.events != 600 || res.agg.failures != 300 || res.agg.logons != 300 {
+			t.Fatalf("block %d: err %v, %d events, %+v", block, res.err, res.events, res.agg)
+		}
 	}
 }
