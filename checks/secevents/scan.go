@@ -549,15 +549,19 @@ func (p *parser) skipStep() (int, bool, error) {
 		var n int
 		var ok bool
 		var err error
+		c1 := byte(0)
+		if len(rest) > 1 {
+			c1 = rest[1]
+		}
 		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
+		case c1 == '!' && bytes.HasPrefix(rest, []byte("<!--")):
 			n, ok, err = terminated("<!--", "-->")
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+		case c1 == '!' && bytes.HasPrefix(rest, []byte("<![CDATA[")):
 			n, ok, err = terminated("<![CDATA[", "]]>")
-		case bytes.HasPrefix(rest, []byte("<?")):
+		case c1 == '?':
 			n, ok, err = terminated("<?", "?>")
-		case len(rest) > 1 && rest[1] == '/':
-			if m := 2 + len(q); len(rest) >= m && string(rest[2:m]) == string(q) {
+		case c1 == '/':
+			if m := 2 + len(q); len(rest) >= m && rest[2] == q[0] && string(rest[2:m]) == string(q) {
 				j := skipSpace(rest, m)
 				if j == len(rest) && !final {
 					return t, false, nil
@@ -570,7 +574,7 @@ func (p *parser) skipStep() (int, bool, error) {
 				}
 			}
 			n, ok = 1, true
-		default:
+		case c1 == q[0]:
 			if m := 1 + len(q); len(rest) > m && string(rest[1:m]) == string(q) && (isSpace(rest[m]) || rest[m] == '>' || rest[m] == '/') {
 				gt := bytes.IndexByte(rest, '>')
 				if gt < 0 {
@@ -590,6 +594,8 @@ func (p *parser) skipStep() (int, bool, error) {
 			} else {
 				n, ok = 1, true
 			}
+		default:
+			n, ok = 1, true
 		}
 		if err != nil {
 			return 0, false, err
