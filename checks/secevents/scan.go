@@ -480,6 +480,9 @@ func (p *parser) pop() {
 		p.inEvent = false
 		p.sink(e)
 	case depth == e.capDepth && e.capture != nil:
+		if e.capture == &e.id && e.section == sectionSystem && e.notLogonID() {
+			p.skip, p.skipNest = true, 0
+		}
 		e.capture = nil
 	case depth == e.depth+1:
 		// Once System shows the event does not matter, or EventData is
@@ -494,11 +497,41 @@ func (p *parser) pop() {
 	}
 }
 
+// notLogonID reports whether the EventID read so far settles that the
+// event is not a logon, whatever System holds after it: four or more
+// digits that are not 4624 or 4625 (more text appended to them, from a
+// repeated EventID, cannot make 4624 or 4625 either).
+func (e *event) notLogonID() bool {
+	b := bytes.TrimSpace(e.id.b)
+	if e.id.cut || len(b) < 4 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return string(b) != "4624" && string(b) != "4625"
+}
+
 // logon reports whether the event is a 4624 or 4625 of the Security
 // provider, as far as System showed.
 func (e *event) logon() bool {
 	id, ok := parseEventID(e.id.b)
-	return ok && !e.id.cut && (id == EventLogonFailure || id == EventLogonSuccess) && bytes.EqualFold(e.provider.b, securityProvider)
+	return ok && !e.id.cut && (id == EventLogonFailure || id == EventLogonSuccess) && equalFold(e.provider.b, securityProvider)
+}
+
+// closeSkipped closes what was open inside the event when skipping began
+// (System, when its EventID already settled it), leaving the Event
+// element itself open for its end tag.
+func (p *parser) closeSkipped() {
+	d := p.ev.depth + 1
+	if len(p.nameEnds) > d {
+		p.nameEnds = p.nameEnds[:d]
+		p.names = p.names[:p.nameEnds[d-1]]
+		p.ns = trimBindings(p.ns, d)
+	}
+	p.ev.section, p.ev.capture = sectionNone, nil
 }
 
 // skipStep skips the rest of the current event up to its end tag, as far
@@ -513,14 +546,14 @@ func (e *event) logon() bool {
 // more. It returns the bytes consumed and whether the event's end tag is
 // next (at p.pos + n).
 func (p *parser) skipStep() (int, bool, error) {
-	if !p.inEvent || len(p.nameEnds) != p.ev.depth+1 {
+	if !p.inEvent || len(p.nameEnds) < p.ev.depth+1 {
 		return 0, true, nil // not where skipping applies: read on as usual
 	}
 	from := 0
 	if p.ev.depth > 0 {
 		from = p.nameEnds[p.ev.depth-1]
 	}
-	q := p.names[from:]
+	q := p.names[from:p.nameEnds[p.ev.depth]]
 	w := p.buf[p.pos:p.end]
 	final := p.rerr != nil // nothing more will come
 	i := 0
@@ -568,6 +601,7 @@ func (p *parser) skipStep() (int, bool, error) {
 				}
 				if j < len(rest) && rest[j] == '>' {
 					if p.skipNest == 0 {
+						p.closeSkipped()
 						return t, true, nil
 					}
 					p.skipNest--
@@ -833,9 +867,13 @@ func (p *parser) flat(w []byte, i int) int {
 			return t
 		}
 		p.element(depth, ns, qname)
-		if p.ev.capture != nil {
-			p.ev.capture.add(w[end:c])
+		if v := p.ev.capture; v != nil {
+			v.add(w[end:c])
 			p.ev.capture = nil
+			if v == &p.ev.id && p.ev.section == sectionSystem && p.ev.notLogonID() {
+				p.skip, p.skipNest = true, 0
+				return after + 1
+			}
 		}
 		i = after + 1
 	}
