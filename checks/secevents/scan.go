@@ -137,7 +137,6 @@ type parser struct {
 	attrs    []attr
 	tag      []byte // the tag p.attrs point into
 	cdata    []byte
-	closeTag []byte
 	skip     bool // skipping the rest of the current event (see skipStep)
 	skipNest int  // elements named like the event opened while skipping
 	slow     bool // no shortcut for children (flat, text-only elements): the reference the fuzz test compares with
@@ -151,10 +150,6 @@ type parser struct {
 	// records where.
 	stopAt  int64
 	stopped int64
-	// rootless reports whether an Event was seen at depth 0 (wevtutil's
-	// concatenated events); rooted whether one was seen at depth 1 (under
-	// an <Events> root).
-	rootless, rooted bool
 }
 
 // attr is one attribute of the tag being read, as offsets into it (no
@@ -988,11 +983,6 @@ func (p *parser) element(depth int, ns nsKind, local []byte) {
 		if depth <= 1 && string(local) == "Event" && ns != nsOther {
 			p.inEvent = true
 			p.events++
-			if depth == 0 {
-				p.rootless = true
-			} else {
-				p.rooted = true
-			}
 			p.ev.reset(p.base+int64(p.pos), ns, depth)
 		}
 		return
