@@ -13,6 +13,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/secevents"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/report"
 )
@@ -232,7 +233,7 @@ func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode 
 		b.Missing("logs/summary.json", err.Error())
 	} else {
 		var buf bytes.Buffer
-		if err := report.Logs(&buf, "json", s); err != nil {
+		if err := report.Logs(&buf, "json", report.LogsInput{Trace: s}); err != nil {
 			return err
 		}
 		if err := b.AddBytes(report.BundleFile{Name: "logs/summary.json", Description: "failed sign-ins by Reason over the trace logs below (ptacheck logs -o json)", PersonalData: "request IDs of failed sign-ins, file paths"}, buf.Bytes()); err != nil {
@@ -308,5 +309,32 @@ func collectEvents(ctx context.Context, b *report.Bundle, fixtureMode bool) erro
 			return err
 		}
 	}
-	return nil
+	return collectSecurityLogons(ectx, b, dir)
+}
+
+// collectSecurityLogons adds the summary of the agent's logons in this
+// host's Security log (ptacheck logs over the dc-query's events), not the
+// events themselves.
+func collectSecurityLogons(ctx context.Context, b *report.Bundle, dir string) error {
+	const name = "events/security-logons.json"
+	procs := agentExecutables("")
+	var q bytes.Buffer
+	if err := report.DCQuery(&q, "xpath", procs); err != nil {
+		return err
+	}
+	xml := filepath.Join(dir, "security-logons.xml")
+	if err := hostfacts.QueryEvents(ctx, "Security", strings.TrimSpace(q.String()), xml); err != nil {
+		b.Missing(name, err.Error())
+		return nil
+	}
+	s, err := secevents.Analyze(ctx, []string{xml}, secevents.Filter{}, secevents.Options{Processes: procs})
+	if err != nil {
+		b.Missing(name, err.Error())
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := report.Logs(&buf, "json", report.LogsInput{Security: s}); err != nil {
+		return err
+	}
+	return b.AddBytes(report.BundleFile{Name: name, Description: "the agent's logons in this server's Security log, events 4625 and 4624 by status (ptacheck logs -o json over the dc-query's events)", PersonalData: "file paths; no account names (accounts are only counted)"}, buf.Bytes())
 }

@@ -133,19 +133,21 @@ var commands = []*command{
   ptacheck explain -o json AADSTS8002   # the documented typo of 80002`,
 	},
 	{
-		name: "logs", summary: "summarise failed sign-ins in agent trace logs by Reason", args: " [PATH...]", maxArgs: -1,
+		name: "logs", summary: "summarise failed sign-ins in agent trace logs by Reason, and the agent's logons in exported Security events", args: " [PATH...]", maxArgs: -1,
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addCommon(fs, o, "text, json")
 			fs.StringVar(&o.since, "since", "", "only failures at or after this `TIME` (2026-11-25T08:00:00Z, 2026-11-25, or a duration back from now such as 24h)")
 			fs.StringVar(&o.until, "until", "", "only failures before this `TIME`")
-			fs.StringVar(&o.requestID, "request-id", "", "only this request `ID` (from the trace log or the sign-in log)")
+			fs.StringVar(&o.requestID, "request-id", "", "only this request `ID` (from the trace log or the sign-in log; Security events carry none)")
+			fs.StringVar(&o.agentPath, "agent-path", "", "in Security events, count the logons of this agent executable `PATH` (default: the executables dc-query names)")
 			fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "deadline for reading the logs")
 		},
 		run: runLogs,
 		examples: `
   ptacheck logs                                        # this host's agent trace folders
   ptacheck logs --since 24h C:\Temp\trace.zip
-  ptacheck logs -o json --request-id df63f4a4-68b9-44ae-8d81-6ad2d844d84e trace/`,
+  ptacheck logs -o json --request-id df63f4a4-68b9-44ae-8d81-6ad2d844d84e trace/
+  ptacheck logs security.xml    # wevtutil qe Security /q:"$(ptacheck dc-query --format xpath)" /f:xml > security.xml`,
 	},
 	{
 		name: "dc-query", summary: "print the Security-log query for the agent's logons (Event Viewer, wevtutil)",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/codes"
+	"github.com/ptacheck/ptacheck/checks/secevents"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/report"
 )
@@ -87,18 +88,91 @@ func runLogs(ctx context.Context, inv *invocation) (int, error) {
 			return 0, usagef("logs: no agent trace folder on this host (%s): name the log files, folders or .zip files to read", strings.Join(tracelog.DefaultPaths(), ", "))
 		}
 	}
+	// Explicit files are read as what they look like: exported Security
+	// events or trace logs; folders are searched for both.
+	var tracePaths, secPaths []string
+	folders := map[string]bool{}
 	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
+		fi, err := os.Stat(p)
+		if err != nil {
 			return 0, usagef("logs: %v", pathErr(err))
+		}
+		if fi.IsDir() {
+			tracePaths, secPaths = append(tracePaths, p), append(secPaths, p)
+			folders[p] = true
+			continue
+		}
+		switch kind, err := secevents.SniffFile(p); {
+		case err != nil:
+			return 0, usagef("logs: %v", pathErr(err))
+		case kind == secevents.KindEVTX:
+			return 0, usagef("logs: %s: %s (docs/troubleshooting.md)", p, secevents.EVTXHint)
+		case kind == secevents.KindXML:
+			secPaths = append(secPaths, p)
+		default:
+			tracePaths = append(tracePaths, p)
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	s, err := tracelog.Analyze(ctx, paths, f)
-	if err != nil {
-		return 0, fmt.Errorf("logs: %w", err)
+	in := report.LogsInput{Verbose: o.verbose}
+	if len(tracePaths) > 0 {
+		if in.Trace, err = tracelog.Analyze(ctx, tracePaths, f); err != nil {
+			return 0, fmt.Errorf("logs: %w", err)
+		}
 	}
-	return report.ExitReady, report.Logs(inv.stdout, o.output, s)
+	if len(secPaths) > 0 {
+		procs := agentExecutables(o.agentPath)
+		s, err := secevents.Analyze(ctx, secPaths, secevents.Filter{Since: f.Since, Until: f.Until}, secevents.Options{Processes: procs})
+		if err != nil {
+			return 0, fmt.Errorf("logs: %w", err)
+		}
+		// Only folders were searched: say nothing of Security events when
+		// they held none.
+		if len(s.Files) > 0 || len(folders) < len(secPaths) {
+			in.Security = s
+		}
+	}
+	in.PassedOver, in.PassedOverCount = passedOver(in.Trace, in.Security)
+	return report.ExitReady, report.Logs(inv.stdout, o.output, in)
+}
+
+// passedOver are the files in folders that the trace-log reader passed over
+// and the Security-event reader did not read either.
+func passedOver(t *tracelog.Summary, s *secevents.Summary) ([]string, int) {
+	if t == nil {
+		return nil, 0
+	}
+	read := map[string]bool{}
+	if s != nil {
+		for _, f := range s.Files {
+			read[f.Path] = true
+		}
+	}
+	var out []string
+	n := t.Ignored
+	for _, p := range t.Passed {
+		if read[p] {
+			n--
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, n
+}
+
+// agentExecutables are the processes whose logons count in Security
+// events: --agent-path, or the executables dc-query names (both known
+// generations, and the agent under this host's Program Files).
+func agentExecutables(agentPath string) []string {
+	if agentPath != "" {
+		return []string{agentPath}
+	}
+	paths := []string{agentExe, connectorExe}
+	if l := localExe(agentExe); !strings.EqualFold(l, agentExe) {
+		paths = append(paths, l)
+	}
+	return paths
 }
 
 func existingPaths(paths []string) []string {
