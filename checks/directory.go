@@ -342,6 +342,11 @@ func (c ADTimeSkewCheck) Run(ctx context.Context, env *Env) Outcome {
 	if skew < 0 {
 		ahead = "behind"
 	}
+	// currentTime has whole seconds, so a skew under one second is below
+	// what the DC's clock can show: "0s ahead" or "0s behind" would be chance.
+	if abs < time.Second {
+		return Outcome{Summary: fmt.Sprintf("this server's clock is in step with %s (less than 1 second apart)", f.DC), Details: details}
+	}
 	msg := fmt.Sprintf("this server's clock is %s %s %s", abs.Round(time.Second), ahead, f.DC)
 	switch {
 	case abs > skewFail:

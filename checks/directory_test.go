@@ -161,7 +161,8 @@ func TestADTimeSkew(t *testing.T) {
 		status Status
 		want   string
 	}{
-		{"", StatusPass, "within 1 minute"},
+		{"", StatusPass, "in step with dc1.corp.contoso.test (less than 1 second apart)"},
+		{"-30s", StatusPass, "30s ahead of dc1.corp.contoso.test (within 1 minute)"},
 		{"-2m", StatusWarn, "2m0s ahead of"},
 		{"+3m", StatusWarn, "3m0s behind"},
 		{"-7m", StatusFail, "more than the 5-minute Kerberos tolerance"},
