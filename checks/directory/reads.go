@@ -24,6 +24,10 @@ type search struct {
 // maxPages bounds a paged search (at PageSize entries a page).
 const maxPages = 1000
 
+// MaxSearchValues bounds the attribute values one search keeps, over all
+// its pages: 100 users of a FindUsers batch hold about 1,500.
+const MaxSearchValues = 200_000
+
 // search runs s, following the paged-results cookie, with every page an
 // operation of its own under ctx. Continuation references (referrals to
 // other naming contexts, which AD and Samba return for subtree searches of
@@ -45,6 +49,7 @@ func (s *Session) search(ctx context.Context, q search) ([]*ldap.Entry, time.Dur
 		q.filter, q.attrs, controls)
 	var out []*ldap.Entry
 	var total time.Duration
+	values := 0
 	for page := 0; ; page++ {
 		if page == maxPages {
 			return out, total, &OpError{Op: "search", Object: q.base, Err: fmt.Errorf("%w: more than %d pages", ErrTooManyEntries, maxPages)}
@@ -65,6 +70,16 @@ func (s *Session) search(ctx context.Context, q search) ([]*ldap.Entry, time.Dur
 		out = append(out, res.Entries...)
 		if q.maxEntries > 0 && len(out) > q.maxEntries {
 			return out, total, &OpError{Op: "search", Object: q.base, Err: fmt.Errorf("%w: more than %d", ErrTooManyEntries, q.maxEntries)}
+		}
+		// Each page is bounded on the wire (the guard); the pages together
+		// are bounded here, by the values they keep.
+		for _, e := range res.Entries {
+			for _, a := range e.Attributes {
+				values += len(a.ByteValues)
+			}
+		}
+		if values > MaxSearchValues {
+			return nil, total, &OpError{Op: "search", Object: q.base, Err: fmt.Errorf("%w: more than %d values in one search", ErrTooManyObjects, MaxSearchValues)}
 		}
 		if paging == nil {
 			break
