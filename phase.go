@@ -64,6 +64,13 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 	if err != nil {
 		return 0, err
 	}
+	if in.phase == checks.PhaseSignin && len(in.cfg.Users) == 0 {
+		// A fixture names the users its environment is about.
+		if sc == nil || len(sc.SigninUsers) == 0 {
+			return 0, errNoSigninUsers
+		}
+		in.cfg.Users = sc.SigninUsers
+	}
 	host, err := hostSource(inv.sys, o, sc)
 	if err != nil {
 		return 0, err
@@ -173,6 +180,8 @@ func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (
 	return in, nil
 }
 
+var errNoSigninUsers = usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
+
 // maxUsersFile caps --users-file; maxUsers the users of one run.
 const (
 	maxUsersFile = 16 << 20
@@ -213,8 +222,8 @@ func readUsers(o *options) ([]string, error) {
 		}
 	}
 	switch {
-	case len(out) == 0:
-		return nil, usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
+	case len(out) == 0 && o.fixture == "":
+		return nil, errNoSigninUsers
 	case len(out) > maxUsers:
 		return nil, usagef("signin: %d users; at most %d per run", len(out), maxUsers)
 	}

@@ -270,6 +270,15 @@ func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string)
 	for k, v := range found {
 		u.Found[strings.ToLower(k)] = v
 	}
+	// The fine-grained policies of the users the DC's computed attributes
+	// do not cover: once per distinct PSO, in a stable order.
+	var users []*directory.User
+	for _, upn := range upns {
+		if x := found[upn]; x != nil && (!x.HasUACComputed || !x.HasPasswordExpiry) {
+			users = append(users, x)
+		}
+	}
+	sess.ResolvePSOs(ctx, users)
 	if p, err := sess.DomainPolicy(ctx); err == nil {
 		u.Policy = p
 	}
