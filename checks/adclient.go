@@ -51,13 +51,13 @@ type ADFacts struct {
 	ForestErr  string             `json:"forest_error,omitempty"`
 	// Trusts are the trustedDomain objects of the forest root domain and
 	// of this DC's domain; TrustsErr says what could not be read.
-	Trusts    []directory.Trust `json:"-"`
-	TrustInfo []adTrust         `json:"trusts,omitempty"`
-	TrustsErr string            `json:"trusts_error,omitempty"`
-	Ports      []adPort           `json:"ports"`
-	DialErr    error              `json:"-"` // the last dial/bind error when no DC bound
-	Anonymous  bool               `json:"anonymous,omitempty"`
-	ReceivedAt time.Time          `json:"-"` // local time when currentTime was read (midpoint)
+	Trusts     []directory.Trust `json:"-"`
+	TrustInfo  []adTrust         `json:"trusts,omitempty"`
+	TrustsErr  string            `json:"trusts_error,omitempty"`
+	Ports      []adPort          `json:"ports"`
+	DialErr    error             `json:"-"` // the last dial/bind error when no DC bound
+	Anonymous  bool              `json:"anonymous,omitempty"`
+	ReceivedAt time.Time         `json:"-"` // local time when currentTime was read (midpoint)
 }
 
 // adRoot is the evidence kept of the rootDSE.
