@@ -292,3 +292,17 @@ func TestSearchValuesBound(t *testing.T) {
 		t.Fatalf("%d pages read", searches)
 	}
 }
+
+// The guard's walk never panics and never lets an element overrun its
+// message, whatever the bytes.
+func FuzzWalkBER(f *testing.F) {
+	f.Add(rawEntry(1, "CN=x", rawAttr("a", 3, []byte("v")))[2:])
+	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
+	f.Add([]byte{0x1f, 0x81, 0x01, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := walkBER(b)
+		if err == nil && n > len(b)/2 {
+			t.Fatalf("%d elements in %d bytes", n, len(b))
+		}
+	})
+}
