@@ -118,27 +118,31 @@ func ParseForestTrustInfo(b []byte) (*ForestTrustInfo, error) {
 		p = rest
 		r := ForestTrustRecord{Flags: binary.LittleEndian.Uint32(rec), Type: int(rec[12])}
 		data := rec[13:]
-		str := func() (string, error) {
+		counted := func() ([]byte, error) {
 			if len(data) < 4 {
-				return "", errors.New("truncated length")
+				return nil, errors.New("truncated length")
 			}
 			l := binary.LittleEndian.Uint32(data)
 			if uint64(l) > uint64(len(data)-4) {
-				return "", fmt.Errorf("name of %d bytes", l)
+				return nil, fmt.Errorf("a field of %d bytes", l)
 			}
-			s := data[4 : 4+l]
+			v := data[4 : 4+l]
 			data = data[4+l:]
-			if !utf8.Valid(s) {
-				return "", errors.New("name is not UTF-8")
+			return v, nil
+		}
+		str := func() (string, error) {
+			v, err := counted()
+			if err == nil && !utf8.Valid(v) {
+				err = errors.New("name is not UTF-8")
 			}
-			return string(s), nil
+			return string(v), err
 		}
 		var err error
 		switch r.Type {
 		case ForestTrustTopLevelName, ForestTrustTopLevelNameEx:
 			r.Name, err = str()
 		case ForestTrustDomainInfo:
-			if _, err = str(); err == nil { // the SID
+			if _, err = counted(); err == nil { // the SID, binary
 				if r.Name, err = str(); err == nil {
 					r.NetBIOS, err = str()
 				}

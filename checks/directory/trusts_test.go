@@ -2,6 +2,7 @@ package directory
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"testing"
 )
@@ -88,4 +89,33 @@ func FuzzParseForestTrustInfo(f *testing.F) {
 			t.Fatalf("info %v with error %v", info, err)
 		}
 	})
+}
+
+// sambaForestTrustBlob was packed by Samba 4.17's own NDR code (python3
+// samba.dcerpc.drsblobs.ForestTrustInfo, from drsblobs.idl): the top-level
+// names fabrikam.test and Fabrikam.COM (routing disabled by the
+// administrator, LSA_TLN_DISABLED_ADMIN), the exclusion
+// legacy.fabrikam.test, and the domain fabrikam.test / FABRIKAM with its SID.
+const sambaForestTrustBlob = "01000000040000001e000000000000000080209bcb82d801000d00000066616272696b616d2e746573741d000000020000000080209bcb82d801000c00000046616272696b616d2e434f4d25000000000000000080209bcb82d80101140000006c65676163792e66616272696b616d2e7465737446000000000000000080209bcb82d8010218000000010400000000000515000000e40b9091327a148e2f0dd30d0d00000066616272696b616d2e746573740800000046414252494b414d"
+
+func TestParseForestTrustInfoFromSamba(t *testing.T) {
+	b, err := hex.DecodeString(sambaForestTrustBlob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := ParseForestTrustInfo(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tln := info.TopLevelNames()
+	if len(info.Records) != 4 || len(tln) != 2 || tln[0].Name != "fabrikam.test" || tln[0].Flags != 0 ||
+		tln[1].Name != "fabrikam.com" || tln[1].Flags != TLNDisabledAdmin {
+		t.Fatalf("top-level names %+v", tln)
+	}
+	if ex := info.Excluded(); len(ex) != 1 || ex[0] != "legacy.fabrikam.test" {
+		t.Fatalf("excluded %v", ex)
+	}
+	if d := info.Records[3]; d.Type != ForestTrustDomainInfo || d.Name != "fabrikam.test" || d.NetBIOS != "FABRIKAM" {
+		t.Fatalf("domain info %+v", d)
+	}
 }
