@@ -64,12 +64,8 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 	if err != nil {
 		return 0, err
 	}
-	if in.phase == checks.PhaseSignin && len(in.cfg.Users) == 0 {
-		// A fixture names the users its environment is about.
-		if sc == nil || len(sc.SigninUsers) == 0 {
-			return 0, errNoSigninUsers
-		}
-		in.cfg.Users = sc.SigninUsers
+	if err := fixtureUsers(in, sc); err != nil {
+		return 0, err
 	}
 	host, err := hostSource(inv.sys, o, sc)
 	if err != nil {
@@ -178,6 +174,19 @@ func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (
 		return nil, usagef("--only selects no check of the %s phase (see 'ptacheck list')", phase)
 	}
 	return in, nil
+}
+
+// fixtureUsers gives a signin run without --user the users its fixture
+// names (signin_users); without either it is a usage error.
+func fixtureUsers(in *phaseInputs, sc *fixtures.Scenario) error {
+	if in.phase != checks.PhaseSignin || len(in.cfg.Users) > 0 {
+		return nil
+	}
+	if sc == nil || len(sc.SigninUsers) == 0 {
+		return errNoSigninUsers
+	}
+	in.cfg.Users = sc.SigninUsers
+	return nil
 }
 
 var errNoSigninUsers = usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
