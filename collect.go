@@ -101,6 +101,11 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	for _, in := range ins {
+		if err := fixtureUsers(in, sc); err != nil {
+			return 0, err
+		}
+	}
 	host, err := hostSource(inv.sys, o, sc)
 	if err != nil {
 		return 0, err

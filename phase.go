@@ -64,6 +64,9 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 	if err != nil {
 		return 0, err
 	}
+	if err := fixtureUsers(in, sc); err != nil {
+		return 0, err
+	}
 	host, err := hostSource(inv.sys, o, sc)
 	if err != nil {
 		return 0, err
@@ -173,6 +176,21 @@ func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (
 	return in, nil
 }
 
+// fixtureUsers gives a signin run without --user the users its fixture
+// names (signin_users); without either it is a usage error.
+func fixtureUsers(in *phaseInputs, sc *fixtures.Scenario) error {
+	if in.phase != checks.PhaseSignin || len(in.cfg.Users) > 0 {
+		return nil
+	}
+	if sc == nil || len(sc.SigninUsers) == 0 {
+		return errNoSigninUsers
+	}
+	in.cfg.Users = sc.SigninUsers
+	return nil
+}
+
+var errNoSigninUsers = usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
+
 // maxUsersFile caps --users-file; maxUsers the users of one run.
 const (
 	maxUsersFile = 16 << 20
@@ -213,8 +231,8 @@ func readUsers(o *options) ([]string, error) {
 		}
 	}
 	switch {
-	case len(out) == 0:
-		return nil, usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
+	case len(out) == 0 && o.fixture == "":
+		return nil, errNoSigninUsers
 	case len(out) > maxUsers:
 		return nil, usagef("signin: %d users; at most %d per run", len(out), maxUsers)
 	}

@@ -111,7 +111,7 @@ var tenantCalls = map[string][]graph.Call{
 	"tenant.active-agents":        {graph.CallPTAAgents},
 	"tenant.other-agents":         {graph.CallPTAAgents},
 	"tenant.cloud-admin-fallback": {graph.CallRoleAssignments, graph.CallUser},
-	"ad.forest-membership":        {graph.CallDomains},
+	"ad.forest-membership":        {graph.CallDomains, graph.CallUser},
 }
 
 // scopesFor returns the delegated scopes the selected checks need.

@@ -57,6 +57,10 @@ func DefaultEnv(o EnvOptions) *Env {
 	net := netprobe.New(o.Net)
 	ldap := o.LDAP
 	ldap.Dialer = net.Dialer()
+	if ldap.Budget == nil {
+		// One read budget for the run: every DC, every operation.
+		ldap.Budget = directory.NewBudget(0)
+	}
 	ad := &ADClient{Net: net, Options: ldap, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: adGatherTimeout}
 	env := &Env{Host: host, Net: net, AD: ad, Now: o.Now, Logf: o.Logf}
 	if g := o.Graph; g.Token != nil {
