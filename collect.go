@@ -14,6 +14,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
+	"github.com/ptacheck/ptacheck/internal/outfile"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -67,7 +68,9 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	if o.bundleOut == "" {
 		return 0, usagef("collect: name the bundle with --out FILE.zip")
 	}
-	if !strings.EqualFold(filepath.Ext(o.bundleOut), ".zip") {
+	// A device, FIFO or pipe (--out >(cat)) is written through, whatever
+	// its name; a file is a zip file by name.
+	if !outfile.Stream(o.bundleOut) && !strings.EqualFold(filepath.Ext(o.bundleOut), ".zip") {
 		return 0, usagef("--out %q: the bundle is a zip file: name it FILE.zip", o.bundleOut)
 	}
 	if o.maxLogBytes < 0 {
@@ -81,7 +84,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	// tenant inputs (and so one device-code sign-in) are shared.
 	var ins []*phaseInputs
 	for _, p := range phases {
-		in, err := validatePhase(p, o, inv.sys.Getenv)
+		in, err := validatePhase(ctx, p, o, inv.sys.Getenv)
 		if err != nil {
 			return 0, err
 		}
@@ -100,20 +103,20 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	host, err := hostSource(inv.sys, o, sc)
+	host, err := hostSource(ctx, inv.sys, o, sc)
 	if err != nil {
 		return 0, err
 	}
-	out, err := newAtomicFile(o.bundleOut)
+	out, err := outfile.Create(ctx, o.bundleOut)
 	if err != nil {
 		return 0, usagef("--out: %v", err)
 	}
-	defer out.abort()
+	defer out.Abort()
 	if sc != nil {
 		fmt.Fprintf(inv.stderr, "ptacheck: fixture mode %q: collecting from an emulated environment, not this host\n", sc.Name)
 	}
 
-	b := report.NewBundle(out.f, version, time.Now())
+	b := report.NewBundle(out, version, time.Now())
 	res := report.CollectResult{Out: o.bundleOut}
 	add := func(f report.BundleFile, data []byte) error { return b.AddBytes(f, data) }
 
@@ -191,7 +194,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	if err := b.Close(stopped); err != nil {
 		return 0, fmt.Errorf("collect: %w", err)
 	}
-	if err := out.commitMode(0o600); err != nil {
+	if err := out.Commit(0o600); err != nil {
 		return 0, usagef("--out: %v", err)
 	}
 	res.Files, res.NotCollected, res.Interrupted = b.Files(), b.NotCollected(), stopped
