@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -123,7 +125,7 @@ func readConfig(ctx context.Context, path string) (map[string]json.RawMessage, e
 		return nil, usagef("--config %s: want a JSON object of flag names to values, e.g. {\"tenant-id\": \"...\", \"ignore-failures\": [\"host.app-proxy-connector\"]}: %v", path, err)
 	}
 	known := anyCommandFlags()
-	for k := range settings {
+	for _, k := range slices.Sorted(maps.Keys(settings)) { // the same error every time
 		switch {
 		case k == "config":
 			return nil, usagef("--config %s: a config file cannot name another config file", path)
