@@ -4,13 +4,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // runBuilt runs the built binary with a deadline and returns its exit code,
@@ -119,5 +122,102 @@ func TestHostSnapshotFaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// summarize recomputes each report's verdict, exit code and counts from its
+// checks: an edited or damaged report is an input error naming the file
+// (exit 2), never counted as it claims. Every CSV cell a report supplies,
+// the header's check IDs included, is guarded against formula injection.
+func TestSummarizeDistrustsReports(t *testing.T) {
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready.json")
+	if code, _, stderr, _ := runBuilt(t, bin, "install", "--fixture", "healthy", "-o", "json", "--report-file", ready); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	notReady := filepath.Join(dir, "not-ready.json")
+	if code, _, stderr, _ := runBuilt(t, bin, "install", "--fixture", "app-proxy-present", "-o", "json", "--report-file", notReady); code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	load := func(path string) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(mustRead(t, path), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	checksOf := func(m map[string]any) []any { return m["checks"].([]any) }
+	setCheck := func(m map[string]any, id, key string, v any) {
+		for _, c := range checksOf(m) {
+			if c.(map[string]any)["id"] == id {
+				c.(map[string]any)[key] = v
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		base string
+		edit func(m map[string]any)
+		want string
+	}{
+		{"unknown verdict", ready, func(m map[string]any) { m["verdict"] = "great" }, `unknown verdict "great"`},
+		{"a failed check under ready", ready, func(m map[string]any) {
+			setCheck(m, "host.os", "status", "fail")
+			s := m["summary"].(map[string]any)
+			s["pass"], s["fail"] = s["pass"].(float64)-1, 1.0
+		}, `verdict "ready" contradicts its checks`},
+		{"exit code not the verdict's", ready, func(m map[string]any) { m["exit_code"] = 1.0 }, "exit_code 1 contradicts its verdict ready"},
+		{"not-ready said ready", notReady, func(m map[string]any) { m["verdict"], m["exit_code"] = "ready", 0.0 }, `verdict "ready" contradicts its checks`},
+		{"unknown status", ready, func(m map[string]any) { setCheck(m, "host.os", "status", "passed") }, `check "host.os": unknown status "passed"`},
+		{"summary that lies", ready, func(m map[string]any) { m["summary"].(map[string]any)["pass"] = 99.0 }, "summary (99 pass"},
+		{"a check twice", ready, func(m map[string]any) { m["checks"] = append(checksOf(m), checksOf(m)[0]) }, "appears twice"},
+		{"an ignored failure that is not a warning", notReady, func(m map[string]any) { setCheck(m, "host.app-proxy-connector", "ignored", true) }, "an ignored failure is a warning"},
+		{"interrupted with exit 0", ready, func(m map[string]any) { m["interrupted"] = true }, "an interrupted run exits 130 or 143"},
+		{"not a phase", ready, func(m map[string]any) { m["command"] = "=cmd|' /C calc'!A0" }, "is not a checklist phase"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := load(tc.base)
+			tc.edit(m)
+			data, _ := json.Marshal(m)
+			bad := filepath.Join(t.TempDir(), "edited.json")
+			os.WriteFile(bad, data, 0o600)
+			for _, format := range []string{"text", "json", "csv"} {
+				code, stdout, stderr, took := runBuilt(t, bin, "summarize", "-o", format, ready, bad)
+				if code != 2 || !strings.Contains(stderr, bad) || !strings.Contains(stderr, tc.want) {
+					t.Fatalf("-o %s: exit %d, stderr %q; want 2 naming %s and %q\n%s", format, code, stderr, bad, tc.want, stdout)
+				}
+				if took > 5*time.Second {
+					t.Errorf("took %s", took)
+				}
+			}
+		})
+	}
+	// Formula injection: a host name, a file name and a check ID that a
+	// spreadsheet would run. The report stays consistent (its verdict is
+	// recomputed the same), so it is read, and every cell is text.
+	m := load(ready)
+	m["host"] = "=HYPERLINK(\"http://x\")"
+	setCheck(m, "host.os", "id", "+cmd|' /C calc'!A0")
+	data, _ := json.Marshal(m)
+	evil := filepath.Join(t.TempDir(), "@evil.json")
+	os.WriteFile(evil, data, 0o600)
+	code, stdout, stderr, _ := runBuilt(t, bin, "summarize", "-o", "csv", evil)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	records, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil || len(records) != 2 {
+		t.Fatalf("csv: %v\n%s", err, stdout)
+	}
+	for _, rec := range records {
+		for _, cell := range rec {
+			if r, _ := utf8.DecodeRuneInString(cell); strings.ContainsRune("=+-@\t\r\uFF1D\uFF0B\uFF0D\uFF20", r) {
+				t.Errorf("cell %q starts a formula", cell)
+			}
+		}
+	}
+	if !slices.Contains(records[0], "'+cmd|' /C calc'!A0") || !slices.Contains(records[1], `'=HYPERLINK("http://x")`) {
+		t.Errorf("the hostile cells are not kept as text: %q", records)
 	}
 }
