@@ -1,9 +1,12 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +18,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/secevents"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
+	"github.com/ptacheck/ptacheck/internal/outfile"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -68,7 +72,9 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	if o.bundleOut == "" {
 		return 0, usagef("collect: name the bundle with --out FILE.zip")
 	}
-	if !strings.EqualFold(filepath.Ext(o.bundleOut), ".zip") {
+	// A device, FIFO or pipe (--out >(cat)) is written through, whatever
+	// its name; a file is a zip file by name.
+	if !outfile.Stream(o.bundleOut) && !strings.EqualFold(filepath.Ext(o.bundleOut), ".zip") {
 		return 0, usagef("--out %q: the bundle is a zip file: name it FILE.zip", o.bundleOut)
 	}
 	if o.maxLogBytes < 0 {
@@ -82,7 +88,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	// tenant inputs (and so one device-code sign-in) are shared.
 	var ins []*phaseInputs
 	for _, p := range phases {
-		in, err := validatePhase(p, o, inv.sys.Getenv)
+		in, err := validatePhase(ctx, p, o, inv.sys.Getenv)
 		if err != nil {
 			return 0, err
 		}
@@ -106,20 +112,20 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 			return 0, err
 		}
 	}
-	host, err := hostSource(inv.sys, o, sc)
+	host, err := hostSource(ctx, inv.sys, o, sc)
 	if err != nil {
 		return 0, err
 	}
-	out, err := newAtomicFile(o.bundleOut)
+	out, err := outfile.Create(ctx, o.bundleOut)
 	if err != nil {
 		return 0, usagef("--out: %v", err)
 	}
-	defer out.abort()
+	defer out.Abort()
 	if sc != nil {
 		fmt.Fprintf(inv.stderr, "ptacheck: fixture mode %q: collecting from an emulated environment, not this host\n", sc.Name)
 	}
 
-	b := report.NewBundle(out.f, version, time.Now())
+	b := report.NewBundle(out, version, time.Now())
 	res := report.CollectResult{Out: o.bundleOut}
 	add := func(f report.BundleFile, data []byte) error { return b.AddBytes(f, data) }
 
@@ -167,7 +173,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	}
 
 	// 3. The trace logs: a summary, and the files themselves, newest first.
-	if err := collectLogs(ctx, b, o, sc != nil); err != nil {
+	if err := collectLogs(ctx, b, o, sc != nil, inv.stderr, o.verbose); err != nil {
 		return 0, err
 	}
 
@@ -197,7 +203,7 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	if err := b.Close(stopped); err != nil {
 		return 0, fmt.Errorf("collect: %w", err)
 	}
-	if err := out.commitMode(0o600); err != nil {
+	if err := out.Commit(0o600); err != nil {
 		return 0, usagef("--out: %v", err)
 	}
 	res.Files, res.NotCollected, res.Interrupted = b.Files(), b.NotCollected(), stopped
@@ -220,7 +226,7 @@ func phaseNames(ps []checks.Phase) []string {
 
 // collectLogs adds the trace-log summary and copies the trace logs, newest
 // first, within --max-log-bytes.
-func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode bool) error {
+func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode bool, stderr io.Writer, verbose bool) error {
 	paths := o.logPaths
 	if len(paths) == 0 {
 		if fixtureMode {
@@ -254,13 +260,16 @@ func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode 
 		b.Missing("logs/", n)
 	}
 	budget := o.maxLogBytes
+	overBudget := fmt.Sprintf("over the --max-log-bytes budget (%d bytes); older files first left out", o.maxLogBytes)
+	prog := newCopyProgress(stderr, verbose, files)
+	defer prog.finish()
 	for i, f := range files {
 		if ctx.Err() != nil {
 			b.Missing(f.Path, "interrupted")
 			continue
 		}
 		if budget <= 0 {
-			b.Missing(f.Path, fmt.Sprintf("over the --max-log-bytes budget (%d bytes); older files first left out", o.maxLogBytes))
+			b.Missing(f.Path, overBudget)
 			continue
 		}
 		fh, err := os.Open(f.Path)
@@ -273,14 +282,53 @@ func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode 
 			Description: "agent trace log, modified " + f.ModTime.UTC().Format(time.RFC3339),
 			Source:      f.Path, PersonalData: personalLogs,
 		}
-		err = b.Add(bf, fh, budget)
+		src := prog.reader(ctx, f, fh)
+		if f.Archive {
+			bf.Description = "agent trace log archive, modified " + f.ModTime.UTC().Format(time.RFC3339) + ": re-packed entry by entry, each entry redacted"
+			var used int64
+			used, err = addArchive(b, bf, fh, budget, overBudget, prog)
+			budget -= used
+		} else {
+			err = b.Add(bf, src, budget)
+			if err == nil {
+				budget -= b.Files()[len(b.Files())-1].Bytes
+			}
+		}
 		fh.Close()
+		prog.fileDone(f)
 		if err != nil {
 			return err
 		}
-		budget -= b.Files()[len(b.Files())-1].Bytes
+		if ctx.Err() != nil {
+			b.Missing(f.Path, "interrupted: the copy is cut short")
+		}
 	}
 	return nil
+}
+
+// addArchive re-packs a zip archive of trace logs into the bundle (see
+// report.Bundle.AddZip), within budget bytes of its entries.
+func addArchive(b *report.Bundle, bf report.BundleFile, fh *os.File, budget int64, overBudget string, prog *copyProgress) (int64, error) {
+	st, err := fh.Stat()
+	if err != nil {
+		b.Missing(bf.Source, pathErr(err).Error())
+		return 0, nil
+	}
+	n, err := tracelog.ZipEntryCount(fh, st.Size())
+	switch {
+	case err != nil:
+		b.Missing(bf.Source, "read archive: "+err.Error())
+		return 0, nil
+	case n > tracelog.DefaultMaxZipEntries:
+		b.Missing(bf.Source, fmt.Sprintf("archive has %d entries, more than the limit of %d", n, tracelog.DefaultMaxZipEntries))
+		return 0, nil
+	}
+	zr, err := zip.NewReader(prog.readerAt(fh), st.Size())
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are cleaned by AddZip
+		b.Missing(bf.Source, "read archive: "+err.Error())
+		return 0, nil
+	}
+	return b.AddZip(bf, zr, budget, overBudget)
 }
 
 // collectEvents exports the agent's event-log channels into a temporary

@@ -267,9 +267,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *syst
 		}
 		return fail(stderr, usagef("%s: %v (run 'ptacheck %s --help')", cmd.name, err, cmd.name))
 	}
-	origins, err := applyDefaults(fs, o.configFile, sys.Getenv)
+	origins, err := applyDefaults(ctx, fs, o.configFile, sys.Getenv)
 	if err != nil {
-		return fail(stderr, err)
+		return failOrInterrupted(ctx, stderr, err)
 	}
 	if o.verbose {
 		for _, s := range origins {
@@ -285,9 +285,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *syst
 	inv := &invocation{cmd: cmd, o: o, args: positional, stdout: stdout, stderr: stderr, sys: sys}
 	code, err := cmd.run(ctx, inv)
 	if err != nil {
-		return fail(stderr, err)
+		return failOrInterrupted(ctx, stderr, err)
 	}
 	return code
+}
+
+// failOrInterrupted reports an error that ended a command before it had a
+// report to write: exit 2, or 130/143 when a signal arrived meanwhile (it
+// ended a read of an input, or the input error comes after it: the signal
+// is what the caller asked for).
+func failOrInterrupted(ctx context.Context, stderr io.Writer, err error) int {
+	if code, stopped := checks.InterruptExit(ctx); stopped {
+		fmt.Fprintf(stderr, "ptacheck: %s\n", textfmt.OneLine(textfmt.Sanitize(redact.String(err.Error()))))
+		return code
+	}
+	return fail(stderr, err)
 }
 
 // lockedWriter serialises writes to w.

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ptacheck/ptacheck/internal/input"
 	"github.com/ptacheck/ptacheck/internal/jsonstrict"
 )
 
@@ -46,7 +50,7 @@ func anyCommandFlags() map[string]bool {
 // PTACHECK_<FLAG> environment variables, then from the config file
 // (--config, or PTACHECK_CONFIG). Flags win over both; the environment wins
 // over the file. It returns where each default came from, for -v.
-func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) string) ([]string, error) {
+func applyDefaults(ctx context.Context, fs *pflag.FlagSet, configPath string, getenv func(string) string) ([]string, error) {
 	var origins []string
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -78,7 +82,7 @@ func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) str
 	if configPath == "" {
 		return origins, nil
 	}
-	settings, err := readConfig(configPath)
+	settings, err := readConfig(ctx, configPath)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +112,8 @@ func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) str
 
 // readConfig reads a config file: one JSON object of flag names (without
 // dashes) to values.
-func readConfig(path string) (map[string]json.RawMessage, error) {
-	data, err := jsonstrict.ReadFile(path, maxConfigBytes)
+func readConfig(ctx context.Context, path string) (map[string]json.RawMessage, error) {
+	data, err := input.ReadFile(ctx, path, maxConfigBytes)
 	if err != nil {
 		return nil, usagef("--config %v", err)
 	}
@@ -121,7 +125,7 @@ func readConfig(path string) (map[string]json.RawMessage, error) {
 		return nil, usagef("--config %s: want a JSON object of flag names to values, e.g. {\"tenant-id\": \"...\", \"ignore-failures\": [\"host.app-proxy-connector\"]}: %v", path, err)
 	}
 	known := anyCommandFlags()
-	for k := range settings {
+	for _, k := range slices.Sorted(maps.Keys(settings)) { // the same error every time
 		switch {
 		case k == "config":
 			return nil, usagef("--config %s: a config file cannot name another config file", path)

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"runtime"
 	"strings"
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/directory"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/internal/input"
 	"github.com/ptacheck/ptacheck/internal/redact"
 )
 
@@ -28,7 +29,7 @@ type directoryInputs struct {
 // validateDirectory checks the directory flags and reads the bind password
 // (never from a flag: PTACHECK_LDAP_PASSWORD or --ldap-password-file). The
 // password is registered as a secret, so no output can show it.
-func validateDirectory(o *options, getenv func(string) string) (*directoryInputs, error) {
+func validateDirectory(ctx context.Context, o *options, getenv func(string) string) (*directoryInputs, error) {
 	in := &directoryInputs{}
 	if o.domain != "" {
 		d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(o.domain)), ".")
@@ -67,7 +68,7 @@ func validateDirectory(o *options, getenv func(string) string) (*directoryInputs
 		return nil, usagef("--ldap-security %q: want ldaps, starttls or plain", o.ldapSecurity)
 	}
 	if o.caFile != "" {
-		pem, err := jsonstrict.ReadFile(o.caFile, 4<<20)
+		pem, err := input.ReadFile(ctx, o.caFile, 4<<20)
 		if err != nil {
 			return nil, usagef("--ca-file %v", err)
 		}
@@ -87,7 +88,7 @@ func validateDirectory(o *options, getenv func(string) string) (*directoryInputs
 	}
 	password := getenv("PTACHECK_LDAP_PASSWORD")
 	if o.ldapPassFile != "" {
-		data, err := jsonstrict.ReadFile(o.ldapPassFile, maxSecretFile)
+		data, err := input.ReadFile(ctx, o.ldapPassFile, maxSecretFile)
 		if err != nil {
 			return nil, usagef("--ldap-password-file %v", err)
 		}

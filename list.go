@@ -10,6 +10,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/fixtures"
+	"github.com/ptacheck/ptacheck/internal/outfile"
 	"github.com/ptacheck/ptacheck/internal/redact"
 	"github.com/ptacheck/ptacheck/report"
 )
@@ -46,12 +47,12 @@ func runVersion(_ context.Context, inv *invocation) (int, error) {
 	return report.ExitReady, report.Version(inv.stdout, inv.o.output, buildInfo())
 }
 
-func runList(_ context.Context, inv *invocation) (int, error) {
+func runList(ctx context.Context, inv *invocation) (int, error) {
 	o := inv.o
 	if err := validateOutput(o, "text", "json"); err != nil {
 		return 0, err
 	}
-	cfg, err := catalogueConfig(o)
+	cfg, err := catalogueConfig(ctx, o)
 	if err != nil {
 		return 0, err
 	}
@@ -93,7 +94,7 @@ func runSnapshot(ctx context.Context, inv *invocation) (int, error) {
 		return 0, err
 	}
 	if o.reportFile != "" {
-		if err := writeFileAtomic(o.reportFile, data); err != nil {
+		if err := writeOutputFile(ctx, o.reportFile, data); err != nil {
 			return 0, usagef("--report-file: %v", err)
 		}
 	}
@@ -101,19 +102,19 @@ func runSnapshot(ctx context.Context, inv *invocation) (int, error) {
 	return report.ExitReady, err
 }
 
-// writeFileAtomic writes data to a temporary file in path's folder and
-// renames it over path, so a reader never sees half a file and a symlink at
-// path is replaced rather than followed.
-func writeFileAtomic(path string, data []byte) error {
-	w, err := newAtomicFile(path)
+// writeOutputFile writes data to path as outfile does: a regular file is
+// replaced atomically (a symlink at path replaced, not followed), a device
+// or FIFO written through.
+func writeOutputFile(ctx context.Context, path string, data []byte) error {
+	w, err := outfile.Create(ctx, path)
 	if err != nil {
 		return err
 	}
-	if _, err := w.f.Write(data); err != nil {
-		w.abort()
+	if _, err := w.Write(data); err != nil {
+		w.Abort()
 		return err
 	}
-	return w.commit()
+	return w.Commit(0o644)
 }
 
 func runFixtures(_ context.Context, inv *invocation) (int, error) {

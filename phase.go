@@ -16,7 +16,8 @@ import (
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/fixtures"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/internal/input"
+	"github.com/ptacheck/ptacheck/internal/outfile"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -56,7 +57,7 @@ func dnsServers(values []string) ([]string, error) {
 // exit code, or an error for usage and input problems (exit 2).
 func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, error) {
 	o := inv.o
-	in, err := validatePhase(phase, o, inv.sys.Getenv)
+	in, err := validatePhase(ctx, phase, o, inv.sys.Getenv)
 	if err != nil {
 		return 0, err
 	}
@@ -67,11 +68,11 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 	if err := fixtureUsers(in, sc); err != nil {
 		return 0, err
 	}
-	host, err := hostSource(inv.sys, o, sc)
+	host, err := hostSource(ctx, inv.sys, o, sc)
 	if err != nil {
 		return 0, err
 	}
-	out, err := openReportFile(o)
+	out, err := openReportFile(ctx, o)
 	if err != nil {
 		return 0, err
 	}
@@ -98,7 +99,7 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 }
 
 // validatePhase checks every flag of a run before anything starts.
-func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (*phaseInputs, error) {
+func validatePhase(ctx context.Context, phase checks.Phase, o *options, getenv func(string) string) (*phaseInputs, error) {
 	in := &phaseInputs{}
 	var err error
 	if in.format, err = report.Lookup(o.output); err != nil {
@@ -137,7 +138,7 @@ func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (
 	if o.probeTimeout <= 0 {
 		return nil, usagef("--probe-timeout %s: must be positive", o.probeTimeout)
 	}
-	if in.cfg, err = catalogueConfig(o); err != nil {
+	if in.cfg, err = catalogueConfig(ctx, o); err != nil {
 		return nil, err
 	}
 	in.cfg.ProbeTimeout = o.probeTimeout
@@ -147,15 +148,15 @@ func validatePhase(phase checks.Phase, o *options, getenv func(string) string) (
 	if in.cfg.AgentVersion, err = agentVersion(o); err != nil {
 		return nil, err
 	}
-	if in.dir, err = validateDirectory(o, getenv); err != nil {
+	if in.dir, err = validateDirectory(ctx, o, getenv); err != nil {
 		return nil, err
 	}
-	if in.tenant, err = validateTenant(o, getenv); err != nil {
+	if in.tenant, err = validateTenant(ctx, o, getenv); err != nil {
 		return nil, err
 	}
 	in.phase = phase
 	if phase == checks.PhaseSignin {
-		if in.cfg.Users, err = readUsers(o); err != nil {
+		if in.cfg.Users, err = readUsers(ctx, o); err != nil {
 			return nil, err
 		}
 	}
@@ -198,13 +199,13 @@ const (
 )
 
 // readUsers gathers the UPNs of a signin run from --user and --users-file.
-func readUsers(o *options) ([]string, error) {
+func readUsers(ctx context.Context, o *options) ([]string, error) {
 	var raw []string
 	for _, v := range o.users {
 		raw = append(raw, strings.Split(v, ",")...)
 	}
 	if o.usersFile != "" {
-		data, err := jsonstrict.ReadFile(o.usersFile, maxUsersFile)
+		data, err := input.ReadFile(ctx, o.usersFile, maxUsersFile)
 		if err != nil {
 			return nil, usagef("--users-file %v", err)
 		}
@@ -260,7 +261,7 @@ func agentVersion(o *options) (string, error) {
 }
 
 // catalogueConfig validates the flags that shape the endpoint catalogue.
-func catalogueConfig(o *options) (checks.Config, error) {
+func catalogueConfig(ctx context.Context, o *options) (checks.Config, error) {
 	var cfg checks.Config
 	cloud, err := checks.ParseCloud(o.cloud)
 	if err != nil {
@@ -272,8 +273,12 @@ func catalogueConfig(o *options) (checks.Config, error) {
 	}
 	cfg.Legacy = o.legacy
 	if o.endpointsFile != "" {
-		if cfg.ExtraEndpoints, err = checks.ReadEndpointsFile(o.endpointsFile); err != nil {
+		data, err := input.ReadFile(ctx, o.endpointsFile, checks.MaxEndpointsFileSize)
+		if err != nil {
 			return cfg, usagef("--endpoints-file %v", err)
+		}
+		if cfg.ExtraEndpoints, err = checks.ParseEndpointsFile(data); err != nil {
+			return cfg, usagef("--endpoints-file %s: %v", o.endpointsFile, err)
 		}
 	}
 	return cfg, nil
@@ -295,10 +300,14 @@ func loadFixture(o *options) (*fixtures.Scenario, error) {
 
 // hostSource picks where the host facts come from: a snapshot file, the
 // fixture, or the live host.
-func hostSource(sys *system, o *options, sc *fixtures.Scenario) (hostfacts.Source, error) {
+func hostSource(ctx context.Context, sys *system, o *options, sc *fixtures.Scenario) (hostfacts.Source, error) {
 	switch {
 	case o.hostSnapshot != "":
-		s, err := hostfacts.ReadFile(o.hostSnapshot)
+		data, err := input.ReadFile(ctx, o.hostSnapshot, hostfacts.MaxSnapshotSize)
+		if err != nil {
+			return nil, usagef("--host-snapshot %v", err)
+		}
+		s, err := hostfacts.Parse(data)
 		if err != nil {
 			return nil, usagef("--host-snapshot %v", err)
 		}
@@ -315,21 +324,21 @@ func hostSource(sys *system, o *options, sc *fixtures.Scenario) (hostfacts.Sourc
 	return sys.Host, nil
 }
 
-// reportOutput is where --report-file goes: an atomic file, stdout ("-") or
-// nowhere.
+// reportOutput is where --report-file goes: a file (replaced atomically, or
+// a device or FIFO written through), stdout ("-") or nowhere.
 type reportOutput struct {
-	file   *atomicFile
+	file   *outfile.File
 	stdout bool
 }
 
-func openReportFile(o *options) (*reportOutput, error) {
+func openReportFile(ctx context.Context, o *options) (*reportOutput, error) {
 	switch o.reportFile {
 	case "":
 		return &reportOutput{}, nil
 	case "-":
 		return &reportOutput{stdout: true}, nil
 	}
-	f, err := newAtomicFile(o.reportFile)
+	f, err := outfile.Create(ctx, o.reportFile)
 	if err != nil {
 		return nil, usagef("--report-file: %v", err)
 	}
@@ -338,7 +347,7 @@ func openReportFile(o *options) (*reportOutput, error) {
 
 func (r *reportOutput) abort() {
 	if r.file != nil {
-		r.file.abort()
+		r.file.Abort()
 	}
 }
 
@@ -395,10 +404,10 @@ func writeReport(inv *invocation, in *phaseInputs, out *reportOutput, rep *repor
 		if err != nil {
 			return err
 		}
-		if _, err := out.file.f.Write(data); err != nil {
+		if _, err := out.file.Write(data); err != nil {
 			return usagef("--report-file: %v", err)
 		}
-		if err := out.file.commit(); err != nil {
+		if err := out.file.Commit(0o644); err != nil {
 			return usagef("--report-file: %v", err)
 		}
 	}

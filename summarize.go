@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/internal/input"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -48,7 +48,7 @@ func reportFiles(args []string) ([]string, error) {
 	return out, nil
 }
 
-func runSummarize(_ context.Context, inv *invocation) (int, error) {
+func runSummarize(ctx context.Context, inv *invocation) (int, error) {
 	o := inv.o
 	if err := validateOutput(o, "text", "json", "csv"); err != nil {
 		return 0, err
@@ -62,7 +62,7 @@ func runSummarize(_ context.Context, inv *invocation) (int, error) {
 	}
 	fleet := &report.Fleet{}
 	for _, path := range files {
-		data, err := jsonstrict.ReadFile(path, maxReportBytes)
+		data, err := input.ReadFile(ctx, path, maxReportBytes)
 		if err != nil {
 			return 0, usagef("summarize: %v", err)
 		}

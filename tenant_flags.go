@@ -16,7 +16,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/fixtures"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/internal/input"
 	"github.com/ptacheck/ptacheck/internal/redact"
 )
 
@@ -31,7 +31,7 @@ type tenantInputs struct {
 // validateTenant checks the tenant flags and reads the secrets they point
 // to (a token, the admin password), which are registered so no output can
 // show them. Secrets never come from flags.
-func validateTenant(o *options, getenv func(string) string) (*tenantInputs, error) {
+func validateTenant(ctx context.Context, o *options, getenv func(string) string) (*tenantInputs, error) {
 	in := &tenantInputs{}
 	cloud, err := graph.CloudByName(o.cloud)
 	if err != nil {
@@ -60,8 +60,12 @@ func validateTenant(o *options, getenv func(string) string) (*tenantInputs, erro
 	}
 	switch {
 	case o.tokenFile != "":
-		if in.token, err = graph.TokenFromFile(o.tokenFile); err != nil {
-			return nil, usagef("--token-file: %v", err)
+		data, err := input.ReadFile(ctx, o.tokenFile, graph.MaxTokenFileBytes)
+		if err != nil {
+			return nil, usagef("--token-file: token file: %v", err)
+		}
+		if in.token, err = graph.StaticToken(string(data)); err != nil {
+			return nil, usagef("--token-file: token file %s: %v", o.tokenFile, err)
 		}
 		// Register the token's value as a secret right away.
 		if tok, err := in.token(context.Background()); err == nil {
@@ -75,7 +79,7 @@ func validateTenant(o *options, getenv func(string) string) (*tenantInputs, erro
 	}
 	in.password = getenv("PTACHECK_ADMIN_PASSWORD")
 	if o.adminPassFile != "" {
-		data, err := jsonstrict.ReadFile(o.adminPassFile, maxSecretFile)
+		data, err := input.ReadFile(ctx, o.adminPassFile, maxSecretFile)
 		if err != nil {
 			return nil, usagef("--admin-password-file %v", err)
 		}

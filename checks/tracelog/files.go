@@ -11,7 +11,7 @@ type LogFile struct {
 	Path    string
 	Size    int64
 	ModTime time.Time
-	Archive bool // a .zip: copied as it is, not opened
+	Archive bool // a .zip archive (collect re-packs it entry by entry)
 }
 
 // Files lists the trace logs and archives Analyze would read from inputs,

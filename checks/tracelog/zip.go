@@ -124,6 +124,11 @@ func readEntry(ctx context.Context, ze *zip.File, opts Options, fr *fileResult) 
 
 // zipEntryCount reads the entry count from the end of central directory
 // record (zip64 aware) without loading the directory.
+// ZipEntryCount reads how many entries a zip archive declares from its end
+// record, before archive/zip loads the central directory (which holds
+// every entry in memory).
+func ZipEntryCount(r io.ReaderAt, size int64) (uint64, error) { return zipEntryCount(r, size) }
+
 func zipEntryCount(r io.ReaderAt, size int64) (uint64, error) {
 	const (
 		eocdLen      = 22
