@@ -1,8 +1,10 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/secevents"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/setup"
@@ -38,11 +41,11 @@ func runCollect(ctx context.Context, inv *setup.Invocation) (int, error) {
 	}
 	// Every flag of every phase is checked before anything runs; the
 	// phases share one tenant sign-in.
-	ins, err := setup.ValidateCollect(bundle.Phases, f, inv.World)
+	ins, err := setup.ValidateCollect(ctx, bundle.Phases, f, inv.World)
 	if err != nil {
 		return 0, err
 	}
-	out, err := cli.CreateAtomic(bundle.Out)
+	out, err := cli.CreateOutFile(ctx, bundle.Out)
 	if err != nil {
 		return 0, cli.Usagef("--out: %v", err)
 	}
@@ -59,7 +62,7 @@ func runCollect(ctx context.Context, inv *setup.Invocation) (int, error) {
 	if err := collectHost(ctx, b, ins[0].HostSource()); err != nil {
 		return 0, err
 	}
-	if err := collectLogs(ctx, b, f.Logs.Paths, bundle.MaxLogBytes, fixture != ""); err != nil {
+	if err := collectLogs(ctx, inv, b, bundle.MaxLogBytes, fixture != ""); err != nil {
 		return 0, err
 	}
 	if err := collectEvents(ctx, b, fixture != ""); err != nil {
@@ -72,7 +75,7 @@ func runCollect(ctx context.Context, inv *setup.Invocation) (int, error) {
 	if err := b.Close(stopped); err != nil {
 		return 0, fmt.Errorf("collect: %w", err)
 	}
-	if err := out.CommitMode(0o600); err != nil {
+	if err := out.Commit(0o600); err != nil {
 		return 0, cli.Usagef("--out: %v", err)
 	}
 	res.Files, res.NotCollected, res.Interrupted = b.Files(), b.NotCollected(), stopped
@@ -155,7 +158,8 @@ func collectAbout(b *report.Bundle, release string, phases []checks.Phase, fixtu
 
 // collectLogs adds the trace-log summary and copies the trace logs, newest
 // first, within --max-log-bytes.
-func collectLogs(ctx context.Context, b *report.Bundle, paths []string, maxBytes int64, fixtureMode bool) error {
+func collectLogs(ctx context.Context, inv *setup.Invocation, b *report.Bundle, maxBytes int64, fixtureMode bool) error {
+	paths := inv.Flags.Logs.Paths
 	if len(paths) == 0 {
 		if fixtureMode {
 			b.Missing("logs/", "fixture mode: this host's trace logs are not the emulated environment's (pass --logs to add some)")
@@ -172,7 +176,7 @@ func collectLogs(ctx context.Context, b *report.Bundle, paths []string, maxBytes
 		b.Missing("logs/summary.json", err.Error())
 	} else {
 		var buf bytes.Buffer
-		if err := report.Logs(&buf, "json", s); err != nil {
+		if err := report.Logs(&buf, "json", report.LogsInput{Trace: s}); err != nil {
 			return err
 		}
 		if err := b.AddBytes(report.BundleFile{Name: "logs/summary.json", Description: "failed sign-ins by Reason over the trace logs below (ptacheck logs -o json)", PersonalData: "request IDs of failed sign-ins, file paths"}, buf.Bytes()); err != nil {
@@ -187,14 +191,27 @@ func collectLogs(ctx context.Context, b *report.Bundle, paths []string, maxBytes
 	for _, n := range notes {
 		b.Missing("logs/", n)
 	}
+	return copyLogs(ctx, inv, b, files, maxBytes)
+}
+
+// copyLogs copies the trace logs, newest first, within maxBytes; an
+// archive is re-packed entry by entry.
+func copyLogs(ctx context.Context, inv *setup.Invocation, b *report.Bundle, files []tracelog.LogFile, maxBytes int64) error {
 	budget := maxBytes
+	overBudget := fmt.Sprintf("over the --max-log-bytes budget (%d bytes); older files first left out", maxBytes)
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	prog := cli.NewCopyProgress(inv.Stderr, inv.Flags.Output.Verbose, len(files), total)
+	defer prog.Finish()
 	for i, f := range files {
 		if ctx.Err() != nil {
 			b.Missing(f.Path, "interrupted")
 			continue
 		}
 		if budget <= 0 {
-			b.Missing(f.Path, fmt.Sprintf("over the --max-log-bytes budget (%d bytes); older files first left out", maxBytes))
+			b.Missing(f.Path, overBudget)
 			continue
 		}
 		fh, err := os.Open(f.Path)
@@ -207,14 +224,52 @@ func collectLogs(ctx context.Context, b *report.Bundle, paths []string, maxBytes
 			Description: "agent trace log, modified " + f.ModTime.UTC().Format(time.RFC3339),
 			Source:      f.Path, PersonalData: personalLogs,
 		}
-		err = b.Add(bf, fh, budget)
+		if f.Archive {
+			bf.Description = "agent trace log archive, modified " + f.ModTime.UTC().Format(time.RFC3339) + ": re-packed entry by entry, each entry redacted"
+			var used int64
+			used, err = addArchive(b, bf, fh, budget, overBudget, prog)
+			budget -= used
+		} else {
+			err = b.Add(bf, prog.Reader(ctx, fh), budget)
+			if err == nil {
+				budget -= b.Files()[len(b.Files())-1].Bytes
+			}
+		}
 		fh.Close()
+		prog.FileDone(f.Path, f.Size)
 		if err != nil {
 			return err
 		}
-		budget -= b.Files()[len(b.Files())-1].Bytes
+		if ctx.Err() != nil {
+			b.Missing(f.Path, "interrupted: the copy is cut short")
+		}
 	}
 	return nil
+}
+
+// addArchive re-packs a zip archive of trace logs into the bundle (see
+// report.Bundle.AddZip), within budget bytes of its entries.
+func addArchive(b *report.Bundle, bf report.BundleFile, fh *os.File, budget int64, overBudget string, prog *cli.CopyProgress) (int64, error) {
+	st, err := fh.Stat()
+	if err != nil {
+		b.Missing(bf.Source, cli.PathErr(err).Error())
+		return 0, nil
+	}
+	n, err := tracelog.ZipEntryCount(fh, st.Size())
+	switch {
+	case err != nil:
+		b.Missing(bf.Source, "read archive: "+err.Error())
+		return 0, nil
+	case n > tracelog.DefaultMaxZipEntries:
+		b.Missing(bf.Source, fmt.Sprintf("archive has %d entries, more than the limit of %d", n, tracelog.DefaultMaxZipEntries))
+		return 0, nil
+	}
+	zr, err := zip.NewReader(prog.ReaderAt(fh), st.Size())
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are cleaned by AddZip
+		b.Missing(bf.Source, "read archive: "+err.Error())
+		return 0, nil
+	}
+	return b.AddZip(bf, zr, budget, overBudget)
 }
 
 // collectEvents exports the agent's event-log channels into a temporary
@@ -248,5 +303,32 @@ func collectEvents(ctx context.Context, b *report.Bundle, fixtureMode bool) erro
 			return err
 		}
 	}
-	return nil
+	return collectSecurityLogons(ectx, b, dir)
+}
+
+// collectSecurityLogons adds the summary of the agent's logons in this
+// host's Security log (ptacheck logs over the dc-query's events), not the
+// events themselves.
+func collectSecurityLogons(ctx context.Context, b *report.Bundle, dir string) error {
+	const name = "events/security-logons.json"
+	procs := agentExecutables("")
+	var q bytes.Buffer
+	if err := report.DCQuery(&q, "xpath", procs); err != nil {
+		return err
+	}
+	xml := filepath.Join(dir, "security-logons.xml")
+	if err := hostfacts.QueryEvents(ctx, "Security", strings.TrimSpace(q.String()), xml); err != nil {
+		b.Missing(name, err.Error())
+		return nil
+	}
+	s, err := secevents.Analyze(ctx, []string{xml}, secevents.Filter{}, secevents.Options{Processes: procs})
+	if err != nil {
+		b.Missing(name, err.Error())
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := report.Logs(&buf, "json", report.LogsInput{Security: s}); err != nil {
+		return err
+	}
+	return b.AddBytes(report.BundleFile{Name: name, Description: "the agent's logons in this server's Security log, events 4625 and 4624 by status (ptacheck logs -o json over the dc-query's events)", PersonalData: "file paths; no account names (accounts are only counted)"}, buf.Bytes())
 }

@@ -46,6 +46,7 @@ type bundleManifest struct {
 	Kind  string `json:"kind"`
 	Files []struct {
 		Name         string `json:"name"`
+		Description  string `json:"description"`
 		Bytes        int64  `json:"bytes"`
 		SHA256       string `json:"sha256"`
 		PersonalData string `json:"personal_data"`

@@ -93,17 +93,32 @@ func TestDirectoryFaultMatrix(t *testing.T) {
 		faults map[string]any
 		code   int
 		checks map[string]want
+		limit  time.Duration // 0: 12 s
 	}{
 		{"stronger auth required", map[string]any{"bind": "strong-auth-required"}, 3, map[string]want{
-			"ad.dc-reachable": {"error", "strongerAuthRequired"}, "ad.forest-membership": {"skip", "requires ad.dc-reachable"}}},
+			"ad.dc-reachable": {"error", "strongerAuthRequired"}, "ad.forest-membership": {"skip", "requires ad.dc-reachable"}}, 0},
 		{"invalid credentials", map[string]any{"bind": "invalid-credentials"}, 3, map[string]want{
-			"ad.dc-reachable": {"error", "invalid credentials"}, "ad.forest-membership": {"skip", "requires ad.dc-reachable"}}},
+			"ad.dc-reachable": {"error", "invalid credentials"}, "ad.forest-membership": {"skip", "requires ad.dc-reachable"}}, 0},
 		{"referral", map[string]any{"search": "referral"}, 3, map[string]want{
-			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", "referral"}}},
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", "referral"}}, 0},
 		{"connection closed mid-search", map[string]any{"search": "close"}, 3, map[string]want{
-			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", ""}}},
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", ""}}, 0},
 		{"a search that never answers", map[string]any{"search": "hang"}, 3, map[string]want{
-			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", ""}}},
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", ""}}, 0},
+		// Object bombs (issue 18 item 2): small on the wire per object,
+		// huge once parsed. Each ends in an error naming the bound.
+		{"8 MiB of empty values in one message", map[string]any{"search": "value-bomb"}, 3, map[string]want{
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", "response too large: a message of 8388645 bytes, more than 4194304"}}, 5 * time.Second},
+		{"16 MiB of empty values in one message", map[string]any{"search": "value-bomb-16m"}, 3, map[string]want{
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", "response too large: a message of 16777257 bytes"}}, 5 * time.Second},
+		{"1.5 million empty values under the message bound", map[string]any{"search": "values-flood"}, 3, map[string]want{
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", "too many objects in the answer: more than 10000 values"}}, 5 * time.Second},
+		{"20,000 entries in one answer", map[string]any{"search": "entry-flood"}, 3, map[string]want{
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", "too many objects in the answer: more than 10000 messages for one operation"}}, 5 * time.Second},
+		{"entries of 9,999 values without end", map[string]any{"search": "element-flood"}, 3, map[string]want{
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", "too many objects in the answer: more than 250000 elements for one operation"}}, 5 * time.Second},
+		{"an entry of 5,000 values every 50 ms", map[string]any{"search": "trickle"}, 3, map[string]want{
+			"ad.dc-reachable": {"pass", ""}, "ad.forest-membership": {"error", "too many objects in the answer: more than 250000 elements for one operation"}}, 5 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -120,10 +135,51 @@ func TestDirectoryFaultMatrix(t *testing.T) {
 			}
 			// The directory client's own gather deadline (8 s) bounds a DC
 			// that never answers, well inside --timeout.
-			if r.took > 12*time.Second {
-				t.Errorf("took %s, want under 12s", r.took)
+			limit := tc.limit
+			if limit == 0 {
+				limit = 12 * time.Second
 			}
+			if r.took > limit {
+				t.Errorf("took %s, want under %s", r.took, limit)
+			}
+			// The emulated DC runs inside the child: its peak covers both.
+			if r.rss > 200<<20 {
+				t.Errorf("peak RSS %d MiB, want under 200 MiB", r.rss>>20)
+			}
+			t.Logf("exit %d in %s, peak RSS %d MiB", r.code, r.took.Round(time.Millisecond), r.rss>>20)
 		})
+	}
+}
+
+// SIGTERM while the client reads and decodes a hostile answer (an entry of
+// 5,000 values every 50 ms) stops the process within 100 ms: every message
+// is parsed only after the guard bounded it, and the connection closes when
+// the run's context ends.
+func TestDirectoryBombSignal(t *testing.T) {
+	bin := builtBinary(t)
+	dir := faultFixture(t, "directory.json", func(m map[string]any) { m["faults"] = map[string]any{"search": "trickle"} })
+	for i := range 3 {
+		cmd := exec.Command(bin, "register", "--fixture", dir, "--only", "ad.dc-reachable,ad.forest-membership", "--timeout", "30s", "-o", "json")
+		var stdout strings.Builder
+		cmd.Stdout = &stdout
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // the forest read is decoding the trickle (it ends at 2.5 s)
+		sent := time.Now()
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		took := time.Since(sent)
+		if code := cmd.ProcessState.ExitCode(); code != 143 {
+			t.Fatalf("run %d: exit %d, want 143\n%s", i, code, stdout.String())
+		}
+		if took > 100*time.Millisecond {
+			t.Errorf("run %d: exited %s after SIGTERM, want within 100 ms", i, took)
+		}
+		if !strings.Contains(stdout.String(), "interrupted (SIGTERM)") {
+			t.Errorf("run %d: no partial report:\n%s", i, stdout.String())
+		}
+		t.Logf("run %d: exit 143 %s after SIGTERM, peak RSS %d MiB", i, took.Round(time.Millisecond), peakRSS(cmd.ProcessState)>>20)
 	}
 }
 

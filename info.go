@@ -49,7 +49,7 @@ func runVersion(_ context.Context, inv *setup.Invocation) (int, error) {
 	return report.ExitReady, report.Version(inv.Stdout, format, buildInfo(inv.Release))
 }
 
-func runList(_ context.Context, inv *setup.Invocation) (int, error) {
+func runList(ctx context.Context, inv *setup.Invocation) (int, error) {
 	f := inv.Flags
 	format, err := f.Output.Validate()
 	if err != nil {
@@ -60,7 +60,7 @@ func runList(_ context.Context, inv *setup.Invocation) (int, error) {
 		return 0, err
 	}
 	cfg.Legacy = f.Catalogue.Legacy
-	if cfg.ExtraEndpoints, err = f.Catalogue.Validate(); err != nil {
+	if cfg.ExtraEndpoints, err = f.Catalogue.Validate(ctx); err != nil {
 		return 0, err
 	}
 	if !f.Endpoints.Endpoints {
@@ -97,7 +97,7 @@ func runSnapshot(ctx context.Context, inv *setup.Invocation) (int, error) {
 		return 0, err
 	}
 	if path := inv.Flags.SnapshotFile.ReportFile; path != "" {
-		if err := cli.WriteFileAtomic(path, data); err != nil {
+		if err := cli.WriteFile(ctx, path, data); err != nil {
 			return 0, cli.Usagef("--report-file: %v", err)
 		}
 	}

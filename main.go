@@ -149,10 +149,11 @@ var commands = []*command{
 	},
 	{
 		Command: setup.Command{Name: "logs", Formats: textJSON, Own: []setup.Group{setup.TraceLogsGroup}},
-		summary: "summarise failed sign-ins in agent trace logs by Reason", args: " [PATH...]", maxArgs: -1, run: runLogs, examples: `
+		summary: "summarise failed sign-ins in agent trace logs by Reason, and the agent's logons in exported Security events", args: " [PATH...]", maxArgs: -1, run: runLogs, examples: `
   ptacheck logs                                        # this host's agent trace folders
   ptacheck logs --since 24h C:\Temp\trace.zip
-  ptacheck logs -o json --request-id df63f4a4-68b9-44ae-8d81-6ad2d844d84e trace/`,
+  ptacheck logs -o json --request-id df63f4a4-68b9-44ae-8d81-6ad2d844d84e trace/
+  ptacheck logs security.xml    # wevtutil qe Security /q:"$(ptacheck dc-query --format xpath)" /f:xml > security.xml`,
 	},
 	{
 		Command: setup.Command{Name: "dc-query", Own: []setup.Group{setup.DCQueryGroup}},
@@ -241,13 +242,13 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, sys *
 		printCommandUsage(stdout, cmd)
 		return report.ExitReady
 	}
-	flags, rest, origins, err := registry.Parse(cmd.Command, args, world.Getenv)
+	flags, rest, origins, err := registry.Parse(ctx, cmd.Command, args, world.Getenv)
 	if errors.Is(err, setup.ErrHelp) {
 		printCommandUsage(stdout, cmd)
 		return report.ExitReady
 	}
 	if err != nil {
-		return fail(stderr, err)
+		return failOrInterrupted(ctx, stderr, err)
 	}
 	if flags.Output.Verbose {
 		for _, s := range origins {
@@ -262,7 +263,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, sys *
 	code, err := cmd.run(ctx, &setup.Invocation{Flags: flags, Args: positional, World: world,
 		Release: setup.Release{Version: version, Commit: commit, Date: date}})
 	if err != nil {
-		return fail(stderr, err)
+		return failOrInterrupted(ctx, stderr, err)
 	}
 	return code
 }
@@ -271,6 +272,18 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, sys *
 func fail(stderr io.Writer, err error) int {
 	cli.Fail(stderr, err)
 	return report.ExitUsage
+}
+
+// failOrInterrupted reports an error that ended a command before it had a
+// report to write: exit 2, or 130/143 when a signal arrived meanwhile (it
+// ended a read of an input, or the input error comes after it: the signal
+// is what the caller asked for).
+func failOrInterrupted(ctx context.Context, stderr io.Writer, err error) int {
+	if code, stopped := checks.InterruptExit(ctx); stopped {
+		cli.Fail(stderr, err)
+		return code
+	}
+	return fail(stderr, err)
 }
 
 // findCommand returns the first positional argument: the command. Flags may

@@ -16,11 +16,11 @@ import (
 // runPhase runs one phase's checklist and writes the report. It returns the
 // exit code, or an error for usage and input problems (exit 2).
 func runPhase(ctx context.Context, phase checks.Phase, inv *setup.Invocation) (int, error) {
-	in, err := setup.ValidatePhase(phase, inv.Flags, inv.World)
+	in, err := setup.ValidatePhase(ctx, phase, inv.Flags, inv.World)
 	if err != nil {
 		return 0, err
 	}
-	out, err := openReportFile(in.Report.Path)
+	out, err := openReportFile(ctx, in.Report.Path)
 	if err != nil {
 		return 0, err
 	}
@@ -46,21 +46,21 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *setup.Invocation) (i
 	return rep.ExitCode(), writeReport(inv, in, out, rep)
 }
 
-// reportOutput is where --report-file goes: an atomic file, stdout ("-") or
-// nowhere.
+// reportOutput is where --report-file goes: a file (replaced atomically, or
+// a device or FIFO written through), stdout ("-") or nowhere.
 type reportOutput struct {
-	file   *cli.AtomicFile
+	file   *cli.OutFile
 	stdout bool
 }
 
-func openReportFile(path string) (*reportOutput, error) {
+func openReportFile(ctx context.Context, path string) (*reportOutput, error) {
 	switch path {
 	case "":
 		return &reportOutput{}, nil
 	case "-":
 		return &reportOutput{stdout: true}, nil
 	}
-	f, err := cli.CreateAtomic(path)
+	f, err := cli.CreateOutFile(ctx, path)
 	if err != nil {
 		return nil, cli.Usagef("--report-file: %v", err)
 	}
@@ -135,7 +135,7 @@ func writeReport(inv *setup.Invocation, in setup.Inputs, out *reportOutput, rep 
 		if _, err := out.file.Write(data); err != nil {
 			return cli.Usagef("--report-file: %v", err)
 		}
-		if err := out.file.Commit(); err != nil {
+		if err := out.file.Commit(0o644); err != nil {
 			return cli.Usagef("--report-file: %v", err)
 		}
 	}

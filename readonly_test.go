@@ -3,19 +3,27 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ptacheck/ptacheck/checks/checkstest"
 	"github.com/ptacheck/ptacheck/checks/tracelog/tracelogtest"
 	"github.com/ptacheck/ptacheck/fixtures"
+	"golang.org/x/sys/unix"
 )
 
 // tree lists every path under the roots (relative, with the root's index).
@@ -155,4 +163,192 @@ func TestReadOnlyEverywhere(t *testing.T) {
 		}
 	}
 	t.Logf("tenant: %d Graph reads, %d sign-in requests; DC: %v", graphGets, tokens, ops)
+}
+
+// streamTarget is an output path that is not a regular file, and what
+// reads it.
+type streamTarget struct {
+	name string
+	// setup makes the target in dir; read returns what its reader got
+	// (nil: nothing can be read back, a device).
+	setup func(t *testing.T, dir string) (path string, extra []*os.File, read func() []byte)
+}
+
+// streamTargets: a private null device (mknod, as root; never the real
+// /dev/null), a FIFO and a symlink to it, a pipe named /dev/fd/3 (what
+// bash's >(cat) is), a symlink to /proc/self/fd/3 (what /dev/stdout is),
+// and a Unix socket.
+func streamTargets() []streamTarget {
+	fifo := func(t *testing.T, dir string, link bool) (string, []*os.File, func() []byte) {
+		p := filepath.Join(dir, "fifo")
+		if err := syscall.Mkfifo(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			data, _ := os.ReadFile(p) // opens when the writer does
+			got <- data
+		}()
+		if link {
+			os.Symlink(p, filepath.Join(dir, "link"))
+			p = filepath.Join(dir, "link")
+		}
+		return p, nil, func() []byte { return receiveBytes(t, got) }
+	}
+	pipe := func(t *testing.T, dir string, link bool) (string, []*os.File, func() []byte) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			data, _ := io.ReadAll(r)
+			r.Close()
+			got <- data
+		}()
+		p := "/dev/fd/3"
+		if link {
+			p = filepath.Join(dir, "stdout")
+			os.Symlink("/proc/self/fd/3", p)
+		}
+		return p, []*os.File{w}, func() []byte {
+			w.Close() // the child's copy is closed when it exits
+			return receiveBytes(t, got)
+		}
+	}
+	return []streamTarget{
+		{"device node", func(t *testing.T, dir string) (string, []*os.File, func() []byte) {
+			if os.Geteuid() != 0 {
+				t.Skip("mknod needs root")
+			}
+			p := filepath.Join(dir, "null")
+			if err := syscall.Mknod(p, syscall.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+				t.Fatal(err)
+			}
+			return p, nil, nil
+		}},
+		{"FIFO", func(t *testing.T, dir string) (string, []*os.File, func() []byte) { return fifo(t, dir, false) }},
+		{"symlink to a FIFO", func(t *testing.T, dir string) (string, []*os.File, func() []byte) { return fifo(t, dir, true) }},
+		{"pipe /dev/fd/3", func(t *testing.T, dir string) (string, []*os.File, func() []byte) { return pipe(t, dir, false) }},
+		{"symlink to /proc/self/fd/3", func(t *testing.T, dir string) (string, []*os.File, func() []byte) { return pipe(t, dir, true) }},
+		{"Unix socket", func(t *testing.T, dir string) (string, []*os.File, func() []byte) {
+			p := filepath.Join(dir, "sock")
+			l, err := net.ListenUnix("unix", &net.UnixAddr{Name: p, Net: "unix"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.SetUnlinkOnClose(false) // the folder must look as before
+			got := make(chan []byte, 1)
+			go func() {
+				defer l.Close()
+				c, err := l.Accept()
+				if err != nil {
+					got <- nil
+					return
+				}
+				data, _ := io.ReadAll(c)
+				got <- data
+			}()
+			return p, nil, func() []byte { return receiveBytes(t, got) }
+		}},
+	}
+}
+
+func receiveBytes(t *testing.T, got <-chan []byte) []byte {
+	t.Helper()
+	select {
+	case data := <-got:
+		return data
+	case <-time.After(10 * time.Second):
+		t.Error("the reader got nothing within 10 s")
+		return nil
+	}
+}
+
+// fileKinds records each entry of dir with its type and device number, to
+// see that a run replaced or added nothing.
+func fileKinds(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		fi, err := os.Lstat(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %v %d", e.Name(), fi.Mode(), fi.Sys().(*syscall.Stat_t).Rdev))
+	}
+	return out
+}
+
+// --report-file and collect's --out onto something that is not a regular
+// file write through it: the device stays a device (as root a rename
+// would replace it), a FIFO's or a pipe's reader gets the whole report or
+// bundle, and nothing is created next to it. Time and peak RSS measured.
+func TestOutputOntoDevicesAndPipes(t *testing.T) {
+	bin := builtBinary(t)
+	for _, target := range streamTargets() {
+		for _, out := range []struct {
+			name  string
+			args  []string
+			check func(t *testing.T, data []byte)
+		}{
+			{"--report-file", []string{"install", "--fixture", "healthy", "-o", "text", "--report-format", "json", "--report-file"}, func(t *testing.T, data []byte) {
+				if j := parseJSON(t, string(data)); j.Verdict != "ready" || len(j.Checks) == 0 {
+					t.Errorf("the reader got %+v", j)
+				}
+			}},
+			{"collect --out", []string{"collect", "--fixture", "healthy", "--out"}, func(t *testing.T, data []byte) {
+				zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+				if err != nil || len(zr.File) < 5 {
+					t.Errorf("the reader got no bundle (%d bytes): %v", len(data), err)
+				}
+			}},
+		} {
+			t.Run(target.name+"/"+out.name, func(t *testing.T) {
+				dir := t.TempDir()
+				path, extra, read := target.setup(t, dir)
+				before := fileKinds(t, dir)
+				cmd := exec.Command(bin, append(append([]string{}, out.args...), path)...)
+				cmd.ExtraFiles = extra
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				guard := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+				defer guard.Stop()
+				start := time.Now()
+				cmd.Run()
+				took := time.Since(start)
+				rss := assertChildRSS(t, out.name, cmd.ProcessState)
+				t.Logf("exit %d in %s, peak RSS %.1f MB", cmd.ProcessState.ExitCode(), took.Round(time.Millisecond), rss)
+				if code := cmd.ProcessState.ExitCode(); code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr.String())
+				}
+				if took > 10*time.Second {
+					t.Errorf("took %s", took)
+				}
+				if read != nil {
+					out.check(t, read())
+				}
+				if after := fileKinds(t, dir); !slices.Equal(after, before) {
+					t.Errorf("the folder changed: %v, was %v", after, before)
+				}
+			})
+		}
+	}
+	// bash's >(cat): the real thing, once per output.
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	for _, out := range []struct{ flag, cmd string }{{"--report-file", "install --fixture healthy -o json --report-file"}, {"--out", "collect --fixture healthy --out"}} {
+		dir := t.TempDir()
+		got := filepath.Join(dir, "got")
+		script := fmt.Sprintf(`%s %s >(cat > %s) >/dev/null 2>&1; code=$?; wait; exit $code`, bin, out.cmd, got)
+		if err := exec.Command("bash", "-c", script).Run(); err != nil {
+			t.Errorf("%s >(cat): %v", out.flag, err)
+			continue
+		}
+		if st, err := os.Stat(got); err != nil || st.Size() < 1000 {
+			t.Errorf("%s >(cat): cat got nothing: %v", out.flag, err)
+		}
+	}
 }

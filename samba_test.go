@@ -196,6 +196,9 @@ func TestSigninAgainstSamba(t *testing.T) {
 		"cli-hours":    "replace: logonHours\nlogonHours:: " + base64.StdEncoding.EncodeToString(make([]byte, 21)),
 		"cli-ws":       "replace: userWorkstations\nuserWorkstations: OTHER01,OTHER02",
 		"cli-locked":   fmt.Sprintf("replace: lockoutTime\nlockoutTime: %d", filetime(now)),
+		// Locked 5 minutes ago under a PSO whose lockout lasts 1 minute:
+		// the domain's 30 minutes would say 1909, the DC says unlocked.
+		"cli-pso-ended": fmt.Sprintf("replace: lockoutTime\nlockoutTime: %d", filetime(now.Add(-5*time.Minute))),
 	}
 	base := "CN=Users," + s["BASE_DN"]
 	for name, extra := range users {
@@ -211,6 +214,18 @@ func TestSigninAgainstSamba(t *testing.T) {
 			ldapModify(t, s, "dn: "+dn+"\nchangetype: modify\n"+extra+"\n")
 		}
 		t.Cleanup(func() { ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n") })
+	}
+	const pso = "ptacheck-cli-short-lockout"
+	samba := func(args ...string) error {
+		return exec.Command("samba-tool", append(args, "-s", s["SMB_CONF"])...).Run()
+	}
+	samba("domain", "passwordsettings", "pso", "delete", pso) // a leftover of an earlier run
+	if err := samba("domain", "passwordsettings", "pso", "create", pso, "11", "--account-lockout-duration=1", "--account-lockout-threshold=5", "--reset-account-lockout-after=1"); err != nil {
+		t.Fatalf("samba-tool pso create: %v", err)
+	}
+	t.Cleanup(func() { samba("domain", "passwordsettings", "pso", "delete", pso) })
+	if err := samba("domain", "passwordsettings", "pso", "apply", pso, "cli-pso-ended"); err != nil {
+		t.Fatalf("samba-tool pso apply: %v", err)
 	}
 	args := []string{"signin", "--domain", s["DOMAIN"], "--dns-server", s["DNS"], "--ca-file", s["CA_FILE"], "--ldap-user", s["ADMIN_UPN"],
 		"--machine-name", "PTA01." + s["DOMAIN"], "--user", "nobody-cli@" + s["DOMAIN"]}
@@ -245,7 +260,7 @@ func TestSigninAgainstSamba(t *testing.T) {
 			t.Errorf("%s: %q, want reason %s", name, line, reason)
 		}
 	}
-	if strings.Contains(text, "cli-ok@") {
-		t.Errorf("a healthy account was reported: %s", text)
+	if strings.Contains(text, "cli-ok@") || strings.Contains(text, "cli-pso-ended@") {
+		t.Errorf("an account that can sign in was reported: %s", text)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
-	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // Limits of summarize's inputs.
@@ -50,7 +49,7 @@ func reportFiles(args []string) ([]string, error) {
 	return out, nil
 }
 
-func runSummarize(_ context.Context, inv *setup.Invocation) (int, error) {
+func runSummarize(ctx context.Context, inv *setup.Invocation) (int, error) {
 	format, err := inv.Flags.Output.Validate()
 	if err != nil {
 		return 0, err
@@ -64,7 +63,7 @@ func runSummarize(_ context.Context, inv *setup.Invocation) (int, error) {
 	}
 	fleet := &report.Fleet{}
 	for _, path := range files {
-		data, err := jsonstrict.ReadFile(path, maxReportBytes)
+		data, err := cli.ReadFile(ctx, path, maxReportBytes)
 		if err != nil {
 			return 0, cli.Usagef("summarize: %v", err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/codes"
+	"github.com/ptacheck/ptacheck/checks/secevents"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/setup"
@@ -44,7 +45,8 @@ func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	filter, err := inv.Flags.TraceLogs.Validate(time.Now())
+	o := inv.Flags.TraceLogs
+	filter, err := o.Validate(time.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -55,18 +57,97 @@ func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
 			return 0, cli.Usagef("logs: no agent trace folder on this host (%s): name the log files, folders or .zip files to read", strings.Join(tracelog.DefaultPaths(), ", "))
 		}
 	}
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			return 0, cli.Usagef("logs: %v", cli.PathErr(err))
+	tracePaths, secPaths, folders, err := sortLogPaths(paths)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	in := report.LogsInput{Verbose: inv.Flags.Output.Verbose}
+	if len(tracePaths) > 0 {
+		if in.Trace, err = tracelog.Analyze(ctx, tracePaths, filter); err != nil {
+			return 0, fmt.Errorf("logs: %w", err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, inv.Flags.TraceLogs.Timeout)
-	defer cancel()
-	s, err := tracelog.Analyze(ctx, paths, filter)
-	if err != nil {
-		return 0, fmt.Errorf("logs: %w", err)
+	if len(secPaths) > 0 {
+		procs := agentExecutables(o.AgentPath)
+		s, err := secevents.Analyze(ctx, secPaths, secevents.Filter{Since: filter.Since, Until: filter.Until}, secevents.Options{Processes: procs})
+		if err != nil {
+			return 0, fmt.Errorf("logs: %w", err)
+		}
+		// Only folders were searched: say nothing of Security events when
+		// they held none.
+		if len(s.Files) > 0 || folders < len(secPaths) {
+			in.Security = s
+		}
 	}
-	return report.ExitReady, report.Logs(inv.Stdout, format, s)
+	in.PassedOver, in.PassedOverCount = passedOver(in.Trace, in.Security)
+	return report.ExitReady, report.Logs(inv.Stdout, format, in)
+}
+
+// sortLogPaths reads explicit files as what they look like, exported
+// Security events or trace logs; folders are searched for both.
+func sortLogPaths(paths []string) (tracePaths, secPaths []string, folders int, err error) {
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, 0, cli.Usagef("logs: %v", cli.PathErr(err))
+		}
+		if fi.IsDir() {
+			tracePaths, secPaths = append(tracePaths, p), append(secPaths, p)
+			folders++
+			continue
+		}
+		switch kind, err := secevents.SniffFile(p); {
+		case err != nil:
+			return nil, nil, 0, cli.Usagef("logs: %v", cli.PathErr(err))
+		case kind == secevents.KindEVTX:
+			return nil, nil, 0, cli.Usagef("logs: %s: %s (docs/troubleshooting.md)", p, secevents.EVTXHint)
+		case kind == secevents.KindXML:
+			secPaths = append(secPaths, p)
+		default:
+			tracePaths = append(tracePaths, p)
+		}
+	}
+	return tracePaths, secPaths, folders, nil
+}
+
+// passedOver are the files in folders that the trace-log reader passed over
+// and the Security-event reader did not read either.
+func passedOver(t *tracelog.Summary, s *secevents.Summary) ([]string, int) {
+	if t == nil {
+		return nil, 0
+	}
+	read := map[string]bool{}
+	if s != nil {
+		for _, f := range s.Files {
+			read[f.Path] = true
+		}
+	}
+	var out []string
+	n := t.Ignored
+	for _, p := range t.Passed {
+		if read[p] {
+			n--
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, n
+}
+
+// agentExecutables are the processes whose logons count in Security
+// events: --agent-path, or the executables dc-query names (both known
+// generations, and the agent under this host's Program Files).
+func agentExecutables(agentPath string) []string {
+	if agentPath != "" {
+		return []string{agentPath}
+	}
+	paths := []string{agentExe, connectorExe}
+	if l := localExe(agentExe); !strings.EqualFold(l, agentExe) {
+		paths = append(paths, l)
+	}
+	return paths
 }
 
 // Known agent executables whose logons the Security log records

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,4 +115,131 @@ func TestExplainAndDCQuery(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "AzureADConnectAuthenticationAgentService.exe' or Data='C:\\Program Files\\Microsoft AAD App Proxy Connector") {
 		t.Errorf("dc-query xpath (both agents): %s", r.stdout)
 	}
+}
+
+// TestLogsFolderFilter: a folder like /tmp holds Samba logs, build logs and
+// source files besides an agent trace log and exported Security events:
+// only the latter two are read, the rest is counted and named under -v.
+func TestLogsFolderFilter(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	trace := "AzureADConnectAuthenticationAgentService.exe Error: 0 : Passthrough Authentication request failed. RequestId: 'df63f4a4-68b9-44ae-8d81-6ad2d844d84e'. Reason: '1326'.\r\n    ThreadId=5\r\n    DateTime=2026-11-24T08:00:00.0000000Z\r\n"
+	write("pta/trace.log", trace)
+	write("samba/log.smbd", "[2026/11/24 08:00:00.123456,  0] ../../source3/smbd/server.c:1734(main)\n  smbd version 4.19.5 started.\n")
+	write("build/pip.log", "Collecting setuptools\nERROR: 0 : pip failed\n")
+	write("src/x_test.go", "package x\n")
+	sec, err := os.ReadFile(filepath.Join("checks", "secevents", "testdata", "wevtutil.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("export/security.xml", string(sec))
+
+	r := runCLI(t, "logs", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 trace file read, 1 record, 1 failed sign-in") ||
+		!strings.Contains(r.stdout, "3 files in the folders passed over: neither agent trace logs nor Security events (-v names them)") ||
+		strings.Contains(r.stdout, "log.smbd") || !strings.Contains(r.stdout, "Security events: 1 file read, 6 events; the agent's logons: 3 failed, 1 succeeded") ||
+		!strings.Contains(r.stdout, "0xC000006A STATUS_WRONG_PASSWORD") || !strings.Contains(r.stdout, "1 logon of another process ignored") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, "logs", "-v", dir)
+	for _, name := range []string{"samba/log.smbd", "build/pip.log", "src/x_test.go"} {
+		if !strings.Contains(r.stdout, "passed over "+filepath.Join(dir, filepath.FromSlash(name))) {
+			t.Errorf("-v does not name %s:\n%s", name, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "passed over "+filepath.Join(dir, "export")) {
+		t.Errorf("the Security events are named as passed over:\n%s", r.stdout)
+	}
+
+	// JSON: the Security part in the trace-log reasons shape, code in hex.
+	r = runCLI(t, "logs", "-o", "json", dir)
+	var got struct {
+		Failures   int      `json:"failures"`
+		PassedOver []string `json:"passed_over"`
+		Security   struct {
+			Logons       int `json:"logons"`
+			OtherProcess int `json:"other_process"`
+			Failures     int `json:"failures"`
+			Reasons      []struct {
+				Code     string `json:"code"`
+				Count    int    `json:"count"`
+				Accounts int    `json:"accounts"`
+				First    string `json:"first"`
+				Symbol   string `json:"symbol"`
+				Message  string `json:"message"`
+			} `json:"reasons"`
+			Successes struct {
+				Count    int `json:"count"`
+				Accounts int `json:"accounts"`
+			} `json:"successes"`
+		} `json:"security_events"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err, r.stdout)
+	}
+	sr := got.Security
+	if got.Failures != 1 || len(got.PassedOver) != 3 || sr.Logons != 5 || sr.OtherProcess != 1 || sr.Failures != 3 || len(sr.Reasons) != 2 ||
+		sr.Reasons[0].Code != "0xC000006A" || sr.Reasons[0].Count != 2 || sr.Reasons[0].Accounts != 1 || sr.Reasons[0].First != "2026-11-24T08:15:02.1234567Z" ||
+		sr.Reasons[0].Symbol != "STATUS_WRONG_PASSWORD" || sr.Reasons[0].Message == "" || sr.Reasons[1].Code != "0xC0000234" || sr.Successes.Count != 1 {
+		t.Fatalf("%+v", got)
+	}
+
+	// An explicit file is read whatever it looks like, the XML as Security
+	// events; an .evtx is refused with how to export XML.
+	r = runCLI(t, "logs", filepath.Join(dir, "samba", "log.smbd"), filepath.Join(dir, "export", "security.xml"))
+	if r.code != 0 || !strings.Contains(r.stdout, "1 trace file read, 0 records") || !strings.Contains(r.stdout, "the agent's logons: 3 failed") {
+		t.Fatalf("explicit files: %s%s", r.stdout, r.stderr)
+	}
+	evtx := write("Security.evtx", "ElfFile\x00....")
+	r = runCLI(t, "logs", evtx)
+	if r.code != 2 || !strings.Contains(r.stderr, "wevtutil qe FILE.evtx /lf:true /f:xml") {
+		t.Fatalf(".evtx: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// TestLogsWindowMessage: with a filter that selects no failure, the output
+// says how many the filter left out.
+func TestLogsWindowMessage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trace.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := tracelogtest.Generate(f, tracelogtest.Config{Size: 1 << 20, Seed: 3})
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	timed := truth.Failures - truth.Untimed
+	r := runCLI(t, "logs", "--since", "2030-01-01", path)
+	want := fmt.Sprintf("no failed Pass-through Authentication request in that window (%s outside it)", commas(timed))
+	if r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Fatalf("want %q in\n%s", want, r.stdout)
+	}
+	r = runCLI(t, "logs", "--request-id", "00000000-0000-0000-0000-000000000000", path)
+	want = fmt.Sprintf("no failed Pass-through Authentication request with that request ID (%s with other IDs)", commas(truth.Failures))
+	if r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Fatalf("want %q in\n%s", want, r.stdout)
+	}
+	r = runCLI(t, "logs", path)
+	if !strings.Contains(r.stdout, "REASON") || strings.Contains(r.stdout, "outside") {
+		t.Fatalf("no filter:\n%s", r.stdout)
+	}
+}
+
+func commas(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -36,6 +36,10 @@ type ADClient struct {
 // dialer.
 func NewADClient(net *netprobe.Client, o directory.Options) *ADClient {
 	o.Dialer = net.Dialer()
+	if o.Budget == nil {
+		// One read budget for the run: every DC, every operation.
+		o.Budget = directory.NewBudget(0)
+	}
 	return &ADClient{Net: net, Options: o, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: adGatherTimeout}
 }
 
@@ -57,10 +61,15 @@ type ADFacts struct {
 	Root       *adRoot            `json:"root_dse,omitempty"`
 	ForestInfo *adForest          `json:"forest,omitempty"`
 	ForestErr  string             `json:"forest_error,omitempty"`
-	Ports      []adPort           `json:"ports"`
-	DialErr    error              `json:"-"` // the last dial/bind error when no DC bound
-	Anonymous  bool               `json:"anonymous,omitempty"`
-	ReceivedAt time.Time          `json:"-"` // local time when currentTime was read (midpoint)
+	// Trusts are the trustedDomain objects of the forest root domain and
+	// of this DC's domain; TrustsErr says what could not be read.
+	Trusts     []directory.Trust `json:"-"`
+	TrustInfo  []adTrust         `json:"trusts,omitempty"`
+	TrustsErr  string            `json:"trusts_error,omitempty"`
+	Ports      []adPort          `json:"ports"`
+	DialErr    error             `json:"-"` // the last dial/bind error when no DC bound
+	Anonymous  bool              `json:"anonymous,omitempty"`
+	ReceivedAt time.Time         `json:"-"` // local time when currentTime was read (midpoint)
 }
 
 // adRoot is the evidence kept of the rootDSE.
@@ -72,6 +81,15 @@ type adRoot struct {
 	CurrentTime         string `json:"current_time"`
 	ForestFunctionality int    `json:"forest_functionality"`
 	GlobalCatalogReady  bool   `json:"global_catalog_ready"`
+}
+
+// adTrust is the evidence kept of a trust.
+type adTrust struct {
+	Partner       string   `json:"partner"`
+	Direction     string   `json:"direction"`
+	Attributes    string   `json:"attributes"` // hex
+	TopLevelNames []string `json:"top_level_names,omitempty"`
+	Problems      []string `json:"problems,omitempty"`
 }
 
 // adForest is the evidence kept of the forest.
@@ -204,6 +222,25 @@ func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
 		f.ForestInfo.Domains = append(f.ForestInfo.Domains, d.DNSRoot)
 	}
 	f.SearchMS = max(f.SearchMS, msOf(forest.Latency))
+	trusts, rootErr, err := sess.Trusts(ctx)
+	var problems []string
+	if rootErr != nil {
+		problems = append(problems, "the forest root domain's trusts (where forest trusts are kept): "+rootErr.Error())
+	}
+	if err != nil {
+		problems = append(problems, "this domain's trusts: "+err.Error())
+	}
+	f.TrustsErr = strings.Join(problems, "; ")
+	f.Trusts = trusts
+	for _, t := range trusts {
+		at := adTrust{Partner: t.Partner, Direction: directory.DirectionName(t.Direction), Attributes: fmt.Sprintf("0x%x", t.Attributes), Problems: t.Problems}
+		if t.ForestInfo != nil {
+			for _, r := range t.ForestInfo.TopLevelNames() {
+				at.TopLevelNames = append(at.TopLevelNames, r.Name)
+			}
+		}
+		f.TrustInfo = append(f.TrustInfo, at)
+	}
 	return f
 }
 
@@ -278,6 +315,15 @@ func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string)
 	for k, v := range found {
 		u.Found[strings.ToLower(k)] = v
 	}
+	// The fine-grained policies of the users the DC's computed attributes
+	// do not cover: once per distinct PSO, in a stable order.
+	var users []*directory.User
+	for _, upn := range upns {
+		if x := found[upn]; x != nil && (!x.HasUACComputed || !x.HasPasswordExpiry) {
+			users = append(users, x)
+		}
+	}
+	sess.ResolvePSOs(ctx, users)
 	if p, err := sess.DomainPolicy(ctx); err == nil {
 		u.Policy = p
 	}

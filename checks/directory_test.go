@@ -161,7 +161,8 @@ func TestADTimeSkew(t *testing.T) {
 		status Status
 		want   string
 	}{
-		{"", StatusPass, "within 1 minute"},
+		{"", StatusPass, "in step with dc1.corp.contoso.test (less than 1 second apart)"},
+		{"-30s", StatusPass, "30s ahead of dc1.corp.contoso.test (within 1 minute)"},
 		{"-2m", StatusWarn, "2m0s ahead of"},
 		{"+3m", StatusWarn, "3m0s behind"},
 		{"-7m", StatusFail, "more than the 5-minute Kerberos tolerance"},
@@ -174,5 +175,65 @@ func TestADTimeSkew(t *testing.T) {
 				t.Fatalf("%s %q", rs[2].Status, findings(rs[2]))
 			}
 		})
+	}
+}
+
+// A suffix of another forest passes when a two-way forest trust routes it
+// here (the PTA FAQ: several forests need two-way forest trusts and
+// name-suffix routing), with that note; a one-way, external, excluded or
+// disabled route fails, saying why.
+func TestForestTrusts(t *testing.T) {
+	d := contosoDirectory()
+	d.Trusts = []fixtures.DirectoryTrust{
+		{Partner: "fabrikam.test", TopLevelNames: []string{"fabrikam.test", "fabrikam.com"}, ExcludedNames: []string{"legacy.fabrikam.test"}},
+		{Partner: "oneway.test", Direction: fixtures.TrustInbound},
+		{Partner: "outbound.test", Direction: fixtures.TrustOutbound},
+		{Partner: "ext.test", Kind: fixtures.TrustExternal},
+		{Partner: "routing-off.test", DisabledNames: []string{"routing-off.test"}},
+		{Partner: "hidden.test", HideForestInfo: true},
+	}
+	env := adEnv(t, d, nil, fixtureBind)
+	for _, tc := range []struct {
+		suffix string
+		status Status
+		want   string
+	}{
+		{"fabrikam.test", StatusPass, "forest corp.contoso.test serves fabrikam.test (two-way forest trust with fabrikam.test)"},
+		{"sales.fabrikam.test", StatusPass, "sales.fabrikam.test (two-way forest trust with fabrikam.test)"},
+		{"fabrikam.com", StatusPass, "fabrikam.com (two-way forest trust with fabrikam.test)"},
+		{"legacy.fabrikam.test", StatusFail, "the forest trust with fabrikam.test excludes legacy.fabrikam.test from name-suffix routing"},
+		{"oneway.test", StatusFail, "the forest trust with oneway.test is one-way inbound: PTA needs a two-way forest trust"},
+		{"outbound.test", StatusFail, "the forest trust with outbound.test is one-way outbound"},
+		{"ext.test", StatusFail, "the trust with ext.test is an external trust (trustAttributes 0x4), not a forest trust"},
+		{"routing-off.test", StatusFail, "name-suffix routing of routing-off.test is disabled on the forest trust with routing-off.test (flags 0x2)"},
+		{"hidden.test", StatusWarn, "the trust's top-level names (msDS-TrustForestTrustInfo) could not be read"},
+		{"nowhere.test", StatusFail, "no trust of the forest names it"},
+		{"contoso.com", StatusPass, "contoso.com (upn suffix)"},
+	} {
+		t.Run(tc.suffix, func(t *testing.T) {
+			cfg := ADConfig{Domain: "corp.contoso.test", UPNSuffixes: []string{tc.suffix}}
+			env.AD.gathered = memoTable{}
+			r := runAD(t, env, cfg)[1]
+			if r.Status != tc.status || !strings.Contains(findings(r), tc.want) {
+				t.Fatalf("%s %q, want %s containing %q", r.Status, findings(r), tc.status, tc.want)
+			}
+		})
+	}
+}
+
+// A suffix this forest does not serve, when the trusts could not be read
+// (a DC of a child domain does not hold the forest root domain's): no
+// verdict on a guess.
+func TestForestTrustsUnreadable(t *testing.T) {
+	env := adEnv(t, contosoDirectory(), nil, fixtureBind)
+	cfg := ADConfig{Domain: "corp.contoso.test", UPNSuffixes: []string{"contoso.com", "fabrikam.test"}}
+	f := env.AD.Gather(context.Background(), cfg)
+	if f == nil || f.Forest == nil || f.TrustsErr != "" {
+		t.Fatalf("facts %+v", f)
+	}
+	f.TrustsErr = "the forest root domain's trusts (where forest trusts are kept): search CN=System,DC=corp,DC=contoso,DC=test: referral"
+	r := runAD(t, env, cfg)[1]
+	if r.Status != StatusError || !strings.Contains(findings(r), "UPN suffix fabrikam.test is not in forest corp.contoso.test, and its trusts could not be read") {
+		t.Fatalf("%s %q", r.Status, findings(r))
 	}
 }

@@ -4,7 +4,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -114,8 +116,8 @@ func mustCatalogue() catalogueFile {
 	if err := jsonstrict.Decode(catalogueJSON, &c, false); err != nil {
 		panic("embedded endpoint catalogue: " + err.Error())
 	}
-	for cloud, cc := range c.Clouds {
-		for i, e := range cc.Endpoints {
+	for _, cloud := range slices.Sorted(maps.Keys(c.Clouds)) {
+		for i, e := range c.Clouds[cloud].Endpoints {
 			if err := e.validate(); err != nil {
 				panic(fmt.Sprintf("embedded endpoint catalogue %s[%d]: %v", cloud, i, err))
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +64,19 @@ type unread struct {
 }
 
 func (u unread) all() []string { return append(append([]string{}, u.blind...), u.partial...) }
+
+// unrecordedLists describes the evidence lists a host snapshot lacks, one
+// line each: an absent list is not evidence that nothing is installed.
+func unrecordedLists(s *hostfacts.Snapshot, fields ...string) []string {
+	var out []string
+	for _, f := range s.Unrecorded(fields...) {
+		out = append(out, fmt.Sprintf("the host snapshot has no %q (absent or null; an explicit empty one says there are none)", f))
+	}
+	return out
+}
+
+// evidenceOf are the snapshot lists the agent and connector checks read.
+var evidenceOf = []string{hostfacts.EvidenceServices, hostfacts.EvidenceUninstall, hostfacts.EvidenceFiles, hostfacts.EvidenceRegistry}
 
 // unreadFacts collects the snapshot's warnings about the given services
 // (partial), and about the service manager, the Uninstall lists, paths and
@@ -139,6 +154,7 @@ func (c AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome
 		found = multierror.Append(found, fmt.Errorf("registry key %s exists", k))
 	}
 	unread := unreadFacts(s, services, hostfacts.AppProxyPaths, hostfacts.AppProxyRegistryKeys)
+	unread.blind = append(unread.blind, unrecordedLists(s, evidenceOf...)...)
 	details := map[string]any{
 		"services":          services,
 		"uninstall_entries": entries,
@@ -203,8 +219,9 @@ type agentInfo struct {
 	// server runs it.
 	EntraConnect *hostfacts.Service `json:"entra_connect_service,omitempty"`
 	// Warnings are what the host reader could not read about these facts.
-	Warnings []string `json:"warnings"`
-	unread   unread
+	Warnings   []string `json:"warnings"`
+	unread     unread
+	unrecorded []string // evidence lists the snapshot lacks
 }
 
 // updaterPresent reports whether an Agent Updater is installed.
@@ -239,9 +256,14 @@ func detectAgent(s *hostfacts.Snapshot) agentInfo {
 	a.Files = s.FilesAmong(hostfacts.PTAAgentPaths)
 	if values, ok := s.RegistryKey(hostfacts.RegAgent); ok {
 		a.RegistryKey = hostfacts.RegAgent
-		// The FAQ shows the Agent ID as the value(s) matching *Instance*.
-		for name, v := range values {
+		// The FAQ shows the Agent ID as the value(s) matching *Instance*;
+		// in name order, so the same snapshot names the same ID every time.
+		for _, name := range slices.Sorted(maps.Keys(values)) {
+			v := values[name]
 			str, isString := v.(string)
+			if isString && a.AgentID != "" && strings.Contains(strings.ToLower(name), "instance") {
+				continue // the first in name order
+			}
 			switch {
 			case isString && strings.Contains(strings.ToLower(name), "instance"):
 				a.AgentID = str
@@ -267,7 +289,8 @@ func detectAgent(s *hostfacts.Snapshot) agentInfo {
 		}
 	}
 	a.unread = unreadFacts(s, services, hostfacts.PTAAgentPaths, []string{hostfacts.RegAgent})
-	a.Warnings = a.unread.all()
+	a.unrecorded = unrecordedLists(s, evidenceOf...)
+	a.Warnings = append(a.unread.all(), a.unrecorded...)
 	return a
 }
 
@@ -321,9 +344,17 @@ func (c ExistingAgentCheck) Run(ctx context.Context, env *Env) Outcome {
 		return *out
 	}
 	a := detectAgent(s)
+	if !a.Installed && len(a.unrecorded) > 0 {
+		// "Not installed" would be read from lists the snapshot lacks:
+		// neither a pass (install) nor a failure (register) stands on it.
+		return Outcome{Err: errors.New("cannot tell whether a PTA agent is installed: " + strings.Join(a.unrecorded, "; ")), Details: a}
+	}
 	o := c.decide(a)
 	if o.Skip == "" {
-		o.Unevaluated = a.unread.blind
+		o.Unevaluated = append(append([]string{}, a.unread.blind...), a.unrecorded...)
+		if len(o.Unevaluated) == 0 {
+			o.Unevaluated = nil
+		}
 	}
 	return o
 }
@@ -454,6 +485,16 @@ func (OSVersionCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	name := fmt.Sprintf("%s (build %d)", strings.TrimSpace(o.ProductName), o.Build)
 	it := strings.ToLower(strings.TrimSpace(o.InstallationType))
+	product := strings.ToLower(o.ProductName)
+	// Server Core, Nano Server and clients fail whatever the build.
+	definite := strings.Contains(product, "server core") || strings.Contains(product, "nano server") ||
+		it == "server core" || it == "nano server" || it == "client"
+	switch {
+	case it == "" && !definite:
+		return Errored(errors.New("the host facts carry no os.installation_type: Server Core and Nano Server cannot be told apart from a full installation"), o)
+	case o.Build <= 0 && !definite:
+		return Errored(errors.New("the host facts carry no os.build: the Windows Server version is unknown"), o)
+	}
 	switch {
 	case it == "server core" || strings.Contains(strings.ToLower(o.ProductName), "server core"):
 		return Outcome{Fail: fmt.Errorf("%s is a Server Core installation, which the PTA agent does not support", name), Details: o}
@@ -494,6 +535,10 @@ func (TLS12Check) Run(ctx context.Context, env *Env) Outcome {
 	s, out := snapshotOrOutcome(ctx, env)
 	if out != nil {
 		return *out
+	}
+	if missing := unrecordedLists(s, hostfacts.EvidenceRegistry); len(missing) > 0 {
+		// An absent value means "the default" only when the key was read.
+		return Errored(errors.New(missing[0]), nil)
 	}
 	var fail, warn *multierror.Error
 	details := map[string]any{}
@@ -594,6 +639,9 @@ func (DotNetCheck) Run(ctx context.Context, env *Env) Outcome {
 	if out != nil {
 		return *out
 	}
+	if missing := unrecordedLists(s, hostfacts.EvidenceRegistry); len(missing) > 0 {
+		return Errored(errors.New(missing[0]), nil)
+	}
 	release, ok := s.RegistryNumber(hostfacts.RegNDP4, "Release")
 	if !ok {
 		if unreadKey := s.WarningsAbout("registry " + hostfacts.RegNDP4); len(unreadKey) > 0 {
@@ -632,12 +680,23 @@ func (TrustedRootsCheck) Meta() Meta {
 	}
 }
 
+// docTrustedRootsPolicy is Microsoft's page on the Automatic Root
+// Certificates Update policy: DisableRootAutoUpdate=1 under
+// HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot turns the
+// automatic update of the trusted roots off; by default it is on.
+const docTrustedRootsPolicy = "https://learn.microsoft.com/windows-server/identity/ad-cs/configure-trusted-roots-disallowed-certificates"
+
 // trustedRootsDetails is the evidence of host.trusted-roots.
 type trustedRootsDetails struct {
-	Store    string                  `json:"store"`
-	Present  []hostfacts.TrustedRoot `json:"present"`
-	Missing  []hostfacts.KnownRoot   `json:"missing"`
-	Warnings []string                `json:"warnings"`
+	Store   string                  `json:"store"`
+	Present []hostfacts.TrustedRoot `json:"present"`
+	Missing []hostfacts.KnownRoot   `json:"missing"`
+	// RootAutoUpdate is whether Windows may fetch a missing root on demand
+	// ("on", "off", "unknown"), from the Automatic Root Certificates
+	// Update policy; only when a root is missing.
+	RootAutoUpdate        string   `json:"root_auto_update,omitempty"`
+	DisableRootAutoUpdate *uint64  `json:"disable_root_auto_update,omitempty"`
+	Warnings              []string `json:"warnings"`
 }
 
 func (TrustedRootsCheck) Run(ctx context.Context, env *Env) Outcome {
@@ -650,7 +709,7 @@ func (TrustedRootsCheck) Run(ctx context.Context, env *Env) Outcome {
 		if len(unreadRoots) > 0 {
 			return Outcome{Unevaluated: unreadRoots}
 		}
-		return Skipped("the host facts do not record the trusted roots (a snapshot from an older ptacheck; take a new one with 'ptacheck snapshot')")
+		return Errored(errors.New("the host facts do not record trusted_roots (a snapshot from an older ptacheck: take a new one with 'ptacheck snapshot')"), nil)
 	}
 	d := trustedRootsDetails{Store: `LocalMachine\Root`, Present: []hostfacts.TrustedRoot{}, Missing: []hostfacts.KnownRoot{}, Warnings: unreadRoots}
 	var fail, warn *multierror.Error
@@ -658,11 +717,12 @@ func (TrustedRootsCheck) Run(ctx context.Context, env *Env) Outcome {
 	if env.Now != nil {
 		now = env.Now()
 	}
+	var missing *multierror.Error
 	for _, k := range hostfacts.RootsOfInterest {
 		r, ok := s.TrustedRoot(k.SHA1)
 		if !ok {
 			d.Missing = append(d.Missing, k)
-			fail = multierror.Append(fail, fmt.Errorf("%s (SHA-1 %s) is not in LocalMachine\\Root", k.Name, k.SHA1))
+			missing = multierror.Append(missing, fmt.Errorf("%s (SHA-1 %s) is not in LocalMachine\\Root", k.Name, k.SHA1))
 			continue
 		}
 		d.Present = append(d.Present, r)
@@ -670,10 +730,70 @@ func (TrustedRootsCheck) Run(ctx context.Context, env *Env) Outcome {
 			warn = multierror.Append(warn, fmt.Errorf("%s (SHA-1 %s) expired on %s", k.Name, k.SHA1, t.Format("2006-01-02")))
 		}
 	}
-	if fail == nil && warn == nil {
+	if missing == nil && warn == nil {
 		return Outcome{Summary: fmt.Sprintf("%d of %d roots present in LocalMachine\\Root", len(d.Present), len(hostfacts.RootsOfInterest)), Details: d}
 	}
-	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: d}
+	if missing == nil {
+		return Outcome{Warn: warn.ErrorOrNil(), Details: d}
+	}
+	// A missing root is fetched on demand from Windows Update unless the
+	// Automatic Root Certificates Update policy turns that off
+	// (docTrustedRootsPolicy): it fails only then.
+	p := s.AuthRootPolicy
+	switch {
+	case p == nil:
+		d.RootAutoUpdate = "unknown"
+		why := s.WarningsAbout("authroot policy")
+		d.Warnings = append(d.Warnings, why...)
+		if len(why) == 0 {
+			why = []string{"the host facts do not record authroot_policy (a snapshot from an older ptacheck: take a new one with 'ptacheck snapshot')"}
+		}
+		unknown := make([]string, 0, len(why))
+		for _, w := range why {
+			unknown = append(unknown, "the Automatic Root Certificates Update policy ("+hostfacts.RegAuthRootPolicy+" DisableRootAutoUpdate): "+w)
+		}
+		return Outcome{
+			Warn: multierror.Append(warn, missing.Errors...).ErrorOrNil(), Unevaluated: unknown, Details: d,
+			Summary: fmt.Sprintf("%s missing from LocalMachine\\Root, and whether Windows fetches %s on demand is unknown", rootNames(d.Missing), pronoun(len(d.Missing))),
+		}
+	case !p.RootAutoUpdate():
+		d.RootAutoUpdate, d.DisableRootAutoUpdate = "off", p.DisableRootAutoUpdate
+		for _, e := range missing.Errors {
+			fail = multierror.Append(fail, fmt.Errorf("%w, and Windows will not fetch it: Automatic Root Certificates Update is turned off (DisableRootAutoUpdate=%d)", e, *p.DisableRootAutoUpdate))
+		}
+		return Outcome{
+			Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Details: d,
+			Remediation: "Import the missing root certificates into Local Computer > Trusted Root Certification Authorities (certlm.msc, or certutil -addstore Root FILE.crt; " +
+				"they are published at https://cacerts.digicert.com/), or turn Automatic Root Certificates Update back on (Group Policy: Computer Configuration > " +
+				"Administrative Templates > System > Internet Communication Management > Internet Communication settings > Turn off Automatic Root Certificates Update; see " +
+				docTrustedRootsPolicy + ").",
+		}
+	}
+	d.RootAutoUpdate, d.DisableRootAutoUpdate = "on", p.DisableRootAutoUpdate
+	for _, e := range missing.Errors {
+		warn = multierror.Append(warn, fmt.Errorf("%w; Windows fetches it from Windows Update when the agent first needs it (Automatic Root Certificates Update is on), if ctldl.windowsupdate.com is reachable", e))
+	}
+	return Outcome{
+		Warn: warn.ErrorOrNil(), Details: d,
+		Remediation: "Windows adds a root of Microsoft's root program on demand when Automatic Root Certificates Update is on (the default; " + docTrustedRootsPolicy +
+			") and ctldl.windowsupdate.com:80 is reachable; to depend on neither, import the missing root certificates into Local Computer > Trusted Root Certification " +
+			"Authorities (certlm.msc, or certutil -addstore Root FILE.crt); they are published at https://cacerts.digicert.com/.",
+	}
+}
+
+func rootNames(roots []hostfacts.KnownRoot) string {
+	names := make([]string, 0, len(roots))
+	for _, r := range roots {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, " and ")
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 func paren(s string) string {

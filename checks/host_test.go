@@ -320,15 +320,49 @@ func TestTrustedRootsCheck(t *testing.T) {
 	if r := run(healthySnapshot(), now); r.Status != StatusPass || r.Message != `2 of 2 roots present in LocalMachine\Root` {
 		t.Errorf("both present: %+v", r)
 	}
-	missingCA := healthySnapshot()
-	missingCA.TrustedRoots = missingCA.TrustedRoots[:1]
-	r := run(missingCA, now)
-	if r.Status != StatusFail || len(r.Findings) != 1 ||
-		r.Findings[0] != `DigiCert Global Root CA (SHA-1 a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436) is not in LocalMachine\Root` {
-		t.Errorf("one missing: %+v", r)
+	// A missing root: the Automatic Root Certificates Update policy
+	// decides. Off: fail; on (absent or 0): warn; unknown: error.
+	u64 := func(v uint64) *uint64 { return &v }
+	const caMissing = `DigiCert Global Root CA (SHA-1 a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436) is not in LocalMachine\Root`
+	for _, tc := range []struct {
+		name     string
+		policy   *hostfacts.AuthRootPolicy
+		warnings []string
+		status   Status
+		finding  string
+		auto     string
+	}{
+		{"policy off", &hostfacts.AuthRootPolicy{DisableRootAutoUpdate: u64(1)}, nil, StatusFail,
+			caMissing + ", and Windows will not fetch it: Automatic Root Certificates Update is turned off (DisableRootAutoUpdate=1)", `"root_auto_update":"off","disable_root_auto_update":1`},
+		{"policy not configured", &hostfacts.AuthRootPolicy{}, nil, StatusWarn,
+			caMissing + "; Windows fetches it from Windows Update when the agent first needs it (Automatic Root Certificates Update is on), if ctldl.windowsupdate.com is reachable", `"root_auto_update":"on"`},
+		{"policy 0", &hostfacts.AuthRootPolicy{DisableRootAutoUpdate: u64(0)}, nil, StatusWarn, caMissing + "; Windows fetches it", `"root_auto_update":"on","disable_root_auto_update":0`},
+		{"policy not recorded", nil, nil, StatusError, "not evaluated: the Automatic Root Certificates Update policy (" + hostfacts.RegAuthRootPolicy + " DisableRootAutoUpdate): the host facts do not record authroot_policy", `"root_auto_update":"unknown"`},
+		{"policy unreadable", nil, []string{"authroot policy: open " + hostfacts.RegAuthRootPolicy + ": access is denied (error 5)"}, StatusError, "access is denied (error 5)", `"root_auto_update":"unknown"`},
+	} {
+		s := healthySnapshot()
+		s.TrustedRoots = s.TrustedRoots[:1]
+		s.AuthRootPolicy = tc.policy
+		s.Warnings = tc.warnings
+		r := run(s, now)
+		d, _ := json.Marshal(r.Details)
+		if r.Status != tc.status || !strings.Contains(r.Findings[0], tc.finding) || !strings.Contains(string(d), tc.auto) {
+			t.Errorf("%s: %s %q\n%s", tc.name, r.Status, r.Findings, d)
+		}
+		if tc.status == StatusError && (!strings.Contains(strings.Join(r.Findings, "|"), caMissing) ||
+			r.Message != "DigiCert Global Root CA missing from LocalMachine\\Root, and whether Windows fetches it on demand is unknown") {
+			t.Errorf("%s: the missing root is not named: %q %q", tc.name, r.Message, r.Findings)
+		}
+		if len(tc.warnings) > 0 && !strings.Contains(string(d), "access is denied (error 5)") {
+			t.Errorf("%s: the details do not carry the reader's warning: %s", tc.name, d)
+		}
+		if tc.status == StatusFail && !strings.Contains(r.Remediation, "Turn off Automatic Root Certificates Update") {
+			t.Errorf("%s: remediation %q", tc.name, r.Remediation)
+		}
 	}
 	none := healthySnapshot()
 	none.TrustedRoots = []hostfacts.TrustedRoot{}
+	none.AuthRootPolicy = &hostfacts.AuthRootPolicy{DisableRootAutoUpdate: u64(1)}
 	if r := run(none, now); r.Status != StatusFail || len(r.Findings) != 2 || !strings.Contains(r.Findings[0], "DigiCert Global Root G2") {
 		t.Errorf("none present: %+v", r)
 	}
@@ -336,10 +370,11 @@ func TestTrustedRootsCheck(t *testing.T) {
 	if !strings.Contains(string(d), `"present":[]`) || !strings.Contains(string(d), `"missing":[{"name":"DigiCert Global Root G2"`) {
 		t.Errorf("details: %s", d)
 	}
-	// Not recorded (an older snapshot): skip, never fail.
+	// Not recorded (an older snapshot): an error naming the field, never a
+	// pass or a skip a gate would take as ready.
 	old := healthySnapshot()
 	old.TrustedRoots = nil
-	if r := run(old, now); r.Status != StatusSkip || !strings.Contains(r.Message, "do not record the trusted roots") {
+	if r := run(old, now); r.Status != StatusError || !strings.Contains(r.Message, "do not record trusted_roots") {
 		t.Errorf("not recorded: %+v", r)
 	}
 	// Expired: warns, naming the root.
@@ -393,6 +428,82 @@ func TestHostDetailsHaveNoNullLists(t *testing.T) {
 				continue // no details: the report writes {}
 			}
 			walk(t, name+":"+c.Meta().ID, v)
+		}
+	}
+}
+
+// A snapshot that lacks a list a host check reads (absent or null) cannot
+// pass that check, nor fail it on "nothing found": the check errors, naming
+// the field. An explicit empty list is evidence and decides as before.
+func TestHostChecksNeedTheirEvidence(t *testing.T) {
+	const os = `"os": {"product_name": "Windows Server 2022 Datacenter", "build": 20348, "installation_type": "Server"}`
+	const lists = `"services": [], "uninstall_entries": [], "files": [], "registry": {}`
+	parse := func(fields string) *hostfacts.Snapshot {
+		t.Helper()
+		s, err := hostfacts.Parse([]byte(`{"schema_version": "1", ` + fields + `, "trusted_roots": []}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	complete := parse(os + ", " + lists)
+	for _, c := range []Check{AppProxyConnectorAbsentCheck{Phase: PhaseInstall}, ExistingAgentCheck{Phase: PhaseInstall}} {
+		if r := runCheck(t, c, complete); r.Status != StatusPass {
+			t.Errorf("%s with explicit empty lists: %s %q", r.ID, r.Status, r.Findings)
+		}
+	}
+	for _, field := range []string{"services", "uninstall_entries", "files", "registry"} {
+		for _, how := range []string{"absent", "null"} {
+			fields := os
+			for _, f := range []string{"services", "uninstall_entries", "files", "registry"} {
+				switch {
+				case f != field:
+					fields += fmt.Sprintf(`, %q: %s`, f, map[bool]string{true: "{}", false: "[]"}[f == "registry"])
+				case how == "null":
+					fields += fmt.Sprintf(`, %q: null`, f)
+				}
+			}
+			s := parse(fields)
+			for _, c := range []Check{
+				AppProxyConnectorAbsentCheck{Phase: PhaseInstall},
+				ExistingAgentCheck{Phase: PhaseInstall}, ExistingAgentCheck{Phase: PhaseRegister}, ExistingAgentCheck{Phase: PhaseUninstall},
+			} {
+				r := runCheck(t, c, s)
+				if r.Status != StatusError || !strings.Contains(strings.Join(r.Findings, "|"), fmt.Sprintf("has no %q", field)) {
+					t.Errorf("%s (%s) without %s (%s): %s %q", r.ID, c.(interface{ Meta() Meta }).Meta().ID, field, how, r.Status, r.Findings)
+				}
+			}
+		}
+	}
+	// What the snapshot does show still decides: an agent listed among the
+	// services fails install, whatever else is missing.
+	s := parse(os + `, "services": [{"name": "AzureADConnectAuthenticationAgent", "display_name": "Microsoft Azure AD Connect Authentication Agent"}]`)
+	if r := runCheck(t, ExistingAgentCheck{Phase: PhaseInstall}, s); r.Status != StatusFail || !strings.Contains(strings.Join(r.Findings, "|"), `not evaluated: the host snapshot has no "uninstall_entries"`) {
+		t.Errorf("agent service without the other lists: %s %q", r.Status, r.Findings)
+	}
+	// The registry checks: without the registry, no default is evidence.
+	noRegistry := parse(os + `, "services": [], "uninstall_entries": [], "files": []`)
+	for _, c := range []Check{TLS12Check{}, DotNetCheck{}} {
+		if r := runCheck(t, c, noRegistry); r.Status != StatusError || !strings.Contains(r.Message, `has no "registry"`) {
+			t.Errorf("%s without the registry: %s %q", r.ID, r.Status, r.Message)
+		}
+	}
+	// host.os: without installation_type Server Core cannot be told apart;
+	// without a build the version is unknown; a definite answer stands.
+	for _, tc := range []struct {
+		os     string
+		status Status
+		want   string
+	}{
+		{`"os": {"product_name": "Windows Server 2022 Datacenter", "build": 20348}`, StatusError, "no os.installation_type"},
+		{`"os": {"product_name": "Windows Server 2022 Datacenter", "installation_type": "Server"}`, StatusError, "no os.build"},
+		{`"os": {"product_name": "Windows Server 2022 Datacenter Server Core", "build": 20348}`, StatusFail, "Server Core"},
+		{`"os": {"product_name": "Windows 11 Pro", "installation_type": "Client"}`, StatusFail, "is not Windows Server"},
+		{`"os": {}`, StatusError, "no OS version"},
+	} {
+		r := runCheck(t, OSVersionCheck{}, parse(tc.os+", "+lists))
+		if r.Status != tc.status || !strings.Contains(r.Message, tc.want) {
+			t.Errorf("%s: %s %q, want %s %q", tc.os, r.Status, r.Message, tc.status, tc.want)
 		}
 	}
 }

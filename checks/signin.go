@@ -130,7 +130,11 @@ type userStateJSON struct {
 	DN         string   `json:"dn"`
 	Reasons    []int    `json:"reasons"`
 	Conditions []string `json:"conditions"`
-	Notes      []string `json:"notes,omitempty"`
+	// Possible are conditions the attributes allow but cannot establish
+	// (warnings): "may be locked".
+	Possible []string `json:"possible,omitempty"`
+	PSO      string   `json:"pso,omitempty"` // msDS-ResultantPSO
+	Notes    []string `json:"notes,omitempty"`
 }
 
 func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
@@ -142,8 +146,8 @@ func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
 	if env.Now != nil {
 		now = env.Now()
 	}
-	var fail *multierror.Error
-	blocked, listed := 0, 0
+	var fail, warn *multierror.Error
+	blocked, listed, uncertain := 0, 0, 0
 	byReason := map[string]int{}
 	states := []userStateJSON{}
 	for _, upn := range c.Config.Users {
@@ -152,14 +156,25 @@ func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
 			continue
 		}
 		st := directory.Evaluate(user, u.Policy, now, c.Config.Machine)
-		js := userStateJSON{UPN: upn, DN: user.DN, Reasons: []int{}, Conditions: []string{}, Notes: st.Notes}
+		js := userStateJSON{UPN: upn, DN: user.DN, Reasons: []int{}, Conditions: []string{}, PSO: user.ResultantPSO, Notes: st.Notes}
 		for _, cond := range st.Conditions {
 			js.Reasons = append(js.Reasons, int(cond.Reason))
 			js.Conditions = append(js.Conditions, cond.Fact)
 			byReason[fmt.Sprintf("%d %s", int(cond.Reason), cond.Reason.Symbol())]++
 		}
+		for _, cond := range st.Possible {
+			js.Possible = append(js.Possible, fmt.Sprintf("%s (if so: %d %s)", cond.Fact, int(cond.Reason), cond.Reason.Symbol()))
+		}
 		states = append(states, js)
 		if len(st.Conditions) == 0 {
+			// Evidence that could not be read is a warning, never a
+			// reason code: "may be locked".
+			if len(st.Possible) > 0 {
+				uncertain++
+				if uncertain <= maxListedUsers {
+					warn = multierror.Append(warn, fmt.Errorf("%s: %s", upn, strings.Join(js.Possible, "; ")))
+				}
+			}
 			continue
 		}
 		blocked++
@@ -176,6 +191,9 @@ func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
 	if blocked > listed {
 		fail = multierror.Append(fail, fmt.Errorf("and %d more users whose accounts cannot sign in (every user is in the details)", blocked-listed))
 	}
+	if uncertain > maxListedUsers {
+		warn = multierror.Append(warn, fmt.Errorf("and %d more users whose state could not be established (every user is in the details)", uncertain-maxListedUsers))
+	}
 	var counts []string
 	for k, n := range byReason {
 		counts = append(counts, fmt.Sprintf("%s: %d", k, n))
@@ -183,14 +201,17 @@ func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
 	sort.Strings(counts)
 	details := map[string]any{"users": states, "by_reason": byReason, "evaluated_at": now.UTC().Format(time.RFC3339), "machine": c.Config.Machine}
 	if u.Policy == nil {
-		details["note"] = "the domain's password and lockout policy could not be read: lockout and password age rely on the DC's computed flags"
+		details["note"] = "the domain's password and lockout policy could not be read: lockout and password age rely on the DC's computed attributes and the users' PSOs"
 	}
 	evaluated := len(states)
 	if evaluated == 0 {
 		return Outcome{Skip: "no user of this domain to evaluate (see user.exists)", Details: details}
 	}
 	if fail != nil {
-		return Outcome{Fail: fail.ErrorOrNil(), Summary: fmt.Sprintf("%d of %d accounts cannot sign in now (%s)", blocked, evaluated, strings.Join(counts, ", ")), Details: details}
+		return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Summary: fmt.Sprintf("%d of %d accounts cannot sign in now (%s)", blocked, evaluated, strings.Join(counts, ", ")), Details: details}
+	}
+	if warn != nil {
+		return Outcome{Warn: warn.ErrorOrNil(), Summary: fmt.Sprintf("%d of %d accounts may not sign in: the policy that decides could not be read", uncertain, evaluated), Details: details}
 	}
 	return Outcome{Summary: fmt.Sprintf("%s can sign in as far as AD says", textfmt.Plural(evaluated, "account", "accounts")), Details: details}
 }

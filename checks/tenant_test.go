@@ -282,8 +282,11 @@ func TestTenantChecksWithoutToken(t *testing.T) {
 	}
 }
 
-// ad.forest-membership checks the tenant's verified managed domains when no
-// suffix is given.
+// ad.forest-membership checks the tenant's verified managed domains that
+// have synchronised users when no suffix is given: a managed domain of
+// cloud-only users is listed and does not affect the verdict (the PTA quick
+// start: PTA does not affect cloud-only users); one with synchronised users
+// must be served.
 func TestForestUsesTenantDomains(t *testing.T) {
 	env := adEnv(t, contosoDirectory(), nil, fixtureBind)
 	env.Tenant = tenantEnv(t, "healthy", nil, "").Tenant
@@ -292,14 +295,39 @@ func TestForestUsesTenantDomains(t *testing.T) {
 	if rs[1].Status != StatusPass || !strings.Contains(rs[1].Message, "serves corp.contoso.test (domain)") {
 		t.Fatalf("%s %q", rs[1].Status, findings(rs[1]))
 	}
-	env.Tenant = tenantEnv(t, "healthy", func(spec *fixtures.Tenant) {
+	cloudDomain := func(spec *fixtures.Tenant) {
 		spec.Domains = append(spec.Domains, fixtures.TenantDomain{Name: "contoso.net", AuthenticationType: "Managed", IsVerified: true})
+		spec.Users = append(spec.Users, fixtures.TenantUser{ID: "0f7c6f3e-1d2b-4c8a-9e5f-3a2b1c0d9e8f", UserPrincipalName: "carol@contoso.net"})
+	}
+	env.Tenant = tenantEnv(t, "healthy", cloudDomain, "").Tenant
+	env.AD.gathered = memoTable{}
+	rs = runAD(t, env, cfg)
+	if rs[1].Status != StatusPass || !strings.Contains(rs[1].Message, "cloud-only, not served by PTA: contoso.net") {
+		t.Fatalf("cloud-only domain: %s %q", rs[1].Status, findings(rs[1]))
+	}
+	yes := true
+	env.Tenant = tenantEnv(t, "healthy", func(spec *fixtures.Tenant) {
+		cloudDomain(spec)
+		spec.Users = append(spec.Users, fixtures.TenantUser{ID: "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d", UserPrincipalName: "dave@contoso.net", OnPremisesSyncEnabled: &yes})
 	}, "").Tenant
 	env.AD.gathered = memoTable{}
 	rs = runAD(t, env, cfg)
-	if rs[1].Status != StatusFail || !strings.Contains(findings(rs[1]), "UPN suffix contoso.net") {
-		t.Fatalf("%s %q", rs[1].Status, findings(rs[1]))
+	if rs[1].Status != StatusFail || !strings.Contains(findings(rs[1]), "UPN suffix contoso.net is neither a domain of forest corp.contoso.test") {
+		t.Fatalf("synchronised users in another forest: %s %q", rs[1].Status, findings(rs[1]))
 	}
+	// The count cannot be read (no User.Read.All): a warning naming the
+	// domain, never a failure on a guess.
+	env.Tenant = tenantEnv(t, "healthy", func(spec *fixtures.Tenant) {
+		cloudDomain(spec)
+		spec.Faults = append(spec.Faults, fixtures.TenantFault{Path: "/v1.0/users", Status: 403})
+	}, "").Tenant
+	env.AD.gathered = memoTable{}
+	rs = runAD(t, env, cfg)
+	if rs[1].Status != StatusWarn || !strings.Contains(findings(rs[1]), "could not tell whether contoso.net has synchronised users") ||
+		!strings.Contains(findings(rs[1]), "User.Read.All") || strings.Contains(findings(rs[1]), "could not tell whether corp.contoso.test") {
+		t.Fatalf("count refused: %s %q", rs[1].Status, findings(rs[1]))
+	}
+	t.Log(findings(rs[1]))
 }
 
 // The other tenant checks hold the same line: an agent status Graph does

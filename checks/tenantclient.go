@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"strings"
 
 	"github.com/ptacheck/ptacheck/checks/graph"
 )
@@ -56,6 +57,12 @@ func (c *TenantClient) ManagedDomains(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// SyncedUsers counts the tenant's users synchronised from on-premises AD
+// whose UPN ends with @domain.
+func (c *TenantClient) SyncedUsers(ctx context.Context, domain string) (int, error) {
+	return memo(ctx, &c.calls, "synced:"+strings.ToLower(domain), tenantCheckTimeout, func(ctx context.Context) (int, error) { return c.Graph.SyncedUserCount(ctx, domain) })
 }
 
 func (c *TenantClient) roleAssignments(ctx context.Context, id string) ([]graph.RoleAssignment, error) {

@@ -2,7 +2,6 @@ package report
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -55,10 +55,13 @@ type BundleManifestDoc struct {
 }
 
 // Bundle writes a support bundle: a zip whose every entry passes through
-// redact.String line by line, a manifest of every file with its size and
-// hash, and a note on the personal data it holds. Entries are written as
-// they are added, so the bundle streams (a 1 GiB trace log is never held in
-// memory).
+// redaction as a stream (redact.Writer: a secret is masked wherever the
+// reads and the lines fall), a manifest of every file with its size and
+// hash, and a note on the personal data it holds. A zip archive among the
+// inputs is re-packed entry by entry, each entry redacted (AddZip): its
+// compressed bytes are never copied. Entries are written as they are
+// added, so the bundle streams (a 1 GiB trace log is never held in
+// memory), and compressed on every core (pdeflate.go).
 type Bundle struct {
 	zw      *zip.Writer
 	doc     BundleManifestDoc
@@ -66,14 +69,12 @@ type Bundle struct {
 	created time.Time
 }
 
-// maxBundleLine bounds one line held for redaction; a longer "line" (a
-// binary file) is redacted in pieces of this size.
-const maxBundleLine = 1 << 20
-
 // NewBundle starts a bundle on w.
 func NewBundle(w io.Writer, version string, created time.Time) *Bundle {
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, newPdeflateWriter)
 	return &Bundle{
-		zw: zip.NewWriter(w), names: map[string]bool{}, created: created.UTC(),
+		zw: zw, names: map[string]bool{}, created: created.UTC(),
 		doc: BundleManifestDoc{
 			SchemaVersion: 1, Tool: "ptacheck", Kind: "bundle", Version: version,
 			CreatedAt: created.UTC().Format(time.RFC3339),
@@ -95,24 +96,115 @@ func (b *Bundle) Add(f BundleFile, r io.Reader, limit int64) error {
 	}
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(w, h)}
-	if limit > 0 {
-		lr := &io.LimitedReader{R: r, N: limit}
-		err = redactStream(cw, lr)
-		if err == nil && lr.N == 0 {
-			var one [1]byte
-			if n, _ := r.Read(one[:]); n > 0 {
-				f.Truncated = true
-			}
-		}
-	} else {
-		err = redactStream(cw, r)
-	}
+	f.Truncated, err = redactCopy(cw, r, limit)
 	if err != nil {
 		return fmt.Errorf("bundle: %s: %w", f.Name, err)
 	}
 	f.Bytes, f.SHA256 = cw.n, hex.EncodeToString(h.Sum(nil))
 	b.doc.Files = append(b.doc.Files, f)
 	return nil
+}
+
+// AddZip adds the zip archive zr as the entry f, re-packed: a zip of the
+// same entries, each redacted as a stream and compressed anew, so no
+// compressed byte of the original (where a secret cannot be seen) reaches
+// the bundle, and the result is a valid archive. At most limit bytes are
+// written into the entries in all (<= 0: no limit); what is over it is left
+// out with overLimit as the reason and f is marked truncated. Directories are
+// dropped; nested archives and what is not a regular file are left out,
+// with the reason. Entry names are made relative (no "..", no leading
+// "/"). It returns the bytes written into the entries (before
+// compression), which the limit bounds.
+func (b *Bundle) AddZip(f BundleFile, zr *zip.Reader, limit int64, overLimit string) (int64, error) {
+	if b.names[f.Name] {
+		return 0, fmt.Errorf("bundle: duplicate entry %s", f.Name)
+	}
+	b.names[f.Name] = true
+	w, err := b.zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store, Modified: b.created})
+	if err != nil {
+		return 0, err
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(w, h)}
+	inner := zip.NewWriter(cw)
+	inner.RegisterCompressor(zip.Deflate, newPdeflateWriter)
+	var written int64
+	seen := map[string]bool{}
+	for _, ze := range zr.File {
+		display := f.Source + "!/" + ze.Name
+		name := strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(ze.Name, `\`, "/")), "/")
+		switch {
+		case strings.HasSuffix(ze.Name, "/") || ze.FileInfo().IsDir():
+			continue
+		case name == "" || name == ".":
+			b.Missing(display, "no usable entry name")
+			continue
+		case strings.EqualFold(path.Ext(name), ".zip"):
+			b.Missing(display, "nested archive not copied")
+			continue
+		case !ze.Mode().IsRegular():
+			b.Missing(display, "not a regular file")
+			continue
+		case seen[strings.ToLower(name)]:
+			b.Missing(display, "a second entry of that name")
+			continue
+		case limit > 0 && written >= limit:
+			b.Missing(display, overLimit)
+			f.Truncated = true
+			continue
+		}
+		seen[strings.ToLower(name)] = true
+		rc, err := ze.Open()
+		if err != nil {
+			b.Missing(display, "open: "+err.Error())
+			continue
+		}
+		ew, err := inner.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: ze.Modified})
+		if err != nil {
+			rc.Close()
+			return written, err
+		}
+		cr := &countReader{r: rc}
+		ow := &countWriter{w: ew}
+		var remaining int64
+		if limit > 0 {
+			remaining = limit - written
+		}
+		truncated, err := redactCopy(ow, cr, remaining)
+		written += ow.n
+		f.Truncated = f.Truncated || truncated
+		rc.Close()
+		switch {
+		case err != nil && cr.err == nil:
+			return written, err // writing the bundle failed
+		case err != nil:
+			// A damaged entry: what was read is kept, redacted; the
+			// manifest says where it stops.
+			b.Missing(display, fmt.Sprintf("read: %v (copied up to there)", cr.err))
+		}
+	}
+	if err := inner.Close(); err != nil {
+		return written, err
+	}
+	f.Bytes, f.SHA256 = cw.n, hex.EncodeToString(h.Sum(nil))
+	b.doc.Files = append(b.doc.Files, f)
+	return written, nil
+}
+
+// countReader counts what it reads and keeps the read error (not EOF).
+type countReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
 }
 
 // AddBytes adds an entry from memory.
@@ -175,36 +267,52 @@ func (b *Bundle) personalNote() []byte {
 	return []byte(sb.String())
 }
 
-// redactStream copies r to w line by line through redact.String. Lines
-// longer than maxBundleLine are redacted in maxBundleLine pieces.
-func redactStream(w io.Writer, r io.Reader) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// a long line: gather up to maxBundleLine of it
-			buf := append([]byte(nil), line...)
-			for errors.Is(err, bufio.ErrBufferFull) && len(buf) < maxBundleLine {
-				line, err = br.ReadSlice('\n')
-				buf = append(buf, line...)
-			}
-			if errors.Is(err, bufio.ErrBufferFull) {
-				err = nil
-			}
-			line = buf
-		}
-		if len(line) > 0 {
-			if _, werr := w.Write(redact.Bytes(line)); werr != nil {
-				return werr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+// redactCopy copies r to w through redact.Writer, at most limit bytes of
+// its output (<= 0: no limit): the limit applies after redaction, so a cut
+// never leaves the first half of a secret. truncated: there was more.
+func redactCopy(w io.Writer, r io.Reader, limit int64) (truncated bool, err error) {
+	lw := &limitWriter{w: w, n: max(limit, 0)}
+	rw := redact.NewWriter(lw)
+	_, err = io.Copy(rw, r)
+	cerr := rw.Close() // flushes what is held back, after a read error too
+	truncated = errors.Is(err, errLimit) || errors.Is(cerr, errLimit)
+	if errors.Is(err, errLimit) {
+		err = nil
 	}
+	if err == nil && !errors.Is(cerr, errLimit) {
+		err = cerr
+	}
+	return truncated, err
+}
+
+var errLimit = errors.New("size limit reached")
+
+// limitWriter passes at most n bytes (n <= 0 when made: all) and then
+// fails with errLimit, which stops the copy.
+type limitWriter struct {
+	w    io.Writer
+	n    int64
+	full bool
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	switch {
+	case l.full:
+		return 0, errLimit
+	case l.n <= 0:
+		return l.w.Write(p)
+	case int64(len(p)) <= l.n:
+		n, err := l.w.Write(p)
+		l.n -= int64(n)
+		l.full = l.n == 0
+		return n, err
+	}
+	n, err := l.w.Write(p[:l.n])
+	l.full = true
+	if err != nil {
+		return n, err
+	}
+	return n, errLimit
 }
 
 type countWriter struct {

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/util/jsonstrict"
@@ -48,10 +51,13 @@ func ParseReport(data []byte) (*FleetReport, error) {
 		StartedAt     string      `json:"started_at"`
 		Verdict       string      `json:"verdict"`
 		ExitCode      *int        `json:"exit_code"`
+		Strict        bool        `json:"strict"`
+		Interrupted   bool        `json:"interrupted"`
 		Summary       jsonSummary `json:"summary"`
 		Checks        []struct {
 			ID      string          `json:"id"`
 			Status  string          `json:"status"`
+			Ignored bool            `json:"ignored"`
 			Details json.RawMessage `json:"details"`
 		} `json:"checks"`
 	}
@@ -70,6 +76,48 @@ func ParseReport(data []byte) (*FleetReport, error) {
 		return nil, fmt.Errorf("report schema version %v: this ptacheck reads version %s", deref(in.SchemaVersion), SchemaVersion)
 	case in.Command == "" || in.Verdict == "" || in.ExitCode == nil:
 		return nil, errors.New("incomplete report: command, verdict or exit_code missing")
+	}
+	// The verdict, the exit code and the summary are recomputed from the
+	// checks, as the run computed them: a report that says otherwise was
+	// edited or damaged, and a fleet gate must not count it as it claims.
+	if _, ok := checks.ParsePhase(in.Command); !ok {
+		return nil, fmt.Errorf("command %q is not a checklist phase", textfmt.OneLine(textfmt.Sanitize(in.Command)))
+	}
+	rep := &Report{Strict: in.Strict, Interrupted: in.Interrupted}
+	seen := map[string]bool{}
+	for i, c := range in.Checks {
+		st := checks.Status(c.Status)
+		switch {
+		case c.ID == "":
+			return nil, fmt.Errorf("checks[%d]: no id", i)
+		case seen[c.ID]:
+			return nil, fmt.Errorf("check %s appears twice", quoted(c.ID))
+		case !slices.Contains(knownStatuses, st):
+			return nil, fmt.Errorf("check %s: unknown status %s (want pass, warn, fail, skip or error)", quoted(c.ID), quoted(c.Status))
+		case c.Ignored && st != checks.StatusWarn:
+			return nil, fmt.Errorf("check %s: an ignored failure is a warning, not %s", quoted(c.ID), st)
+		}
+		seen[c.ID] = true
+		rep.Results = append(rep.Results, checks.Result{ID: c.ID, Status: st, Ignored: c.Ignored})
+	}
+	if !slices.Contains([]string{VerdictReady, VerdictNotReady, VerdictInconclusive}, in.Verdict) {
+		return nil, fmt.Errorf("unknown verdict %s (want ready, not-ready or inconclusive)", quoted(in.Verdict))
+	}
+	if in.Interrupted {
+		if *in.ExitCode != 130 && *in.ExitCode != 143 {
+			return nil, fmt.Errorf("an interrupted run exits 130 or 143, not %d", *in.ExitCode)
+		}
+		rep.InterruptExit = *in.ExitCode
+	}
+	verdict, code := rep.Verdict()
+	sum := rep.Summary()
+	switch {
+	case in.Verdict != verdict:
+		return nil, fmt.Errorf("verdict %s contradicts its checks (%s): they make it %s", quoted(in.Verdict), countsText(sum), verdict)
+	case *in.ExitCode != code:
+		return nil, fmt.Errorf("exit_code %d contradicts its verdict %s (exit %d)", *in.ExitCode, verdict, code)
+	case Summary(in.Summary) != sum:
+		return nil, fmt.Errorf("summary (%s) contradicts its checks (%s)", countsText(Summary(in.Summary)), countsText(sum))
 	}
 	r := &FleetReport{
 		Host: in.Host, Phase: in.Command, Verdict: in.Verdict, ExitCode: *in.ExitCode, Fixture: in.Fixture,
@@ -92,6 +140,16 @@ func ParseReport(data []byte) (*FleetReport, error) {
 		}
 	}
 	return r, nil
+}
+
+var knownStatuses = []checks.Status{checks.StatusPass, checks.StatusWarn, checks.StatusFail, checks.StatusSkip, checks.StatusError}
+
+// quoted shows a value read from a report in an error: quoted, one line,
+// no control characters.
+func quoted(s string) string { return strconv.Quote(textfmt.OneLine(textfmt.Sanitize(s))) }
+
+func countsText(s Summary) string {
+	return fmt.Sprintf("%d pass, %d warn, %d fail, %d skip, %d error, %d ignored", s.Pass, s.Warn, s.Fail, s.Skip, s.Error, s.Ignored)
 }
 
 func deref(s *string) string {
@@ -221,7 +279,11 @@ func Summarize(w io.Writer, format string, f *Fleet) error {
 	case "csv":
 		ids := f.checkOrder()
 		cw := csv.NewWriter(w)
-		cw.Write(append([]string{"host", "file", "phase", "verdict", "exit_code"}, ids...))
+		header := []string{"host", "file", "phase", "verdict", "exit_code"}
+		for _, id := range ids {
+			header = append(header, csvCell(id)) // check IDs come from the reports too
+		}
+		cw.Write(header)
 		for _, r := range f.Reports {
 			row := []string{csvCell(r.Host), csvCell(r.File), csvCell(r.Phase), csvCell(r.Verdict), fmt.Sprint(r.ExitCode)}
 			status := map[string]string{}
@@ -268,11 +330,14 @@ func Summarize(w io.Writer, format string, f *Fleet) error {
 	return err
 }
 
-// csvCell sanitises a value for a spreadsheet: one line, and a leading
-// character a spreadsheet would run as a formula is quoted away.
+// csvCell sanitises a value for a spreadsheet: one line, and a value that
+// starts with a character a spreadsheet would run as a formula (OWASP's
+// "CSV injection" list: = + - @ tab CR, and their full-width forms, which
+// some spreadsheets fold) gets a leading ' so it stays text. clean has
+// already removed leading spaces and control characters.
 func csvCell(s string) string {
 	s = clean(s)
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if r, _ := utf8.DecodeRuneInString(s); strings.ContainsRune("=+-@\t\r\uFF1D\uFF0B\uFF0D\uFF20", r) && s != "" {
 		s = "'" + s
 	}
 	return s

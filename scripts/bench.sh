@@ -5,6 +5,8 @@
 #             endpoints, root: network namespace); reachable ones in < 100 ms
 #   fixture:  a whole `ptacheck install --fixture healthy` process in < 1 s
 #   logs:     `ptacheck logs` over a 1 GiB trace log vs grep, and its memory
+#   secevents: `ptacheck logs` over 1 GiB of exported Security events vs grep -c, and its memory
+#   collect:  `ptacheck collect` of 256 MiB of trace logs within 1.5x gzip -6
 #   ad:       the ad.* checks against the local Samba DC in < 300 ms
 #   signin:   10,000 users against the local Samba DC in < 10 s
 # The Samba measurements need scripts/samba-dc.sh (and, for signin, the
@@ -59,6 +61,8 @@ fixture_run() {
 measure net bash "$ROOT/scripts/perf-net.sh"
 measure fixture fixture_run
 measure logs bash "$ROOT/scripts/perf-logs.sh"
+measure secevents bash "$ROOT/scripts/perf-secevents.sh"
+measure collect bash "$ROOT/scripts/perf-collect.sh"
 measure ad bash "$ROOT/scripts/perf-ad.sh"
 measure signin bash "$ROOT/scripts/perf-signin.sh"
 exit $fails

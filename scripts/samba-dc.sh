@@ -18,12 +18,18 @@
 set -euo pipefail
 
 DIR=${PTACHECK_SAMBA_DIR:-/tmp/ptacheck-samba}
-REALM=CORP.CONTOSO.TEST
-DOMAIN=corp.contoso.test
-NETBIOS=CORP
-HOST=dc1
+# A second forest (the trust tests) overrides these, e.g. PTACHECK_SAMBA_DOMAIN=fabrikam.test
+# PTACHECK_SAMBA_NETBIOS=FABRIKAM PTACHECK_SAMBA_HOST=dc2 PTACHECK_SAMBA_IP=127.0.0.2 PTACHECK_SAMBA_INTERFACES=127.0.0.2
+# (two DCs must differ in host name: RPC finds a DC by its NetBIOS name).
+DOMAIN=${PTACHECK_SAMBA_DOMAIN:-corp.contoso.test}
+REALM=$(printf '%s' "$DOMAIN" | tr '[:lower:]' '[:upper:]')
+NETBIOS=${PTACHECK_SAMBA_NETBIOS:-CORP}
+HOST=${PTACHECK_SAMBA_HOST:-dc1}
 FQDN=$HOST.$DOMAIN
-IP=127.0.0.1
+IP=${PTACHECK_SAMBA_IP:-127.0.0.1}
+INTERFACES=${PTACHECK_SAMBA_INTERFACES:-lo}
+# The DNS server names outside the DC's zone go to (another DC, for a trust).
+FORWARDER=${PTACHECK_SAMBA_DNS_FORWARDER:-$IP}
 ENV_FILE=$DIR/env
 PACKAGES=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind krb5-user ldap-utils dnsutils openssl)
 
@@ -86,6 +92,9 @@ make_certs() {
 	chmod 600 "$t/dc.key" "$t/ca.key"
 }
 
+# provision: every path of the DC lives under $DIR, its local RPC sockets included (their
+# defaults, /run/samba/ncalrpc and /run/samba/winbindd, are shared by every samba on the
+# host: a second DC would take over the first one's local RPC endpoints).
 provision() {
 	local pass
 	rm -rf "$DIR"
@@ -102,8 +111,10 @@ provision() {
 		--dns-backend=SAMBA_INTERNAL --adminpass="$pass" --host-name="$HOST" --host-ip="$IP" \
 		--option="private dir=$DIR/private" --option="state directory=$DIR/state" \
 		--option="cache directory=$DIR/cache" --option="lock dir=$DIR/lock" \
-		--option="pid directory=$DIR/run" --option="interfaces=lo" \
-		--option="bind interfaces only=yes" --option="dns forwarder=$IP" \
+		--option="pid directory=$DIR/run" --option="interfaces=$INTERFACES" \
+		--option="bind interfaces only=yes" --option="dns forwarder=$FORWARDER" \
+		--option="ncalrpc dir=$DIR/ncalrpc" --option="winbindd socket directory=$DIR/winbindd" \
+		--option="ntp signd socket directory=$DIR/ntp_signd" \
 		--targetdir="$DIR" >"$DIR/provision.log" 2>&1; then
 		tail -20 "$DIR/provision.log" >&2
 		return 1

@@ -246,9 +246,9 @@ func checkEntry(e Entry) error {
 	if e.Symbol == "" && e.Unverified == "" {
 		return errors.New("no symbol and no unverified note saying so")
 	}
-	for name, v := range map[string]string{"meaning": e.Meaning, "likely_cause": e.LikelyCause, "what_to_do": e.WhatToDo, "source": e.Source} {
-		if strings.TrimSpace(v) == "" {
-			return fmt.Errorf("missing %s", name)
+	for _, f := range []struct{ name, v string }{{"meaning", e.Meaning}, {"likely_cause", e.LikelyCause}, {"what_to_do", e.WhatToDo}, {"source", e.Source}} {
+		if strings.TrimSpace(f.v) == "" {
+			return fmt.Errorf("missing %s", f.name)
 		}
 	}
 	if e.Kind == Win32 && e.Text == "" {

@@ -24,6 +24,10 @@ type search struct {
 // maxPages bounds a paged search (at PageSize entries a page).
 const maxPages = 1000
 
+// MaxSearchValues bounds the attribute values one search keeps, over all
+// its pages: 100 users of a FindUsers batch hold about 1,500.
+const MaxSearchValues = 200_000
+
 // search runs s, following the paged-results cookie, with every page an
 // operation of its own under ctx. Continuation references (referrals to
 // other naming contexts, which AD and Samba return for subtree searches of
@@ -45,6 +49,7 @@ func (s *Session) search(ctx context.Context, q search) ([]*ldap.Entry, time.Dur
 		q.filter, q.attrs, controls)
 	var out []*ldap.Entry
 	var total time.Duration
+	values := 0
 	for page := 0; ; page++ {
 		if page == maxPages {
 			return out, total, &OpError{Op: "search", Object: q.base, Err: fmt.Errorf("%w: more than %d pages", ErrTooManyEntries, maxPages)}
@@ -65,6 +70,16 @@ func (s *Session) search(ctx context.Context, q search) ([]*ldap.Entry, time.Dur
 		out = append(out, res.Entries...)
 		if q.maxEntries > 0 && len(out) > q.maxEntries {
 			return out, total, &OpError{Op: "search", Object: q.base, Err: fmt.Errorf("%w: more than %d", ErrTooManyEntries, q.maxEntries)}
+		}
+		// Each page is bounded on the wire (the guard); the pages together
+		// are bounded here, by the values they keep.
+		for _, e := range res.Entries {
+			for _, a := range e.Attributes {
+				values += len(a.ByteValues)
+			}
+		}
+		if values > MaxSearchValues {
+			return nil, total, &OpError{Op: "search", Object: q.base, Err: fmt.Errorf("%w: more than %d values in one search", ErrTooManyObjects, MaxSearchValues)}
 		}
 		if paging == nil {
 			break
@@ -352,8 +367,15 @@ type User struct {
 	// accounts for fine-grained policies.
 	PasswordExpiry    FileTime
 	HasPasswordExpiry bool
-	LogonHours        *LogonHours // nil: no restriction
-	Workstations      []string    // nil: no restriction
+	// ResultantPSO is msDS-ResultantPSO: the DN of the fine-grained
+	// password policy that applies to the user; "" when none applies or
+	// the DC did not return it. PSO is that policy as read (ResolvePSOs);
+	// PSOErr says why it could not be read.
+	ResultantPSO string
+	PSO          *PasswordSettings
+	PSOErr       string
+	LogonHours   *LogonHours // nil: no restriction
+	Workstations []string    // nil: no restriction
 	// Conflicts lists other DNs found with the same UPN (forest-wide
 	// searches can find more than one).
 	Conflicts []string
@@ -387,7 +409,7 @@ func DomainOfDN(dn string) string {
 var UserAttributes = []string{
 	"userPrincipalName", "sAMAccountName", "userAccountControl", "msDS-User-Account-Control-Computed",
 	"lockoutTime", "accountExpires", "pwdLastSet", "msDS-UserPasswordExpiryTimeComputed",
-	"logonHours", "userWorkstations",
+	"logonHours", "userWorkstations", "msDS-ResultantPSO",
 }
 
 // UserBatch is the number of UPNs per OR-filter search in FindUsers. Against
@@ -543,5 +565,98 @@ func userFromEntry(e *ldap.Entry) *User {
 	if v := value(e, "userWorkstations"); v != "" {
 		u.Workstations = ParseWorkstations(v)
 	}
+	u.ResultantPSO = value(e, "msDS-ResultantPSO")
 	return u
+}
+
+// PasswordSettings is a fine-grained password policy (a PSO,
+// msDS-PasswordSettings). A bind that may not read a PSO's attributes gets
+// the entry without them (Samba 4.17 answers every non-administrator so,
+// TestSambaPSO), and the Has* fields say so.
+type PasswordSettings struct {
+	DN                 string
+	LockoutDuration    Interval // msDS-LockoutDuration
+	HasLockoutDuration bool
+	MaxPwdAge          Interval // msDS-MaximumPasswordAge
+	HasMaxPwdAge       bool
+	LockoutThreshold   int // msDS-LockoutThreshold; 0: never locks
+	Precedence         int // msDS-PasswordSettingsPrecedence
+	Problems           []string
+}
+
+// PSOAttributes are the attributes PasswordSettings reads.
+var PSOAttributes = []string{"msDS-LockoutDuration", "msDS-MaximumPasswordAge", "msDS-LockoutThreshold", "msDS-PasswordSettingsPrecedence"}
+
+// PasswordSettings reads the PSO at dn.
+func (s *Session) PasswordSettings(ctx context.Context, dn string) (*PasswordSettings, error) {
+	entries, _, err := s.search(ctx, search{base: dn, scope: ldap.ScopeBaseObject, filter: "(objectClass=*)", attrs: PSOAttributes, maxEntries: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) != 1 {
+		return nil, &OpError{Op: "search", Object: dn, Err: fmt.Errorf("want 1 entry, got %d", len(entries))}
+	}
+	e := entries[0]
+	p := &PasswordSettings{DN: clipN(e.DN, MaxValueBytes)}
+	interval := func(attr string) (Interval, bool) {
+		v := value(e, attr)
+		if v == "" {
+			return Interval{}, false
+		}
+		i, err := ParseInterval(v)
+		if err != nil {
+			p.Problems = append(p.Problems, attr+": "+err.Error())
+			return Interval{}, false
+		}
+		return i, true
+	}
+	integer := func(attr string) int {
+		v := value(e, attr)
+		n, err := strconv.Atoi(v)
+		if v != "" && err != nil {
+			p.Problems = append(p.Problems, fmt.Sprintf("%s %q: not an integer", attr, clip(v)))
+		}
+		return n
+	}
+	p.LockoutDuration, p.HasLockoutDuration = interval("msDS-LockoutDuration")
+	p.MaxPwdAge, p.HasMaxPwdAge = interval("msDS-MaximumPasswordAge")
+	p.LockoutThreshold = integer("msDS-LockoutThreshold")
+	p.Precedence = integer("msDS-PasswordSettingsPrecedence")
+	return p, nil
+}
+
+// maxPSOs bounds the distinct PSOs ResolvePSOs reads.
+const maxPSOs = 100
+
+// ResolvePSOs reads the resultant PSO of each user once per distinct DN and
+// sets User.PSO, or User.PSOErr when it could not be read.
+func (s *Session) ResolvePSOs(ctx context.Context, users []*User) {
+	byDN := map[string][]*User{}
+	var dns []string
+	for _, u := range users {
+		if u == nil || u.ResultantPSO == "" {
+			continue
+		}
+		k := strings.ToLower(u.ResultantPSO)
+		if _, ok := byDN[k]; !ok {
+			dns = append(dns, k)
+		}
+		byDN[k] = append(byDN[k], u)
+	}
+	sort.Strings(dns)
+	for i, k := range dns {
+		var pso *PasswordSettings
+		var err error
+		if i >= maxPSOs {
+			err = fmt.Errorf("not read: more than %d distinct PSOs", maxPSOs)
+		} else {
+			pso, err = s.PasswordSettings(ctx, byDN[k][0].ResultantPSO)
+		}
+		for _, u := range byDN[k] {
+			u.PSO = pso
+			if err != nil {
+				u.PSOErr = clipLong(err.Error())
+			}
+		}
+	}
 }

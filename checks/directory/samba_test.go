@@ -679,3 +679,113 @@ print("created %d users in %.1f s" % (made, time.time() - t))
 	}
 	t.Logf("%s", strings.TrimSpace(out.String()))
 }
+
+// sambaTool runs samba-tool against the test DC's configuration.
+func (e *sambaEnv) sambaTool(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "samba-tool", append(args, "-s", e.SMBConf)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("samba-tool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestSambaPSO settles what Samba 4.17 computes for a user under a
+// fine-grained password policy, and that Evaluate follows it: a PSO
+// lockout of 1 minute has ended 5 minutes after lockoutTime although the
+// domain's lockoutDuration (30 minutes) has not.
+//
+// Observed on Samba 4.17.12: msDS-User-Account-Control-Computed applies
+// the PSO (no LOCKOUT for the PSO user, LOCKOUT 0x10 for a user without
+// one), msDS-UserPasswordExpiryTimeComputed is pwdLastSet + the PSO's
+// msDS-MaximumPasswordAge, msDS-ResultantPSO names the PSO for any reader,
+// and the PSO's own attributes are returned to administrators only (a plain
+// user gets the entry without them, as AD does).
+func TestSambaPSO(t *testing.T) {
+	e := sambaDC(t)
+	if e.SMBConf == "" {
+		t.Fatal("the env file names no smb.conf")
+	}
+	const pso = "ptacheck-short-lockout"
+	exec.Command("samba-tool", "domain", "passwordsettings", "pso", "delete", pso, "-s", e.SMBConf).Run() // a leftover of an earlier run
+	t.Cleanup(func() {
+		exec.Command("samba-tool", "domain", "passwordsettings", "pso", "delete", pso, "-s", e.SMBConf).Run()
+	})
+	pw := randomPassword(t)
+	five := fmt.Sprintf("replace: lockoutTime\nlockoutTime: %d", FileTimeOf(time.Now().Add(-5*time.Minute)))
+	withPSO := e.testUser(t, "pta-pso", pw, five)
+	withoutPSO := e.testUser(t, "pta-nopso", pw, five)
+	reader := e.testUser(t, "pta-psoreader", pw)
+	e.sambaTool(t, "domain", "passwordsettings", "pso", "create", pso, "10", "--account-lockout-duration=1",
+		"--account-lockout-threshold=5", "--reset-account-lockout-after=1", "--max-pwd-age=10")
+	e.sambaTool(t, "domain", "passwordsettings", "pso", "apply", pso, "pta-pso")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := e.dial(t, ctx, e.opts(LDAPS))
+	policy, err := s.DomainPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if policy.LockoutDuration.Duration != 30*time.Minute {
+		t.Fatalf("domain lockoutDuration %s: the test assumes Samba's default 30 minutes", policy.LockoutDuration)
+	}
+	users, err := s.FindUsers(ctx, []string{withPSO, withoutPSO})
+	if err != nil || len(users) != 2 {
+		t.Fatalf("FindUsers: %d, %v", len(users), err)
+	}
+	u, other := users[withPSO], users[withoutPSO]
+	wantPSO := "CN=" + pso + ",CN=Password Settings Container,CN=System," + e.BaseDN
+	if !strings.EqualFold(u.ResultantPSO, wantPSO) || other.ResultantPSO != "" {
+		t.Fatalf("msDS-ResultantPSO %q and %q, want %q and none", u.ResultantPSO, other.ResultantPSO, wantPSO)
+	}
+	if !u.HasUACComputed || u.UACComputed.Has(UACLockout) || !other.HasUACComputed || !other.UACComputed.Has(UACLockout) {
+		t.Fatalf("computed flags: PSO user %v (%v), other %v (%v): Samba does not apply the PSO's lockout duration", u.UACComputed, u.HasUACComputed, other.UACComputed, other.HasUACComputed)
+	}
+	if !u.HasPasswordExpiry || u.PasswordExpiry.Time().Sub(u.PwdLastSet.Time()) != 10*24*time.Hour {
+		t.Fatalf("msDS-UserPasswordExpiryTimeComputed %s for pwdLastSet %s: want the PSO's 10 days", u.PasswordExpiry, u.PwdLastSet)
+	}
+	now := time.Now()
+	if st := Evaluate(u, policy, now, ""); len(st.Conditions) != 0 || len(st.Possible) != 0 || len(st.Notes) != 1 || !strings.Contains(st.Notes[0], "has ended") {
+		t.Fatalf("PSO user: %+v", st)
+	}
+	if st := Evaluate(other, policy, now, ""); len(st.Conditions) != 1 || st.Conditions[0].Reason != ReasonAccountLockedOut {
+		t.Fatalf("user without PSO: %+v", st)
+	}
+
+	// Without the computed attributes: the PSO as an administrator reads
+	// it decides; as a plain user, whose read of the PSO comes back
+	// without attributes, the lockout is only possible.
+	admin := *u
+	admin.HasUACComputed, admin.HasPasswordExpiry = false, false
+	s.ResolvePSOs(ctx, []*User{&admin})
+	if admin.PSO == nil || !admin.PSO.HasLockoutDuration || admin.PSO.LockoutDuration.Duration != time.Minute || admin.PSO.MaxPwdAge.Duration != 10*24*time.Hour || admin.PSOErr != "" {
+		t.Fatalf("the PSO as an administrator reads it: %+v, %q", admin.PSO, admin.PSOErr)
+	}
+	if st := Evaluate(&admin, policy, now, ""); len(st.Conditions) != 0 || len(st.Possible) != 0 || !strings.Contains(strings.Join(st.Notes, " "), "msDS-LockoutDuration of the user's PSO") {
+		t.Fatalf("PSO user computed with the PSO: %+v", st)
+	}
+	o := Options{RootCAs: e.roots, Bind: Bind{User: reader, Password: pw}}
+	plain, err := Dial(ctx, e.dc(t), o)
+	if err != nil {
+		t.Fatalf("bind as a plain user: %v", err)
+	}
+	defer plain.Close()
+	seen, err := plain.FindUsers(ctx, []string{withPSO})
+	if err != nil || seen[withPSO] == nil || !strings.EqualFold(seen[withPSO].ResultantPSO, wantPSO) {
+		t.Fatalf("a plain user reads msDS-ResultantPSO: %+v, %v", seen[withPSO], err)
+	}
+	hidden := *seen[withPSO]
+	hidden.HasUACComputed, hidden.HasPasswordExpiry = false, false
+	plain.ResolvePSOs(ctx, []*User{&hidden})
+	if hidden.PSO == nil || hidden.PSO.HasLockoutDuration || hidden.PSO.HasMaxPwdAge {
+		t.Fatalf("the PSO as a plain user reads it: %+v, %q", hidden.PSO, hidden.PSOErr)
+	}
+	st := Evaluate(&hidden, policy, now, "")
+	if len(st.Conditions) != 0 || len(st.Possible) != 2 || st.Possible[0].Reason != ReasonAccountLockedOut || !strings.Contains(st.Possible[0].Fact, "may be locked") {
+		t.Fatalf("PSO user, PSO unreadable: %+v", st)
+	}
+	t.Logf("plain user, PSO unreadable: %s", st.Possible[0].Fact)
+}

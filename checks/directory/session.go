@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -120,6 +121,9 @@ type Options struct {
 	// MaxResponseBytes bounds the bytes read for one LDAP operation (one
 	// page of a search); 0: DefaultMaxResponseBytes.
 	MaxResponseBytes int64
+	// Budget, when set, bounds the bytes read by every session that shares
+	// it (one run: every DC, every operation); nil: no run budget.
+	Budget *Budget
 }
 
 // Limits and timeouts.
@@ -201,7 +205,9 @@ type Session struct {
 
 	conn     *ldap.Conn
 	raw      net.Conn
-	bc       *boundedConn
+	bc       *boundedConn // counts the bytes on the wire
+	guard    *guardConn   // checks each decrypted message before go-ldap parses it
+	tls      *tls.Conn    // nil on plain LDAP
 	aborted  atomic.Bool
 	stopLife func() bool
 	release  func()
@@ -279,7 +285,7 @@ func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session,
 		maxResp = DefaultMaxResponseBytes
 	}
 	s := &Session{DC: dc, Addr: addr, Security: opts.Security, GC: opts.GC, raw: raw, release: release}
-	s.bc = &boundedConn{Conn: raw, limit: maxResp}
+	s.bc = &boundedConn{Conn: raw, limit: maxResp, budget: opts.Budget}
 	// The connection never outlives ctx: close it when ctx ends, and let
 	// the kernel enforce ctx's deadline on every read and write as well.
 	s.stopLife = context.AfterFunc(ctx, s.abort)
@@ -301,25 +307,32 @@ func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session,
 		InsecureSkipVerify: opts.InsecureSkipVerify, //nolint:gosec // only when the user asks
 		MinVersion:         tls.VersionTLS12,
 	}
+	// go-ldap reads the connection it is given; it gets the guard over the
+	// decrypted stream. For StartTLS this package sends the extended
+	// operation itself, so that go-ldap never wraps a connection of its own
+	// around the guard.
 	switch opts.Security {
 	case LDAPS:
 		tc := tls.Client(s.bc, cfg)
 		if err := tc.HandshakeContext(step); err != nil {
 			return nil, &OpError{Op: "tls handshake", Object: dc.Name + " (" + addr + ")", Err: s.cause(step, err)}
 		}
-		s.conn = ldap.NewConn(tc, true)
-	default:
-		s.conn = ldap.NewConn(s.bc, false)
-	}
-	s.conn.Start()
-	s.ConnectLatency = time.Since(start)
-	if opts.Security == StartTLS {
+		s.tls = tc
+		s.guard = newGuard(tc)
+		s.ConnectLatency = time.Since(start)
+	case StartTLS:
+		s.ConnectLatency = time.Since(start)
 		if _, err := s.do(step, Op{Kind: "starttls", Object: dc.Name}, func() (int, error) {
-			return 0, s.conn.StartTLS(cfg)
+			return 0, s.startTLS(step, cfg)
 		}); err != nil {
 			return nil, err
 		}
+	default:
+		s.guard = newGuard(s.bc)
+		s.ConnectLatency = time.Since(start)
 	}
+	s.conn = ldap.NewConn(s.guard, s.tls != nil)
+	s.conn.Start()
 	b := opts.Bind
 	s.BindLatency, err = s.do(step, Op{Kind: "bind", Object: b.identity()}, func() (int, error) {
 		switch {
@@ -337,6 +350,53 @@ func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session,
 	}
 	return s, nil
 }
+
+// startTLS sends the StartTLS extended operation (RFC 4511 section 4.14)
+// on the plain connection, reads its answer through a guard, and on success
+// completes the TLS handshake; the guard then reads the TLS stream.
+func (s *Session) startTLS(ctx context.Context, cfg *tls.Config) error {
+	req := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAP Request")
+	req.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, int64(startTLSMessageID), "MessageID"))
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, ldap.ApplicationExtendedRequest, nil, "Start TLS")
+	op.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, oidStartTLS, "TLS Extended Command"))
+	req.AppendChild(op)
+	if _, err := s.bc.Write(req.Bytes()); err != nil {
+		return err
+	}
+	g := newGuard(s.bc)
+	msg, err := g.next()
+	if err != nil {
+		return err
+	}
+	resp, err := ber.DecodePacketErr(msg)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedMessage, err)
+	}
+	if len(resp.Children) < 2 || resp.Children[1].ClassType != ber.ClassApplication || resp.Children[1].Tag != ldap.ApplicationExtendedResponse {
+		return fmt.Errorf("%w: the answer to starttls is not an extended response", ErrMalformedMessage)
+	}
+	if id, ok := resp.Children[0].Value.(int64); !ok || id != startTLSMessageID {
+		return fmt.Errorf("%w: the answer to starttls has message id %v", ErrMalformedMessage, resp.Children[0].Value)
+	}
+	if err := ldap.GetLDAPError(resp); err != nil {
+		return err
+	}
+	tc := tls.Client(s.bc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return ldap.NewError(ldap.ErrorNetwork, fmt.Errorf("TLS handshake failed (%v)", err))
+	}
+	s.tls = tc
+	s.guard = newGuard(tc)
+	return nil
+}
+
+const (
+	oidStartTLS = "1.3.6.1.4.1.1466.20037"
+	// startTLSMessageID numbers the StartTLS request, sent before go-ldap
+	// numbers its own requests from 1; a message ID may be reused once its
+	// operation is complete (RFC 4511 section 4.1.1.1).
+	startTLSMessageID = 1
+)
 
 // DialFirst dials the DCs concurrently, attempt i starting i*150 ms after
 // the first, and returns the session of the first DC that binds; the others
@@ -428,7 +488,7 @@ func (s *Session) do(ctx context.Context, op Op, f func() (int, error)) (time.Du
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
-	if s.aborted.Load() || s.conn.IsClosing() {
+	if s.aborted.Load() || (s.conn != nil && s.conn.IsClosing()) {
 		return fail(ErrConnClosed)
 	}
 	timeout := DefaultTimeout
@@ -438,10 +498,15 @@ func (s *Session) do(ctx context.Context, op Op, f func() (int, error)) (time.Du
 			return fail(context.DeadlineExceeded)
 		}
 	}
-	s.conn.SetTimeout(timeout)
+	if s.conn != nil {
+		s.conn.SetTimeout(timeout)
+	}
 	stop := context.AfterFunc(ctx, s.abort)
 	defer stop()
 	s.bc.reset()
+	if s.guard != nil {
+		s.guard.reset()
+	}
 	start := time.Now()
 	n, err := f()
 	op.Duration = time.Since(start)
@@ -482,7 +547,10 @@ func (s *Session) Ops() (ops []Op, dropped int) {
 func (s *Session) TLSState() (tls.ConnectionState, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.conn.TLSConnectionState()
+	if s.tls == nil {
+		return tls.ConnectionState{}, false
+	}
+	return s.tls.ConnectionState(), true
 }
 
 // Close unbinds (bounded by 2 s) and closes the connection. It is safe to
@@ -515,8 +583,16 @@ func (s *Session) Close() error {
 // os.ErrDeadlineExceeded, closed connections as ErrConnClosed, LDAP result
 // codes in this package's wording.
 func (s *Session) cause(ctx context.Context, err error) error {
+	if s.bc.overBudget.Load() {
+		return fmt.Errorf("%w (%d bytes)", ErrRunBudget, s.bc.budget.limit)
+	}
 	if s.bc.exceeded.Load() {
 		return fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, s.bc.limit)
+	}
+	if s.guard != nil {
+		if gerr := s.guard.failure(); gerr != nil {
+			return gerr
+		}
 	}
 	if cerr := ctxCause(ctx, nil); cerr != nil {
 		return cerr
@@ -538,6 +614,9 @@ func (s *Session) cause(ctx context.Context, err error) error {
 		}
 		if s.aborted.Load() {
 			return ErrConnClosed
+		}
+		if s.conn == nil {
+			return fmt.Errorf("%w: %s", ErrConnClosed, clipLong(strings.TrimPrefix(msg, "ldap: ")))
 		}
 		if last := s.conn.GetLastError(); last != nil && !strings.Contains(msg, last.Error()) {
 			msg += " (" + last.Error() + ")"
@@ -578,16 +657,28 @@ func ctxCause(ctx context.Context, err error) error {
 // 2 GiB each.
 type boundedConn struct {
 	net.Conn
-	limit    int64
-	n        atomic.Int64
-	exceeded atomic.Bool
+	limit      int64
+	budget     *Budget // the run's, shared with other sessions; may be nil
+	n          atomic.Int64
+	exceeded   atomic.Bool
+	overBudget atomic.Bool
 }
 
 func (c *boundedConn) Read(b []byte) (int, error) {
+	if c.overBudget.Load() {
+		return 0, ErrRunBudget
+	}
+	// The read that crosses a bound returns no bytes: a reader that got
+	// what it asked for along with the error (io.ReadFull) would drop the
+	// error.
 	n, err := c.Conn.Read(b)
+	if !c.budget.take(n) {
+		c.overBudget.Store(true)
+		return 0, ErrRunBudget
+	}
 	if c.n.Add(int64(n)) > c.limit {
 		c.exceeded.Store(true)
-		return n, ErrResponseTooLarge
+		return 0, ErrResponseTooLarge
 	}
 	return n, err
 }

@@ -64,25 +64,36 @@ type UserState struct {
 	// locked out, account expired, must change password, password expired,
 	// outside logon hours, workstation denied.
 	Conditions []Condition
+	// Possible lists conditions the attributes allow but cannot establish:
+	// a lockoutTime with no readable lockout duration ("may be locked"), a
+	// password whose age no readable policy bounds.
+	Possible []Condition
 	// Notes are facts that do not block logon but explain the evaluation
-	// (a stale lockoutTime, an unknown policy).
+	// (a lockout that ended, which policy was used).
 	Notes []string
 }
 
-// Evaluate evaluates u at now (any zone; AD times are UTC). policy may be
-// nil when the domain policy could not be read: lockout then relies on the
-// DC's computed flag or treats a set lockoutTime as locked, and password age
-// on msDS-UserPasswordExpiryTimeComputed only. machine is the computer the
-// logon comes from (the PTA agent's server, NetBIOS or DNS name); "" skips
-// the userWorkstations test.
+// Evaluate evaluates u at now (any zone; AD times are UTC). machine is the
+// computer the logon comes from (the PTA agent's server, NetBIOS or DNS
+// name); "" skips the userWorkstations test.
 //
-// The DC computes msDS-User-Account-Control-Computed at its own clock; when
-// now differs from the DC's time, the attribute-based tests (lockoutTime +
-// lockoutDuration, expiry times) are what follow now.
+// The DC's computed attributes are the authority, because they account for
+// fine-grained password policies (PSOs) as the logon does:
+// msDS-User-Account-Control-Computed (LOCKOUT, PASSWORD_EXPIRED) and
+// msDS-UserPasswordExpiryTimeComputed. Only without them does Evaluate
+// compute, with the user's resultant PSO (User.PSO) first and the domain
+// policy after (policy; nil when it could not be read). A lockoutTime no
+// readable policy bounds is Possible, never a condition.
+//
+// The computed flags are as of the DC's clock; the expiry time is compared
+// with now.
 func Evaluate(u *User, policy *DomainPolicy, now time.Time, machine string) UserState {
 	var st UserState
 	add := func(r Reason, format string, args ...any) {
 		st.Conditions = append(st.Conditions, Condition{Reason: r, Fact: fmt.Sprintf(format, args...)})
+	}
+	maybe := func(r Reason, format string, args ...any) {
+		st.Possible = append(st.Possible, Condition{Reason: r, Fact: fmt.Sprintf(format, args...)})
 	}
 	now = now.UTC()
 	stamp := func(f FileTime) string { return f.Time().Format(time.RFC3339) }
@@ -92,32 +103,94 @@ func Evaluate(u *User, policy *DomainPolicy, now time.Time, machine string) User
 		add(ReasonAccountDisabled, "userAccountControl has ACCOUNTDISABLE (0x2)")
 	}
 
-	switch {
-	case u.HasUACComputed && u.UACComputed.Has(UACLockout):
-		st.LockedOut = true
-		add(ReasonAccountLockedOut, "msDS-User-Account-Control-Computed has LOCKOUT (0x10); lockoutTime %s", u.LockoutTime)
-	case u.LockoutTime.IsSet() && policy == nil:
-		st.LockedOut = true
-		add(ReasonAccountLockedOut, "lockoutTime is %s and the lockout duration is unknown", stamp(u.LockoutTime))
-	case u.LockoutTime.IsSet() && policy.LockoutDuration.Unlimited:
-		st.LockedOut = true
-		add(ReasonAccountLockedOut, "lockoutTime is %s and lockoutDuration is unlimited (until an administrator unlocks)", stamp(u.LockoutTime))
-	case u.LockoutTime.IsSet():
-		until := u.LockoutTime.Time().Add(policy.LockoutDuration.Duration)
-		if now.Before(until) {
-			st.LockedOut = true
-			add(ReasonAccountLockedOut, "lockoutTime is %s; with lockoutDuration %s locked until %s", stamp(u.LockoutTime), policy.LockoutDuration, until.Format(time.RFC3339))
-		} else {
-			st.Notes = append(st.Notes, fmt.Sprintf("lockoutTime %s is stale: the lockout ended at %s", stamp(u.LockoutTime), until.Format(time.RFC3339)))
-		}
-	}
+	evaluateLockout(u, policy, now, &st, add, maybe)
 
 	if u.AccountExpires.IsSet() && !now.Before(u.AccountExpires.Time()) {
 		st.AccountExpired = true
 		add(ReasonAccountExpired, "accountExpires is %s", stamp(u.AccountExpires))
 	}
 
+	evaluatePasswordAge(u, policy, now, &st, add, maybe)
+
+	if u.LogonHours != nil && !u.LogonHours.Allowed(now) {
+		st.OutsideLogonHours = true
+		add(ReasonInvalidLogonHours, "logonHours does not allow %s %02d:00 UTC (allowed: %s)", now.Weekday().String()[:3], now.Hour(), u.LogonHours)
+	}
+
+	if machine != "" && !WorkstationAllowed(u.Workstations, machine) {
+		st.WorkstationDenied = true
+		add(ReasonInvalidWorkstation, "userWorkstations (%s) does not list %s", clipN(strings.Join(u.Workstations, ","), 200), machine)
+	}
+	return st
+}
+
+type factFunc func(r Reason, format string, args ...any)
+
+// lockoutSource is the lockout duration that applies to u, and where it
+// comes from; ok is false when none can be read.
+func lockoutSource(u *User, policy *DomainPolicy) (d Interval, source string, ok bool, why string) {
+	switch {
+	case u.PSO != nil && u.PSO.HasLockoutDuration:
+		return u.PSO.LockoutDuration, "msDS-LockoutDuration of the user's PSO " + u.ResultantPSO, true, ""
+	case u.ResultantPSO != "" && u.PSOErr != "":
+		return Interval{}, "", false, "the user's PSO " + u.ResultantPSO + " could not be read: " + u.PSOErr
+	case u.ResultantPSO != "":
+		return Interval{}, "", false, "the user's PSO " + u.ResultantPSO + " has no readable msDS-LockoutDuration (this bind may not read the PSO's attributes)"
+	case policy != nil:
+		return policy.LockoutDuration, "the domain's lockoutDuration (no PSO applies: no msDS-ResultantPSO)", true, ""
+	}
+	return Interval{}, "", false, "the domain's lockout policy could not be read"
+}
+
+func evaluateLockout(u *User, policy *DomainPolicy, now time.Time, st *UserState, add, maybe factFunc) {
+	stamp := func(f FileTime) string { return f.Time().Format(time.RFC3339) }
+	if u.HasUACComputed {
+		if u.UACComputed.Has(UACLockout) {
+			st.LockedOut = true
+			if u.LockoutTime.IsSet() {
+				add(ReasonAccountLockedOut, "msDS-User-Account-Control-Computed has LOCKOUT (0x10); lockoutTime %s", stamp(u.LockoutTime))
+			} else {
+				add(ReasonAccountLockedOut, "msDS-User-Account-Control-Computed has LOCKOUT (0x10)")
+			}
+		} else if u.LockoutTime.IsSet() {
+			st.Notes = append(st.Notes, fmt.Sprintf("lockoutTime %s has ended: msDS-User-Account-Control-Computed has no LOCKOUT (the DC applies the user's PSO or the domain's lockoutDuration)", stamp(u.LockoutTime)))
+		}
+		return
+	}
+	if !u.LockoutTime.IsSet() {
+		return
+	}
+	d, source, ok, why := lockoutSource(u, policy)
+	switch {
+	case !ok:
+		maybe(ReasonAccountLockedOut, "lockoutTime is %s and no lockout duration could be read (%s): the account may be locked", stamp(u.LockoutTime), why)
+	case d.Unlimited:
+		st.LockedOut = true
+		add(ReasonAccountLockedOut, "lockoutTime is %s and %s is unlimited (until an administrator unlocks)", stamp(u.LockoutTime), source)
+	default:
+		until := u.LockoutTime.Time().Add(d.Duration)
+		if now.Before(until) {
+			st.LockedOut = true
+			add(ReasonAccountLockedOut, "lockoutTime is %s; with %s %s locked until %s", stamp(u.LockoutTime), source, d, until.Format(time.RFC3339))
+		} else {
+			st.Notes = append(st.Notes, fmt.Sprintf("lockoutTime %s is stale: with %s %s the lockout ended at %s", stamp(u.LockoutTime), source, d, until.Format(time.RFC3339)))
+		}
+	}
+}
+
+func evaluatePasswordAge(u *User, policy *DomainPolicy, now time.Time, st *UserState, add, maybe factFunc) {
+	stamp := func(f FileTime) string { return f.Time().Format(time.RFC3339) }
 	dontExpire := u.UAC.Has(UACDontExpirePassword)
+	expiredBy := func(age Interval, source string) {
+		if age.Unlimited || !u.PwdLastSet.IsSet() {
+			return
+		}
+		expiry := u.PwdLastSet.Time().Add(age.Duration)
+		if !now.Before(expiry) {
+			st.PasswordExpired = true
+			add(ReasonPasswordExpired, "pwdLastSet %s + %s %s = %s", stamp(u.PwdLastSet), source, age, expiry.Format(time.RFC3339))
+		}
+	}
 	switch {
 	case u.HasPwdLastSet && u.PwdLastSet == 0 && !dontExpire:
 		// AD also sets PASSWORD_EXPIRED in the computed flags and 0 in
@@ -132,28 +205,26 @@ func Evaluate(u *User, policy *DomainPolicy, now time.Time, machine string) User
 			add(ReasonPasswordExpired, "msDS-UserPasswordExpiryTimeComputed is %s", stamp(u.PasswordExpiry))
 		}
 	case u.HasPasswordExpiry && u.PasswordExpiry == FileTimeNever:
-	case u.PwdLastSet.IsSet() && policy != nil && !policy.MaxPwdAge.Unlimited:
-		expiry := u.PwdLastSet.Time().Add(policy.MaxPwdAge.Duration)
-		if !now.Before(expiry) {
+	case u.HasUACComputed:
+		if u.UACComputed.Has(UACPasswordExpired) {
 			st.PasswordExpired = true
-			add(ReasonPasswordExpired, "pwdLastSet %s + maxPwdAge %s = %s", stamp(u.PwdLastSet), policy.MaxPwdAge, expiry.Format(time.RFC3339))
+			add(ReasonPasswordExpired, "msDS-User-Account-Control-Computed has PASSWORD_EXPIRED (0x800000)")
 		}
-	case u.HasUACComputed && u.UACComputed.Has(UACPasswordExpired):
-		st.PasswordExpired = true
-		add(ReasonPasswordExpired, "msDS-User-Account-Control-Computed has PASSWORD_EXPIRED (0x800000)")
+	case !u.PwdLastSet.IsSet():
+	case u.PSO != nil && u.PSO.HasMaxPwdAge:
+		expiredBy(u.PSO.MaxPwdAge, "msDS-MaximumPasswordAge of the user's PSO "+u.ResultantPSO)
+	case u.ResultantPSO != "":
+		maybe(ReasonPasswordExpired, "password age not evaluated: the user's PSO %s has no readable msDS-MaximumPasswordAge%s", u.ResultantPSO, psoWhy(u))
+	case policy != nil:
+		expiredBy(policy.MaxPwdAge, "the domain's maxPwdAge")
+	default:
+		maybe(ReasonPasswordExpired, "password age not evaluated: pwdLastSet is %s and the domain's password policy could not be read", stamp(u.PwdLastSet))
 	}
-	if policy == nil && !u.HasPasswordExpiry && u.PwdLastSet.IsSet() && !dontExpire {
-		st.Notes = append(st.Notes, "password age not evaluated: domain policy unknown")
-	}
+}
 
-	if u.LogonHours != nil && !u.LogonHours.Allowed(now) {
-		st.OutsideLogonHours = true
-		add(ReasonInvalidLogonHours, "logonHours does not allow %s %02d:00 UTC (allowed: %s)", now.Weekday().String()[:3], now.Hour(), u.LogonHours)
+func psoWhy(u *User) string {
+	if u.PSOErr != "" {
+		return " (" + u.PSOErr + ")"
 	}
-
-	if machine != "" && !WorkstationAllowed(u.Workstations, machine) {
-		st.WorkstationDenied = true
-		add(ReasonInvalidWorkstation, "userWorkstations (%s) does not list %s", clipN(strings.Join(u.Workstations, ","), 200), machine)
-	}
-	return st
+	return ""
 }

@@ -52,6 +52,7 @@ var calls = []callInfo{
 	{CallSignInPreferences, "{v}/users/*/authentication/signInPreferences", "Policy.Read.All", "Global Reader or Authentication Policy Administrator"},
 	{CallAuthMethods, "{v}/users/*/authentication/methods/**", "UserAuthenticationMethod.Read.All", "Global Reader or Authentication Administrator"},
 	{CallUser, "{v}/users/*", "User.Read.All", ""},
+	{CallUser, "{v}/users", "User.Read.All", ""}, // the synchronised users of a domain (SyncedUserCount)
 	{CallRoleAssignments, "{v}/roleManagement/directory/roleAssignments/**", "RoleManagement.Read.Directory", rbacReaders},
 	{CallRoleEligibility, "{v}/roleManagement/directory/roleEligibilitySchedules/**", "RoleEligibilitySchedule.Read.Directory", "Global Reader, Security Reader or Privileged Role Administrator"},
 	{CallRoleEligibility, "{v}/roleManagement/directory/roleEligibilityScheduleInstances/**", "RoleEligibilitySchedule.Read.Directory", "Global Reader, Security Reader or Privileged Role Administrator"},

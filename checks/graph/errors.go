@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -141,7 +143,10 @@ func newError(path string, resp *http.Response, body []byte, tok string) *Error 
 	e.Code = clean(doc.Error.Code, tok)
 	e.Message = clean(doc.Error.Message, tok)
 	str := func(k string) string {
-		for key, v := range doc.Error.Inner {
+		// Sorted: two keys differing only in case give the same answer
+		// every time.
+		for _, key := range slices.Sorted(maps.Keys(doc.Error.Inner)) {
+			v := doc.Error.Inner[key]
 			if strings.EqualFold(key, k) {
 				if s, ok := v.(string); ok {
 					return clean(s, tok)

@@ -16,3 +16,8 @@ func ExportEventLogs(_ context.Context, _ string, channels []string) []EventExpo
 	}
 	return out
 }
+
+// QueryEvents fails: event logs exist only on Windows.
+func QueryEvents(_ context.Context, _, _, _ string) error {
+	return errors.New("not Windows: no event log")
+}

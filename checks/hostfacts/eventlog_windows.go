@@ -5,6 +5,7 @@ package hostfacts
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -32,4 +33,31 @@ func ExportEventLogs(ctx context.Context, dir string, channels []string) []Event
 		out = append(out, EventExport{Channel: ch, Path: path})
 	}
 	return out
+}
+
+// QueryEvents writes the events of a channel that match an XPath query, as
+// XML (`wevtutil qe CHANNEL /q:XPATH /f:xml`: Event elements one after
+// another), to the file path. Reading the Security log needs an
+// administrator or a member of Event Log Readers; it changes nothing.
+func QueryEvents(ctx context.Context, channel, xpath, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "wevtutil.exe", "qe", channel, "/q:"+xpath, "/f:xml")
+	cmd.Stdout = f
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		text := strings.TrimSpace(stderr.String())
+		if len(text) > 300 {
+			text = text[:300]
+		}
+		return fmt.Errorf("wevtutil qe %s: %v: %s", channel, err, text)
+	}
+	return nil
 }

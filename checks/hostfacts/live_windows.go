@@ -70,6 +70,7 @@ func (windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 	s.WinHTTPProxy = readWinHTTPProxy(s)
 	s.AgentProxy = readAgentProxy(s, programFiles)
 	s.TrustedRoots = readTrustedRoots(s)
+	s.AuthRootPolicy = readAuthRootPolicy(s)
 	s.normalize()
 	return s, nil
 }
@@ -141,7 +142,11 @@ func readOS(s *Snapshot) OSInfo {
 	}
 	// ProductName still says "Windows 10" on Windows 11 clients; the build
 	// and InstallationType are what the checks rely on.
-	if o.InstallationType == "" && v.ProductType != 1 { // VER_NT_WORKSTATION
+	switch {
+	case o.InstallationType != "":
+	case v.ProductType == 1: // VER_NT_WORKSTATION
+		o.InstallationType = "Client"
+	default:
 		o.InstallationType = "Server"
 	}
 	return o
@@ -452,6 +457,36 @@ func readTrustedRoots(s *Snapshot) []TrustedRoot {
 		}
 	}
 	return out
+}
+
+// readAuthRootPolicy reads the Automatic Root Certificates Update policy
+// (DisableRootAutoUpdate under RegAuthRootPolicy, 64-bit view). An absent
+// key or value is the policy not configured; nil, with a warning about
+// "authroot policy", when it cannot be read or is not a DWORD.
+func readAuthRootPolicy(s *Snapshot) *AuthRootPolicy {
+	const subject = "authroot policy"
+	path := strings.TrimPrefix(RegAuthRootPolicy, `HKLM\`)
+	k, err := registry.OpenKey(registry.LOCAL_MACHINE, path, registry.QUERY_VALUE|registry.WOW64_64KEY)
+	if isNotExist(err) {
+		return &AuthRootPolicy{}
+	}
+	if err != nil {
+		s.Warn(subject, fmt.Errorf("open %s: %w", RegAuthRootPolicy, winErr(err)))
+		return nil
+	}
+	defer k.Close()
+	v, typ, err := k.GetIntegerValue("DisableRootAutoUpdate")
+	switch {
+	case isNotExist(err):
+		return &AuthRootPolicy{}
+	case errors.Is(err, registry.ErrUnexpectedType):
+		s.Warn(subject, fmt.Errorf("%s\\DisableRootAutoUpdate is not a DWORD (type %d)", RegAuthRootPolicy, typ))
+		return nil
+	case err != nil:
+		s.Warn(subject, fmt.Errorf("read %s\\DisableRootAutoUpdate: %w", RegAuthRootPolicy, winErr(err)))
+		return nil
+	}
+	return &AuthRootPolicy{DisableRootAutoUpdate: &v}
 }
 
 // computerName reads one of the computer's names (GetComputerNameEx): the

@@ -9,10 +9,13 @@
 package hostfacts
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,12 +77,65 @@ type Snapshot struct {
 	// Absent (nil): not recorded (an older snapshot, or the store could not
 	// be read, which Warnings then says); [] : read, none present.
 	TrustedRoots []TrustedRoot `json:"trusted_roots,omitzero"`
+	// AuthRootPolicy is the Automatic Root Certificates Update policy,
+	// which decides whether Windows fetches a missing root on demand.
+	// Absent (nil): not recorded (an older snapshot, or the key could not
+	// be read, which Warnings then says about "authroot policy").
+	AuthRootPolicy *AuthRootPolicy `json:"authroot_policy,omitempty"`
 	// Warnings say what the reader could not read, one line each, starting
 	// with the fact concerned ("service WAPCSvc: ...", "registry HKLM\...:
 	// ...", "uninstall: ...", "file C:\...: ...", "os: ...", "trusted roots:
 	// ...", "agent proxy FILE: ..."). Checks that depend on such a fact say
 	// so instead of deciding as if it were absent.
 	Warnings []string `json:"warnings"`
+
+	// unrecorded are the evidence lists (Evidence*) a parsed snapshot
+	// lacks: absent or null in the file. Only Parse sets it; the live
+	// reader records every list (what it could not read is a warning).
+	unrecorded []string
+}
+
+// The snapshot's evidence lists: an explicit empty list says "none on this
+// host"; an absent one says nothing, and a check that needs it cannot pass.
+const (
+	EvidenceServices  = "services"
+	EvidenceUninstall = "uninstall_entries"
+	EvidenceFiles     = "files"
+	EvidenceRegistry  = "registry"
+)
+
+var evidenceLists = []string{EvidenceServices, EvidenceUninstall, EvidenceFiles, EvidenceRegistry}
+
+// Unrecorded returns those of fields (Evidence*) the snapshot does not
+// record, in the order asked. Never nil.
+func (s *Snapshot) Unrecorded(fields ...string) []string {
+	out := []string{}
+	for _, f := range fields {
+		if slices.Contains(s.unrecorded, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// RegAuthRootPolicy is where Group Policy's "Turn off Automatic Root
+// Certificates Update" writes DisableRootAutoUpdate (REG_DWORD; 1 turns the
+// automatic update of the trusted roots off).
+const RegAuthRootPolicy = `HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot`
+
+// AuthRootPolicy is the Automatic Root Certificates Update policy (see
+// https://learn.microsoft.com/windows-server/identity/ad-cs/configure-trusted-roots-disallowed-certificates).
+type AuthRootPolicy struct {
+	// DisableRootAutoUpdate is the value under RegAuthRootPolicy; null when
+	// the value (or the key) does not exist: the policy is not configured,
+	// and Windows fetches roots of Microsoft's root program on demand.
+	DisableRootAutoUpdate *uint64 `json:"disable_root_auto_update"`
+}
+
+// RootAutoUpdate reports whether Windows may fetch a missing root on
+// demand: true when DisableRootAutoUpdate is absent or 0.
+func (p AuthRootPolicy) RootAutoUpdate() bool {
+	return p.DisableRootAutoUpdate == nil || *p.DisableRootAutoUpdate == 0
 }
 
 // OSInfo describes the Windows installation.
@@ -128,6 +184,25 @@ func Parse(data []byte) (*Snapshot, error) {
 	if s.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("schema_version %q is not supported (want %q)", s.SchemaVersion, SchemaVersion)
 	}
+	// What is absent or null (Decode cannot tell them from empty).
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, err
+	}
+	for _, f := range evidenceLists {
+		if raw, ok := top[f]; !ok || isNull(raw) {
+			s.unrecorded = append(s.unrecorded, f)
+		}
+	}
+	if raw, ok := top["authroot_policy"]; ok && !isNull(raw) {
+		var p map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, fmt.Errorf("authroot_policy: %v", err)
+		}
+		if _, ok := p["disable_root_auto_update"]; !ok {
+			return nil, errors.New("authroot_policy.disable_root_auto_update is missing (null when the value is not set)")
+		}
+	}
 	if s.OS.Build < 0 {
 		return nil, fmt.Errorf("os.build %d is negative", s.OS.Build)
 	}
@@ -141,11 +216,16 @@ func Parse(data []byte) (*Snapshot, error) {
 			return nil, fmt.Errorf("uninstall_entries[%d]: display_name is empty", i)
 		}
 	}
-	for key, values := range s.Registry {
+	if err := s.checkNames(); err != nil {
+		return nil, err
+	}
+	for _, key := range slices.Sorted(maps.Keys(s.Registry)) {
+		values := s.Registry[key]
 		if !strings.HasPrefix(strings.ToUpper(key), `HKLM\`) {
 			return nil, fmt.Errorf("registry key %q: must start with HKLM\\", key)
 		}
-		for name, v := range values {
+		for _, name := range slices.Sorted(maps.Keys(values)) {
+			v := values[name]
 			switch v := v.(type) {
 			case json.Number, string:
 			case []any:
@@ -181,6 +261,51 @@ func Parse(data []byte) (*Snapshot, error) {
 	return &s, nil
 }
 
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// checkNames rejects names that Windows treats as one: registry keys and
+// value names, service names and uninstall keys are case-insensitive, so
+// two that differ only in case cannot both exist on a host, and which one
+// a lookup found would depend on map order.
+func (s *Snapshot) checkNames() error {
+	same := func(what string, names []string) error {
+		sorted := slices.Clone(names)
+		slices.SortFunc(sorted, func(a, b string) int {
+			return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), strings.Compare(a, b))
+		})
+		seen := map[string]string{}
+		for _, n := range sorted {
+			k := strings.ToLower(n)
+			if first, dup := seen[k]; dup {
+				return fmt.Errorf("%s %q and %q differ only in case: Windows treats them as one name", what, first, n)
+			}
+			seen[k] = n
+		}
+		return nil
+	}
+	if err := same("registry keys", slices.Collect(maps.Keys(s.Registry))); err != nil {
+		return err
+	}
+	for _, key := range slices.Sorted(maps.Keys(s.Registry)) {
+		if err := same("registry "+key+": value names", slices.Collect(maps.Keys(s.Registry[key]))); err != nil {
+			return err
+		}
+	}
+	var services, keys []string
+	for _, svc := range s.Services {
+		services = append(services, svc.Name)
+	}
+	for _, u := range s.UninstallEntries {
+		if u.Key != "" {
+			keys = append(keys, u.Key)
+		}
+	}
+	if err := same("services", services); err != nil {
+		return err
+	}
+	return same("uninstall_entries keys", keys)
+}
+
 // ReadFile reads and parses a snapshot file, bounded by MaxSnapshotSize.
 func ReadFile(path string) (*Snapshot, error) {
 	data, err := jsonstrict.ReadFile(path, MaxSnapshotSize)
@@ -190,19 +315,22 @@ func ReadFile(path string) (*Snapshot, error) {
 	return Parse(data)
 }
 
-// normalize makes empty lists [] rather than null, so the JSON written and
-// the details built from it always show arrays.
+// normalize makes the empty lists of what was recorded [] rather than null,
+// so the JSON written and the details built from it show arrays. An
+// unrecorded list stays nil and is written as null: read back, it is still
+// not evidence.
 func (s *Snapshot) normalize() {
-	if s.Services == nil {
+	recorded := func(f string) bool { return !slices.Contains(s.unrecorded, f) }
+	if s.Services == nil && recorded(EvidenceServices) {
 		s.Services = []Service{}
 	}
-	if s.UninstallEntries == nil {
+	if s.UninstallEntries == nil && recorded(EvidenceUninstall) {
 		s.UninstallEntries = []UninstallEntry{}
 	}
-	if s.Files == nil {
+	if s.Files == nil && recorded(EvidenceFiles) {
 		s.Files = []string{}
 	}
-	if s.Registry == nil {
+	if s.Registry == nil && recorded(EvidenceRegistry) {
 		s.Registry = map[string]map[string]any{}
 	}
 	if s.Warnings == nil {
@@ -264,10 +392,13 @@ func (c *cached) Snapshot(ctx context.Context) (*Snapshot, error) {
 }
 
 // RegistryKey returns the values of key, matched case-insensitively.
+// Parse rejects keys that differ only in case; names are visited in sorted
+// order all the same, so a snapshot built in code never depends on map
+// order either.
 func (s *Snapshot) RegistryKey(key string) (map[string]any, bool) {
-	for k, v := range s.Registry {
+	for _, k := range slices.Sorted(maps.Keys(s.Registry)) {
 		if strings.EqualFold(k, key) {
-			return v, true
+			return s.Registry[k], true
 		}
 	}
 	return nil, false
@@ -279,7 +410,8 @@ func (s *Snapshot) RegistryNumber(key, name string) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
-	for n, v := range values {
+	for _, n := range slices.Sorted(maps.Keys(values)) {
+		v := values[n]
 		if !strings.EqualFold(n, name) {
 			continue
 		}

@@ -60,15 +60,101 @@ func TestReadFileIsBounded(t *testing.T) {
 }
 
 func TestEmptyListsAreArrays(t *testing.T) {
-	s, err := Parse([]byte(`{"schema_version": "1", "os": {"product_name": "x", "build": 1, "installation_type": "Server"}}`))
+	s, err := Parse([]byte(`{"schema_version": "1", "os": {"product_name": "x", "build": 1, "installation_type": "Server"},
+		"services": [], "uninstall_entries": [], "files": [], "registry": {}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Services == nil || s.UninstallEntries == nil || s.Files == nil || s.Registry == nil {
 		t.Errorf("nil lists after Parse: %+v", s)
 	}
+	if got := s.Unrecorded(evidenceLists...); len(got) != 0 {
+		t.Errorf("explicit empty lists are evidence, Unrecorded = %v", got)
+	}
 	if got := s.ServicesMatching([]string{"x"}, nil); got == nil {
 		t.Error("ServicesMatching returned nil, want []")
+	}
+}
+
+// An absent or null evidence list is not evidence: Unrecorded names it,
+// and written back it stays null, so a bundle's copy says no more than the
+// file did.
+func TestAbsentListsAreUnrecorded(t *testing.T) {
+	s, err := Parse([]byte(`{"schema_version": "1", "os": {"product_name": "x", "build": 1, "installation_type": "Server"},
+		"services": null, "files": ["C:\\x"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Unrecorded(EvidenceFiles, EvidenceServices, EvidenceUninstall, EvidenceRegistry); strings.Join(got, ",") != "services,uninstall_entries,registry" {
+		t.Errorf("Unrecorded = %v", got)
+	}
+	out, _ := json.Marshal(s)
+	back, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Unrecorded(evidenceLists...); strings.Join(got, ",") != "services,uninstall_entries,registry" {
+		t.Errorf("after a round trip: Unrecorded = %v (%s)", got, out)
+	}
+}
+
+// Windows treats registry key and value names, service names and
+// uninstall keys case-insensitively: two that differ only in case are an
+// input error naming both, the same error every time (never map order).
+func TestNamesDifferingOnlyInCase(t *testing.T) {
+	const base = `{"schema_version": "1", "os": {"product_name": "x", "build": 1, "installation_type": "Server"}, `
+	for in, want := range map[string]string{
+		`"registry": {"HKLM\\SOFTWARE\\A": {}, "HKLM\\software\\a": {}, "HKLM\\B": {}}}`:                                 `registry keys "HKLM\\SOFTWARE\\A" and "HKLM\\software\\a" differ only in case`,
+		`"registry": {"HKLM\\A": {"Release": 1, "release": 2, "Zeta": 1, "ZETA": 2}}}`:                                   `registry HKLM\A: value names "Release" and "release" differ only in case`,
+		`"services": [{"name": "WAPCSvc"}, {"name": "wapcsvc"}]}`:                                                        `services "WAPCSvc" and "wapcsvc" differ only in case`,
+		`"uninstall_entries": [{"display_name": "a", "key": "HKLM\\U\\x"}, {"display_name": "b", "key": "HKLM\\u\\X"}]}`: `uninstall_entries keys`,
+	} {
+		for range 20 {
+			_, err := Parse([]byte(base + in))
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "Windows treats them as one name") {
+				t.Fatalf("Parse(%s) = %v, want %q", in, err, want)
+			}
+		}
+	}
+}
+
+// authroot_policy: absent is not recorded; the value must be named (null
+// when not set); it survives a round trip.
+func TestAuthRootPolicy(t *testing.T) {
+	const base = `{"schema_version": "1", "os": {"product_name": "x", "build": 1, "installation_type": "Server"}`
+	for in, want := range map[string]string{
+		base + `}`: "absent",
+		base + `, "authroot_policy": {"disable_root_auto_update": null}}`: "on",
+		base + `, "authroot_policy": {"disable_root_auto_update": 0}}`:    "on",
+		base + `, "authroot_policy": {"disable_root_auto_update": 1}}`:    "off",
+	} {
+		s, err := Parse([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got := "absent"
+		if p := s.AuthRootPolicy; p != nil && p.RootAutoUpdate() {
+			got = "on"
+		} else if p != nil {
+			got = "off"
+		}
+		if got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+		out, _ := json.Marshal(s)
+		if back, err := Parse(out); err != nil || (back.AuthRootPolicy == nil) != (s.AuthRootPolicy == nil) {
+			t.Errorf("round trip of %s: %s, %v", in, out, err)
+		}
+	}
+	for in, want := range map[string]string{
+		base + `, "authroot_policy": {}}`:                                "disable_root_auto_update is missing",
+		base + `, "authroot_policy": {"disable_root_auto_update": "1"}}`: "a JSON string where",
+		base + `, "authroot_policy": {"disable_root_auto_update": -1}}`:  "authroot_policy",
+		base + `, "authroot_policy": {"disableRootAutoUpdate": 1}}`:      "unknown field",
+	} {
+		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%s) = %v, want %q", in, err, want)
+		}
 	}
 }
 

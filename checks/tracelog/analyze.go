@@ -22,7 +22,8 @@ import (
 const (
 	DefaultMaxFiles = 100_000
 	maxRequestIDs   = 5        // per reason in a Summary
-	sniffBytes      = 8 << 10  // read from a file that is not *.log to decide whether it is a trace log
+	sniffBytes      = 1 << 10  // read from a file without an agent's trace-log name to decide whether it is a trace log
+	maxPassed       = 1000     // names of files passed over kept in a Summary
 	rangeBytes      = 32 << 20 // largest part of a file scanned on its own
 	minRangeBytes   = 1 << 20  // smallest part worth a scanner of its own
 )
@@ -46,6 +47,8 @@ type Summary struct {
 	Filter    Filter
 	Files     []FileInfo // files and archive entries read or skipped, in input order
 	Ignored   int        // files in folders and archives that are not trace logs (by name and content)
+	Passed    []string   // the first 1,000 of them, in walk order
+	Outside   int        // failures the filter left out (time outside the window, or another request id)
 	Bytes     int64
 	Records   int
 	Failures  int
@@ -77,8 +80,10 @@ type Reason struct {
 // Analyze reads trace logs from files, folders (recursively) and .zip
 // archives and counts failures by reason. Explicit file inputs are always
 // read as trace logs (or as archives when they are zip files); inside folders
-// and archives, *.log files are read, other files only when their first
-// 8 KiB hold a record header, and nested archives are listed as skipped.
+// and archives, only files that look like the agent's trace logs are read:
+// an agent's trace-file name (AgentLogName), or the agent's record markers
+// in the first KiB (LooksLikeTraceLog). Others are counted in Ignored and
+// named in Passed; nested archives are listed as skipped.
 // Symbolic links inside folders are not followed.
 //
 // A missing or unreadable input is an error; problems with single files
@@ -132,7 +137,7 @@ func AnalyzeWith(ctx context.Context, inputs []string, f Filter, opts Options) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("analyze trace logs: %w", err)
 	}
-	return merge(f, p.ignored, results), nil
+	return merge(f, p.ignored, p.passed, results), nil
 }
 
 // unit is one piece of work: a whole file, a byte range of a large file, an
@@ -160,6 +165,7 @@ type unitResult struct {
 	cont    bool
 	files   []fileResult
 	ignored int
+	passed  []string // archive entries that are not trace logs
 }
 
 type fileResult struct {
@@ -175,7 +181,15 @@ type planner struct {
 	workers int
 	units   []unit
 	ignored int
+	passed  []string
 	files   int // files taken from folders
+}
+
+func (p *planner) pass(path string) {
+	p.ignored++
+	if len(p.passed) < maxPassed {
+		p.passed = append(p.passed, path)
+	}
 }
 
 func (p *planner) input(path string) error {
@@ -236,7 +250,7 @@ func (p *planner) folder(root string) error {
 			return nil
 		}
 		if !d.Type().IsRegular() { // symbolic links, devices, sockets
-			p.ignored++
+			p.pass(path)
 			return nil
 		}
 		if p.files >= maxFiles {
@@ -248,10 +262,10 @@ func (p *planner) folder(root string) error {
 			p.units = append(p.units, unit{kind: unitNote, path: path, note: "stat: " + errText(err)})
 			return nil
 		}
-		switch ext := strings.ToLower(filepath.Ext(path)); {
-		case ext == ".zip":
+		switch {
+		case strings.EqualFold(filepath.Ext(path), ".zip"):
 			p.units = append(p.units, unit{kind: unitArchive, path: path, info: fi, size: fi.Size()})
-		case ext == ".log":
+		case AgentLogName(filepath.Base(path)):
 			p.file(path, fi)
 		default:
 			ok, err := sniffFile(path)
@@ -260,7 +274,7 @@ func (p *planner) folder(root string) error {
 				return nil
 			}
 			if !ok {
-				p.ignored++
+				p.pass(path)
 				return nil
 			}
 			p.file(path, fi)
@@ -299,11 +313,40 @@ func sniffFile(path string) (bool, error) {
 	return looksLikeTraceLog(buf[:n]), nil
 }
 
-// looksLikeTraceLog: text (no NUL byte) with a record header in it.
-func looksLikeTraceLog(b []byte) bool {
+// agentLogPrefixes start the names of the agents' trace files
+// (pta-facts.md 3.1: AzureADConnectAuthenticationAgent_<guid>.log; the
+// connector's AadAppProxyConnector.log, ApplicationProxyConnector*, and the
+// new brand's MicrosoftEntraPrivateNetworkConnector.log), lower case.
+var agentLogPrefixes = []string{
+	"azureadconnectauthenticationagent",
+	"aadappproxyconnector",
+	"applicationproxyconnector",
+	"microsoftentraprivatenetworkconnector",
+}
+
+// AgentLogName reports whether a file name is one the agents give their
+// trace logs.
+func AgentLogName(base string) bool {
+	b := strings.ToLower(base)
+	for _, p := range agentLogPrefixes {
+		if strings.HasPrefix(b, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// LooksLikeTraceLog reports whether the start of a file holds the agent's
+// record markers: text (no NUL byte) with a record header whose source is
+// an executable's name (the agents trace with Trace.TraceError and
+// friends, whose source is the exe name: pta-facts.md 3.2), or a header
+// followed by a footer line (ThreadId=, DateTime=, ...). A Samba log, a
+// build log or source code has neither.
+func LooksLikeTraceLog(b []byte) bool {
 	if bytes.IndexByte(b, 0) >= 0 {
 		return false
 	}
+	prevHeader := false
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -311,12 +354,24 @@ func looksLikeTraceLog(b []byte) bool {
 		} else {
 			b = nil
 		}
-		if isHeader(line) {
+		t := trimLeft(bytes.TrimSuffix(line, []byte("\r")))
+		if k, _ := footer(t); k != keyNone {
+			if prevHeader {
+				return true
+			}
+			prevHeader = false
+			continue
+		}
+		h, ok := parseHeader(t)
+		if ok && len(h.source(t)) > 4 && strings.EqualFold(string(t[h.srcEnd-4:h.srcEnd]), ".exe") {
 			return true
 		}
+		prevHeader = ok
 	}
 	return false
 }
+
+func looksLikeTraceLog(b []byte) bool { return LooksLikeTraceLog(b) }
 
 func (u *unit) run(ctx context.Context, opts Options, f Filter) unitResult {
 	switch u.kind {
@@ -456,6 +511,7 @@ type aggregator struct {
 	requestID    []byte
 	failures     int
 	untimed      int
+	outside      int
 	reasons      map[int]*Reason
 }
 
@@ -469,6 +525,7 @@ func newAggregator(f Filter) *aggregator {
 
 func (a *aggregator) failure(rid []byte, code int, t time.Time, hasTime bool) {
 	if a.requestID != nil && !bytes.EqualFold(rid, a.requestID) {
+		a.outside++
 		return
 	}
 	if !hasTime {
@@ -477,6 +534,7 @@ func (a *aggregator) failure(rid []byte, code int, t time.Time, hasTime bool) {
 			return
 		}
 	} else if !a.since.IsZero() && t.Before(a.since) || !a.until.IsZero() && !t.Before(a.until) {
+		a.outside++
 		return
 	}
 	a.failures++
@@ -486,7 +544,7 @@ func (a *aggregator) failure(rid []byte, code int, t time.Time, hasTime bool) {
 		a.reasons[code] = r
 	}
 	r.Count++
-	if len(r.RequestIDs) < maxRequestIDs {
+	if len(r.RequestIDs) < maxRequestIDs && !containsFold(r.RequestIDs, rid) {
 		r.RequestIDs = append(r.RequestIDs, string(rid))
 	}
 	if hasTime {
@@ -501,12 +559,17 @@ func (a *aggregator) failure(rid []byte, code int, t time.Time, hasTime bool) {
 
 // merge folds unit results in unit order, which is input order: the same
 // inputs give the same Summary whatever the number of workers.
-func merge(f Filter, ignored int, results []unitResult) *Summary {
-	s := &Summary{Filter: f, Ignored: ignored}
+func merge(f Filter, ignored int, passed []string, results []unitResult) *Summary {
+	s := &Summary{Filter: f, Ignored: ignored, Passed: passed}
 	byCode := map[int]*Reason{}
 	var order []int
 	for _, ur := range results {
 		s.Ignored += ur.ignored
+		for _, p := range ur.passed {
+			if len(s.Passed) < maxPassed {
+				s.Passed = append(s.Passed, p)
+			}
+		}
 		for i, fr := range ur.files {
 			if ur.cont && i == 0 && len(s.Files) > 0 {
 				last := &s.Files[len(s.Files)-1]
@@ -529,6 +592,7 @@ func merge(f Filter, ignored int, results []unitResult) *Summary {
 			s.Files[len(s.Files)-1].Failures += a.failures
 			s.Failures += a.failures
 			s.Untimed += a.untimed
+			s.Outside += a.outside
 			// Reasons: the order inside one file result does not matter for
 			// counts and times; request ids append in file order.
 			codes := make([]int, 0, len(a.reasons))
@@ -552,7 +616,7 @@ func merge(f Filter, ignored int, results []unitResult) *Summary {
 					m.Last = r.Last
 				}
 				for _, id := range r.RequestIDs {
-					if len(m.RequestIDs) < maxRequestIDs {
+					if len(m.RequestIDs) < maxRequestIDs && !containsFold(m.RequestIDs, []byte(id)) {
 						m.RequestIDs = append(m.RequestIDs, id)
 					}
 				}
@@ -569,6 +633,17 @@ func merge(f Filter, ignored int, results []unitResult) *Summary {
 		return cmp.Compare(a.Code, b.Code)
 	})
 	return s
+}
+
+// containsFold: ids holds id, ignoring case (one request logged twice, or
+// in two files, is one example).
+func containsFold(ids []string, id []byte) bool {
+	for _, x := range ids {
+		if strings.EqualFold(x, string(id)) {
+			return true
+		}
+	}
+	return false
 }
 
 // errText is an error's text without the path that os errors repeat.

@@ -137,6 +137,12 @@ func TestAnalyzeFolder(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "sub", "e.LOG"), failureRecord(rid(3), 1909, ""))
 	writeFile(t, filepath.Join(dir, "sub", "deeper", "f.log"), failureRecord(rid(4), 1909, ""))
 	writeFile(t, filepath.Join(dir, "sub", "empty.log"), "")
+	writeFile(t, filepath.Join(dir, "sub", "AzureADConnectAuthenticationAgent_6f9619ff-8b86-d011-b42d-00c04fc964ff.log"), "") // an agent's name: read
+	// What `logs /tmp` met: a Samba log, a Python build log, a Go test file
+	// quoting a record (past the first KiB).
+	writeFile(t, filepath.Join(dir, "samba", "log.smbd"), "[2026/11/24 08:00:00.123456,  0] ../../source3/smbd/server.c:1734(main)\n  smbd version 4.19.5 started.\n")
+	writeFile(t, filepath.Join(dir, "build.log"), "Collecting setuptools\nERROR: 0 : pip failed\nbuild Error: 0 : compiler exited\n")
+	writeFile(t, filepath.Join(dir, "x_test.go"), "package x\n\n"+strings.Repeat("// filler\n", 120)+"AzureADConnectAuthenticationAgentService.exe Error: 0 : x\n")
 	writeZip(t, filepath.Join(dir, "logs.zip"), []zipEntry{{name: "Trace/g.log", data: failureRecord(rid(5), 1326, "")}})
 	if err := os.Symlink(filepath.Join(dir, "a.log"), filepath.Join(dir, "link.log")); err != nil {
 		t.Fatal(err)
@@ -148,12 +154,23 @@ func TestAnalyzeFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"a.log", "b.txt", "logs.zip!/Trace/g.log", "sub/deeper/f.log", "sub/e.LOG", "sub/empty.log"}
+	want := []string{"a.log", "b.txt", "logs.zip!/Trace/g.log", "sub/AzureADConnectAuthenticationAgent_6f9619ff-8b86-d011-b42d-00c04fc964ff.log", "sub/deeper/f.log", "sub/e.LOG"}
 	if got := paths(s, dir); !slices.Equal(got, want) {
 		t.Fatalf("files %v\nwant  %v", got, want)
 	}
-	if s.Ignored != 4 || s.Records != 5 || s.Failures != 5 || s.Orphans != 1 {
-		t.Fatalf("ignored %d (c.txt, d.bin, two links), records %d, failures %d, orphans %d", s.Ignored, s.Records, s.Failures, s.Orphans)
+	if s.Ignored != 8 || s.Records != 5 || s.Failures != 5 || s.Orphans != 1 {
+		t.Fatalf("ignored %d (c.txt, d.bin, two links, empty.log, log.smbd, build.log, x_test.go), records %d, failures %d, orphans %d", s.Ignored, s.Records, s.Failures, s.Orphans)
+	}
+	rel := func(ps []string) []string {
+		var out []string
+		for _, p := range ps {
+			r, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(r))
+		}
+		return out
+	}
+	if got, want := rel(s.Passed), []string{"build.log", "c.txt", "d.bin", "link.log", "linkdir", "samba/log.smbd", "sub/empty.log", "x_test.go"}; !slices.Equal(got, want) {
+		t.Fatalf("passed %v\nwant   %v", got, want)
 	}
 	if s.Reasons[0].Code != 1326 || !slices.Equal(s.Reasons[0].RequestIDs, []string{rid(1), rid(5)}) {
 		t.Fatalf("request ids in walk order: %+v", s.Reasons)
@@ -168,7 +185,7 @@ func TestAnalyzeFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := paths(s, dir); !slices.Equal(got, []string{"a.log", "b.txt", "."}) || !strings.Contains(s.Files[2].Skipped, "stopped after 2 files") {
+	if got := paths(s, dir); !slices.Equal(got, []string{"a.log", "b.txt", "."}) || !strings.Contains(s.Files[len(s.Files)-1].Skipped, "stopped after 2 files") {
 		t.Fatalf("MaxFiles: %+v", s.Files)
 	}
 }
@@ -376,7 +393,7 @@ func TestAnalyzeBrokenZips(t *testing.T) {
 	// A stored entry with a flipped byte: the checksum fails at the end, the
 	// records read so far still count, and the entry says why it stopped.
 	body := documented + documented
-	good := writeZip(t, filepath.Join(dir, "crc.zip"), []zipEntry{{name: "a.log", data: body}})
+	good := writeZip(t, filepath.Join(dir, "crc.zip"), []zipEntry{{name: "AzureADConnectAuthenticationAgent_1.log", data: body}}) // read by its name, not sniffed
 	data, _ := os.ReadFile(good)
 	i := bytes.Index(data, []byte("Reason: '1328'"))
 	data[i+len("Reason: '")] = '9' // 9328
@@ -396,7 +413,7 @@ func TestAnalyzeBrokenZips(t *testing.T) {
 	}
 	fw.Close()
 	bomb := writeZip(t, filepath.Join(dir, "bomb.zip"), []zipEntry{{raw: &zip.FileHeader{
-		Name: "a.log", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(payload),
+		Name: "AzureADConnectAuthenticationAgent_2.log", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(payload),
 		CompressedSize64: uint64(comp.Len()), UncompressedSize64: 1 << 10,
 	}, data: comp.String()}})
 	s, err = Analyze(t.Context(), []string{bomb}, Filter{})
@@ -448,5 +465,55 @@ func TestDefaultPaths(t *testing.T) {
 	}
 	if runtime.GOOS != "windows" && !strings.HasPrefix(DefaultPaths()[0], `%ProgramData%\`) {
 		t.Fatalf("DefaultPaths on %s: %q", runtime.GOOS, DefaultPaths())
+	}
+}
+
+// TestOutsideAndDistinctIDs: failures the filter leaves out are counted
+// (the "none in that window (N outside it)" message), and example request
+// IDs are distinct even when one request is logged twice.
+func TestOutsideAndDistinctIDs(t *testing.T) {
+	dir := t.TempDir()
+	log := failureRecord(rid(1), 1326, "2024-01-01T00:00:00.0000000Z") +
+		failureRecord(rid(1), 1326, "2024-01-01T00:01:00.0000000Z") + // the same request again
+		failureRecord(strings.ToUpper(rid(1)), 1326, "2024-01-01T00:02:00.0000000Z") +
+		failureRecord(rid(2), 1326, "2024-01-01T00:03:00.0000000Z") +
+		failureRecord(rid(3), 1331, "2024-01-02T00:00:00.0000000Z") +
+		failureRecord(rid(4), 1331, "")
+	path := writeFile(t, filepath.Join(dir, "trace.log"), log)
+	s, err := Analyze(t.Context(), []string{path}, Filter{})
+	if err != nil || s.Outside != 0 || !slices.Equal(s.Reasons[0].RequestIDs, []string{rid(1), rid(2)}) {
+		t.Fatalf("%+v %v", s, err)
+	}
+	s, err = Analyze(t.Context(), []string{path}, Filter{Since: time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC)})
+	if err != nil || s.Failures != 0 || s.Outside != 5 || s.Untimed != 1 {
+		t.Fatalf("window: %+v %v", s, err)
+	}
+	s, err = Analyze(t.Context(), []string{path}, Filter{RequestID: rid(3)})
+	if err != nil || s.Failures != 1 || s.Outside != 5 {
+		t.Fatalf("request id: %+v %v", s, err)
+	}
+}
+
+func TestLooksLikeTraceLog(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{documented, true},
+		{"    DateTime=2016-11-30T21:13:29.5003217Z\n    ApplicationProxyConnectorService.exe Error: 0 : x\n", true},
+		{"Source Information: 0 : started\n    ThreadId=5\n", true}, // not an exe name, but a footer follows
+		{"build Error: 0 : compiler exited\nnext line\n", false},
+		{"[2026/11/24 08:00:00.123456,  0] smbd started\n", false},
+		{"A.exe Error: 0 : x\x00", false},
+		{"", false},
+	} {
+		if got := LooksLikeTraceLog([]byte(tc.in)); got != tc.want {
+			t.Errorf("%q: %v", tc.in, got)
+		}
+	}
+	for name, want := range map[string]bool{"AzureADConnectAuthenticationAgent_1.log": true, "aadappproxyconnector.log": true, "MicrosoftEntraPrivateNetworkConnector.log": true, "trace.log": false, "log.smbd": false} {
+		if AgentLogName(name) != want {
+			t.Errorf("AgentLogName(%q) = %v", name, !want)
+		}
 	}
 }

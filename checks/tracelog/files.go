@@ -11,13 +11,13 @@ type LogFile struct {
 	Path    string
 	Size    int64
 	ModTime time.Time
-	Archive bool // a .zip: copied as it is, not opened
+	Archive bool // a .zip archive (collect re-packs it entry by entry)
 }
 
 // Files lists the trace logs and archives Analyze would read from inputs,
-// by the same rules (explicit files always; in folders *.log, *.zip and
-// files whose first 8 KiB hold a record header; symbolic links not
-// followed), newest first. Notes says what was passed over and why. It is
+// by the same rules (explicit files always; in folders *.zip, files with an
+// agent's trace-file name and files whose first KiB holds the agent's
+// record markers; symbolic links not followed), newest first. Notes says what was passed over and why. It is
 // the support bundle's view of the logs: which files to copy.
 func Files(inputs []string, maxFiles int) (files []LogFile, notes []string, err error) {
 	p := planner{opts: Options{MaxFiles: maxFiles, splitBytes: 1 << 62}, workers: 1} // one unit per file

@@ -60,7 +60,7 @@ func FuzzParse(f *testing.F) {
 					break
 				}
 			}
-			s := merge(Filter{}, 0, results)
+			s := merge(Filter{}, 0, nil, results)
 			got := map[int]int{}
 			for _, r := range s.Reasons {
 				got[r.Code] = r.Count

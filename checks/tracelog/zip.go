@@ -75,6 +75,7 @@ func runArchive(ctx context.Context, u *unit, opts Options, f Filter) unitResult
 			continue
 		case !ze.Mode().IsRegular():
 			res.ignored++
+			res.passed = append(res.passed, display)
 			continue
 		case size > uint64(maxEntry):
 			note(display, fmt.Sprintf("entry of %d bytes is larger than the limit of %d", size, maxEntry))
@@ -88,6 +89,7 @@ func runArchive(ctx context.Context, u *unit, opts Options, f Filter) unitResult
 		if err := readEntry(ctx, ze, opts, &fr); err != nil {
 			if errors.Is(err, errNotTraceLog) {
 				res.ignored++
+				res.passed = append(res.passed, display)
 				continue
 			}
 			fr.skipped = "read: " + err.Error()
@@ -106,7 +108,7 @@ func readEntry(ctx context.Context, ze *zip.File, opts Options, fr *fileResult) 
 	}
 	defer rc.Close()
 	var r io.Reader = rc
-	if !strings.EqualFold(path.Ext(ze.Name), ".log") {
+	if !AgentLogName(path.Base(ze.Name)) {
 		br := bufio.NewReaderSize(rc, sniffBytes)
 		head, err := br.Peek(sniffBytes)
 		if err != nil && err != io.EOF {
@@ -122,6 +124,11 @@ func readEntry(ctx context.Context, ze *zip.File, opts Options, fr *fileResult) 
 
 // zipEntryCount reads the entry count from the end of central directory
 // record (zip64 aware) without loading the directory.
+// ZipEntryCount reads how many entries a zip archive declares from its end
+// record, before archive/zip loads the central directory (which holds
+// every entry in memory).
+func ZipEntryCount(r io.ReaderAt, size int64) (uint64, error) { return zipEntryCount(r, size) }
+
 func zipEntryCount(r io.ReaderAt, size int64) (uint64, error) {
 	const (
 		eocdLen      = 22

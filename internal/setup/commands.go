@@ -58,13 +58,15 @@ func (d *DCQueryFlags) Validate() error {
 // TraceLogsFlags are the logs command's own.
 type TraceLogsFlags struct {
 	Since, Until, RequestID string
+	AgentPath               string
 	Timeout                 time.Duration
 }
 
 func (t *TraceLogsFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&t.Since, "since", "", "only failures at or after this `TIME` (2026-11-25T08:00:00Z, 2026-11-25, or a duration back from now such as 24h)")
 	fs.StringVar(&t.Until, "until", "", "only failures before this `TIME`")
-	fs.StringVar(&t.RequestID, "request-id", "", "only this request `ID` (from the trace log or the sign-in log)")
+	fs.StringVar(&t.RequestID, "request-id", "", "only this request `ID` (from the trace log or the sign-in log; Security events carry none)")
+	fs.StringVar(&t.AgentPath, "agent-path", "", "in Security events, count the logons of this agent executable `PATH` (default: the executables dc-query names)")
 	fs.DurationVar(&t.Timeout, "timeout", 10*time.Minute, "deadline for reading the logs")
 }
 
@@ -139,7 +141,9 @@ func (b *BundleFlags) Validate() (Bundle, error) {
 	switch {
 	case b.Out == "":
 		return out, cli.Usagef("collect: name the bundle with --out FILE.zip")
-	case !strings.EqualFold(filepath.Ext(b.Out), ".zip"):
+	// A device, FIFO or pipe (--out >(cat)) is written through, whatever
+	// its name; a file is a zip file by name.
+	case !cli.WrittenThrough(b.Out) && !strings.EqualFold(filepath.Ext(b.Out), ".zip"):
 		return out, cli.Usagef("--out %q: the bundle is a zip file: name it FILE.zip", b.Out)
 	case b.MaxLogBytes < 0:
 		return out, cli.Usagef("--max-log-bytes %d: must be 0 (no trace logs) or more", b.MaxLogBytes)

@@ -1,8 +1,11 @@
 package setup
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -34,7 +37,7 @@ func isList(f *pflag.Flag) bool {
 // PTACHECK_<FLAG> environment variables, then from the config file
 // (--config, or PTACHECK_CONFIG). Flags win over both; the environment wins
 // over the file. It returns where each default came from, for -v.
-func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) string, known func(string) bool) ([]string, error) {
+func applyDefaults(ctx context.Context, fs *pflag.FlagSet, configPath string, getenv func(string) string, known func(string) bool) ([]string, error) {
 	var origins []string
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -66,7 +69,7 @@ func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) str
 	if configPath == "" {
 		return origins, nil
 	}
-	settings, err := readConfig(configPath, known)
+	settings, err := readConfig(ctx, configPath, known)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +99,8 @@ func applyDefaults(fs *pflag.FlagSet, configPath string, getenv func(string) str
 
 // readConfig reads a config file: one JSON object of flag names (without
 // dashes) to values.
-func readConfig(path string, known func(string) bool) (map[string]json.RawMessage, error) {
-	data, err := jsonstrict.ReadFile(path, maxConfigBytes)
+func readConfig(ctx context.Context, path string, known func(string) bool) (map[string]json.RawMessage, error) {
+	data, err := cli.ReadFile(ctx, path, maxConfigBytes)
 	if err != nil {
 		return nil, cli.Usagef("--config %v", err)
 	}
@@ -108,7 +111,7 @@ func readConfig(path string, known func(string) bool) (map[string]json.RawMessag
 	if err := json.Unmarshal(data, &settings); err != nil {
 		return nil, cli.Usagef("--config %s: want a JSON object of flag names to values, e.g. {\"tenant-id\": \"...\", \"ignore-failures\": [\"host.app-proxy-connector\"]}: %v", path, err)
 	}
-	for k := range settings {
+	for _, k := range slices.Sorted(maps.Keys(settings)) { // the same error every time
 		switch {
 		case k == "config":
 			return nil, cli.Usagef("--config %s: a config file cannot name another config file", path)

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"context"
 	"runtime"
 	"strings"
 
@@ -9,7 +10,6 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/internal/cli"
-	"github.com/ptacheck/ptacheck/util/jsonstrict"
 	"github.com/ptacheck/ptacheck/util/redact"
 )
 
@@ -69,7 +69,7 @@ type Directory struct {
 // Validate checks the directory flags and reads the bind password (never
 // from a flag: PTACHECK_LDAP_PASSWORD or --ldap-password-file). The password
 // is registered as a secret, so no output can show it.
-func (o *DirectoryFlags) Validate(getenv func(string) string) (Directory, error) {
+func (o *DirectoryFlags) Validate(ctx context.Context, getenv func(string) string) (Directory, error) {
 	var in Directory
 	if o.Domain != "" {
 		d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(o.Domain)), ".")
@@ -104,7 +104,7 @@ func (o *DirectoryFlags) Validate(getenv func(string) string) (Directory, error)
 	}
 	password := getenv("PTACHECK_LDAP_PASSWORD")
 	if o.LDAPPassFile != "" {
-		data, err := jsonstrict.ReadFile(o.LDAPPassFile, maxSecretFile)
+		data, err := cli.ReadFile(ctx, o.LDAPPassFile, maxSecretFile)
 		if err != nil {
 			return in, cli.Usagef("--ldap-password-file %v", err)
 		}

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"context"
 	"crypto/x509"
 	"os"
 	"regexp"
@@ -13,7 +14,6 @@ import (
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
-	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // Inputs are a checklist run's validated flags, and where its facts come
@@ -70,8 +70,8 @@ func (in Inputs) Reread() Inputs {
 }
 
 // ValidatePhase checks every flag of a phase's run before anything starts.
-func ValidatePhase(phase checks.Phase, f *Flags, w World) (Inputs, error) {
-	ins, err := validatePhases([]checks.Phase{phase}, f, w)
+func ValidatePhase(ctx context.Context, phase checks.Phase, f *Flags, w World) (Inputs, error) {
+	ins, err := validatePhases(ctx, []checks.Phase{phase}, f, w)
 	if err != nil {
 		return Inputs{}, err
 	}
@@ -80,12 +80,12 @@ func ValidatePhase(phase checks.Phase, f *Flags, w World) (Inputs, error) {
 
 // ValidateCollect checks the flags of every phase of a collect. The phases
 // share one tenant sign-in, which asks for the scopes of all of them.
-func ValidateCollect(phases []checks.Phase, f *Flags, w World) ([]Inputs, error) {
-	return validatePhases(phases, f, w)
+func ValidateCollect(ctx context.Context, phases []checks.Phase, f *Flags, w World) ([]Inputs, error) {
+	return validatePhases(ctx, phases, f, w)
 }
 
-func validatePhases(phases []checks.Phase, f *Flags, w World) ([]Inputs, error) {
-	base, err := validateShared(f, w)
+func validatePhases(ctx context.Context, phases []checks.Phase, f *Flags, w World) ([]Inputs, error) {
+	base, err := validateShared(ctx, f, w)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func validatePhases(phases []checks.Phase, f *Flags, w World) ([]Inputs, error) 
 		in := base
 		in.Phase = p
 		if p == checks.PhaseSignin {
-			if in.config.Users, err = f.Users.Validate(); err != nil {
+			if in.config.Users, err = signinUsers(ctx, f, in.src); err != nil {
 				return nil, err
 			}
 		}
@@ -120,7 +120,7 @@ func validatePhases(phases []checks.Phase, f *Flags, w World) ([]Inputs, error) 
 
 // validateShared validates the groups the command registered, in the order
 // a user reads them; the others keep their zero values.
-func validateShared(f *Flags, w World) (Inputs, error) {
+func validateShared(ctx context.Context, f *Flags, w World) (Inputs, error) {
 	in := Inputs{world: w, Verbose: f.Output.Verbose, NoColor: f.Output.NoColor}
 	var err error
 	if in.Format, err = f.Output.Validate(); err != nil {
@@ -139,24 +139,24 @@ func validateShared(f *Flags, w World) (Inputs, error) {
 			return in, err
 		}
 	}
-	if err := validateNetwork(&in, f); err != nil {
+	if err := validateNetwork(ctx, &in, f); err != nil {
 		return in, err
 	}
 	if in.config.AgentVersion, err = f.Agent.Validate(); err != nil {
 		return in, err
 	}
-	if err := validateDirectory(&in, f); err != nil {
+	if err := validateDirectory(ctx, &in, f); err != nil {
 		return in, err
 	}
-	if err := validateTenant(&in, f); err != nil {
+	if err := validateTenant(ctx, &in, f); err != nil {
 		return in, err
 	}
 	in.machine = f.Machine.Name
-	in.src, err = f.Selection.sources(w)
+	in.src, err = f.Selection.sources(ctx, w)
 	return in, err
 }
 
-func validateNetwork(in *Inputs, f *Flags) error {
+func validateNetwork(ctx context.Context, in *Inputs, f *Flags) error {
 	var err error
 	if f.Has(ProbeGroup) {
 		if in.config.ProbeTimeout, in.proxy, err = f.Probe.Validate(); err != nil {
@@ -167,20 +167,20 @@ func validateNetwork(in *Inputs, f *Flags) error {
 		return err
 	}
 	in.config.Legacy = f.Catalogue.Legacy
-	if in.config.ExtraEndpoints, err = f.Catalogue.Validate(); err != nil {
+	if in.config.ExtraEndpoints, err = f.Catalogue.Validate(ctx); err != nil {
 		return err
 	}
 	if in.dnsServers, err = f.DNS.Validate(); err != nil {
 		return err
 	}
-	in.roots, err = f.Trust.Validate()
+	in.roots, err = f.Trust.Validate(ctx)
 	return err
 }
 
-func validateDirectory(in *Inputs, f *Flags) error {
+func validateDirectory(ctx context.Context, in *Inputs, f *Flags) error {
 	var err error
 	if f.Has(DirectoryGroup) {
-		if in.directory, err = f.Directory.Validate(in.world.Getenv); err != nil {
+		if in.directory, err = f.Directory.Validate(ctx, in.world.Getenv); err != nil {
 			return err
 		}
 		in.Warnings = append(in.Warnings, in.directory.warnings...)
@@ -189,19 +189,34 @@ func validateDirectory(in *Inputs, f *Flags) error {
 	return err
 }
 
-func validateTenant(in *Inputs, f *Flags) error {
+func validateTenant(ctx context.Context, in *Inputs, f *Flags) error {
 	var err error
 	if f.Has(TenantGroup) {
-		if in.tenant, err = f.Tenant.Validate(in.config.Cloud, in.world.Getenv); err != nil {
+		if in.tenant, err = f.Tenant.Validate(ctx, in.config.Cloud, in.world.Getenv); err != nil {
 			return err
 		}
 	}
 	if f.Has(AdminGroup) {
-		if in.admin, err = f.Admin.Validate(in.world.Getenv); err != nil {
+		if in.admin, err = f.Admin.Validate(ctx, in.world.Getenv); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// signinUsers are the users a signin run diagnoses: --user and
+// --users-file, or else the users its fixture names (signin_users).
+func signinUsers(ctx context.Context, f *Flags, src sources) ([]string, error) {
+	users, err := f.Users.Validate(ctx)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(users) > 0:
+		return users, nil
+	case src.scenario != nil && len(src.scenario.SigninUsers) > 0:
+		return src.scenario.SigninUsers, nil
+	}
+	return nil, cli.Usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
 }
 
 // AgentFlags give the version of the agent about to be installed.
@@ -252,14 +267,15 @@ const (
 	maxUsers     = 100000
 )
 
-// Validate gathers the UPNs from --user and --users-file.
-func (u *UsersFlags) Validate() ([]string, error) {
+// Validate gathers the UPNs from --user and --users-file (none: the
+// fixture's, see signinUsers).
+func (u *UsersFlags) Validate(ctx context.Context) ([]string, error) {
 	var raw []string
 	for _, v := range u.Users {
 		raw = append(raw, strings.Split(v, ",")...)
 	}
 	if u.File != "" {
-		data, err := jsonstrict.ReadFile(u.File, maxUsersFile)
+		data, err := cli.ReadFile(ctx, u.File, maxUsersFile)
 		if err != nil {
 			return nil, cli.Usagef("--users-file %v", err)
 		}
@@ -286,8 +302,6 @@ func (u *UsersFlags) Validate() ([]string, error) {
 		}
 	}
 	switch {
-	case len(out) == 0:
-		return nil, cli.Usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
 	case len(out) > maxUsers:
 		return nil, cli.Usagef("signin: %d users; at most %d per run", len(out), maxUsers)
 	}

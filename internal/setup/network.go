@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"context"
 	"crypto/x509"
 	"net/url"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/internal/cli"
-	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // CloudFlags pick the cloud and the tenant: the endpoints to probe and the
@@ -57,12 +57,17 @@ func (c *CatalogueFlags) Register(fs *pflag.FlagSet) {
 }
 
 // Validate reads --endpoints-file.
-func (c *CatalogueFlags) Validate() (extra []checks.Endpoint, err error) {
+func (c *CatalogueFlags) Validate(ctx context.Context) ([]checks.Endpoint, error) {
 	if c.EndpointsFile == "" {
 		return nil, nil
 	}
-	if extra, err = checks.ReadEndpointsFile(c.EndpointsFile); err != nil {
+	data, err := cli.ReadFile(ctx, c.EndpointsFile, checks.MaxEndpointsFileSize)
+	if err != nil {
 		return nil, cli.Usagef("--endpoints-file %v", err)
+	}
+	extra, err := checks.ParseEndpointsFile(data)
+	if err != nil {
+		return nil, cli.Usagef("--endpoints-file %s: %v", c.EndpointsFile, err)
 	}
 	return extra, nil
 }
@@ -112,11 +117,11 @@ const maxCAFile = 4 << 20
 
 // Validate reads --ca-file: the system roots plus its certificates; nil
 // without one (the system's roots).
-func (t *TrustFlags) Validate() (*x509.CertPool, error) {
+func (t *TrustFlags) Validate(ctx context.Context) (*x509.CertPool, error) {
 	if t.CAFile == "" {
 		return nil, nil
 	}
-	pem, err := jsonstrict.ReadFile(t.CAFile, maxCAFile)
+	pem, err := cli.ReadFile(ctx, t.CAFile, maxCAFile)
 	if err != nil {
 		return nil, cli.Usagef("--ca-file %v", err)
 	}

@@ -6,6 +6,7 @@
 package setup
 
 import (
+	"context"
 	"errors"
 	"slices"
 
@@ -201,7 +202,7 @@ var ErrHelp = pflag.ErrHelp
 // left unset from the environment and the config file. It returns the
 // flags, the positional arguments (the command's name first) and, for -v,
 // where each default came from.
-func (r *Registry) Parse(c Command, args []string, getenv func(string) string) (*Flags, []string, []string, error) {
+func (r *Registry) Parse(ctx context.Context, c Command, args []string, getenv func(string) string) (*Flags, []string, []string, error) {
 	fs, f := c.FlagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -209,7 +210,7 @@ func (r *Registry) Parse(c Command, args []string, getenv func(string) string) (
 		}
 		return nil, nil, nil, r.parseError(c, err)
 	}
-	origins, err := applyDefaults(fs, f.Output.Config, getenv, r.Known)
+	origins, err := applyDefaults(ctx, fs, f.Output.Config, getenv, r.Known)
 	if err != nil {
 		return nil, nil, nil, err
 	}

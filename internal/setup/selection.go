@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"context"
 	"io"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ type sources struct {
 
 // sources loads the fixture and picks the host facts: a snapshot file, the
 // fixture's, or the live host.
-func (s *SelectionFlags) sources(w World) (sources, error) {
+func (s *SelectionFlags) sources(ctx context.Context, w World) (sources, error) {
 	var src sources
 	if s.Fixture != "" {
 		sc, err := fixtures.Load(s.Fixture)
@@ -104,7 +105,11 @@ func (s *SelectionFlags) sources(w World) (sources, error) {
 	}
 	switch sc := src.scenario; {
 	case s.HostSnapshot != "":
-		snap, err := hostfacts.ReadFile(s.HostSnapshot)
+		data, err := cli.ReadFile(ctx, s.HostSnapshot, hostfacts.MaxSnapshotSize)
+		if err != nil {
+			return src, cli.Usagef("--host-snapshot %v", err)
+		}
+		snap, err := hostfacts.Parse(data)
 		if err != nil {
 			return src, cli.Usagef("--host-snapshot %v", err)
 		}

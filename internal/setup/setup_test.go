@@ -38,16 +38,16 @@ func TestParseNamesTheCommandsThatTakeAFlag(t *testing.T) {
 		{"enable", []string{"enable", "--no-such-flag"}, "enable: unknown flag: --no-such-flag (run 'ptacheck enable --help')"},
 	} {
 		c, _ := r.Lookup(tc.cmd)
-		_, _, _, err := r.Parse(c, tc.args, noEnv)
+		_, _, _, err := r.Parse(context.Background(), c, tc.args, noEnv)
 		var ue cli.UsageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want a usage error %q", tc.args, err, tc.want)
 		}
 	}
-	if _, _, _, err := r.Parse(enable, []string{"enable", "--help"}, noEnv); !errors.Is(err, ErrHelp) {
+	if _, _, _, err := r.Parse(context.Background(), enable, []string{"enable", "--help"}, noEnv); !errors.Is(err, ErrHelp) {
 		t.Errorf("--help: %v", err)
 	}
-	f, rest, _, err := r.Parse(enable, []string{"--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3", "enable"}, noEnv)
+	f, rest, _, err := r.Parse(context.Background(), enable, []string{"--tenant-id", "84841066-274d-4ec0-a5c1-276be684bdd3", "enable"}, noEnv)
 	if err != nil || f.Cloud.TenantID == "" || !reflect.DeepEqual(rest, []string{"enable"}) {
 		t.Errorf("a flag before the command: %+v %v %v", f, rest, err)
 	}
@@ -66,7 +66,7 @@ func TestDefaultsForOtherCommandsAreIgnored(t *testing.T) {
 	cfg := writeFile(t, `{"upn-suffix": "contoso.com", "tenant-id": "84841066-274d-4ec0-a5c1-276be684bdd3"}`)
 	env := map[string]string{"PTACHECK_LDAP_USER": "svc@corp.contoso.test", "PTACHECK_CONFIG": cfg}
 	enable, _ := r.Lookup("enable")
-	f, _, origins, err := r.Parse(enable, []string{"enable"}, func(k string) string { return env[k] })
+	f, _, origins, err := r.Parse(context.Background(), enable, []string{"enable"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestDefaultsForOtherCommandsAreIgnored(t *testing.T) {
 	if len(origins) != 1 || !strings.Contains(origins[0], "--tenant-id from") {
 		t.Errorf("origins %v", origins)
 	}
-	if _, _, _, err := r.Parse(enable, []string{"enable"}, func(k string) string {
+	if _, _, _, err := r.Parse(context.Background(), enable, []string{"enable"}, func(k string) string {
 		return map[string]string{"PTACHECK_CONFIG": writeFile(t, `{"no-such-setting": 1}`)}[k]
 	}); err == nil || !strings.Contains(err.Error(), `unknown setting "no-such-setting"`) {
 		t.Errorf("a setting no command takes: %v", err)
@@ -127,12 +127,12 @@ func TestBuildLeavesTheInputsAsTheyWere(t *testing.T) {
 	r := NewRegistry(Command{Name: "install", Formats: []string{"text"}, Own: []Group{AgentGroup},
 		Shared: []Group{SelectionGroup, CloudGroup, CatalogueGroup, DNSGroup, ProbeGroup, DirectoryGroup, ForestGroup, TenantGroup, AdminGroup, MachineGroup}})
 	c, _ := r.Lookup("install")
-	f, _, _, err := r.Parse(c, []string{"install", "--fixture", "healthy"}, noEnv)
+	f, _, _, err := r.Parse(context.Background(), c, []string{"install", "--fixture", "healthy"}, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := World{Host: hostfacts.None{}, Getenv: noEnv, Stderr: &strings.Builder{}}
-	in, err := ValidatePhase(checks.PhaseInstall, f, w)
+	in, err := ValidatePhase(context.Background(), checks.PhaseInstall, f, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,16 +168,16 @@ func TestUnregisteredGroupsAreNotValidated(t *testing.T) {
 	r := NewRegistry(testCommands...)
 	env := func(k string) string { return map[string]string{"PTACHECK_ADMIN_PASSWORD": "hunter22"}[k] }
 	signin, _ := r.Lookup("signin")
-	f, _, _, err := r.Parse(signin, []string{"signin", "--user", "alice@contoso.com", "--fixture", "healthy"}, noEnv)
+	f, _, _, err := r.Parse(context.Background(), signin, []string{"signin", "--user", "alice@contoso.com", "--fixture", "healthy"}, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ValidatePhase(checks.PhaseSignin, f, World{Host: hostfacts.None{}, Getenv: env}); err != nil {
+	if _, err := ValidatePhase(context.Background(), checks.PhaseSignin, f, World{Host: hostfacts.None{}, Getenv: env}); err != nil {
 		t.Errorf("signin takes no admin flags: %v", err)
 	}
 	install, _ := r.Lookup("install")
-	f, _, _, _ = r.Parse(install, []string{"install", "--fixture", "healthy"}, noEnv)
-	if _, err := ValidatePhase(checks.PhaseInstall, f, World{Host: hostfacts.None{}, Getenv: env}); err == nil || !strings.Contains(err.Error(), "--admin-upn") {
+	f, _, _, _ = r.Parse(context.Background(), install, []string{"install", "--fixture", "healthy"}, noEnv)
+	if _, err := ValidatePhase(context.Background(), checks.PhaseInstall, f, World{Host: hostfacts.None{}, Getenv: env}); err == nil || !strings.Contains(err.Error(), "--admin-upn") {
 		t.Errorf("install: %v", err)
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/internal/cli"
-	"github.com/ptacheck/ptacheck/util/jsonstrict"
 	"github.com/ptacheck/ptacheck/util/redact"
 )
 
@@ -59,7 +58,7 @@ type signInOnce struct {
 // Validate checks the Graph and sign-in roots and reads the token (from
 // --token-file or PTACHECK_GRAPH_TOKEN), which is registered as a secret so
 // no output can show it. Secrets never come from flags.
-func (t *TenantFlags) Validate(cloud checks.Cloud, getenv func(string) string) (Tenant, error) {
+func (t *TenantFlags) Validate(ctx context.Context, cloud checks.Cloud, getenv func(string) string) (Tenant, error) {
 	in := Tenant{clientID: t.ClientID, deviceCode: t.DeviceCode, signIn: &signInOnce{}}
 	var err error
 	if in.cloud, err = graph.CloudByName(string(cloud)); err != nil {
@@ -82,8 +81,12 @@ func (t *TenantFlags) Validate(cloud checks.Cloud, getenv func(string) string) (
 	}
 	switch {
 	case t.TokenFile != "":
-		if in.token, err = graph.TokenFromFile(t.TokenFile); err != nil {
-			return in, cli.Usagef("--token-file: %v", err)
+		data, err := cli.ReadFile(ctx, t.TokenFile, graph.MaxTokenFileBytes)
+		if err != nil {
+			return in, cli.Usagef("--token-file: token file: %v", err)
+		}
+		if in.token, err = graph.StaticToken(string(data)); err != nil {
+			return in, cli.Usagef("--token-file: token file %s: %v", t.TokenFile, err)
 		}
 		// Register the token's value as a secret right away.
 		if tok, err := in.token(context.Background()); err == nil {
@@ -128,10 +131,10 @@ type Admin struct {
 
 // Validate reads the admin's password (from --admin-password-file or
 // PTACHECK_ADMIN_PASSWORD), registered as a secret.
-func (a *AdminFlags) Validate(getenv func(string) string) (Admin, error) {
+func (a *AdminFlags) Validate(ctx context.Context, getenv func(string) string) (Admin, error) {
 	in := Admin{UPN: a.UPN, RequireGlobalAdmin: a.RequireGlobalAdmin, password: getenv("PTACHECK_ADMIN_PASSWORD")}
 	if a.PassFile != "" {
-		data, err := jsonstrict.ReadFile(a.PassFile, maxSecretFile)
+		data, err := cli.ReadFile(ctx, a.PassFile, maxSecretFile)
 		if err != nil {
 			return in, cli.Usagef("--admin-password-file %v", err)
 		}
@@ -163,7 +166,7 @@ var tenantCalls = map[string][]graph.Call{
 	"tenant.active-agents":        {graph.CallPTAAgents},
 	"tenant.other-agents":         {graph.CallPTAAgents},
 	"tenant.cloud-admin-fallback": {graph.CallRoleAssignments, graph.CallUser},
-	"ad.forest-membership":        {graph.CallDomains},
+	"ad.forest-membership":        {graph.CallDomains, graph.CallUser},
 }
 
 // scopes returns the delegated scopes the selected checks of the phases

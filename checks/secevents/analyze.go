@@ -1,0 +1,695 @@
+// Package secevents reads exported Windows Security events and counts the
+// agent's logons: events 4625 (an account failed to log on) and 4624 (an
+// account was successfully logged on) whose ProcessName is one of the
+// agent's executables, by status, with the first and last time and the
+// number of distinct accounts.
+//
+// # Input
+//
+// The XML that `wevtutil qe Security /q:"..." /f:xml` writes (Event
+// elements one after another, no root element; with /e:Events, under an
+// Events root) and the XML of Event Viewer's "Save All Events As... > XML"
+// (an Events root), in UTF-8 or UTF-16 (with or without a byte order
+// mark), CRLF or LF, with or without the event namespace, under any
+// namespace prefix. Elements are read by the Event schema
+// (https://learn.microsoft.com/en-us/windows/win32/wes/eventschema-schema):
+// System/Provider/@Name, System/EventID, System/TimeCreated/@SystemTime and
+// EventData/Data[@Name] (ProcessName, Status, SubStatus, TargetUserName,
+// TargetDomainName), as the event-4624 and event-4625 pages of the Windows
+// security auditing reference show them. Binary .evtx files are not read
+// (no maintained Go library parses them; see Sniff and the docs for how to
+// export XML).
+//
+// # Counting
+//
+// An event counts when its provider is Microsoft-Windows-Security-Auditing,
+// its EventID 4624 or 4625, and its ProcessName one of Options.Processes
+// (compared case-insensitively, as Windows paths are). A failure's status
+// is SubStatus when that is present and not 0x0 (the specific reason under
+// a generic Status such as 0xC000006D), else Status. Other processes'
+// logon events are counted as such and otherwise ignored; so are other
+// events.
+//
+// # Limits
+//
+// The reader streams: it holds one read block, the names of the open
+// elements (at most 64 deep, names of at most 256 bytes), the attributes of
+// one tag (at most 64, a tag at most 64 KiB) and a few values of the
+// current event (at most 2 KiB each; at most 256 Data items per event).
+// Distinct accounts are counted by a 64-bit hash of domain\user, at most
+// 262,144 of them; past that the count is a lower bound. Large UTF-8 files
+// are read in parallel byte ranges that realign on Event start tags; the
+// result does not depend on how a file was split (a range whose start the
+// previous range does not confirm makes the file be read again in one
+// piece). Cancellation is checked once per 1 MiB read block.
+//
+// What is not read: once an event's EventID shows it is not a logon, or
+// once its EventData is read, the rest of it is skipped up to its end tag
+// by markup starts alone (comments, CDATA sections and processing
+// instructions are passed whole, nested Event elements counted); malformed
+// markup there is passed over rather than stopping the file.
+package secevents
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Analysis limits (Options overrides some).
+const (
+	DefaultMaxFiles = 100_000
+	maxAccounts     = 1 << 18  // distinct account hashes kept by one aggregator
+	maxCodes        = 1024     // distinct failure statuses listed
+	rangeBytes      = 32 << 20 // largest part of a file read on its own
+	minRangeBytes   = 1 << 20  // smallest part worth a reader of its own
+)
+
+// Filter selects the agent's events by time. Events are always all counted.
+type Filter struct {
+	Since time.Time // at or after (zero: no lower bound)
+	Until time.Time // before (zero: no upper bound)
+}
+
+func (f Filter) timed() bool { return !f.Since.IsZero() || !f.Until.IsZero() }
+
+// Options tunes the analysis.
+type Options struct {
+	Processes []string // the agent's executables (full paths); required
+	Workers   int      // byte ranges read at once; 0: GOMAXPROCS
+	MaxFiles  int      // files taken from folders; 0: DefaultMaxFiles
+
+	splitBytes int64 // size of the parts of a large file; 0: automatic (tests set it)
+}
+
+// Summary is the result of Analyze.
+type Summary struct {
+	Filter    Filter
+	Processes []string
+	Files     []FileInfo // files read or passed over with a reason, in input order
+	Ignored   int        // files in folders that are not event XML
+	Bytes     int64
+
+	Events       int // Event elements read
+	Logons       int // 4624 and 4625 of the Security-Auditing provider
+	OtherProcess int // logons of other processes (ignored)
+	NoProcess    int // logons without a ProcessName item (whose they are is unknown)
+	Malformed    int // logons over a limit or with a repeated Data item (not counted)
+	Untimed      int // the agent's logons without a usable SystemTime
+	Outside      int // the agent's logons outside Since/Until
+	Truncated    int // events cut off by the end of a file
+
+	Failures  int      // the agent's failures (4625) in the window: Reasons plus NoStatus plus Unlisted
+	NoStatus  int      // of those, without a usable Status
+	Unlisted  int      // of those, with statuses beyond the first 1024 distinct ones
+	Reasons   []Reason // by Count descending, then Code
+	Successes Tally    // the agent's successes (4624) in the window
+}
+
+// Tally counts events of one kind.
+type Tally struct {
+	Count           int
+	First, Last     time.Time // zero when none had a time
+	Accounts        int       // distinct TargetDomainName\TargetUserName
+	AccountsAtLeast bool      // Accounts is a lower bound (too many to count)
+}
+
+// Reason is the agent's failures with one status (an NTSTATUS).
+type Reason struct {
+	Code uint32
+	Tally
+}
+
+// FileInfo describes one input file.
+type FileInfo struct {
+	Path      string
+	Bytes     int64
+	Events    int
+	Logons    int    // the agent's logons in the window
+	Truncated bool   // ends inside an event or before its root element closes
+	Skipped   string // non-empty: not read, or not to the end; why
+}
+
+// EVTXHint says how to turn an .evtx file into XML that Analyze reads.
+const EVTXHint = `a binary event log (.evtx) is not read: export its events as XML on Windows, e.g. wevtutil qe FILE.evtx /lf:true /f:xml /e:Events > security.xml (add /q:"$(ptacheck dc-query --format xpath)" for the agent's logons only)`
+
+// ErrNoProcesses: Options.Processes is empty.
+var ErrNoProcesses = errors.New("analyze security events: no agent executable to match")
+
+// Analyze reads exported Security events from files and folders
+// (recursively; symbolic links inside folders are not followed). Explicit
+// files are read as event XML (an .evtx is listed as skipped with
+// EVTXHint); in folders, files that Sniff calls event XML are read, .evtx
+// files are listed as skipped, and others are counted in Ignored. A
+// missing input is an error; problems with single files are reported in
+// Files and the analysis goes on.
+func Analyze(ctx context.Context, inputs []string, f Filter, opts Options) (*Summary, error) {
+	if len(opts.Processes) == 0 {
+		return nil, ErrNoProcesses
+	}
+	var files []plannedFile
+	ignored := 0
+	maxFiles := cmp.Or(opts.MaxFiles, DefaultMaxFiles)
+	for _, in := range inputs {
+		fi, err := os.Stat(in)
+		if err != nil {
+			return nil, fmt.Errorf("analyze security events: %w", err)
+		}
+		if !fi.IsDir() {
+			files = append(files, plannedFile{path: in, info: fi, explicit: true})
+			continue
+		}
+		taken := 0
+		err = filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			if err != nil {
+				if path == in {
+					return err
+				}
+				files = append(files, plannedFile{path: path, note: "read folder: " + errText(err)})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				ignored++
+				return nil
+			}
+			if taken >= maxFiles {
+				files = append(files, plannedFile{path: in, note: fmt.Sprintf("stopped after %d files (limit)", maxFiles)})
+				return fs.SkipAll
+			}
+			kind, err := SniffFile(path)
+			switch {
+			case err != nil:
+				files = append(files, plannedFile{path: path, note: "read: " + errText(err)})
+			case kind == KindEVTX:
+				files = append(files, plannedFile{path: path, note: EVTXHint})
+			case kind == KindXML:
+				fi, err := d.Info()
+				if err != nil {
+					files = append(files, plannedFile{path: path, note: "stat: " + errText(err)})
+					return nil
+				}
+				files = append(files, plannedFile{path: path, info: fi})
+				taken++
+			default:
+				ignored++
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("analyze security events: %w", err)
+		}
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	m := newMatcher(opts.Processes)
+	total := newAgg()
+	s := &Summary{Filter: f, Processes: slices.Clone(opts.Processes), Ignored: ignored}
+	for _, pf := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("analyze security events: %w", err)
+		}
+		fi := FileInfo{Path: pf.path, Skipped: pf.note}
+		if pf.note == "" {
+			var a *agg
+			a, fi = readFile(ctx, pf, f, m, workers, opts.splitBytes)
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("analyze security events: %w", err)
+			}
+			if a != nil {
+				total.merge(a)
+			}
+		}
+		s.Bytes += fi.Bytes
+		s.Files = append(s.Files, fi)
+	}
+	total.fill(s)
+	return s, nil
+}
+
+type plannedFile struct {
+	path     string
+	info     os.FileInfo
+	explicit bool
+	note     string
+}
+
+// readFile reads one file, in parallel byte ranges when it is large UTF-8.
+func readFile(ctx context.Context, pf plannedFile, f Filter, m *matcher, workers int, split int64) (*agg, FileInfo) {
+	fi := FileInfo{Path: pf.path}
+	fh, err := os.Open(pf.path)
+	if err != nil {
+		fi.Skipped = "open: " + errText(err)
+		return nil, fi
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil || pf.info != nil && !os.SameFile(st, pf.info) {
+		fi.Skipped = "the file was replaced during the analysis"
+		return nil, fi
+	}
+	size := st.Size()
+	fi.Bytes = size
+	head := make([]byte, SniffBytes)
+	n, err := fh.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		fi.Skipped = "read: " + errText(err)
+		return nil, fi
+	}
+	head = head[:n]
+	if Sniff(head) == KindEVTX {
+		fi.Skipped = EVTXHint
+		return nil, fi
+	}
+	enc, bom := detectEncoding(head)
+	var res rangeResult
+	if enc == encUTF8 {
+		res = readRanges(ctx, fh, int64(bom), size, head[bom:], f, m, workers, split)
+	} else {
+		order := unicode.LittleEndian
+		if enc == encUTF16BE {
+			order = unicode.BigEndian
+		}
+		r := unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder().Reader(io.NewSectionReader(fh, int64(bom), size-int64(bom)))
+		res = readStream(ctx, r, 0, -1, -1, nil, false, f, m)
+	}
+	fi.Events = res.events
+	fi.Logons = res.agg.agentLogons
+	switch {
+	case errors.Is(res.err, errTruncated):
+		fi.Truncated = true
+	case res.err != nil:
+		var se *syntaxError
+		if errors.As(res.err, &se) && enc != encUTF8 {
+			// offsets are of the decoded text
+			fi.Skipped = "read stopped: " + strings.Replace(se.Error(), "at byte", "at UTF-8 byte", 1)
+		} else if errors.As(res.err, &se) {
+			fi.Skipped = "read stopped: " + se.Error()
+		} else {
+			fi.Skipped = "read: " + errText(res.err)
+		}
+	}
+	return res.agg, fi
+}
+
+// rangeResult is what reading (part of) a stream found.
+type rangeResult struct {
+	agg     *agg
+	events  int
+	err     error
+	begin   int64 // offset of the first byte parsed
+	stopped int64 // offset where the range stopped (the next range's begin), or the size at the end
+	ctxOK   bool  // stopped in the context the next range assumes
+}
+
+// readStream parses r, which starts at offset base of its file; with
+// stopAt > 0 it stops at the first top-level Event start tag at or after
+// stopAt. root is the file's root element (nil: events at the top); inside
+// says that the stream starts inside it (a later byte range of the file).
+//
+// size, when not negative, is how many bytes r holds at most.
+func readStream(ctx context.Context, r io.Reader, base, size, stopAt int64, root []byte, inside bool, f Filter, m *matcher) rangeResult {
+	return readStreamWith(ctx, r, base, size, stopAt, root, inside, f, m, false)
+}
+
+func readStreamWith(ctx context.Context, r io.Reader, base, size, stopAt int64, root []byte, inside bool, f Filter, m *matcher, slow bool) rangeResult {
+	a := newAgg()
+	c := classifier{f: f, m: m, a: a}
+	p := newParser(ctx, r, base, size, c.event)
+	p.slow = slow
+	p.stopAt = stopAt
+	if inside && root != nil {
+		p.names = append(p.names, root...)
+		p.nameEnds = append(p.nameEnds, len(p.names))
+	}
+	err := p.run()
+	if errors.Is(err, errTruncated) && p.inEvent {
+		a.truncated++
+	}
+	res := rangeResult{agg: a, events: p.events, err: err, begin: base, stopped: p.stopped}
+	if p.stopped >= 0 {
+		// The next range starts with no namespace binding in scope and
+		// either no open element or the one root element.
+		res.ctxOK = len(p.ns) == 0 && (len(p.nameEnds) == 0 && root == nil || len(p.nameEnds) == 1 && string(p.names) == string(root))
+	}
+	return res
+}
+
+// matcher compares ProcessName values with the agent's executables.
+type matcher struct{ paths [][]byte }
+
+func newMatcher(paths []string) *matcher {
+	m := &matcher{}
+	for _, p := range paths {
+		m.paths = append(m.paths, []byte(p))
+	}
+	return m
+}
+
+func (m *matcher) match(b []byte) bool {
+	for _, p := range m.paths {
+		if len(p) == len(b) && (bytes.Equal(p, b) || bytes.EqualFold(p, b)) { // exact first: the usual case, and cheaper
+			return true
+		}
+	}
+	return false
+}
+
+// equalFold is bytes.EqualFold, trying the exact match first.
+func equalFold(a, b []byte) bool { return bytes.Equal(a, b) || bytes.EqualFold(a, b) }
+
+// classifier counts the events a parser hands over.
+type classifier struct {
+	f       Filter
+	m       *matcher
+	a       *agg
+	scratch []byte
+}
+
+func (c *classifier) event(e *event) {
+	a := c.a
+	id, ok := parseEventID(e.id.b)
+	if !ok || e.id.cut || id != EventLogonFailure && id != EventLogonSuccess || !equalFold(e.provider.b, securityProvider) {
+		return
+	}
+	a.logons++
+	if e.bad != "" {
+		a.malformed++
+		return
+	}
+	if !e.process.set {
+		a.noProcess++
+		return
+	}
+	proc, ok := decoded(&e.process, c.scratch)
+	c.scratch = proc[:0]
+	if !ok || !c.m.match(proc) {
+		a.otherProcess++
+		return
+	}
+	t, hasTime := parseSystemTime(e.systemTime.b)
+	if !hasTime {
+		a.untimed++
+		if c.f.timed() {
+			return
+		}
+	} else if !c.f.Since.IsZero() && t.Before(c.f.Since) || !c.f.Until.IsZero() && !t.Before(c.f.Until) {
+		a.outside++
+		return
+	}
+	a.agentLogons++
+	acct, hasAcct := c.account(e)
+	if id == EventLogonSuccess {
+		a.add(&a.success, t, hasTime, acct, hasAcct)
+		return
+	}
+	a.failures++
+	code, ok := status(e)
+	if !ok {
+		a.noStatus++
+		return
+	}
+	r := a.reasons[code]
+	if r == nil {
+		if len(a.reasons) >= maxCodes {
+			a.unlisted++
+			return
+		}
+		r = &tally{}
+		a.reasons[code] = r
+	}
+	a.add(r, t, hasTime, acct, hasAcct)
+}
+
+// status is the failure's SubStatus when present and not 0x0, else its
+// Status.
+func status(e *event) (uint32, bool) {
+	if e.subStatus.set && !e.subStatus.cut {
+		if v, ok := parseHex32(e.subStatus.b); ok && v != 0 {
+			return v, true
+		}
+	}
+	if e.status.set && !e.status.cut {
+		return parseHex32(e.status.b)
+	}
+	return 0, false
+}
+
+// account hashes the lower-cased TargetDomainName\TargetUserName (FNV-1a;
+// ASCII letters are folded, other bytes taken as they are).
+func (c *classifier) account(e *event) (uint64, bool) {
+	user, ok1 := decoded(&e.user, c.scratch)
+	if !ok1 || len(user) == 0 || string(user) == "-" {
+		return 0, false
+	}
+	h := uint64(14695981039346656037)
+	add := func(b []byte) {
+		for _, ch := range b {
+			if ch >= 'A' && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			h ^= uint64(ch)
+			h *= 1099511628211
+		}
+	}
+	add(user)
+	c.scratch = user[:0]
+	dom, ok2 := decoded(&e.domain, c.scratch)
+	if !ok2 {
+		return 0, false
+	}
+	add([]byte{'\\'})
+	add(dom)
+	c.scratch = dom[:0]
+	return h, true
+}
+
+// tally is a Tally being counted.
+type tally struct {
+	count       int
+	first, last time.Time
+	accounts    hashSet
+	atLeast     bool
+}
+
+// hashSet is a set of account hashes: open addressing with linear
+// probing in a power-of-two table kept at most half full (a Go map costs
+// several times as much per lookup, and this runs for every event of the
+// agent). The zero hash is kept apart, as it marks empty slots.
+type hashSet struct {
+	slots []uint64
+	n     int
+	zero  bool
+}
+
+func (s *hashSet) len() int {
+	if s.zero {
+		return s.n + 1
+	}
+	return s.n
+}
+
+func (s *hashSet) has(h uint64) bool {
+	if h == 0 {
+		return s.zero
+	}
+	if len(s.slots) == 0 {
+		return false
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := (h * 0x9E3779B97F4A7C15) >> 32 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+func (s *hashSet) add(h uint64) {
+	if h == 0 {
+		s.zero = true
+		return
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		old := s.slots
+		s.slots = make([]uint64, max(64, 2*len(old)))
+		s.n = 0
+		for _, x := range old {
+			if x != 0 {
+				s.insert(x)
+			}
+		}
+	}
+	s.insert(h)
+}
+
+func (s *hashSet) insert(h uint64) {
+	mask := uint64(len(s.slots) - 1)
+	for i := (h * 0x9E3779B97F4A7C15) >> 32 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return
+		}
+	}
+}
+
+// each calls fn for every hash in ascending order.
+func (s *hashSet) sorted() []uint64 {
+	out := make([]uint64, 0, s.len())
+	if s.zero {
+		out = append(out, 0)
+	}
+	for _, x := range s.slots {
+		if x != 0 {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// agg counts what one range, file or run found.
+type agg struct {
+	logons, otherProcess, noProcess, malformed, untimed, outside, truncated int
+	agentLogons, failures, noStatus, unlisted                               int
+	reasons                                                                 map[uint32]*tally
+	success                                                                 tally
+	accounts                                                                int // hashes held
+}
+
+func newAgg() *agg { return &agg{reasons: map[uint32]*tally{}} }
+
+func (a *agg) add(t *tally, at time.Time, hasTime bool, acct uint64, hasAcct bool) {
+	t.count++
+	if hasTime {
+		if t.first.IsZero() || at.Before(t.first) {
+			t.first = at
+		}
+		if at.After(t.last) {
+			t.last = at
+		}
+	}
+	if hasAcct {
+		a.addAccount(t, acct)
+	}
+}
+
+func (a *agg) addAccount(t *tally, h uint64) {
+	if t.accounts.has(h) {
+		return
+	}
+	if a.accounts >= maxAccounts {
+		t.atLeast = true
+		return
+	}
+	t.accounts.add(h)
+	a.accounts++
+}
+
+// merge adds b's counts to a. Counts, times and account sets do not depend
+// on the order of merges.
+func (a *agg) merge(b *agg) {
+	a.logons += b.logons
+	a.otherProcess += b.otherProcess
+	a.noProcess += b.noProcess
+	a.malformed += b.malformed
+	a.untimed += b.untimed
+	a.outside += b.outside
+	a.truncated += b.truncated
+	a.agentLogons += b.agentLogons
+	a.failures += b.failures
+	a.noStatus += b.noStatus
+	a.unlisted += b.unlisted
+	a.mergeTally(&a.success, &b.success)
+	codes := make([]uint32, 0, len(b.reasons))
+	for c := range b.reasons {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes) // which codes make the list when it is full must not depend on map order
+	for _, c := range codes {
+		t := a.reasons[c]
+		if t == nil {
+			if len(a.reasons) >= maxCodes {
+				a.unlisted += b.reasons[c].count
+				continue
+			}
+			t = &tally{}
+			a.reasons[c] = t
+		}
+		a.mergeTally(t, b.reasons[c])
+	}
+}
+
+func (a *agg) mergeTally(t, u *tally) {
+	t.count += u.count
+	if !u.first.IsZero() && (t.first.IsZero() || u.first.Before(t.first)) {
+		t.first = u.first
+	}
+	if u.last.After(t.last) {
+		t.last = u.last
+	}
+	t.atLeast = t.atLeast || u.atLeast
+	for _, h := range u.accounts.sorted() { // which hashes are kept at the limit must not depend on the table's order
+		a.addAccount(t, h)
+	}
+}
+
+func (t *tally) out() Tally {
+	return Tally{Count: t.count, First: t.first, Last: t.last, Accounts: t.accounts.len(), AccountsAtLeast: t.atLeast}
+}
+
+func (a *agg) fill(s *Summary) {
+	s.Logons, s.OtherProcess, s.NoProcess, s.Malformed = a.logons, a.otherProcess, a.noProcess, a.malformed
+	s.Untimed, s.Outside, s.Truncated = a.untimed, a.outside, a.truncated
+	s.Failures, s.NoStatus, s.Unlisted = a.failures, a.noStatus, a.unlisted
+	s.Successes = a.success.out()
+	for _, f := range s.Files {
+		s.Events += f.Events
+	}
+	for c, t := range a.reasons {
+		s.Reasons = append(s.Reasons, Reason{Code: c, Tally: t.out()})
+	}
+	slices.SortFunc(s.Reasons, func(x, y Reason) int {
+		if x.Count != y.Count {
+			return cmp.Compare(y.Count, x.Count)
+		}
+		return cmp.Compare(x.Code, y.Code)
+	})
+}
+
+// errText is an error's text without the path that os errors repeat.
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,231 @@
+package secevents
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+)
+
+// readRanges reads the UTF-8 event XML in [start, size) of r, in parallel
+// byte ranges when it is large enough.
+//
+// Range 0 starts at start; a later range starts at the first Event start
+// tag (by its bytes: '<', an optional prefix, "Event", then white space,
+// '>' or '/') at or after its nominal start, inside the file's root element
+// when it has one. Every range stops at the first top-level Event start
+// tag at or after its nominal end, which it finds while parsing with the
+// true state. Merging checks that each range stopped exactly where the next
+// one started, with no namespace declaration in scope and the same open
+// root; then every range started in the state a single reader would have
+// had there, and the result equals a single reader's. Where that check
+// fails (an Event start tag inside a comment or CDATA section, events at
+// mixed depths, a root that declares namespaces) the file is read again in
+// one piece.
+func readRanges(ctx context.Context, r io.ReaderAt, start, size int64, head []byte, f Filter, m *matcher, workers int, split int64) rangeResult {
+	whole := func() rangeResult {
+		return readStream(ctx, io.NewSectionReader(r, start, size-start), start, size-start, -1, nil, false, f, m)
+	}
+	n := size - start
+	if split <= 0 {
+		split = min(max(n/int64(4*workers), minRangeBytes), rangeBytes)
+	}
+	root, ok := rootOf(head)
+	if !ok || n <= split || workers < 1 {
+		return whole()
+	}
+	var bounds []int64
+	for s := start; s < size; s += split {
+		bounds = append(bounds, s)
+	}
+	bounds = append(bounds, size)
+	count := len(bounds) - 1
+
+	results := make([]rangeResult, count)
+	done := make([]chan struct{}, count)
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// At most 2*workers ranges are read or waiting to be merged at once.
+	tokens := make(chan struct{}, 2*workers)
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(workers, count) {
+		wg.Go(func() {
+			for {
+				select {
+				case tokens <- struct{}{}:
+				case <-rctx.Done():
+					return
+				}
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= count {
+					<-tokens
+					return
+				}
+				results[i] = readRange(rctx, r, i, bounds, size, root, f, m)
+				close(done[i])
+			}
+		})
+	}
+	total := rangeResult{agg: newAgg(), begin: start}
+	consistent := true
+	for i := range count {
+		select {
+		case <-done[i]:
+		case <-ctx.Done():
+			cancel()
+			wg.Wait()
+			return rangeResult{agg: total.agg, err: ctx.Err()}
+		}
+		res := results[i]
+		results[i] = rangeResult{}
+		<-tokens
+		if i > 0 {
+			prev := total.stopped
+			if prev != res.begin || prev < size && !total.ctxOK {
+				consistent = false
+				break
+			}
+		}
+		total.agg.merge(res.agg)
+		total.events += res.events
+		total.stopped, total.ctxOK, total.err = res.stopped, res.ctxOK, res.err
+		if total.stopped < 0 {
+			total.stopped = size
+		}
+		if res.err != nil || total.stopped >= size {
+			break // a single reader stops here too
+		}
+	}
+	cancel()
+	wg.Wait()
+	if !consistent {
+		return whole()
+	}
+	if total.err == nil && total.stopped < size {
+		// Cannot happen: the last range reads to the end.
+		return whole()
+	}
+	return total
+}
+
+// readRange reads range i of bounds.
+func readRange(ctx context.Context, r io.ReaderAt, i int, bounds []int64, size int64, root []byte, f Filter, m *matcher) rangeResult {
+	begin := bounds[0]
+	if i > 0 {
+		var err error
+		begin, err = findEventStart(ctx, r, bounds[i], size)
+		if err != nil {
+			return rangeResult{agg: newAgg(), err: err, begin: bounds[i], stopped: -1}
+		}
+	}
+	stopAt := bounds[i+1]
+	if stopAt >= size {
+		stopAt = -1
+	}
+	res := readStream(ctx, io.NewSectionReader(r, begin, size-begin), begin, size-begin, stopAt, root, i > 0, f, m)
+	res.begin = begin
+	if res.stopped < 0 && res.err == nil {
+		res.stopped = size
+	}
+	return res
+}
+
+// findEventStart returns the offset of the first Event start tag candidate
+// at or after from (by its bytes alone), or size when there is none.
+func findEventStart(ctx context.Context, r io.ReaderAt, from, size int64) (int64, error) {
+	const block = 64 << 10
+	const keep = maxNameBytes + 8 // a candidate straddling two blocks is seen whole in the second
+	buf := make([]byte, min(block+keep, max(size-from, 0)+1))
+	off := from
+	for off < size {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		if n == 0 && err != nil {
+			return 0, err
+		}
+		w := buf[:n]
+		for k := 0; ; {
+			j := bytes.Index(w[k:], []byte("Event"))
+			if j < 0 {
+				break
+			}
+			j += k
+			k = j + 1
+			if j+5 >= len(w) || !(isSpace(w[j+5]) || w[j+5] == '>' || w[j+5] == '/') {
+				continue
+			}
+			s := j - 1
+			if s >= 0 && w[s] == ':' {
+				for s--; s >= 0 && isNameByte(w[s]) && w[s] != ':'; s-- {
+				}
+				if s+1 == j-1 { // empty prefix
+					continue
+				}
+			}
+			if s >= 0 && w[s] == '<' {
+				return off + int64(s), nil
+			}
+		}
+		if int64(n) < int64(len(buf)) || off+int64(n) >= size {
+			break
+		}
+		off += int64(n - keep)
+	}
+	return size, nil
+}
+
+// rootOf finds the file's shape in its first bytes: events at the top
+// (root nil) or under one root element without attributes that declare
+// namespaces (its qualified name). ok is false when neither is clear.
+func rootOf(head []byte) (root []byte, ok bool) {
+	t := head
+	for {
+		t = bytes.TrimLeft(t, " \t\r\n")
+		switch {
+		case bytes.HasPrefix(t, []byte("<?")):
+			i := bytes.Index(t, []byte("?>"))
+			if i < 0 {
+				return nil, false
+			}
+			t = t[i+2:]
+			continue
+		case bytes.HasPrefix(t, []byte("<!--")):
+			i := bytes.Index(t[4:], []byte("-->"))
+			if i < 0 {
+				return nil, false
+			}
+			t = t[4+i+3:]
+			continue
+		}
+		break
+	}
+	if len(t) < 2 || t[0] != '<' {
+		return nil, false
+	}
+	n := name(t[1:])
+	if n == 0 {
+		return nil, false
+	}
+	q := t[1 : 1+n]
+	if isEventName(q) {
+		return nil, true
+	}
+	end := bytes.IndexByte(t, '>')
+	if end < 0 || bytes.Contains(t[:end], []byte("xmlns")) || bytes.IndexByte(t[:end], '\'') >= 0 || bytes.IndexByte(t[:end], '"') >= 0 {
+		return nil, false
+	}
+	if t[end-1] == '/' {
+		return nil, false
+	}
+	return bytes.Clone(q), true
+}

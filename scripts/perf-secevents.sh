@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Performance goals of the Security-event reader (checks/secevents),
+# measured here and never asserted in unit tests. Over generated exported
+# Security events (Event Viewer's Save as XML shape) of PERF_SEC_SIZE
+# (default 1G; K, M, G suffixes), reading them must be
+#   1. within 2x of   grep -c '<EventID>4625</EventID>' FILE
+#   2. below 64 MB (64e6 bytes) of peak memory (max RSS), whatever the size.
+# The reader is `$PTACHECK logs -o json FILE` when PTACHECK names a ptacheck
+# binary (its output must contain the true count of the agent's failures),
+# else scripts/gen-secevents/analyze, which checks its whole result against
+# the generator's ground truth. Each runs PERF_RUNS times (default 3),
+# round-robin, from a warm page cache; the best times are compared, with
+# LC_ALL=C for grep. The time goal is judged only at 256 MiB and more (below,
+# start-up and noise outweigh the work: "info"). Prints one line per goal
+# and exits 1 if one is missed (2 on a setup error).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SIZE=${PERF_SEC_SIZE:-1G}
+RUNS=${PERF_RUNS:-3}
+export LC_ALL=C
+[ -x /usr/bin/time ] || { echo "perf-secevents: /usr/bin/time (Debian package time) is needed for the memory goal" >&2; exit 2; }
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+XML=$WORK/security.xml
+(cd "$ROOT" && go build -o "$WORK/gen" ./scripts/gen-secevents && go build -o "$WORK/analyze" ./scripts/gen-secevents/analyze)
+"$WORK/gen" -size "$SIZE" -seed 1 -shape viewer -o "$XML" -truth "$WORK/truth.json"
+bytes=$(stat -c %s "$XML")
+failures=$(sed -n 's/^  "failures": \([0-9]*\),$/\1/p' "$WORK/truth.json")
+calc() { awk "BEGIN { print $1 }"; }
+printf 'perf-secevents: %s bytes of Security events (%s failures of the agent), best of %s runs each\n' "$bytes" "$failures" "$RUNS"
+
+if [ -n "${PTACHECK:-}" ]; then
+	ours=("$PTACHECK" logs -o json "$XML")
+	ours_name="ptacheck logs -o json"
+else
+	ours=("$WORK/analyze" -truth "$WORK/truth.json" "$XML")
+	ours_name="secevents.Analyze"
+fi
+cat "$XML" >/dev/null
+
+max_rss=0 best_ours=0 best_grep=0
+run_ours() {
+	local rc=0
+	/usr/bin/time -f %M -o "$WORK/rss" "${ours[@]}" >"$WORK/ours.out" 2>"$WORK/ours.err" || rc=$?
+	if [ "$rc" -ge 2 ] || { [ "$rc" = 1 ] && [ -z "${PTACHECK:-}" ]; }; then
+		echo "perf-secevents: $ours_name failed (exit $rc):" >&2
+		cat "$WORK/ours.err" >&2
+		exit 2
+	fi
+	rss=$(tail -1 "$WORK/rss")
+	[ "$rss" -gt "$max_rss" ] && max_rss=$rss
+	return 0
+}
+run_grep() { grep -c '<EventID>4625</EventID>' "$XML" >"$WORK/grep.out" || true; }
+timed() {
+	local s e d
+	s=$(date +%s%N)
+	"$2"
+	e=$(date +%s%N)
+	d=$((e - s))
+	if [ "${!1}" = 0 ] || [ "$d" -lt "${!1}" ]; then printf -v "$1" '%s' "$d"; fi
+}
+for _ in $(seq "$RUNS"); do
+	timed best_ours run_ours
+	timed best_grep run_grep
+done
+if [ -n "${PTACHECK:-}" ] && ! grep -q "\"failures\": $failures," "$WORK/ours.out"; then
+	echo "perf-secevents: $ours_name output does not hold the $failures failures of the ground truth" >&2
+	exit 2
+fi
+
+fails=0
+verdict=ok
+ratio=$(calc "$best_ours / $best_grep")
+if [ "$bytes" -lt $((256 << 20)) ]; then
+	verdict=info
+elif [ "$(calc "($ratio > 2.0) ? 1 : 0")" = 1 ]; then
+	verdict=FAIL
+	fails=1
+fi
+printf '  %-4s %s %.3f s vs grep -c %.3f s: %.2fx (goal <= 2.0x)\n' "$verdict" "$ours_name" "$(calc "$best_ours / 1e9")" "$(calc "$best_grep / 1e9")" "$ratio"
+verdict=ok
+[ "$((max_rss * 1024))" -lt 64000000 ] || { verdict=FAIL; fails=1; }
+printf '  %-4s %s max RSS %.1f MB (goal < 64 MB)\n' "$verdict" "$ours_name" "$(calc "$max_rss * 1024 / 1e6")"
+exit $fails
