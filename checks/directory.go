@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
@@ -57,25 +58,6 @@ const (
 	adGatherTimeout = 8 * time.Second
 )
 
-// facts gathers (or reuses) the directory facts, or says why the check
-// cannot run.
-func adFacts(ctx context.Context, env *Env, cfg ADConfig) (*ADFacts, *Outcome) {
-	if cfg.Domain == "" && len(cfg.DCs) == 0 {
-		out := Skipped("%v", errNoDomain)
-		return nil, &out
-	}
-	if env.AD == nil {
-		out := Errored(errors.New("no directory client in this run"), nil)
-		return nil, &out
-	}
-	f := env.AD.Gather(ctx, cfg)
-	if f == nil {
-		out := Outcome{Unevaluated: []string{"the directory facts (cut off while another check gathered them)"}}
-		return nil, &out
-	}
-	return f, nil
-}
-
 // ADDCReachableCheck finds the DCs of the domain and binds to one: what the
 // agent needs to validate a password (AADSTS80001, 80002).
 type ADDCReachableCheck struct{ Config ADConfig }
@@ -91,11 +73,10 @@ func (ADDCReachableCheck) Meta() Meta {
 	}
 }
 
+func (c ADDCReachableCheck) Needs() Needs { return Needs{Directory: &c.Config} }
+
 func (c ADDCReachableCheck) Run(ctx context.Context, env *Env) Outcome {
-	f, out := adFacts(ctx, env, c.Config)
-	if out != nil {
-		return *out
-	}
+	f := env.Met.Directory
 	if f.LocateErr != "" {
 		return Outcome{
 			Fail:    fmt.Errorf("no domain controller found for %s: %s", f.Domain, f.LocateErr),
@@ -236,11 +217,12 @@ const (
 	classifyWorkers = 4
 )
 
+func (c ADForestMembershipCheck) Needs() Needs {
+	return Needs{Directory: &c.Config, Graph: []graph.Call{graph.CallDomains, graph.CallUser}}
+}
+
 func (c ADForestMembershipCheck) Run(ctx context.Context, env *Env) Outcome {
-	f, out := adFacts(ctx, env, c.Config)
-	if out != nil {
-		return *out
-	}
+	f := env.Met.Directory
 	if f.Forest == nil {
 		if c.Config.NoBindReason != "" {
 			return Skipped("%s", c.Config.NoBindReason)
@@ -511,11 +493,10 @@ func (ADTimeSkewCheck) Meta() Meta {
 	}
 }
 
+func (c ADTimeSkewCheck) Needs() Needs { return Needs{Directory: &c.Config} }
+
 func (c ADTimeSkewCheck) Run(ctx context.Context, env *Env) Outcome {
-	f, out := adFacts(ctx, env, c.Config)
-	if out != nil {
-		return *out
-	}
+	f := env.Met.Directory
 	if f.RootDSE == nil {
 		return Outcome{Err: errors.New("the DC's time could not be read: no domain controller answered (see ad.dc-reachable)"), Details: f}
 	}

@@ -20,4 +20,7 @@ type Env struct {
 	Tenant *TenantClient
 	Now    func() time.Time
 	Logf   func(format string, args ...any) // verbose log, stderr only; may be nil
+	// Met are the facts the check's needs brought (see Needs): the runner
+	// fills them in before it runs the check.
+	Met Facts
 }

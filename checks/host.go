@@ -29,29 +29,6 @@ const (
 // an App Proxy / private network connector (pta-facts.md 2.3).
 const coexistVersion = "1.5.193.0"
 
-// snapshotOrOutcome fetches the host facts; when they are unavailable it
-// returns the outcome the check should report instead.
-func snapshotOrOutcome(ctx context.Context, env *Env) (*hostfacts.Snapshot, *Outcome) {
-	if env.Host == nil {
-		out := Skipped("no host facts available")
-		return nil, &out
-	}
-	s, err := env.Host.Snapshot(ctx)
-	if errors.Is(err, hostfacts.ErrUnsupportedOS) || errors.Is(err, hostfacts.ErrNoHostFacts) {
-		out := Skipped("%v", err)
-		return nil, &out
-	}
-	if err != nil {
-		out := Errored(fmt.Errorf("read host facts: %w", err), nil)
-		return nil, &out
-	}
-	if s == nil {
-		out := Skipped("%v", hostfacts.ErrNoHostFacts)
-		return nil, &out
-	}
-	return s, nil
-}
-
 // unread is what the host reader could not read about a check's facts.
 type unread struct {
 	// blind are failures that may hide a finding (a service manager, an
@@ -128,11 +105,10 @@ func (AppProxyConnectorAbsentCheck) Meta() Meta {
 	}
 }
 
+func (AppProxyConnectorAbsentCheck) Needs() Needs { return Needs{Host: true} }
+
 func (c AppProxyConnectorAbsentCheck) Run(ctx context.Context, env *Env) Outcome {
-	s, out := snapshotOrOutcome(ctx, env)
-	if out != nil {
-		return *out
-	}
+	s := env.Met.Host
 	var found *multierror.Error
 	var names []string
 	services := s.ServicesMatching([]string{hostfacts.SvcAppProxy, hostfacts.SvcAppProxyUpdater}, hostfacts.AppProxyProductPrefixes)
@@ -338,11 +314,10 @@ func (c ExistingAgentCheck) Meta() Meta {
 	return m
 }
 
+func (ExistingAgentCheck) Needs() Needs { return Needs{Host: true} }
+
 func (c ExistingAgentCheck) Run(ctx context.Context, env *Env) Outcome {
-	s, out := snapshotOrOutcome(ctx, env)
-	if out != nil {
-		return *out
-	}
+	s := env.Met.Host
 	a := detectAgent(s)
 	if !a.Installed && len(a.unrecorded) > 0 {
 		// "Not installed" would be read from lists the snapshot lacks:
@@ -468,11 +443,10 @@ func (OSVersionCheck) Meta() Meta {
 	}
 }
 
+func (OSVersionCheck) Needs() Needs { return Needs{Host: true} }
+
 func (OSVersionCheck) Run(ctx context.Context, env *Env) Outcome {
-	s, out := snapshotOrOutcome(ctx, env)
-	if out != nil {
-		return *out
-	}
+	s := env.Met.Host
 	o := s.OS
 	if o.Build == 0 && o.ProductName == "" {
 		return Errored(errors.New("the host facts carry no OS version"), o)
@@ -531,11 +505,10 @@ func (TLS12Check) Meta() Meta {
 	}
 }
 
+func (TLS12Check) Needs() Needs { return Needs{Host: true} }
+
 func (TLS12Check) Run(ctx context.Context, env *Env) Outcome {
-	s, out := snapshotOrOutcome(ctx, env)
-	if out != nil {
-		return *out
-	}
+	s := env.Met.Host
 	if missing := unrecordedLists(s, hostfacts.EvidenceRegistry); len(missing) > 0 {
 		// An absent value means "the default" only when the key was read.
 		return Errored(errors.New(missing[0]), nil)
@@ -634,11 +607,10 @@ func (DotNetCheck) Meta() Meta {
 	}
 }
 
+func (DotNetCheck) Needs() Needs { return Needs{Host: true} }
+
 func (DotNetCheck) Run(ctx context.Context, env *Env) Outcome {
-	s, out := snapshotOrOutcome(ctx, env)
-	if out != nil {
-		return *out
-	}
+	s := env.Met.Host
 	if missing := unrecordedLists(s, hostfacts.EvidenceRegistry); len(missing) > 0 {
 		return Errored(errors.New(missing[0]), nil)
 	}
@@ -699,11 +671,10 @@ type trustedRootsDetails struct {
 	Warnings              []string `json:"warnings"`
 }
 
+func (TrustedRootsCheck) Needs() Needs { return Needs{Host: true} }
+
 func (TrustedRootsCheck) Run(ctx context.Context, env *Env) Outcome {
-	s, out := snapshotOrOutcome(ctx, env)
-	if out != nil {
-		return *out
-	}
+	s := env.Met.Host
 	unreadRoots := s.WarningsAbout("trusted roots")
 	if s.TrustedRoots == nil {
 		if len(unreadRoots) > 0 {

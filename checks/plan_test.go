@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -124,4 +125,65 @@ func TestAnnouncedIDsExist(t *testing.T) {
 			t.Errorf("%s is not a check ID", id)
 		}
 	}
+}
+
+// Every check that reads the tenant says which Graph reads it makes: the
+// sign-in asks for their scopes only. A new tenant check without them would
+// get a token without its permissions.
+func TestChecksDeclareTheirNeeds(t *testing.T) {
+	for _, e := range Catalog(Config{}) {
+		n, id := e.Needs(), e.ID()
+		switch {
+		case strings.HasPrefix(id, "tenant."):
+			if n.Tenant == nil || len(n.Graph) == 0 {
+				t.Errorf("%s: needs %+v, want a Graph client and its reads", id, n)
+			}
+		case strings.HasPrefix(id, "host."):
+			if !n.Host {
+				t.Errorf("%s does not need the host facts", id)
+			}
+		case strings.HasPrefix(id, "ad."):
+			if n.Directory == nil {
+				t.Errorf("%s does not need the directory facts", id)
+			}
+		case strings.HasPrefix(id, "user."):
+			if n.Users == nil {
+				t.Errorf("%s does not need the users' accounts", id)
+			}
+		}
+	}
+	if got := Scopes("https://graph.microsoft.com", Plan(PhaseUninstall, Config{})); len(got) == 0 {
+		t.Error("uninstall reads the tenant, yet needs no scope")
+	}
+	if got := Scopes("https://graph.microsoft.com", Plan(PhaseSignin, Config{})); got != nil {
+		t.Errorf("signin reads no tenant, yet needs %v", got)
+	}
+}
+
+// An unmet need is the check's skip or error, decided by the runner before
+// the check runs: the check itself is never called.
+func TestUnmetNeedsStopTheCheck(t *testing.T) {
+	called := false
+	c := needyCheck{needs: Needs{Directory: &ADConfig{}}, called: &called}
+	r := Run(context.Background(), &Env{}, []Entry{{Check: c}}, RunOptions{})[0]
+	if r.Status != StatusSkip || !strings.Contains(r.Message, "--domain") || called {
+		t.Errorf("no domain: %s %q (check called: %v)", r.Status, r.Message, called)
+	}
+	c.needs = Needs{Tenant: &TenantConfig{}}
+	r = Run(context.Background(), &Env{}, []Entry{{Check: c}}, RunOptions{})[0]
+	if r.Status != StatusError || !strings.Contains(r.Message, "no Graph client") || called {
+		t.Errorf("no Graph client: %s %q (check called: %v)", r.Status, r.Message, called)
+	}
+}
+
+type needyCheck struct {
+	needs  Needs
+	called *bool
+}
+
+func (needyCheck) Meta() Meta     { return Meta{ID: "test.needy"} }
+func (c needyCheck) Needs() Needs { return c.needs }
+func (c needyCheck) Run(context.Context, *Env) Outcome {
+	*c.called = true
+	return Outcome{}
 }

@@ -228,7 +228,7 @@ func runOne(ctx context.Context, env *Env, e Entry) Result {
 				ch <- Outcome{Err: fmt.Errorf("internal error in check %s: panic: %v", meta.ID, p)}
 			}
 		}()
-		ch <- e.Check.Run(cctx, env)
+		ch <- evaluate(cctx, env, e.Check)
 	}()
 	var out Outcome
 	select {

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -30,39 +29,6 @@ const (
 	userCheckTimeout = 60 * time.Second
 )
 
-func signinFacts(ctx context.Context, env *Env, cfg SigninConfig) (*UserFacts, *Outcome) {
-	if len(cfg.Users) == 0 {
-		out := Skipped("no user to diagnose: pass --user UPN or --users-file FILE")
-		return nil, &out
-	}
-	if cfg.AD.Domain == "" && len(cfg.AD.DCs) == 0 {
-		out := Skipped("%v", errNoDomain)
-		return nil, &out
-	}
-	if cfg.AD.NoBindReason != "" {
-		out := Skipped("%s", strings.Replace(cfg.AD.NoBindReason, "reading the forest", "reading the users' accounts", 1))
-		return nil, &out
-	}
-	if env.AD == nil {
-		out := Errored(errors.New("no directory client in this run"), nil)
-		return nil, &out
-	}
-	u := env.AD.Users(ctx, cfg.AD, cfg.Users)
-	if u == nil {
-		out := Outcome{Unevaluated: []string{"the users' accounts (cut off while another check read them)"}}
-		return nil, &out
-	}
-	if u.Err != nil && len(u.Found) == 0 && len(u.Other) == 0 {
-		if errors.Is(u.Err, context.DeadlineExceeded) || errors.Is(u.Err, context.Canceled) || directory.IsCanceled(u.Err) {
-			out := Outcome{Unevaluated: []string{"the users' accounts (cut off): " + u.Err.Error()}}
-			return nil, &out
-		}
-		out := Errored(fmt.Errorf("read the users' accounts: %w", u.Err), nil)
-		return nil, &out
-	}
-	return u, nil
-}
-
 // UserExistsCheck: the UPN a user signs in with must name an account of
 // the forest (AADSTS80004 "the username passed to the agent was not valid").
 type UserExistsCheck struct{ Config SigninConfig }
@@ -77,11 +43,10 @@ func (UserExistsCheck) Meta() Meta {
 	}
 }
 
+func (c UserExistsCheck) Needs() Needs { return Needs{Users: &c.Config} }
+
 func (c UserExistsCheck) Run(ctx context.Context, env *Env) Outcome {
-	u, out := signinFacts(ctx, env, c.Config)
-	if out != nil {
-		return *out
-	}
+	u := env.Met.Users
 	var fail *multierror.Error
 	for i, upn := range u.Missing {
 		if i == maxListedUsers {
@@ -137,11 +102,10 @@ type userStateJSON struct {
 	Notes    []string `json:"notes,omitempty"`
 }
 
+func (c UserAccountStateCheck) Needs() Needs { return Needs{Users: &c.Config} }
+
 func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
-	u, out := signinFacts(ctx, env, c.Config)
-	if out != nil {
-		return *out
-	}
+	u := env.Met.Users
 	now := time.Now()
 	if env.Now != nil {
 		now = env.Now()

@@ -46,18 +46,6 @@ const (
 	tenantCheckTimeout = 60 * time.Second
 )
 
-func tenantReady(env *Env, cfg TenantConfig) *Outcome {
-	if cfg.NoTokenReason != "" {
-		out := Skipped("%s", cfg.NoTokenReason)
-		return &out
-	}
-	if env.Tenant == nil {
-		out := Errored(errors.New("no Graph client in this run"), nil)
-		return &out
-	}
-	return nil
-}
-
 // graphOutcome turns a Graph error into the check's result: a missing
 // permission or a broken answer means the check could not be evaluated.
 func graphOutcome(what string, err error) Outcome {
@@ -116,11 +104,12 @@ type caFinding struct {
 	Reasons []string `json:"reasons"`
 }
 
+func (c AdminAccountCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallUser, graph.CallRoleAssignments, graph.CallRoleAssignmentsPIM, graph.CallRoleEligibility, graph.CallMemberOf, graph.CallMFARequirements, graph.CallSecurityDefaults, graph.CallConditionalAccess, graph.CallAuthStrengths}}
+}
+
 func (c AdminAccountCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	t := env.Tenant
+	t := env.Met.Tenant
 	facts := graph.GatherAdmin(ctx, tenantSource{t}, c.Config.AdminUPN)
 	var pw *graph.Fact[*graph.PasswordResult]
 	if t.AdminPassword != "" && facts.User.Err == nil {
@@ -631,11 +620,13 @@ func (ActiveAgentsCheck) Meta() Meta {
 	}
 }
 
+func (c ActiveAgentsCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallPTAAgents}}
+}
+
 func (c ActiveAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	agents, err := env.Tenant.Agents(ctx)
+	t := env.Met.Tenant
+	agents, err := t.Agents(ctx)
 	if err != nil {
 		return graphOutcome("list the PTA agents", err)
 	}
@@ -673,11 +664,13 @@ func (OtherAgentsCheck) Meta() Meta {
 	}
 }
 
+func (c OtherAgentsCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallPTAAgents}}
+}
+
 func (c OtherAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	agents, err := env.Tenant.Agents(ctx)
+	t := env.Met.Tenant
+	agents, err := t.Agents(ctx)
 	if err != nil {
 		return graphOutcome("list the PTA agents", err)
 	}
@@ -725,15 +718,17 @@ func (AgentLimitCheck) Meta() Meta {
 	}
 }
 
+func (c AgentLimitCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallPTAAgents}}
+}
+
 func (c AgentLimitCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
+	t := env.Met.Tenant
 	limit := c.Config.AgentLimit
 	if limit <= 0 {
 		limit = defaultAgentLimit
 	}
-	agents, err := env.Tenant.Agents(ctx)
+	agents, err := t.Agents(ctx)
 	if err != nil {
 		return graphOutcome("list the PTA agents", err)
 	}
@@ -762,11 +757,12 @@ func (CloudAdminFallbackCheck) Meta() Meta {
 	}
 }
 
+func (c CloudAdminFallbackCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallRoleAssignments, graph.CallUser}}
+}
+
 func (c CloudAdminFallbackCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	t := env.Tenant
+	t := env.Met.Tenant
 	var found, unknown []string
 	seen := map[string]bool{}
 	for _, role := range graph.AdminRoles {
@@ -818,11 +814,13 @@ func (ManagedDomainsCheck) Meta() Meta {
 	}
 }
 
+func (c ManagedDomainsCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallDomains}}
+}
+
 func (c ManagedDomainsCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	all, err := env.Tenant.Domains(ctx)
+	t := env.Met.Tenant
+	all, err := t.Domains(ctx)
 	if err != nil {
 		return graphOutcome("list the tenant's domains", err)
 	}

@@ -157,31 +157,15 @@ func (m *MachineFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&m.Name, "machine-name", "", "this server's `NAME` as its agent registered it (default: its FQDN): tenant.other-agents leaves it out, signin checks workstation restrictions against it")
 }
 
-// tenantCalls are the Graph calls each tenant check makes: the device-code
-// sign-in asks only for the scopes of the checks that run.
-var tenantCalls = map[string][]graph.Call{
-	"tenant.managed-domains":      {graph.CallDomains},
-	"tenant.admin-account":        {graph.CallUser, graph.CallRoleAssignments, graph.CallRoleAssignmentsPIM, graph.CallRoleEligibility, graph.CallMemberOf, graph.CallMFARequirements, graph.CallSecurityDefaults, graph.CallConditionalAccess, graph.CallAuthStrengths},
-	"tenant.agent-limit":          {graph.CallPTAAgents},
-	"tenant.active-agents":        {graph.CallPTAAgents},
-	"tenant.other-agents":         {graph.CallPTAAgents},
-	"tenant.cloud-admin-fallback": {graph.CallRoleAssignments, graph.CallUser},
-	"ad.forest-membership":        {graph.CallDomains, graph.CallUser},
-}
-
-// scopes returns the delegated scopes the selected checks of the phases
-// need.
+// scopes returns the delegated scopes the Graph reads of the selected
+// checks of the phases need: each check declares its reads (checks.Needs),
+// so the sign-in asks for what runs and for no more.
 func scopes(graphURL string, phases []checks.Phase, only map[string]bool) []string {
-	var calls []graph.Call
+	var plan []checks.Entry
 	for _, p := range phases {
-		for _, e := range checks.Select(checks.Plan(p, checks.Config{}), only) {
-			calls = append(calls, tenantCalls[e.ID()]...)
-		}
+		plan = append(plan, checks.Select(checks.Plan(p, checks.Config{}), only)...)
 	}
-	if len(calls) == 0 {
-		return nil
-	}
-	return graph.Scopes(graphURL, calls...)
+	return checks.Scopes(graphURL, plan)
 }
 
 // graphHTTP is ptacheck's own HTTP client for Graph and sign-in: the
