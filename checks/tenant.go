@@ -566,29 +566,14 @@ func orNone(s string) string {
 	return s
 }
 
-type agentDetails struct {
-	Agents  []agentInfoT `json:"agents"`
-	Active  int          `json:"active"`
-	Machine string       `json:"this_machine,omitempty"`
-	Remain  int          `json:"active_remaining,omitempty"`
-}
-
-type agentInfoT struct {
-	ID          string `json:"id"`
-	MachineName string `json:"machine_name"`
-	Status      string `json:"status"`
-	ExternalIP  string `json:"external_ip"`
-	ThisServer  bool   `json:"this_server,omitempty"`
-}
-
-func describeAgents(agents []graph.Agent, machine string) agentDetails {
-	d := agentDetails{Agents: []agentInfoT{}, Machine: machine}
+func describeAgents(agents []graph.Agent, machine string) AgentList {
+	d := AgentList{Agents: []AgentInfo{}, Machine: machine}
 	sorted := append([]graph.Agent{}, agents...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		return strings.ToLower(sorted[i].MachineName) < strings.ToLower(sorted[j].MachineName)
 	})
 	for _, a := range sorted {
-		d.Agents = append(d.Agents, agentInfoT{a.ID, a.MachineName, strings.ToLower(a.Status), a.ExternalIP, machine != "" && sameMachine(a.MachineName, machine)})
+		d.Agents = append(d.Agents, AgentInfo{a.ID, a.MachineName, strings.ToLower(a.Status), a.ExternalIP, machine != "" && sameMachine(a.MachineName, machine)})
 		if a.Active() {
 			d.Active++
 		}

@@ -28,9 +28,10 @@ type FleetReport struct {
 	StartedAt string
 	Summary   Summary
 	Checks    []FleetCheck
-	// Agents is the tenant's agent list from the report's tenant checks;
-	// nil when none listed them. ThisMachine is the server as they named it.
-	Agents      []checks.FleetAgent
+	// Agents is the tenant's agent list from the report's agent checks
+	// (checks.AgentList); nil when none listed them. ThisMachine is the
+	// server as they named it.
+	Agents      []checks.AgentInfo
 	ThisMachine string
 }
 
@@ -125,17 +126,13 @@ func ParseReport(data []byte) (*FleetReport, error) {
 	}
 	for _, c := range in.Checks {
 		r.Checks = append(r.Checks, FleetCheck{c.ID, c.Status})
-		if c.ID != "tenant.other-agents" && c.ID != "tenant.active-agents" || len(c.Details) == 0 {
-			continue
-		}
-		var d struct {
-			Agents      []checks.FleetAgent `json:"agents"`
-			ThisMachine string              `json:"this_machine"`
-		}
-		if json.Unmarshal(c.Details, &d) == nil && d.Agents != nil {
+		// The agent checks' evidence, by its type: details without an
+		// agent list (most checks) leave Agents as it was.
+		var d checks.AgentList
+		if len(c.Details) > 0 && json.Unmarshal(c.Details, &d) == nil && d.Agents != nil {
 			r.Agents = d.Agents
-			if d.ThisMachine != "" {
-				r.ThisMachine = d.ThisMachine
+			if d.Machine != "" {
+				r.ThisMachine = d.Machine
 			}
 		}
 	}
