@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/ptacheck/ptacheck/checks/codes"
 	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
@@ -438,6 +439,15 @@ func (a *adminDecision) password(pw *graph.Fact[*graph.PasswordResult]) {
 	}
 }
 
+// aadstsName is the code's name in the table of codes ("" when unknown).
+func aadstsName(code int) string {
+	e, ok := codes.Lookup(codes.Code{Kind: codes.AADSTS, Number: int64(code)})
+	if !ok {
+		return ""
+	}
+	return e.Symbol
+}
+
 // signInCodes names the AADSTS codes of a sign-in answer, with its trace
 // ID (what Microsoft support asks for with the code).
 func signInCodes(r *graph.PasswordResult) string {
@@ -446,7 +456,7 @@ func signInCodes(r *graph.PasswordResult) string {
 	}
 	var s []string
 	for _, code := range r.Error.Codes {
-		s = append(s, strings.TrimSpace(fmt.Sprintf("AADSTS%d %s", code, graph.AADSTSName(code))))
+		s = append(s, strings.TrimSpace(fmt.Sprintf("AADSTS%d %s", code, aadstsName(code))))
 	}
 	out := strings.Join(s, ", ")
 	if r.Error.TraceID != "" {

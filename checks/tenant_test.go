@@ -377,3 +377,15 @@ func TestTenantChecksNeedEvidence(t *testing.T) {
 		t.Errorf("3 active and 1 unknown: %s %s", r.Status, findings(r))
 	}
 }
+
+// AADSTS codes are named once, by the table of codes (checks/codes): the
+// sign-in client carries the numbers only.
+func TestAADSTSNamesComeFromTheCodes(t *testing.T) {
+	r := &graph.PasswordResult{Error: &graph.SignInError{Codes: []int{graph.AADSTSMFARequired}, TraceID: "t1"}}
+	if got := signInCodes(r); got != "AADSTS50076 UserStrongAuthClientAuthNRequired [trace t1]" {
+		t.Errorf("signInCodes = %q", got)
+	}
+	if got := aadstsName(65001); got != "" {
+		t.Errorf("a code the table does not know has the name %q", got)
+	}
+}
