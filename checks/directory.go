@@ -52,10 +52,6 @@ const (
 	// adCheckTimeout bounds a directory check: the DC locator, dialling
 	// DCs, binding and two searches.
 	adCheckTimeout = 20 * time.Second
-	// adGatherTimeout bounds gathering the directory facts, inside the
-	// check's deadline: a DC that accepts and never answers is reported
-	// as not answering, not as a check cut off.
-	adGatherTimeout = 8 * time.Second
 )
 
 // ADDCReachableCheck finds the DCs of the domain and binds to one: what the
@@ -114,9 +110,9 @@ func (c ADDCReachableCheck) Run(ctx context.Context, env *Env) Outcome {
 }
 
 func portRequired(port int) bool {
-	for _, p := range dcPorts {
-		if p.port == port {
-			return p.required
+	for _, p := range directory.DCPorts {
+		if p.Port == port {
+			return p.Required
 		}
 	}
 	return false
@@ -125,7 +121,7 @@ func portRequired(port int) bool {
 // dialOutcome explains why no DC bound. A DC that answered but refused our
 // bind is reachable: that is not a failure of the directory, but the checks
 // that need a bind cannot be evaluated (error), with what to do.
-func dialOutcome(f *ADFacts, fail, warn *multierror.Error) Outcome {
+func dialOutcome(f *directory.Facts, fail, warn *multierror.Error) Outcome {
 	err := f.DialErr
 	switch {
 	case directory.IsStrongAuthRequired(err):
@@ -239,7 +235,7 @@ func (c ADForestMembershipCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	trusts := f.TrustInfo
 	if trusts == nil {
-		trusts = []adTrust{}
+		trusts = []directory.TrustEvidence{}
 	}
 	details := map[string]any{"forest_root": root, "domains": f.ForestInfo.Domains, "upn_suffixes": f.ForestInfo.UPNSuffixes, "dc": f.DC, "trusts": trusts}
 	if f.TrustsErr != "" {
@@ -358,7 +354,7 @@ func (c ADForestMembershipCheck) Run(ctx context.Context, env *Env) Outcome {
 
 // classifyDomains counts each managed domain's synchronised users (at most
 // maxClassified domains, classifyWorkers at a time), in the order given.
-func classifyDomains(ctx context.Context, t *TenantClient, domains []string) []domainClass {
+func classifyDomains(ctx context.Context, t *graph.Tenant, domains []string) []domainClass {
 	out := make([]domainClass, len(domains))
 	sem := make(chan struct{}, classifyWorkers)
 	var wg sync.WaitGroup

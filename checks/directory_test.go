@@ -27,7 +27,7 @@ func adEnv(t *testing.T, d *fixtures.Directory, n *fixtures.Network, bind direct
 			}
 		}
 	})
-	return &Env{Net: c, AD: &ADClient{
+	return &Env{Net: c, AD: &directory.Gatherer{
 		Net:           c,
 		Options:       directory.Options{Dialer: c.Dialer(), RootCAs: r.RootCAs, Bind: bind},
 		LookupTimeout: time.Second, PortTimeout: time.Second,
@@ -64,7 +64,7 @@ func TestADChecks(t *testing.T) {
 		if !strings.Contains(rs[0].Message, "dc1.corp.contoso.test bound over ldaps") || !strings.Contains(rs[1].Message, "contoso.com (upn suffix)") {
 			t.Errorf("%q / %q", rs[0].Message, rs[1].Message)
 		}
-		f := rs[0].Details.(*ADFacts)
+		f := rs[0].Details.(*directory.Facts)
 		if len(f.Ports) != 5 || f.Ports[2].Port != 389 || f.Ports[2].Outcome != "ok" {
 			t.Errorf("ports = %+v", f.Ports)
 		}
@@ -212,7 +212,7 @@ func TestForestTrusts(t *testing.T) {
 	} {
 		t.Run(tc.suffix, func(t *testing.T) {
 			cfg := ADConfig{Domain: "corp.contoso.test", UPNSuffixes: []string{tc.suffix}}
-			env.AD.gathered = memoTable{}
+			forgetAD(env)
 			r := runAD(t, env, cfg)[1]
 			if r.Status != tc.status || !strings.Contains(findings(r), tc.want) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, findings(r), tc.status, tc.want)
@@ -227,7 +227,7 @@ func TestForestTrusts(t *testing.T) {
 func TestForestTrustsUnreadable(t *testing.T) {
 	env := adEnv(t, contosoDirectory(), nil, fixtureBind)
 	cfg := ADConfig{Domain: "corp.contoso.test", UPNSuffixes: []string{"contoso.com", "fabrikam.test"}}
-	f := env.AD.Gather(context.Background(), cfg)
+	f := env.AD.Gather(context.Background(), cfg.Domain, cfg.DCs)
 	if f == nil || f.Forest == nil || f.TrustsErr != "" {
 		t.Fatalf("facts %+v", f)
 	}
@@ -236,4 +236,11 @@ func TestForestTrustsUnreadable(t *testing.T) {
 	if r.Status != StatusError || !strings.Contains(findings(r), "UPN suffix fabrikam.test is not in forest corp.contoso.test, and its trusts could not be read") {
 		t.Fatalf("%s %q", r.Status, findings(r))
 	}
+}
+
+// forgetAD gives env a fresh directory gatherer: what the last run gathered
+// is gathered again.
+func forgetAD(env *Env) {
+	a := env.AD
+	env.AD = &directory.Gatherer{Net: a.Net, Options: a.Options, LookupTimeout: a.LookupTimeout, PortTimeout: a.PortTimeout, Timeout: a.Timeout}
 }

@@ -29,6 +29,9 @@ type Needs struct {
 	Graph []graph.Call
 }
 
+// errNoDomain says why the ad.* and user.* checks cannot run.
+var errNoDomain = errors.New("no AD domain to check: pass --domain (the domain of this server and its users) or --dc, or run on the domain-joined agent server")
+
 // needer is a check that needs something before it can decide.
 type needer interface{ Needs() Needs }
 
@@ -60,9 +63,9 @@ func Scopes(graphURL string, plan []Entry) []string {
 // Facts are what a check's needs brought: the runner fills them in.
 type Facts struct {
 	Host      *hostfacts.Snapshot
-	Directory *ADFacts
-	Users     *UserFacts
-	Tenant    *TenantClient
+	Directory *directory.Facts
+	Users     *directory.UserFacts
+	Tenant    *graph.Tenant
 }
 
 // evaluate meets c's needs and runs it with what they brought; an unmet
@@ -135,14 +138,14 @@ func meetHost(ctx context.Context, env *Env) (*hostfacts.Snapshot, *Outcome) {
 }
 
 // meetDirectory gathers (or reuses) the directory facts of cfg's domain.
-func meetDirectory(ctx context.Context, env *Env, cfg ADConfig) (*ADFacts, *Outcome) {
+func meetDirectory(ctx context.Context, env *Env, cfg ADConfig) (*directory.Facts, *Outcome) {
 	switch {
 	case cfg.Domain == "" && len(cfg.DCs) == 0:
 		return nil, skip("%v", errNoDomain)
 	case env.AD == nil:
 		return nil, cannot(errors.New("no directory client in this run"))
 	}
-	f := env.AD.Gather(ctx, cfg)
+	f := env.AD.Gather(ctx, cfg.Domain, cfg.DCs)
 	if f == nil {
 		return nil, unevaluated("the directory facts (cut off while another check gathered them)")
 	}
@@ -150,7 +153,7 @@ func meetDirectory(ctx context.Context, env *Env, cfg ADConfig) (*ADFacts, *Outc
 }
 
 // meetUsers looks the users up (or reuses the lookup).
-func meetUsers(ctx context.Context, env *Env, cfg SigninConfig) (*UserFacts, *Outcome) {
+func meetUsers(ctx context.Context, env *Env, cfg SigninConfig) (*directory.UserFacts, *Outcome) {
 	switch {
 	case len(cfg.Users) == 0:
 		return nil, skip("no user to diagnose: pass --user UPN or --users-file FILE")
@@ -161,7 +164,7 @@ func meetUsers(ctx context.Context, env *Env, cfg SigninConfig) (*UserFacts, *Ou
 	case env.AD == nil:
 		return nil, cannot(errors.New("no directory client in this run"))
 	}
-	u := env.AD.Users(ctx, cfg.AD, cfg.Users)
+	u := env.AD.Users(ctx, cfg.AD.Domain, cfg.AD.DCs, cfg.Users)
 	if u == nil {
 		return nil, unevaluated("the users' accounts (cut off while another check read them)")
 	}
@@ -176,7 +179,7 @@ func meetUsers(ctx context.Context, env *Env, cfg SigninConfig) (*UserFacts, *Ou
 
 // meetTenant needs a Graph client: without a token the check skips, saying
 // how to give one.
-func meetTenant(env *Env, cfg TenantConfig) (*TenantClient, *Outcome) {
+func meetTenant(env *Env, cfg TenantConfig) (*graph.Tenant, *Outcome) {
 	switch {
 	case cfg.NoTokenReason != "":
 		return nil, skip("%s", cfg.NoTokenReason)

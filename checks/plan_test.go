@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/graph"
 )
 
 var idRE = regexp.MustCompile(`^(host|net|ad|tenant|logs|user)\.[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -72,8 +75,17 @@ func TestPlanPerPhase(t *testing.T) {
 // TestReportTimeouts): a probe must end before its check, and every check
 // before the default run deadline.
 func TestTimeoutsConsistent(t *testing.T) {
-	if adGatherTimeout >= adCheckTimeout {
-		t.Errorf("adGatherTimeout %s must end before adCheckTimeout %s: a silent DC is a finding, not a cut-off", adGatherTimeout, adCheckTimeout)
+	if directory.GatherTimeout >= adCheckTimeout {
+		t.Errorf("directory.GatherTimeout %s must end before adCheckTimeout %s: a silent DC is a finding, not a cut-off", directory.GatherTimeout, adCheckTimeout)
+	}
+	// The shared fetches end before the checks that wait for them.
+	for _, c := range []struct {
+		what         string
+		fetch, check time.Duration
+	}{{"directory.FactsTimeout", directory.FactsTimeout, adCheckTimeout}, {"directory.UsersTimeout", directory.UsersTimeout, userCheckTimeout}, {"graph.FetchTimeout", graph.FetchTimeout, tenantCheckTimeout}} {
+		if c.fetch > c.check {
+			t.Errorf("%s %s is longer than the deadline %s of the checks that wait for it", c.what, c.fetch, c.check)
+		}
 	}
 	for _, pt := range []time.Duration{time.Second, DefaultProbeTimeout, 30 * time.Second} {
 		for _, e := range Catalog(Config{ProbeTimeout: pt}) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ptacheck/ptacheck/util/memo"
 )
 
 // DefaultRunTimeout is the deadline of a run (--timeout).
@@ -87,7 +89,7 @@ func Run(ctx context.Context, env *Env, plan []Entry, opts RunOptions) []Result 
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, ErrRunDeadline)
 	defer cancel()
-	ctx = withRunContext(ctx)
+	ctx = memo.WithRun(ctx)
 	parallel := opts.Parallel
 	if parallel <= 0 {
 		parallel = DefaultParallel

@@ -55,7 +55,7 @@ func (c UserExistsCheck) Run(ctx context.Context, env *Env) Outcome {
 		}
 		fail = multierror.Append(fail, fmt.Errorf("no account with UPN %s in forest of %s (AADSTS80004)", upn, c.Config.AD.Domain))
 	}
-	details := map[string]any{"found": len(u.Found), "other_domains": u.Other, "missing": u.Missing, "lookup_ms": msOf(u.Took)}
+	details := map[string]any{"found": len(u.Found), "other_domains": u.Other, "missing": u.Missing, "lookup_ms": float64(u.Took.Microseconds()) / 1000}
 	var notes []string
 	for upn, dn := range u.Other {
 		notes = append(notes, upn+" ("+directory.DomainOfDN(dn)+")")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/fixtures"
 )
 
@@ -57,7 +58,7 @@ func TestUserAccountStatePSO(t *testing.T) {
 				{Check: UserAccountStateCheck{Config: cfg}, Requires: []string{"ad.dc-reachable"}, Timeout: 10 * time.Second},
 			}
 			env := *env
-			env.AD = &ADClient{Net: env.AD.Net, Options: env.AD.Options, LookupTimeout: time.Second, PortTimeout: time.Second}
+			env.AD = &directory.Gatherer{Net: env.AD.Net, Options: env.AD.Options, LookupTimeout: time.Second, PortTimeout: time.Second}
 			r := Run(context.Background(), &env, plan, RunOptions{})[1]
 			if r.Status != tc.status || !strings.Contains(findings(r), tc.want) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, findings(r), tc.status, tc.want)

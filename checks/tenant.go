@@ -111,10 +111,10 @@ func (c AdminAccountCheck) Needs() Needs {
 
 func (c AdminAccountCheck) Run(ctx context.Context, env *Env) Outcome {
 	t := env.Met.Tenant
-	facts := graph.GatherAdmin(ctx, tenantSource{t}, c.Config.AdminUPN)
+	facts := graph.GatherAdmin(ctx, t, c.Config.AdminUPN)
 	var pw *graph.Fact[*graph.PasswordResult]
 	if t.AdminPassword != "" && facts.User.Err == nil {
-		r, err := t.passwordSignIn(ctx, facts.User.V.UserPrincipalName)
+		r, err := t.PasswordSignIn(ctx, facts.User.V.UserPrincipalName)
 		pw = &graph.Fact[*graph.PasswordResult]{V: r, Err: err}
 	}
 	return decideAdmin(facts, pw, c.Config)
@@ -761,7 +761,7 @@ func (c CloudAdminFallbackCheck) Run(ctx context.Context, env *Env) Outcome {
 	var found, unknown []string
 	seen := map[string]bool{}
 	for _, role := range graph.AdminRoles {
-		holders, err := t.roleHolders(ctx, role)
+		holders, err := t.RoleHolders(ctx, role)
 		if err != nil {
 			return graphOutcome("list the "+graph.RoleName(role)+"s", err)
 		}
@@ -770,7 +770,7 @@ func (c CloudAdminFallbackCheck) Run(ctx context.Context, env *Env) Outcome {
 				continue
 			}
 			seen[h.PrincipalID] = true
-			u, err := t.user(ctx, h.PrincipalID)
+			u, err := t.User(ctx, h.PrincipalID)
 			if err != nil {
 				return graphOutcome("read a "+graph.RoleName(role), err)
 			}

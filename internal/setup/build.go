@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
@@ -162,7 +163,7 @@ func (b *builder) env(ctx context.Context) (*checks.Env, error) {
 	logf := b.verboseLog()
 	b.net.Now, b.net.Logf = now, logf
 	net := netprobe.New(b.net)
-	env := &checks.Env{Host: b.in.src.host, Net: net, AD: checks.NewADClient(net, b.dir.options), Now: now, Logf: logf}
+	env := &checks.Env{Host: b.in.src.host, Net: net, AD: directory.NewGatherer(net, b.dir.options), Now: now, Logf: logf}
 	if tenant != nil {
 		tenant.Graph.Logf = logf
 		env.Tenant = tenant
@@ -174,7 +175,7 @@ func (b *builder) env(ctx context.Context) (*checks.Env, error) {
 // tenant; otherwise a token from a file or the environment, or a
 // device-code sign-in when a person can answer it. Without any, the tenant
 // checks skip and say how to give one (nil client).
-func (b *builder) tenant(ctx context.Context) (*checks.TenantClient, error) {
+func (b *builder) tenant(ctx context.Context) (*graph.Tenant, error) {
 	t, sc := b.in.tenant, b.in.src.scenario
 	cfg := &b.cfg.Tenant
 	cfg.AdminUPN, cfg.RequireGlobalAdmin = b.in.admin.UPN, b.in.admin.RequireGlobalAdmin
@@ -186,7 +187,7 @@ func (b *builder) tenant(ctx context.Context) (*checks.TenantClient, error) {
 	if len(phases) == 0 {
 		phases = []checks.Phase{b.in.Phase}
 	}
-	client := &checks.TenantClient{AdminPassword: b.in.admin.password}
+	client := &graph.Tenant{AdminPassword: b.in.admin.password}
 	switch {
 	case sc != nil && sc.Tenant == nil:
 		cfg.NoTokenReason = "the fixture emulates no tenant (no " + fixtures.TenantFile + ")"
@@ -222,7 +223,7 @@ func (b *builder) tenant(ctx context.Context) (*checks.TenantClient, error) {
 
 // token is the run's Graph token: the one given, or one device-code
 // sign-in per process when a person can answer it.
-func (b *builder) token(client *checks.TenantClient) (graph.TokenFunc, error) {
+func (b *builder) token(client *graph.Tenant) (graph.TokenFunc, error) {
 	t := b.in.tenant
 	switch {
 	case t.token != nil:

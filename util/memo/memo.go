@@ -1,4 +1,10 @@
-package checks
+// Package memo runs each fetch once per key for a run: several checks need
+// the same directory facts or Graph answers. A shared fetch runs under the
+// run's context (WithRun) with its own deadline, not under the context of
+// the caller that happened to ask first: a caller with a short deadline, or
+// one that gives up waiting, would otherwise spoil the facts every other
+// caller waits for.
+package memo
 
 import (
 	"context"
@@ -7,48 +13,42 @@ import (
 	"time"
 )
 
-// memoTable runs each fetch once per key for a run: several checks need
-// the same directory facts or Graph answers. The zero value is ready.
-//
-// A shared fetch runs under the run's context (see withRunContext) with its
-// own deadline, not under the context of the check that happened to ask
-// first: a check with a short deadline, or one that gives up waiting, would
-// otherwise spoil the facts every other check waits for.
-type memoTable struct {
+// Table holds a run's fetches by key. The zero value is ready.
+type Table struct {
 	mu    sync.Mutex
-	calls map[string]*memoCall
+	calls map[string]*call
 }
 
-type memoCall struct {
+type call struct {
 	done chan struct{}
 	val  any
 	err  error
 }
 
-// memo returns the value of fetch for key, fetching it once per table. The
+// Do returns the value of fetch for key, fetching it once per table. The
 // fetch runs in its own goroutine under the run's context and the deadline
 // timeout (0: the run's only); a caller waits until it is done or its own
 // ctx ends (then the zero value and ctx.Err(), and the fetch goes on for
 // the others).
-func memo[T any](ctx context.Context, t *memoTable, key string, timeout time.Duration, fetch func(context.Context) (T, error)) (T, error) {
+func Do[T any](ctx context.Context, t *Table, key string, timeout time.Duration, fetch func(context.Context) (T, error)) (T, error) {
 	t.mu.Lock()
 	if t.calls == nil {
-		t.calls = map[string]*memoCall{}
+		t.calls = map[string]*call{}
 	}
-	call, found := t.calls[key]
+	c, found := t.calls[key]
 	if !found {
-		call = &memoCall{done: make(chan struct{})}
-		t.calls[key] = call
-		go call.run(runContext(ctx), timeout, func(ctx context.Context) (any, error) { return fetch(ctx) })
+		c = &call{done: make(chan struct{})}
+		t.calls[key] = c
+		go c.run(runContext(ctx), timeout, func(ctx context.Context) (any, error) { return fetch(ctx) })
 	}
 	t.mu.Unlock()
 	var zero T
 	select {
-	case <-call.done:
-		if call.err != nil {
-			return zero, call.err
+	case <-c.done:
+		if c.err != nil {
+			return zero, c.err
 		}
-		return call.val.(T), nil
+		return c.val.(T), nil
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
@@ -57,7 +57,7 @@ func memo[T any](ctx context.Context, t *memoTable, key string, timeout time.Dur
 // run fetches under ctx and the deadline; a panic becomes the fetch's error
 // (it would otherwise end the process: the runner recovers only the checks'
 // own goroutines).
-func (c *memoCall) run(ctx context.Context, timeout time.Duration, fetch func(context.Context) (any, error)) {
+func (c *call) run(ctx context.Context, timeout time.Duration, fetch func(context.Context) (any, error)) {
 	defer close(c.done)
 	defer func() {
 		if r := recover(); r != nil {
@@ -80,14 +80,14 @@ func (s sharedDeadline) Error() string {
 
 type runContextKey struct{}
 
-// withRunContext marks ctx as the run's context: shared fetches started
-// under any check's context derived from it run under it instead.
-func withRunContext(ctx context.Context) context.Context {
+// WithRun marks ctx as the run's context: shared fetches started under any
+// context derived from it run under it instead.
+func WithRun(ctx context.Context) context.Context {
 	return context.WithValue(ctx, runContextKey{}, ctx)
 }
 
 // runContext returns the run's context ctx derives from, or ctx itself
-// outside a run.
+// outside a run (WithRun).
 func runContext(ctx context.Context) context.Context {
 	if r, ok := ctx.Value(runContextKey{}).(context.Context); ok {
 		return r

@@ -1,4 +1,4 @@
-package checks
+package directory
 
 import (
 	"context"
@@ -8,19 +8,29 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/util/memo"
 )
 
-// ADClient gathers the directory facts the ad.* checks evaluate: the DCs of
+// Deadlines of the shared gatherings: the gathering itself (a DC that does
+// not answer in GatherTimeout is reported as not answering), and what a
+// run's callers may wait for the facts and the users' accounts. Each ends
+// before the deadline of the checks that wait (checks.TestTimeoutsConsistent).
+const (
+	GatherTimeout = 8 * time.Second
+	FactsTimeout  = 20 * time.Second
+	UsersTimeout  = 60 * time.Second
+)
+
+// Gatherer gathers the directory facts the ad.* checks evaluate: the DCs of
 // the server's domain (DC locator through the run's resolvers), an LDAP
-// session to the first that answers (checks/directory), its rootDSE and
+// session to the first that answers (this package), its rootDSE and
 // forest, and the ports the agent needs on each DC (through the run's
 // network client). It gathers once per run; the ad.* checks that require
 // ad.dc-reachable read the same facts.
-type ADClient struct {
+type Gatherer struct {
 	Net     *netprobe.Client
-	Options directory.Options // dialer, roots, security and bind
+	Options Options // dialer, roots, security and bind
 	// LookupTimeout bounds one DNS lookup; PortTimeout one port probe.
 	LookupTimeout time.Duration
 	PortTimeout   time.Duration
@@ -28,52 +38,52 @@ type ADClient struct {
 	// DC that does not answer in that time is reported as not answering.
 	Timeout time.Duration
 
-	gathered memoTable // the facts and user lookups, once per domain and DC list
+	gathered memo.Table // the facts and user lookups, once per domain and DC list
 }
 
-// NewADClient returns the directory client of a run: the DC locator and
+// NewGatherer returns the directory gatherer of a run: the DC locator and
 // port probes go through the run's network client, and so does the LDAP
 // dialer.
-func NewADClient(net *netprobe.Client, o directory.Options) *ADClient {
+func NewGatherer(net *netprobe.Client, o Options) *Gatherer {
 	o.Dialer = net.Dialer()
 	if o.Budget == nil {
 		// One read budget for the run: every DC, every operation.
-		o.Budget = directory.NewBudget(0)
+		o.Budget = NewBudget(0)
 	}
-	return &ADClient{Net: net, Options: o, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: adGatherTimeout}
+	return &Gatherer{Net: net, Options: o, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: GatherTimeout}
 }
 
-// ADFacts is what the directory said.
-type ADFacts struct {
-	Domain     string             `json:"domain"`
-	Override   bool               `json:"dc_override,omitempty"` // the DCs came from --dc
-	DCs        []directory.DC     `json:"dcs"`
-	LocateErr  string             `json:"locate_error,omitempty"`
-	Attempts   []adAttempt        `json:"attempts"`
-	DC         string             `json:"dc,omitempty"` // the DC that answered
-	Security   string             `json:"security,omitempty"`
-	Bind       string             `json:"bind,omitempty"` // the identity bound as (never a password)
-	ConnectMS  float64            `json:"connect_ms,omitempty"`
-	BindMS     float64            `json:"bind_ms,omitempty"`
-	SearchMS   float64            `json:"search_ms,omitempty"`
-	RootDSE    *directory.RootDSE `json:"-"`
-	Forest     *directory.Forest  `json:"-"`
-	Root       *adRoot            `json:"root_dse,omitempty"`
-	ForestInfo *adForest          `json:"forest,omitempty"`
-	ForestErr  string             `json:"forest_error,omitempty"`
+// Facts is what the directory said.
+type Facts struct {
+	Domain     string            `json:"domain"`
+	Override   bool              `json:"dc_override,omitempty"` // the DCs came from --dc
+	DCs        []DC              `json:"dcs"`
+	LocateErr  string            `json:"locate_error,omitempty"`
+	Attempts   []attemptEvidence `json:"attempts"`
+	DC         string            `json:"dc,omitempty"` // the DC that answered
+	Security   string            `json:"security,omitempty"`
+	Bind       string            `json:"bind,omitempty"` // the identity bound as (never a password)
+	ConnectMS  float64           `json:"connect_ms,omitempty"`
+	BindMS     float64           `json:"bind_ms,omitempty"`
+	SearchMS   float64           `json:"search_ms,omitempty"`
+	RootDSE    *RootDSE          `json:"-"`
+	Forest     *Forest           `json:"-"`
+	Root       *rootEvidence     `json:"root_dse,omitempty"`
+	ForestInfo *forestEvidence   `json:"forest,omitempty"`
+	ForestErr  string            `json:"forest_error,omitempty"`
 	// Trusts are the trustedDomain objects of the forest root domain and
 	// of this DC's domain; TrustsErr says what could not be read.
-	Trusts     []directory.Trust `json:"-"`
-	TrustInfo  []adTrust         `json:"trusts,omitempty"`
-	TrustsErr  string            `json:"trusts_error,omitempty"`
-	Ports      []adPort          `json:"ports"`
-	DialErr    error             `json:"-"` // the last dial/bind error when no DC bound
-	Anonymous  bool              `json:"anonymous,omitempty"`
-	ReceivedAt time.Time         `json:"-"` // local time when currentTime was read (midpoint)
+	Trusts     []Trust         `json:"-"`
+	TrustInfo  []TrustEvidence `json:"trusts,omitempty"`
+	TrustsErr  string          `json:"trusts_error,omitempty"`
+	Ports      []PortProbe     `json:"ports"`
+	DialErr    error           `json:"-"` // the last dial/bind error when no DC bound
+	Anonymous  bool            `json:"anonymous,omitempty"`
+	ReceivedAt time.Time       `json:"-"` // local time when currentTime was read (midpoint)
 }
 
-// adRoot is the evidence kept of the rootDSE.
-type adRoot struct {
+// rootEvidence is the evidence kept of the rootDSE.
+type rootEvidence struct {
 	DNSHostName         string `json:"dns_host_name"`
 	DefaultNC           string `json:"default_naming_context"`
 	RootDomainNC        string `json:"root_domain_naming_context"`
@@ -83,8 +93,8 @@ type adRoot struct {
 	GlobalCatalogReady  bool   `json:"global_catalog_ready"`
 }
 
-// adTrust is the evidence kept of a trust.
-type adTrust struct {
+// TrustEvidence is the evidence kept of a trust.
+type TrustEvidence struct {
 	Partner       string   `json:"partner"`
 	Direction     string   `json:"direction"`
 	Attributes    string   `json:"attributes"` // hex
@@ -92,20 +102,20 @@ type adTrust struct {
 	Problems      []string `json:"problems,omitempty"`
 }
 
-// adForest is the evidence kept of the forest.
-type adForest struct {
+// forestEvidence is the evidence kept of the forest.
+type forestEvidence struct {
 	Root        string   `json:"root"`
 	Domains     []string `json:"domains"`
 	UPNSuffixes []string `json:"upn_suffixes"`
 }
 
-type adAttempt struct {
+type attemptEvidence struct {
 	DC        string  `json:"dc"`
 	LatencyMS float64 `json:"latency_ms"`
 	Error     string  `json:"error,omitempty"`
 }
 
-type adPort struct {
+type PortProbe struct {
 	DC      string `json:"dc"`
 	Port    int    `json:"port"`
 	Service string `json:"service"`
@@ -113,18 +123,18 @@ type adPort struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// dcPorts are the ports the agent needs on a DC (pta-facts.md 5; the
+// DCPorts are the ports the agent needs on a DC (pta-facts.md 5; the
 // ADConnectivityTool tests 53, 88 and 389).
-var dcPorts = []struct {
-	port     int
-	service  string
-	required bool
+var DCPorts = []struct {
+	Port     int
+	Service  string
+	Required bool
 }{
 	{53, "DNS", false}, {88, "Kerberos", true}, {389, "LDAP", true}, {636, "LDAPS", false}, {3268, "Global Catalog", false},
 }
 
-// maxDCPortProbes bounds how many DCs get their ports probed.
-const maxDCPortProbes = 5
+// MaxDCPortProbes bounds how many DCs get their ports probed.
+const MaxDCPortProbes = 5
 
 // resolver adapts the run's network client to the directory locator.
 type resolver struct {
@@ -143,45 +153,26 @@ func (r resolver) LookupHost(ctx context.Context, host string) ([]string, error)
 
 // Gather returns the facts for cfg, gathering them once per run; a caller
 // that waits for another's gathering gives up when its ctx ends (nil).
-func (c *ADClient) Gather(ctx context.Context, cfg ADConfig) *ADFacts {
-	key := "facts|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
-	f, _ := memo(ctx, &c.gathered, key, adCheckTimeout, func(ctx context.Context) (*ADFacts, error) { return c.gather(ctx, cfg), nil })
+func (c *Gatherer) Gather(ctx context.Context, domain string, dcs []string) *Facts {
+	key := "facts|" + strings.ToLower(domain) + "|" + strings.Join(dcs, ",")
+	f, _ := memo.Do(ctx, &c.gathered, key, FactsTimeout, func(ctx context.Context) (*Facts, error) { return c.gather(ctx, domain, dcs), nil })
 	return f
 }
 
-func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
+func (c *Gatherer) gather(ctx context.Context, domain string, dcs []string) *Facts {
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
-	f := &ADFacts{Domain: cfg.Domain, Attempts: []adAttempt{}, Ports: []adPort{}, DCs: []directory.DC{}}
-	r := resolver{c.Net, c.LookupTimeout}
-	if len(cfg.DCs) > 0 {
-		f.Override = true
-		for _, s := range cfg.DCs {
-			dc, err := directory.ParseDC(s)
-			if err != nil {
-				f.LocateErr = err.Error()
-				return f
-			}
-			if net.ParseIP(dc.Name) == nil && len(dc.Addrs) == 0 {
-				dc.Addrs, dc.ResolveErr = r.LookupHost(ctx, dc.Name)
-			}
-			f.DCs = append(f.DCs, dc)
-		}
-	} else {
-		dcs, err := directory.Locate(ctx, r, cfg.Domain)
-		if err != nil {
-			f.LocateErr = err.Error()
-			return f
-		}
-		f.DCs = dcs
+	f := &Facts{Domain: domain, Attempts: []attemptEvidence{}, Ports: []PortProbe{}, DCs: []DC{}}
+	if !c.locate(ctx, f, dcs) {
+		return f
 	}
 	f.Ports = c.probePorts(ctx, f.DCs)
-	sess, attempts, err := directory.DialFirst(ctx, f.DCs, c.Options)
+	sess, attempts, err := DialFirst(ctx, f.DCs, c.Options)
 	for _, a := range attempts {
-		at := adAttempt{DC: a.DC.String(), LatencyMS: msOf(a.Latency)}
+		at := attemptEvidence{DC: a.DC.String(), LatencyMS: msOf(a.Latency)}
 		if a.Err != nil {
 			at.Error = a.Err.Error()
 		}
@@ -203,7 +194,7 @@ func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
 	}
 	f.ReceivedAt = before.Add(time.Since(before) / 2)
 	f.RootDSE = root
-	f.Root = &adRoot{DNSHostName: root.DNSHostName, DefaultNC: root.DefaultNamingContext, RootDomainNC: root.RootDomainNamingContext,
+	f.Root = &rootEvidence{DNSHostName: root.DNSHostName, DefaultNC: root.DefaultNamingContext, RootDomainNC: root.RootDomainNamingContext,
 		ConfigurationNC: root.ConfigurationNamingContext, CurrentTime: root.CurrentTimeRaw, ForestFunctionality: root.ForestFunctionality,
 		GlobalCatalogReady: root.IsGlobalCatalogReady}
 	f.SearchMS = msOf(root.Latency)
@@ -211,13 +202,47 @@ func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
 		f.ForestErr = "not read: an anonymous bind cannot read the Partitions container"
 		return f
 	}
+	readForest(ctx, sess, f)
+	return f
+}
+
+// locate finds the DCs: the ones given (--dc), or the DC locator's; false
+// when they cannot be had (f says why).
+func (c *Gatherer) locate(ctx context.Context, f *Facts, dcs []string) bool {
+	r := resolver{c.Net, c.LookupTimeout}
+	if len(dcs) == 0 {
+		located, err := Locate(ctx, r, f.Domain)
+		if err != nil {
+			f.LocateErr = err.Error()
+			return false
+		}
+		f.DCs = located
+		return true
+	}
+	f.Override = true
+	for _, s := range dcs {
+		dc, err := ParseDC(s)
+		if err != nil {
+			f.LocateErr = err.Error()
+			return false
+		}
+		if net.ParseIP(dc.Name) == nil && len(dc.Addrs) == 0 {
+			dc.Addrs, dc.ResolveErr = r.LookupHost(ctx, dc.Name)
+		}
+		f.DCs = append(f.DCs, dc)
+	}
+	return true
+}
+
+// readForest reads the forest and its trusts into f.
+func readForest(ctx context.Context, sess *Session, f *Facts) {
 	forest, err := sess.Forest(ctx)
 	if err != nil {
 		f.ForestErr = err.Error()
-		return f
+		return
 	}
 	f.Forest = forest
-	f.ForestInfo = &adForest{Root: forest.RootDomain, Domains: []string{}, UPNSuffixes: append([]string{}, forest.UPNSuffixes...)}
+	f.ForestInfo = &forestEvidence{Root: forest.RootDomain, Domains: []string{}, UPNSuffixes: append([]string{}, forest.UPNSuffixes...)}
 	for _, d := range forest.Domains {
 		f.ForestInfo.Domains = append(f.ForestInfo.Domains, d.DNSRoot)
 	}
@@ -233,7 +258,7 @@ func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
 	f.TrustsErr = strings.Join(problems, "; ")
 	f.Trusts = trusts
 	for _, t := range trusts {
-		at := adTrust{Partner: t.Partner, Direction: directory.DirectionName(t.Direction), Attributes: fmt.Sprintf("0x%x", t.Attributes), Problems: t.Problems}
+		at := TrustEvidence{Partner: t.Partner, Direction: DirectionName(t.Direction), Attributes: fmt.Sprintf("0x%x", t.Attributes), Problems: t.Problems}
 		if t.ForestInfo != nil {
 			for _, r := range t.ForestInfo.TopLevelNames() {
 				at.TopLevelNames = append(at.TopLevelNames, r.Name)
@@ -241,20 +266,19 @@ func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
 		}
 		f.TrustInfo = append(f.TrustInfo, at)
 	}
-	return f
 }
 
 // probePorts probes the agent's ports on the first DCs, concurrently.
-func (c *ADClient) probePorts(ctx context.Context, dcs []directory.DC) []adPort {
+func (c *Gatherer) probePorts(ctx context.Context, dcs []DC) []PortProbe {
 	var targets []netprobe.Target
-	var out []adPort
+	var out []PortProbe
 	for i, dc := range dcs {
-		if i == maxDCPortProbes {
+		if i == MaxDCPortProbes {
 			break
 		}
-		for _, p := range dcPorts {
-			targets = append(targets, netprobe.Target{Host: dc.Name, Port: p.port, Protocol: netprobe.ProtoTCP})
-			out = append(out, adPort{DC: dc.Name, Port: p.port, Service: p.service})
+		for _, p := range DCPorts {
+			targets = append(targets, netprobe.Target{Host: dc.Name, Port: p.Port, Protocol: netprobe.ProtoTCP})
+			out = append(out, PortProbe{DC: dc.Name, Port: p.Port, Service: p.Service})
 		}
 	}
 	// DC ports are probed direct: the agent reaches its DCs without a proxy.
@@ -263,22 +287,19 @@ func (c *ADClient) probePorts(ctx context.Context, dcs []directory.DC) []adPort 
 		out[i].Outcome, out[i].Error = r.Outcome, r.Error
 	}
 	if out == nil {
-		out = []adPort{}
+		out = []PortProbe{}
 	}
 	return out
 }
 
 func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// errNoDomain says why the ad.* checks cannot run.
-var errNoDomain = errors.New("no AD domain to check: pass --domain (the domain of this server and its users) or --dc, or run on the domain-joined agent server")
-
 // UserFacts is what the directory says about the users of a signin run.
 type UserFacts struct {
-	Found   map[string]*directory.User // by lower-case UPN, from this server's domain
-	Other   map[string]string          // UPN -> the DN found through the global catalog (another domain of the forest)
-	Missing []string                   // not found anywhere in the forest
-	Policy  *directory.DomainPolicy
+	Found   map[string]*User  // by lower-case UPN, from this server's domain
+	Other   map[string]string // UPN -> the DN found through the global catalog (another domain of the forest)
+	Missing []string          // not found anywhere in the forest
+	Policy  *DomainPolicy
 	Err     error // the lookup failed as a whole
 	Took    time.Duration
 }
@@ -286,22 +307,22 @@ type UserFacts struct {
 // Users looks the UPNs up, once per run: in batches on the first DC of the
 // domain that binds (full attributes and the domain's password policy),
 // then, for the ones not found, forest-wide through the global catalog.
-func (c *ADClient) Users(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {
-	key := "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
-	u, _ := memo(ctx, &c.gathered, key, userCheckTimeout, func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, cfg, upns), nil })
+func (c *Gatherer) Users(ctx context.Context, domain string, dcs, upns []string) *UserFacts {
+	key := "users|" + strings.ToLower(domain) + "|" + strings.Join(dcs, ",")
+	u, _ := memo.Do(ctx, &c.gathered, key, UsersTimeout, func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, domain, dcs, upns), nil })
 	return u
 }
 
-func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {
+func (c *Gatherer) lookupUsers(ctx context.Context, domain string, dcs, upns []string) *UserFacts {
 	start := time.Now()
-	u := &UserFacts{Found: map[string]*directory.User{}, Other: map[string]string{}, Missing: []string{}}
+	u := &UserFacts{Found: map[string]*User{}, Other: map[string]string{}, Missing: []string{}}
 	defer func() { u.Took = time.Since(start) }()
-	f := c.Gather(ctx, cfg)
+	f := c.Gather(ctx, domain, dcs)
 	if f == nil || len(f.DCs) == 0 {
 		u.Err = errors.New("no domain controller (see ad.dc-reachable)")
 		return u
 	}
-	sess, _, err := directory.DialFirst(ctx, f.DCs, c.Options)
+	sess, _, err := DialFirst(ctx, f.DCs, c.Options)
 	if err != nil {
 		u.Err = err
 		return u
@@ -317,7 +338,7 @@ func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string)
 	}
 	// The fine-grained policies of the users the DC's computed attributes
 	// do not cover: once per distinct PSO, in a stable order.
-	var users []*directory.User
+	var users []*User
 	for _, upn := range upns {
 		if x := found[upn]; x != nil && (!x.HasUACComputed || !x.HasPasswordExpiry) {
 			users = append(users, x)
@@ -339,7 +360,7 @@ func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string)
 	// Users of other domains of the forest: the global catalog knows them.
 	opts := c.Options
 	opts.GC = true
-	gc, _, err := directory.DialFirst(ctx, f.DCs, opts)
+	gc, _, err := DialFirst(ctx, f.DCs, opts)
 	if err != nil {
 		u.Missing = rest // not in this domain; the forest-wide answer is unknown
 		u.Err = fmt.Errorf("the global catalog could not be searched for %d users: %w", len(rest), err)
