@@ -269,6 +269,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *syst
 	if err != nil {
 		return fail(stderr, err)
 	}
+	o.cloudSet = fs.Changed("cloud")
 	if o.verbose {
 		for _, s := range origins {
 			fmt.Fprintf(stderr, "ptacheck: %s\n", s)

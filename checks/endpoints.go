@@ -66,6 +66,11 @@ type Endpoint struct {
 	// Guessed marks a stand-in host no document names for this port: a
 	// failure says so rather than blaming the firewall outright.
 	Guessed bool `json:"guessed,omitempty"`
+	// Page is the Microsoft page (or, for an unofficial entry, the write-up)
+	// the entry comes from.
+	Page string `json:"page,omitempty"`
+	// site marks an entry of --endpoints-file (not Microsoft's catalogue).
+	site bool
 }
 
 // Target is one concrete host:port to probe, with what the catalogue says
@@ -77,6 +82,9 @@ type Target struct {
 	For     string   `json:"for,omitempty"` // the wildcard entry it stands in for
 	Guessed bool     `json:"guessed_host,omitempty"`
 	Issuers []string `json:"-"`
+	// Site marks an endpoint of --endpoints-file rather than Microsoft's
+	// catalogue.
+	Site bool `json:"-"`
 }
 
 // Untestable is a catalogue entry no probe can cover, and why.
@@ -231,7 +239,11 @@ func ParseTenantID(s string) (string, error) {
 
 // endpoints expands the catalogue for this configuration.
 func (c Config) endpoints() EndpointSet {
-	entries := append(append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...), c.ExtraEndpoints...)
+	entries := append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...)
+	for _, e := range c.ExtraEndpoints {
+		e.site = true
+		entries = append(entries, e)
+	}
 	return Expand(c.Cloud, entries, c.TenantID, c.Legacy)
 }
 
@@ -271,7 +283,7 @@ func Expand(cloud Cloud, entries []Endpoint, tenantID string, legacy bool) Endpo
 				name = strings.ReplaceAll(name, "{tenant}", tenant)
 			}
 			for _, p := range e.Ports {
-				add(Target{Target: netprobe.Target{Host: name, Port: p, Protocol: e.Protocol}, Level: e.Level, Purpose: e.Purpose, For: forPattern, Guessed: e.Guessed, Issuers: e.Issuers})
+				add(Target{Target: netprobe.Target{Host: name, Port: p, Protocol: e.Protocol}, Level: e.Level, Purpose: e.Purpose, For: forPattern, Guessed: e.Guessed, Issuers: e.Issuers, Site: e.site})
 			}
 			tested = true
 		}
