@@ -90,6 +90,10 @@ func (c *Client) diagnose(a *attempt, host, system, systemOutcome string) Answer
 		if o == OutcomeCancelled {
 			return failed(o, strings.TrimPrefix(err.Error(), "resolve "))
 		}
+		if err == nil && systemOutcome == OutcomeDNSTimeout {
+			return failed(OutcomeDNSTimeout, fmt.Sprintf("asked directly, DNS answers %s -> %s: the system's resolver is slower than the probe timeout allows",
+				name, strings.Join(addrs, ", ")))
+		}
 		if err == nil {
 			return failed(OutcomeDNSError, fmt.Sprintf("yet asked directly, DNS answers %s -> %s: the system's resolver (its cache, name resolution policy or lookup order) differs from DNS",
 				name, strings.Join(addrs, ", ")))
