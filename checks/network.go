@@ -18,6 +18,7 @@ import (
 
 const (
 	docPrereqNetwork = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-1-check-the-prerequisites"
+	docGovNetwork    = "https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-government-cloud#allow-access-to-urls"
 	docProxy         = "https://learn.microsoft.com/entra/identity/app-proxy/application-proxy-configure-connectors-with-proxy-servers"
 )
 
@@ -35,15 +36,23 @@ type OutboundPortsCheck struct {
 	WinHTTPProxy *hostfacts.WinHTTPProxy
 }
 
-func (OutboundPortsCheck) Meta() Meta {
+func (c OutboundPortsCheck) Meta() Meta {
 	return Meta{
 		ID:          "net.outbound-ports",
 		Title:       "Outbound endpoints reachable",
 		Description: "DNS, TCP and TLS to every required (443, 80) and optional (SSO, MFA pages, CRL) endpoint of the selected cloud; legacy ports with --legacy",
 		Remediation: "Allow outbound traffic from this server (the agent runs as Network Service) to the endpoints named above: " +
 			"443 to *.msappproxy.net, *.servicebus.windows.net and the login hosts, 80 to the CRL/OCSP hosts.",
-		DocURL: docPrereqNetwork,
+		DocURL: networkDoc(c.Endpoints.Cloud),
 	}
+}
+
+// networkDoc is the page that lists a cloud's endpoints.
+func networkDoc(c Cloud) string {
+	if c == CloudUSGov {
+		return docGovNetwork
+	}
+	return docPrereqNetwork
 }
 
 // EndpointResult is one probe's evidence: the catalogue entry and what the
