@@ -28,8 +28,10 @@ type Answer struct {
 }
 
 // resolve looks host up once per Client, under a probe's deadlines: through
-// the operating system (or only the --dns-server servers).
-func (c *Client) resolve(a *attempt, host string) Answer {
+// the operating system (or only the --dns-server servers). With compare, an
+// answer from the hosts file is compared with DNS's (for a report); the
+// caller then waits for that (Answer.dns) before it returns.
+func (c *Client) resolve(a *attempt, host string, compare bool) Answer {
 	if ip := net.ParseIP(host); ip != nil {
 		return Answer{Addrs: []string{ip.String()}, Outcome: OutcomeOK}
 	}
@@ -40,7 +42,7 @@ func (c *Client) resolve(a *attempt, host string) Answer {
 			addrs, outcome, err := c.lookupAddrs(a, host)
 			ans = Answer{Addrs: addrs, Outcome: outcome, Err: err}
 		} else {
-			ans = c.resolveSystem(a, host)
+			ans = c.resolveSystem(a, host, compare)
 		}
 		ans.Took, ans.Resolved = time.Since(start), c.mode
 		return ans
@@ -55,14 +57,15 @@ func (c *Client) resolve(a *attempt, host string) Answer {
 	return Answer{Outcome: OutcomeDNSTimeout, Err: fmt.Errorf("resolve %s: no answer within %s", host, a.timeout), Resolved: c.mode}
 }
 
-// LookupHost resolves host to addresses (A, then AAAA) within timeout. It
-// and LookupSRV let other clients (the LDAP DC locator) use the same
-// resolvers as the probes; a timeout inside ctx is a finding (dns-timeout),
-// ctx ending first is a cut-off (cancelled).
+// LookupHost resolves host to addresses within timeout as the probes do:
+// through the operating system (or only --dns-server). It and LookupSRV
+// let other clients (the LDAP DC locator) resolve as the probes do; a
+// timeout inside ctx is a finding (dns-timeout), ctx ending first is a
+// cut-off (cancelled).
 func (c *Client) LookupHost(ctx context.Context, host string, timeout time.Duration) ([]string, error) {
 	a, cancel := begin(ctx, timeout)
 	defer cancel()
-	ans := c.resolve(a, host)
+	ans := c.resolve(a, host, false)
 	return ans.Addrs, ans.Err
 }
 

@@ -195,7 +195,7 @@ func (c *Client) probeSteps(a *attempt, t Target, direct bool, ans *Answer) Resu
 	if proxyURL != nil {
 		return c.probeViaProxy(a, t, proxyURL, ans)
 	}
-	*ans = c.resolve(a, t.Host)
+	*ans = c.resolve(a, t.Host, true)
 	res.setResolution(*ans)
 	res.DNSMillis = ms(ans.Took)
 	res.Addresses = ans.Addrs
@@ -358,7 +358,7 @@ func (c *Client) probeViaProxy(a *attempt, t Target, proxy *url.URL, answer *Ans
 		port = "80"
 	}
 	p, _ := strconv.Atoi(port)
-	ans := c.resolve(a, proxy.Hostname())
+	ans := c.resolve(a, proxy.Hostname(), true)
 	*answer = ans
 	res.setResolution(ans)
 	res.DNSMillis = ms(ans.Took)

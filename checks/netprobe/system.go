@@ -21,7 +21,7 @@ const maxSearchNames = 3
 // does. An answer that came from the hosts file says so, and DNS is asked
 // (concurrently, read when the probe ends) what it answers instead. A
 // failure is diagnosed by asking the DNS servers directly.
-func (c *Client) resolveSystem(a *attempt, host string) Answer {
+func (c *Client) resolveSystem(a *attempt, host string, compare bool) Answer {
 	start := time.Now()
 	lctx, cancel := a.ctx, context.CancelFunc(func() {})
 	var budget time.Duration // the system lookup's share of the time
@@ -43,7 +43,9 @@ func (c *Client) resolveSystem(a *attempt, host string) Answer {
 		ans := Answer{Addrs: addrs, Outcome: OutcomeOK}
 		if hf := c.hostsFile(); hf.Gave(host, addrs) {
 			ans.Source, ans.HostsFile = SourceHosts, hf.Path
-			ans.dns = c.askDNS(a, host)
+			if compare {
+				ans.dns = c.askDNS(a, host)
+			}
 		}
 		return ans
 	}

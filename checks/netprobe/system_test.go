@@ -57,7 +57,7 @@ func noHosts() (*hostsfile.File, error) { return hostsfile.Parse("/test/hosts", 
 func resolveOnce(c *Client, ctx context.Context, host string, timeout time.Duration) Answer {
 	a, cancel := begin(ctx, timeout)
 	defer cancel()
-	ans := c.resolve(a, host)
+	ans := c.resolve(a, host, true)
 	ans.dns.wait()
 	return ans
 }
