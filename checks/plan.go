@@ -80,7 +80,7 @@ func checklist(cfg Config, phase Phase) []Entry {
 	ad := []Phase{PhaseInstall, PhaseRegister}
 	dc := []Phase{PhaseInstall, PhaseRegister, PhaseSignin, PhaseOperate}
 	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine}
-	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
+	net := OutboundPortsCheck{Endpoints: cfg.endpoints().ForPhase(phase), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
 		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: AppProxyConnectorAbsentCheck{Phase: phase, AgentVersion: cfg.AgentVersion}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},

@@ -85,7 +85,10 @@ func (b *builder) fixture(ctx context.Context) error {
 		return fmt.Errorf("fixture %s: start the emulated network: %w", sc.Name, err)
 	}
 	b.stop = running.Close
+	// The emulated server's own resolver (its hosts file, then the
+	// emulated DNS server), never this machine's.
 	b.net.Servers = []string{running.DNSServer}
+	b.net.System, b.net.HostsFile = running, running.HostsFile
 	b.net.Dialer = running.Dialer
 	b.net.RootCAs = running.RootCAs
 	if running.ProxyURL != "" {
@@ -97,6 +100,11 @@ func (b *builder) fixture(ctx context.Context) error {
 	}
 	if b.cfg.TenantID == "" {
 		b.cfg.TenantID = running.TenantID
+	}
+	if sc.Cloud != "" && !b.in.cloudGiven {
+		if b.cfg.Cloud, err = checks.ParseCloud(sc.Cloud); err != nil {
+			return err
+		}
 	}
 	d := sc.Directory
 	if d == nil {
@@ -148,7 +156,8 @@ func (b *builder) env(ctx context.Context) (*checks.Env, error) {
 		b.cfg.AD.TenantDomains = true
 	}
 	if len(b.in.dnsServers) > 0 {
-		b.net.Servers = b.in.dnsServers
+		// --dns-server: names resolve through these servers only.
+		b.net.Servers, b.net.System, b.net.HostsFile = b.in.dnsServers, nil, nil
 	}
 	if facts != nil {
 		b.cfg.WinHTTPProxy = facts.WinHTTPProxy

@@ -40,6 +40,7 @@ type Inputs struct {
 	config      checks.Config // what the flags fix of the checks' parameters
 	dnsServers  []string
 	proxy       proxyChoice
+	cloudGiven  bool           // --cloud was given: a fixture's cloud does not apply
 	roots       *x509.CertPool // the system roots plus --ca-file; nil: the system's
 	directory   Directory
 	tenant      Tenant
@@ -166,6 +167,7 @@ func validateNetwork(ctx context.Context, in *Inputs, f *Flags) error {
 	if in.config.Cloud, in.config.TenantID, err = f.Cloud.Validate(); err != nil {
 		return err
 	}
+	in.cloudGiven = f.Cloud.set
 	in.config.Legacy = f.Catalogue.Legacy
 	if in.config.ExtraEndpoints, err = f.Catalogue.Validate(ctx); err != nil {
 		return err

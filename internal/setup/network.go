@@ -20,6 +20,7 @@ import (
 type CloudFlags struct {
 	Cloud    string
 	TenantID string
+	set      bool // --cloud was given (on the command line, the environment or --config)
 }
 
 func (c *CloudFlags) Register(fs *pflag.FlagSet) {
@@ -28,7 +29,8 @@ func (c *CloudFlags) Register(fs *pflag.FlagSet) {
 }
 
 // Validate returns the cloud ("" when the command does not take it: the
-// public cloud) and the tenant ID, lower case without braces.
+// public cloud) and the tenant ID, lower case without braces. Given reports
+// whether --cloud was given: otherwise a fixture's cloud applies.
 func (c *CloudFlags) Validate() (checks.Cloud, string, error) {
 	name := c.Cloud
 	if name == "" {

@@ -214,6 +214,7 @@ func (r *Registry) Parse(ctx context.Context, c Command, args []string, getenv f
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	f.Cloud.set = fs.Changed("cloud")
 	return f, fs.Args(), origins, nil
 }
 
