@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/graph"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
 
 // Status is the result of one check. The strings are part of the JSON schema;
@@ -81,12 +85,12 @@ const (
 	PhaseOperate Phase = "operate"
 )
 
-// Phases lists every phase in lifecycle order.
-var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
+// allPhases lists every phase in lifecycle order.
+var allPhases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
 
 // ParsePhase recognises a phase name.
 func ParsePhase(s string) (Phase, bool) {
-	for _, p := range Phases {
+	for _, p := range allPhases {
 		if string(p) == s {
 			return p, true
 		}
@@ -232,4 +236,30 @@ func toResult(meta Meta, out Outcome, d time.Duration) Result {
 		r.Remediation = out.Remediation
 	}
 	return r
+}
+
+// Env is everything a check may touch: the clients of the leaf packages.
+// internal/setup builds one per run (for the real world or a fixture); tests
+// fill in only the fields the check under test uses, so an unexpected
+// dependency shows up as a nil-pointer panic in that test.
+type Env struct {
+	Host hostfacts.Source    // host facts: live Windows host, a snapshot file or a fixture
+	Net  *netprobe.Client    // DNS, TCP, TLS and proxy probes; one per run, owns its probe cache
+	AD   *directory.Gatherer // LDAP to the domain's DCs; gathers once per run
+	// Tenant reads Microsoft Graph (checks/graph); nil when no token
+	// source is configured (the tenant checks then say why they cannot run).
+	Tenant *graph.Tenant
+	Now    func() time.Time
+	Logf   func(format string, args ...any) // verbose log, stderr only; may be nil
+	// Met are the facts the check's declared needs brought: the runner
+	// fills them in before it runs the check.
+	Met Facts
+}
+
+// Facts are what a check's needs brought: the runner fills them in.
+type Facts struct {
+	Host      *hostfacts.Snapshot
+	Directory *directory.Facts
+	Users     *directory.UserFacts
+	Tenant    *graph.Tenant
 }

@@ -14,15 +14,6 @@ import (
 	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
-// Cloud selects an endpoint set.
-type Cloud string
-
-const (
-	CloudPublic Cloud = "public"
-	CloudUSGov  Cloud = "usgov"
-	CloudChina  Cloud = "china"
-)
-
 // ErrChinaUnverified explains why --cloud china is refused.
 var ErrChinaUnverified = errors.New("--cloud china: PTA endpoints for Azure China (21Vianet) are not verified by any current source; ptacheck will not guess them (use public or usgov)")
 
@@ -52,32 +43,6 @@ const (
 	ProtoHTTP = netprobe.ProtoHTTP // TCP connect (through a proxy: an HTTP request)
 	ProtoTCP  = netprobe.ProtoTCP  // TCP connect only
 )
-
-// Endpoint is one catalogue entry. Host may be a wildcard ("*.msappproxy.net")
-// or contain "{tenant}", replaced by --tenant-id.
-type Endpoint struct {
-	Host     string   `json:"host"`
-	Ports    []int    `json:"ports"`
-	Protocol string   `json:"protocol"`
-	Level    string   `json:"level"`
-	Purpose  string   `json:"purpose,omitempty"`
-	Source   string   `json:"source,omitempty"`
-	Note     string   `json:"note,omitempty"`
-	TestWith []string `json:"test_with,omitempty"` // concrete names that stand in for a wildcard
-	Issuers  []string `json:"issuers,omitempty"`   // expected issuer organisations (default: the catalogue's list)
-	// Guessed marks a stand-in host no document names for this port: a
-	// failure says so rather than blaming the firewall outright.
-	Guessed bool `json:"guessed,omitempty"`
-	// Page is the Microsoft page (or, for an unofficial entry, the write-up)
-	// the entry comes from.
-	Page string `json:"page,omitempty"`
-	// Phases limits the entry to these phases (empty: every phase that
-	// probes the network): the US Government registration hosts are used
-	// "during the registration process" only.
-	Phases []string `json:"phases,omitempty"`
-	// site marks an entry of --endpoints-file (not Microsoft's catalogue).
-	site bool
-}
 
 // Target is one concrete host:port to probe, with what the catalogue says
 // about it.
@@ -310,16 +275,6 @@ func ParseTenantID(s string) (string, error) {
 		return "", fmt.Errorf("--tenant-id %q: want the directory (tenant) ID, a GUID such as 84841066-274d-4ec0-a5c1-276be684bdd3", s)
 	}
 	return strings.ToLower(id), nil
-}
-
-// endpoints expands the catalogue for this configuration.
-func (c Config) endpoints() EndpointSet {
-	entries := append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...)
-	for _, e := range c.ExtraEndpoints {
-		e.site = true
-		entries = append(entries, e)
-	}
-	return Expand(c.Cloud, entries, c.TenantID, c.Legacy)
 }
 
 // Expand turns catalogue entries into probe targets and untestable entries.

@@ -87,3 +87,14 @@ func (p RemovalPlan) Evaluate() RemovalFinding {
 	}
 	return f
 }
+
+// sameMachine matches an agent's registered machine name with this server:
+// the FQDN, or the short name when either side has no domain.
+func sameMachine(agent, machine string) bool {
+	a, m := strings.ToLower(strings.TrimSuffix(agent, ".")), strings.ToLower(strings.TrimSuffix(machine, "."))
+	if a == m {
+		return true
+	}
+	short := func(s string) string { h, _, _ := strings.Cut(s, "."); return h }
+	return (!strings.Contains(a, ".") || !strings.Contains(m, ".")) && short(a) == short(m)
+}

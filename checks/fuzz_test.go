@@ -30,7 +30,7 @@ func FuzzParseSnapshot(f *testing.F) {
 		// A snapshot that parses can be evaluated by every host check.
 		env := &Env{Host: hostfacts.Static{S: s}}
 		for _, c := range []Check{AppProxyConnectorAbsentCheck{}, ExistingAgentCheck{Phase: PhaseUninstall}, OSVersionCheck{}, TLS12Check{}, DotNetCheck{}} {
-			evaluate(t.Context(), env, c)
+			runWithNeeds(t.Context(), env, c)
 		}
 	})
 }

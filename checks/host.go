@@ -16,21 +16,12 @@ import (
 )
 
 // Documentation the host checks point to.
-const (
-	docTroubleshoot   = "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-pass-through-authentication"
-	docQuickStart     = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start"
-	docFAQ            = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-faq"
-	docTLSEnforcement = "https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-tls-enforcement"
-	docDotNetVersions = "https://learn.microsoft.com/dotnet/framework/migration-guide/how-to-determine-which-versions-are-installed"
-	docAzureCAs       = "https://learn.microsoft.com/azure/security/fundamentals/azure-certificate-authority-details"
-)
-
 // coexistVersion is the first PTA agent version that may share a server with
 // an App Proxy / private network connector (pta-facts.md 2.3).
 const coexistVersion = "1.5.193.0"
 
-// unread is what the host reader could not read about a check's facts.
-type unread struct {
+// unreadHost is what the host reader could not read about a check's facts.
+type unreadHost struct {
 	// blind are failures that may hide a finding (a service manager, an
 	// Uninstall list, a registry key or a folder that could not be read):
 	// the check cannot pass on them, so they become Outcome.Unevaluated.
@@ -40,7 +31,7 @@ type unread struct {
 	partial []string
 }
 
-func (u unread) all() []string { return append(append([]string{}, u.blind...), u.partial...) }
+func (u unreadHost) all() []string { return append(append([]string{}, u.blind...), u.partial...) }
 
 // unrecordedLists describes the evidence lists a host snapshot lacks, one
 // line each: an absent list is not evidence that nothing is installed.
@@ -58,7 +49,7 @@ var evidenceOf = []string{hostfacts.EvidenceServices, hostfacts.EvidenceUninstal
 // unreadFacts collects the snapshot's warnings about the given services
 // (partial), and about the service manager, the Uninstall lists, paths and
 // registry keys (blind).
-func unreadFacts(s *hostfacts.Snapshot, services []hostfacts.Service, paths, keys []string) unread {
+func unreadFacts(s *hostfacts.Snapshot, services []hostfacts.Service, paths, keys []string) unreadHost {
 	blind := []string{"service manager", "uninstall"}
 	for _, p := range paths {
 		blind = append(blind, "file "+p)
@@ -70,7 +61,7 @@ func unreadFacts(s *hostfacts.Snapshot, services []hostfacts.Service, paths, key
 	for _, svc := range services {
 		partial = append(partial, "service "+svc.Name)
 	}
-	u := unread{blind: s.WarningsAbout(blind...), partial: []string{}}
+	u := unreadHost{blind: s.WarningsAbout(blind...), partial: []string{}}
 	if len(partial) > 0 {
 		u.partial = s.WarningsAbout(partial...)
 	}
@@ -196,7 +187,7 @@ type agentInfo struct {
 	EntraConnect *hostfacts.Service `json:"entra_connect_service,omitempty"`
 	// Warnings are what the host reader could not read about these facts.
 	Warnings   []string `json:"warnings"`
-	unread     unread
+	unread     unreadHost
 	unrecorded []string // evidence lists the snapshot lacks
 }
 
@@ -656,7 +647,6 @@ func (TrustedRootsCheck) Meta() Meta {
 // Certificates Update policy: DisableRootAutoUpdate=1 under
 // HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\AuthRoot turns the
 // automatic update of the trusted roots off; by default it is on.
-const docTrustedRootsPolicy = "https://learn.microsoft.com/windows-server/identity/ad-cs/configure-trusted-roots-disallowed-certificates"
 
 // trustedRootsDetails is the evidence of host.trusted-roots.
 type trustedRootsDetails struct {

@@ -11,13 +11,6 @@ import (
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
-// LogsConfig parameterises logs.recent-failures.
-type LogsConfig struct {
-	Paths     []string      // trace files, folders or .zip; empty: none found on this host
-	Window    time.Duration // how far back from now (default 24 h)
-	Threshold int           // more failures than this in the window warn (default 100)
-}
-
 const (
 	defaultFailureThreshold = 100
 	logsCheckTimeout        = 90 * time.Second

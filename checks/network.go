@@ -16,12 +16,6 @@ import (
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
-const (
-	docPrereqNetwork = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-1-check-the-prerequisites"
-	docGovNetwork    = "https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-government-cloud#allow-access-to-urls"
-	docProxy         = "https://learn.microsoft.com/entra/identity/app-proxy/application-proxy-configure-connectors-with-proxy-servers"
-)
-
 // shortProbeTimeout: below this, a timeout says more about the setting than
 // about the network.
 const shortProbeTimeout = 100 * time.Millisecond
@@ -72,14 +66,14 @@ type netDetails struct {
 	DNSServers   []string                `json:"dns_servers"`
 	ProbeTimeout string                  `json:"probe_timeout"`
 	Summary      map[string]int          `json:"summary"`
-	Causes       []cause                 `json:"causes"`
+	Causes       []netCause              `json:"causes"`
 	Endpoints    []EndpointResult        `json:"endpoints"`
 	Untestable   []Untestable            `json:"untestable"`
 	WinHTTPProxy *hostfacts.WinHTTPProxy `json:"winhttp_proxy,omitempty"`
 }
 
 // probe runs the probes of targets through the run's network client.
-func probe(ctx context.Context, env *Env, targets []Target, timeout time.Duration) []EndpointResult {
+func probeTargets(ctx context.Context, env *Env, targets []Target, timeout time.Duration) []EndpointResult {
 	nts := make([]netprobe.Target, len(targets))
 	for i, t := range targets {
 		nts[i] = t.Target
@@ -92,7 +86,7 @@ func probe(ctx context.Context, env *Env, targets []Target, timeout time.Duratio
 	return out
 }
 
-func (c OutboundPortsCheck) details(env *Env, results []EndpointResult, causes []cause) netDetails {
+func (c OutboundPortsCheck) details(env *Env, results []EndpointResult, causes []netCause) netDetails {
 	set := c.Endpoints
 	d := netDetails{
 		Cloud: set.Cloud, Path: "direct", Resolver: env.Net.Resolver(), DNSServers: env.Net.Servers(),
@@ -107,7 +101,7 @@ func (c OutboundPortsCheck) details(env *Env, results []EndpointResult, causes [
 		d.Untestable = []Untestable{}
 	}
 	if d.Causes == nil {
-		d.Causes = []cause{}
+		d.Causes = []netCause{}
 	}
 	if p := env.Net.Proxy(); p != nil {
 		d.ProxySource, d.Proxy = p.Source, p.Display
@@ -127,9 +121,9 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 		return Outcome{Err: fmt.Errorf("no endpoint to probe for cloud %s", set.Cloud)}
 	}
 	start := time.Now()
-	results := probe(ctx, env, set.Targets, c.ProbeTimeout)
+	results := probeTargets(ctx, env, set.Targets, c.ProbeTimeout)
 	took := time.Since(start)
-	causes := diagnose(results)
+	causes := diagnoseFailures(results)
 	details := c.details(env, results, causes)
 
 	var fail, warn *multierror.Error
@@ -249,11 +243,11 @@ func hasTimeouts(results []EndpointResult) bool {
 	return false
 }
 
-// cause is one root cause behind one or more failed endpoints: a proxy that
+// netCause is one root cause behind one or more failed endpoints: a proxy that
 // cannot be reached, DNS servers that do not answer, a middlebox that
 // presents its own certificates, or (the usual case) one endpoint's own
 // outcome.
-type cause struct {
+type netCause struct {
 	Outcome   string   `json:"outcome"`
 	Level     string   `json:"level"` // the strictest level among the endpoints
 	What      string   `json:"what"`  // the shared cause, or the endpoint's own error
@@ -264,7 +258,7 @@ type cause struct {
 
 // finding renders a cause as one line: "host:port (level): outcome: error"
 // for one endpoint, "<cause>: N endpoints (a, b and 3 more)" for a shared one.
-func (k cause) finding() string {
+func (k netCause) finding() string {
 	if !k.shared {
 		f := fmt.Sprintf("%s (%s): %s: %s", k.Endpoints[0], k.Level, k.Outcome, k.What)
 		if k.guessed {
@@ -283,10 +277,10 @@ func endpointList(eps []string, n int) string {
 	return fmt.Sprintf("%s (%s and %d more)", word, strings.Join(eps[:n], ", "), len(eps)-n)
 }
 
-// diagnose groups failed probes by root cause. Results arrive in catalogue
+// diagnoseFailures groups failed probes by root cause. Results arrive in catalogue
 // order (required first, then by importance), and so do the causes.
-func diagnose(results []EndpointResult) []cause {
-	var out []cause
+func diagnoseFailures(results []EndpointResult) []netCause {
+	var out []netCause
 	index := map[string]int{}
 	total := map[string]int{} // probes per shared key, to say "all N"
 	failing := proxiesFailingEverything(results)
@@ -301,7 +295,7 @@ func diagnose(results []EndpointResult) []cause {
 		}
 		key, what := sharedCause(r, failing)
 		if key == "" || total[key] < 2 {
-			out = append(out, cause{Outcome: r.Outcome, Level: r.Level, What: ownError(r), Endpoints: []string{r.Addr()}, guessed: r.Guessed})
+			out = append(out, netCause{Outcome: r.Outcome, Level: r.Level, What: ownError(r), Endpoints: []string{r.Addr()}, guessed: r.Guessed})
 			continue
 		}
 		if i, ok := index[key]; ok {
@@ -312,7 +306,7 @@ func diagnose(results []EndpointResult) []cause {
 			continue
 		}
 		index[key] = len(out)
-		out = append(out, cause{Outcome: r.Outcome, Level: r.Level, What: what, Endpoints: []string{r.Addr()}, shared: true})
+		out = append(out, netCause{Outcome: r.Outcome, Level: r.Level, What: what, Endpoints: []string{r.Addr()}, shared: true})
 	}
 	return out
 }
@@ -459,7 +453,7 @@ func afterColon(s string) string {
 }
 
 // summarize names the first n causes, most important first.
-func summarize(causes []cause, n int) string {
+func summarize(causes []netCause, n int) string {
 	var names []string
 	for _, k := range causes {
 		if k.Outcome == netprobe.OutcomeCancelled {
@@ -576,7 +570,7 @@ func (c TLSInspectionCheck) Run(ctx context.Context, env *Env) Outcome {
 	if len(targets) == 0 {
 		return Skipped("no TLS endpoint to inspect")
 	}
-	results := probe(ctx, env, targets, c.ProbeTimeout)
+	results := probeTargets(ctx, env, targets, c.ProbeTimeout)
 	var fail *multierror.Error
 	seen := []tlsInspectionDetail{}
 	for _, r := range results {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
 
@@ -14,7 +13,6 @@ import (
 // consistent (TestTimeoutsConsistent): a probe deadline must end before its
 // check's, so a slow probe is reported as slow, not as a check timeout.
 const (
-	DefaultProbeTimeout = 5 * time.Second
 	// HostReadTimeout bounds reading the live host's facts (SCM
 	// enumeration, registry reads) and so every host check.
 	HostReadTimeout  = 20 * time.Second
@@ -35,40 +33,14 @@ func netCheckTimeout(probe time.Duration, targets int) time.Duration {
 	return time.Duration(waves)*probe + netCheckMargin
 }
 
-// Config parameterises the plan: it becomes the fields of the checks.
-type Config struct {
-	Cloud          Cloud
-	TenantID       string
-	ProbeTimeout   time.Duration // 0: DefaultProbeTimeout
-	Legacy         bool          // also probe the legacy ports of pre-2018 agents
-	ExtraEndpoints []Endpoint    // from --endpoints-file
-	// AD parameterises the directory checks.
-	AD ADConfig
-	// Tenant parameterises the tenant checks.
-	Tenant TenantConfig
-	// Users are the UPNs `ptacheck signin` diagnoses; Machine this
-	// server's name for their workstation restrictions.
-	Users   []string
-	Machine string
-	// Logs parameterises logs.recent-failures.
-	Logs LogsConfig
-	// AgentVersion is the version of the agent about to be installed
-	// (--agent-version or the installer's version resource); "" unknown.
-	AgentVersion string
-	// WinHTTPProxy is the host's WinHTTP proxy when the host facts carry
-	// it (read once while the run is wired up, not by a network check).
-	WinHTTPProxy *hostfacts.WinHTTPProxy
-}
-
-// withDefaults fills in the defaults, once, before the checks are built.
-func (c Config) withDefaults() Config {
-	if c.ProbeTimeout <= 0 {
-		c.ProbeTimeout = DefaultProbeTimeout
+// endpoints expands the catalogue for this configuration.
+func (c Config) endpoints() EndpointSet {
+	entries := append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...)
+	for _, e := range c.ExtraEndpoints {
+		e.site = true
+		entries = append(entries, e)
 	}
-	if c.Cloud == "" {
-		c.Cloud = CloudPublic
-	}
-	return c
+	return Expand(c.Cloud, entries, c.TenantID, c.Legacy)
 }
 
 // checklist is the whole checklist in order. phase parameterises the checks

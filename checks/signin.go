@@ -13,14 +13,6 @@ import (
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
-// SigninConfig parameterises the user checks of `ptacheck signin`.
-type SigninConfig struct {
-	AD    ADConfig
-	Users []string // UPNs to diagnose
-	// Machine is this server's name, for userWorkstations ("Logon To").
-	Machine string
-}
-
 // Limits of the user checks.
 const (
 	// maxListedUsers bounds the findings listed one by one; the details

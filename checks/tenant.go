@@ -16,30 +16,6 @@ import (
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
-const (
-	docTroubleshootAuth = "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-pass-through-authentication"
-	docHA               = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-4-ensure-high-availability"
-	docCloudAdmin       = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-1-check-the-prerequisites"
-)
-
-// TenantConfig parameterises the tenant checks.
-type TenantConfig struct {
-	// NoTokenReason, when set, says why Graph cannot be read (no token):
-	// the tenant checks skip with it.
-	NoTokenReason string
-	// AdminUPN is the admin who installs, registers or enables (--admin-upn;
-	// "" means the signed-in user).
-	AdminUPN string
-	// RequireGlobalAdmin fails a Hybrid Identity Administrator who is not
-	// also a Global Administrator (2017-era agents needed GA).
-	RequireGlobalAdmin bool
-	// MachineName is this server's name as the agent registers it (FQDN):
-	// tenant.other-agents leaves it out of the agents that remain.
-	MachineName string
-	// AgentLimit is the per-tenant limit of agents (40, the current docs).
-	AgentLimit int
-}
-
 // Tenant limits and recommendations (pta-facts.md 4).
 const (
 	defaultAgentLimit  = 40
@@ -589,17 +565,6 @@ func describeAgents(agents []graph.Agent, machine string) AgentList {
 		}
 	}
 	return d
-}
-
-// sameMachine matches an agent's registered machine name with this server:
-// the FQDN, or the short name when either side has no domain.
-func sameMachine(agent, machine string) bool {
-	a, m := strings.ToLower(strings.TrimSuffix(agent, ".")), strings.ToLower(strings.TrimSuffix(machine, "."))
-	if a == m {
-		return true
-	}
-	short := func(s string) string { h, _, _ := strings.Cut(s, "."); return h }
-	return (!strings.Contains(a, ".") || !strings.Contains(m, ".")) && short(a) == short(m)
 }
 
 // ActiveAgentsCheck: enabling PTA needs at least one active agent.

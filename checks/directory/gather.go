@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/util/memo"
 )
 
@@ -29,7 +28,7 @@ const (
 // network client). It gathers once per run; the ad.* checks that require
 // ad.dc-reachable read the same facts.
 type Gatherer struct {
-	Net     *netprobe.Client
+	Net     Network
 	Options Options // dialer, roots, security and bind
 	// LookupTimeout bounds one DNS lookup; PortTimeout one port probe.
 	LookupTimeout time.Duration
@@ -41,11 +40,19 @@ type Gatherer struct {
 	gathered memo.Table // the facts and user lookups, once per domain and DC list
 }
 
+// Network is what the gatherer needs of the run's network client
+// (checks/netprobe's Client): DNS lookups for the DC locator, and TCP probes
+// of the DCs' ports, direct.
+type Network interface {
+	LookupSRV(ctx context.Context, name string, timeout time.Duration) ([]*net.SRV, string, error)
+	LookupHost(ctx context.Context, host string, timeout time.Duration) ([]string, error)
+	ProbePortsDirect(ctx context.Context, hosts []string, ports []int, timeout time.Duration) (outcomes, errs []string)
+}
+
 // NewGatherer returns the directory gatherer of a run: the DC locator and
-// port probes go through the run's network client, and so does the LDAP
-// dialer.
-func NewGatherer(net *netprobe.Client, o Options) *Gatherer {
-	o.Dialer = net.Dialer()
+// the port probes go through the run's network client (o.Dialer should be
+// its dialer too).
+func NewGatherer(net Network, o Options) *Gatherer {
 	if o.Budget == nil {
 		// One read budget for the run: every DC, every operation.
 		o.Budget = NewBudget(0)
@@ -138,7 +145,7 @@ const MaxDCPortProbes = 5
 
 // resolver adapts the run's network client to the directory locator.
 type resolver struct {
-	net     *netprobe.Client
+	net     Network
 	timeout time.Duration
 }
 
@@ -270,21 +277,22 @@ func readForest(ctx context.Context, sess *Session, f *Facts) {
 
 // probePorts probes the agent's ports on the first DCs, concurrently.
 func (c *Gatherer) probePorts(ctx context.Context, dcs []DC) []PortProbe {
-	var targets []netprobe.Target
+	var hosts []string
+	var ports []int
 	var out []PortProbe
 	for i, dc := range dcs {
 		if i == MaxDCPortProbes {
 			break
 		}
 		for _, p := range DCPorts {
-			targets = append(targets, netprobe.Target{Host: dc.Name, Port: p.Port, Protocol: netprobe.ProtoTCP})
+			hosts, ports = append(hosts, dc.Name), append(ports, p.Port)
 			out = append(out, PortProbe{DC: dc.Name, Port: p.Port, Service: p.Service})
 		}
 	}
 	// DC ports are probed direct: the agent reaches its DCs without a proxy.
-	results := c.Net.ProbeAllDirect(ctx, targets, c.PortTimeout)
-	for i, r := range results {
-		out[i].Outcome, out[i].Error = r.Outcome, r.Error
+	outcomes, errs := c.Net.ProbePortsDirect(ctx, hosts, ports, c.PortTimeout)
+	for i := range outcomes {
+		out[i].Outcome, out[i].Error = outcomes[i], errs[i]
 	}
 	if out == nil {
 		out = []PortProbe{}

@@ -81,6 +81,20 @@ func (c *Client) ProbeAllDirect(ctx context.Context, targets []Target, timeout t
 	return c.probeAll(ctx, targets, timeout, true)
 }
 
+// ProbePortsDirect probes hosts[i]:ports[i] over TCP, direct, and returns
+// each probe's outcome and error, in order: the ports of domain controllers,
+// for a caller that knows no Target.
+func (c *Client) ProbePortsDirect(ctx context.Context, hosts []string, ports []int, timeout time.Duration) (outcomes, errs []string) {
+	targets := make([]Target, len(hosts))
+	for i := range hosts {
+		targets[i] = Target{Host: hosts[i], Port: ports[i], Protocol: ProtoTCP}
+	}
+	for _, r := range c.ProbeAllDirect(ctx, targets, timeout) {
+		outcomes, errs = append(outcomes, r.Outcome), append(errs, r.Error)
+	}
+	return outcomes, errs
+}
+
 func (c *Client) probeAll(ctx context.Context, targets []Target, timeout time.Duration, direct bool) []Result {
 	out := make([]Result, len(targets))
 	sem := make(chan struct{}, probeSlots)

@@ -172,7 +172,7 @@ func (b *builder) env(ctx context.Context) (*checks.Env, error) {
 	logf := b.verboseLog()
 	b.net.Now, b.net.Logf = now, logf
 	net := netprobe.New(b.net)
-	env := &checks.Env{Host: b.in.src.host, Net: net, AD: directory.NewGatherer(net, b.dir.options), Now: now, Logf: logf}
+	env := &checks.Env{Host: b.in.src.host, Net: net, AD: directory.NewGatherer(net, b.dirOptions(net)), Now: now, Logf: logf}
 	if tenant != nil {
 		tenant.Graph.Logf = logf
 		env.Tenant = tenant
@@ -260,6 +260,14 @@ func (b *builder) token(client *graph.Tenant) (graph.TokenFunc, error) {
 	}
 	b.cfg.Tenant.NoTokenReason = "no Microsoft Graph token: pass --token-file or set PTACHECK_GRAPH_TOKEN (pipelines), or run on a terminal (or with --device-code) to sign in with a device code"
 	return nil, nil
+}
+
+// dirOptions are the LDAP options of the run: the LDAP dialer is the
+// network client's.
+func (b *builder) dirOptions(net *netprobe.Client) directory.Options {
+	o := b.dir.options
+	o.Dialer = net.Dialer()
+	return o
 }
 
 // verboseLog is Env.Logf: with -v, one line per event on stderr.

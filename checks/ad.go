@@ -17,30 +17,6 @@ import (
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
-const (
-	docForest   = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-faq"
-	docPTAError = "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-pass-through-authentication"
-	docClock    = "https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/maximum-tolerance-for-computer-clock-synchronization"
-)
-
-// ADConfig parameterises the directory checks.
-type ADConfig struct {
-	// Domain is the AD domain of this server and its users (--domain, the
-	// host facts on a domain-joined server, or the fixture's directory).
-	Domain string
-	// DCs overrides the DC locator (--dc HOST[:PORT]).
-	DCs []string
-	// UPNSuffixes must be served by this server's forest (--upn-suffix, or
-	// the tenant's verified managed domains).
-	UPNSuffixes []string
-	// TenantDomains: when no UPN suffix is given, use the tenant's
-	// verified managed domains (tenant.managed-domains) as the suffixes.
-	TenantDomains bool
-	// NoBindReason, when set, says why no authenticated bind is possible
-	// (no credentials outside Windows): the checks that need one skip.
-	NoBindReason string
-}
-
 // Directory timing thresholds.
 const (
 	// slowDirectory: a bind plus search slower than this threatens the
