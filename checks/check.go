@@ -263,3 +263,29 @@ type Facts struct {
 	Users     *directory.UserFacts
 	Tenant    *graph.Tenant
 }
+
+// graphOutcome turns a Graph error into the check's result: a missing
+// permission or a broken answer means the check could not be evaluated.
+func graphOutcome(what string, err error) Outcome {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Outcome{Unevaluated: []string{what + " (cut off)"}}
+	}
+	out := Outcome{Err: fmt.Errorf("%s: %w", what, err)}
+	switch {
+	case graph.IsUnauthorized(err):
+		out.Remediation = "The Graph token was refused: sign in again (device code) or pass a fresh token with --token-file or PTACHECK_GRAPH_TOKEN."
+	case graph.IsForbidden(err):
+		out.Remediation = "The signed-in account lacks a permission this read needs (named above): sign in as an account with Global Reader, or grant the delegated permission with admin consent."
+	default:
+		out.Remediation = "Graph could not be read; see the message, then re-run."
+	}
+	return out
+}
+
+func errorList(errs []error) error {
+	var m *multierror.Error
+	for _, e := range errs {
+		m = multierror.Append(m, e)
+	}
+	return m.ErrorOrNil()
+}
