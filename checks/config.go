@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
 
 // The parameters of the checks: what the flags, the host and the fixture
@@ -134,3 +135,36 @@ type Endpoint struct {
 	// site marks an entry of --endpoints-file (not Microsoft's catalogue).
 	site bool
 }
+
+// Target is one concrete host:port to probe, with what the catalogue says
+// about it.
+type Target struct {
+	netprobe.Target
+	Level   string   `json:"level"`
+	Purpose string   `json:"purpose,omitempty"`
+	For     string   `json:"for,omitempty"` // the wildcard entry it stands in for
+	Guessed bool     `json:"guessed_host,omitempty"`
+	Issuers []string `json:"-"`
+	// Site marks an endpoint of --endpoints-file rather than Microsoft's
+	// catalogue.
+	Site bool `json:"-"`
+	// Phases are the phases the endpoint applies in (empty: all).
+	Phases []string `json:"phases,omitempty"`
+}
+
+func levelRank(level string) int {
+	switch level {
+	case LevelRequired:
+		return 0
+	case LevelOptional:
+		return 1
+	}
+	return 2
+}
+
+// Endpoint levels: how a failure counts.
+const (
+	LevelRequired = "required" // failure fails net.outbound-ports
+	LevelOptional = "optional" // failure warns
+	LevelLegacy   = "legacy"   // only with --legacy; failure warns
+)

@@ -30,35 +30,12 @@ func ParseCloud(s string) (Cloud, error) {
 	return "", fmt.Errorf("--cloud %q: want public or usgov", s)
 }
 
-// Endpoint levels: how a failure counts.
-const (
-	LevelRequired = "required" // failure fails net.outbound-ports
-	LevelOptional = "optional" // failure warns
-	LevelLegacy   = "legacy"   // only with --legacy; failure warns
-)
-
 // Probe protocols: how far a probe goes after TCP connect.
 const (
 	ProtoTLS  = netprobe.ProtoTLS  // TLS handshake with certificate verification
 	ProtoHTTP = netprobe.ProtoHTTP // TCP connect (through a proxy: an HTTP request)
 	ProtoTCP  = netprobe.ProtoTCP  // TCP connect only
 )
-
-// Target is one concrete host:port to probe, with what the catalogue says
-// about it.
-type Target struct {
-	netprobe.Target
-	Level   string   `json:"level"`
-	Purpose string   `json:"purpose,omitempty"`
-	For     string   `json:"for,omitempty"` // the wildcard entry it stands in for
-	Guessed bool     `json:"guessed_host,omitempty"`
-	Issuers []string `json:"-"`
-	// Site marks an endpoint of --endpoints-file rather than Microsoft's
-	// catalogue.
-	Site bool `json:"-"`
-	// Phases are the phases the endpoint applies in (empty: all).
-	Phases []string `json:"phases,omitempty"`
-}
 
 // Untestable is a catalogue entry no probe can cover, and why.
 type Untestable struct {
@@ -344,14 +321,4 @@ func orHost(list []string, host string) []string {
 		return list
 	}
 	return []string{host}
-}
-
-func levelRank(level string) int {
-	switch level {
-	case LevelRequired:
-		return 0
-	case LevelOptional:
-		return 1
-	}
-	return 2
 }

@@ -1,11 +1,12 @@
 package checks
 
 import (
-	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
 )
 
 // Input files come from users: whatever they hold, parsing must not panic
