@@ -125,15 +125,8 @@ func checkDocument(ctx context.Context, raw []byte, budget *int) (map[string]boo
 
 // scanValid walks JSON that json.Valid accepted.
 func scanValid(ctx context.Context, raw []byte, budget *int) (map[string]bool, error) {
-	type frame struct {
-		object    bool
-		keys      map[string]string // folded -> as sent; made on the first key
-		expectKey bool
-	}
-	var stack []*frame
-	var top map[string]bool
-	topKey := "" // the last member name of the outermost object
-	next := 0    // where to look at the context again
+	sc := &scanner{budget: budget}
+	next := 0 // where to look at the context again
 	for i := 0; i < len(raw); i++ {
 		if i >= next {
 			if err := ctx.Err(); err != nil {
@@ -141,70 +134,111 @@ func scanValid(ctx context.Context, raw []byte, budget *int) (map[string]bool, e
 			}
 			next = i + 64<<10
 		}
-		var f *frame
-		if len(stack) > 0 {
-			f = stack[len(stack)-1]
-		}
+		var err error
 		switch c := raw[i]; c {
 		case '{', '[':
-			if len(stack) >= MaxDepth {
-				return nil, fmt.Errorf("%w: %w: more than %d levels", ErrMalformed, ErrTooComplex, MaxDepth)
-			}
-			if *budget--; *budget < 0 {
-				return nil, fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
-			}
-			if len(stack) == 0 && c == '{' {
-				top = map[string]bool{}
-			} else if len(stack) == 1 && f.object {
-				top[topKey] = true
-			}
-			stack = append(stack, &frame{object: c == '{', expectKey: c == '{'})
+			err = sc.open(c)
 		case '}', ']':
-			stack = stack[:len(stack)-1]
+			sc.stack = sc.stack[:len(sc.stack)-1]
 		case ',':
-			if f != nil && f.object {
+			if f := sc.frame(); f != nil && f.object {
 				f.expectKey = true
 			}
 		case '"':
-			j := i + 1
-			escaped := false
-			for ; raw[j] != '"'; j++ {
-				if raw[j] == '\\' {
-					escaped = true
-					j++
-				}
-			}
-			if f != nil && f.object && f.expectKey {
-				key := string(raw[i+1 : j])
-				if escaped {
-					json.Unmarshal(raw[i:j+1], &key)
-				}
-				if f.keys == nil {
-					f.keys = map[string]string{}
-				}
-				folded := foldKey(key)
-				if prev, dup := f.keys[folded]; dup {
-					return nil, fmt.Errorf("%w: %w %q (also sent as %q)", ErrMalformed, ErrDuplicateKey, key, prev)
-				}
-				f.keys[folded] = key
-				f.expectKey = false
-				if len(stack) == 1 {
-					topKey = key
-				}
-			} else if len(stack) == 1 && f.object {
-				top[topKey] = true
-			}
-			i = j
+			i, err = sc.str(raw, i)
 		default:
-			// A scalar member of the outermost object: null or not.
-			if len(stack) == 1 && f.object && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ':' {
-				if _, seen := top[topKey]; !seen {
-					top[topKey] = c != 'n'
-				}
-			}
+			sc.scalar(c)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	return top, nil
+	return sc.top, nil
+}
+
+// scanner is scanValid's state: the open objects and arrays, and the
+// outermost object's members (non-null or not).
+type scanner struct {
+	stack  []*scanFrame
+	top    map[string]bool
+	topKey string // the last member name of the outermost object
+	budget *int
+}
+
+type scanFrame struct {
+	object    bool
+	keys      map[string]string // folded -> as sent; made on the first key
+	expectKey bool
+}
+
+func (sc *scanner) frame() *scanFrame {
+	if len(sc.stack) == 0 {
+		return nil
+	}
+	return sc.stack[len(sc.stack)-1]
+}
+
+// open enters an object or an array, within the depth and the budget.
+func (sc *scanner) open(c byte) error {
+	if len(sc.stack) >= MaxDepth {
+		return fmt.Errorf("%w: %w: more than %d levels", ErrMalformed, ErrTooComplex, MaxDepth)
+	}
+	if *sc.budget--; *sc.budget < 0 {
+		return fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
+	}
+	f := sc.frame()
+	if len(sc.stack) == 0 && c == '{' {
+		sc.top = map[string]bool{}
+	} else if len(sc.stack) == 1 && f.object {
+		sc.top[sc.topKey] = true
+	}
+	sc.stack = append(sc.stack, &scanFrame{object: c == '{', expectKey: c == '{'})
+	return nil
+}
+
+// str reads the string at raw[i]: a member name (refused when it repeats
+// one, case-insensitively) or a value; it returns where the string ends.
+func (sc *scanner) str(raw []byte, i int) (int, error) {
+	f := sc.frame()
+	j := i + 1
+	escaped := false
+	for ; raw[j] != '"'; j++ {
+		if raw[j] == '\\' {
+			escaped = true
+			j++
+		}
+	}
+	if f != nil && f.object && f.expectKey {
+		key := string(raw[i+1 : j])
+		if escaped {
+			json.Unmarshal(raw[i:j+1], &key)
+		}
+		if f.keys == nil {
+			f.keys = map[string]string{}
+		}
+		folded := foldKey(key)
+		if prev, dup := f.keys[folded]; dup {
+			return j, fmt.Errorf("%w: %w %q (also sent as %q)", ErrMalformed, ErrDuplicateKey, key, prev)
+		}
+		f.keys[folded] = key
+		f.expectKey = false
+		if len(sc.stack) == 1 {
+			sc.topKey = key
+		}
+	} else if len(sc.stack) == 1 && f.object {
+		sc.top[sc.topKey] = true
+	}
+	return j, nil
+}
+
+// scalar notes a scalar member of the outermost object: null or not.
+func (sc *scanner) scalar(c byte) {
+	f := sc.frame()
+	if len(sc.stack) == 1 && f.object && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ':' {
+		if _, seen := sc.top[sc.topKey]; !seen {
+			sc.top[sc.topKey] = c != 'n'
+		}
+	}
 }
 
 // strictJSON checks a small answer that is decoded leniently afterwards
@@ -297,54 +331,13 @@ func decodePage[T any](ctx context.Context, r io.Reader, lim pageLimits, emit fu
 		keys[f] = key
 		switch key {
 		case "value":
-			vt, err := w.token()
-			if err != nil {
-				return "", err
-			}
-			if d, ok := vt.(json.Delim); !ok || d != '[' {
-				return "", fmt.Errorf("%w: \"value\" is not an array", ErrMalformed)
-			}
 			gotValue = true
-			if budget--; budget < 0 {
-				return "", fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
-			}
-			n := 0
-			for w.dec.More() {
-				if err := w.tick(); err != nil {
-					return "", err
-				}
-				if n++; n > lim.pageItems {
-					return "", fmt.Errorf("%w: %w: more than %d in one page", ErrMalformed, ErrTooManyItems, lim.pageItems)
-				}
-				if *lim.seen++; *lim.seen > lim.items {
-					return "", fmt.Errorf("%w: %w: more than %d in the collection", ErrMalformed, ErrTooManyItems, lim.items)
-				}
-				var raw json.RawMessage
-				if err := w.dec.Decode(&raw); err != nil {
-					return "", classify(err)
-				}
-				var item T
-				if err := decodeValue(ctx, raw, &item, &budget); err != nil {
-					return "", fmt.Errorf("item %d: %w", n, err)
-				}
-				if err := emit(item); err != nil {
-					return "", err
-				}
-			}
-			if _, err := w.token(); err != nil { // ]
+			if err := decodeItems(ctx, w, lim, &budget, emit); err != nil {
 				return "", err
 			}
 		case "@odata.nextLink":
-			vt, err := w.token()
-			if err != nil {
+			if next, err = nextLink(w); err != nil {
 				return "", err
-			}
-			switch s := vt.(type) {
-			case string:
-				next = s
-			case nil:
-			default:
-				return "", fmt.Errorf("%w: @odata.nextLink is not a string", ErrMalformed)
 			}
 		default:
 			// Another member (@odata.context, @odata.count, or junk):
@@ -368,6 +361,61 @@ func decodePage[T any](ctx context.Context, r io.Reader, lim pageLimits, emit fu
 		return "", fmt.Errorf("%w: no \"value\" array", ErrMalformed)
 	}
 	return next, nil
+}
+
+// decodeItems decodes the "value" array of a page, item by item, within
+// the page's and the collection's limits.
+func decodeItems[T any](ctx context.Context, w *walker, lim pageLimits, budget *int, emit func(T) error) error {
+	vt, err := w.token()
+	if err != nil {
+		return err
+	}
+	if d, ok := vt.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("%w: \"value\" is not an array", ErrMalformed)
+	}
+	if *budget--; *budget < 0 {
+		return fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
+	}
+	n := 0
+	for w.dec.More() {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		if n++; n > lim.pageItems {
+			return fmt.Errorf("%w: %w: more than %d in one page", ErrMalformed, ErrTooManyItems, lim.pageItems)
+		}
+		if *lim.seen++; *lim.seen > lim.items {
+			return fmt.Errorf("%w: %w: more than %d in the collection", ErrMalformed, ErrTooManyItems, lim.items)
+		}
+		var raw json.RawMessage
+		if err := w.dec.Decode(&raw); err != nil {
+			return classify(err)
+		}
+		var item T
+		if err := decodeValue(ctx, raw, &item, budget); err != nil {
+			return fmt.Errorf("item %d: %w", n, err)
+		}
+		if err := emit(item); err != nil {
+			return err
+		}
+	}
+	_, err = w.token() // ]
+	return err
+}
+
+// nextLink reads @odata.nextLink: a string, or null.
+func nextLink(w *walker) (string, error) {
+	vt, err := w.token()
+	if err != nil {
+		return "", err
+	}
+	switch s := vt.(type) {
+	case string:
+		return s, nil
+	case nil:
+		return "", nil
+	}
+	return "", fmt.Errorf("%w: @odata.nextLink is not a string", ErrMalformed)
 }
 
 // capReader passes at most limit bytes of r; more is ErrBodyTooLarge
