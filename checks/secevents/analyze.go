@@ -159,13 +159,49 @@ func Analyze(ctx context.Context, inputs []string, f Filter, opts Options) (*Sum
 	if len(opts.Processes) == 0 {
 		return nil, ErrNoProcesses
 	}
+	files, ignored, err := planFiles(ctx, inputs, cmp.Or(opts.MaxFiles, DefaultMaxFiles))
+	if err != nil {
+		return nil, fmt.Errorf("analyze security events: %w", err)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	m := newMatcher(opts.Processes)
+	total := newAgg()
+	s := &Summary{Filter: f, Processes: slices.Clone(opts.Processes), Ignored: ignored}
+	for _, pf := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("analyze security events: %w", err)
+		}
+		fi := FileInfo{Path: pf.path, Skipped: pf.note}
+		if pf.note == "" {
+			var a *agg
+			a, fi = readFile(ctx, pf, f, m, workers, opts.splitBytes)
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("analyze security events: %w", err)
+			}
+			if a != nil {
+				total.merge(a)
+			}
+		}
+		s.Bytes += fi.Bytes
+		s.Files = append(s.Files, fi)
+	}
+	total.fill(s)
+	return s, nil
+}
+
+// planFiles lists the files to read: the files named, and in the folders
+// named the files that look like exported Security events (at most
+// maxFiles a folder); ignored counts the others.
+func planFiles(ctx context.Context, inputs []string, maxFiles int) ([]plannedFile, int, error) {
 	var files []plannedFile
 	ignored := 0
-	maxFiles := cmp.Or(opts.MaxFiles, DefaultMaxFiles)
 	for _, in := range inputs {
 		fi, err := os.Stat(in)
 		if err != nil {
-			return nil, fmt.Errorf("analyze security events: %w", err)
+			return nil, 0, err
 		}
 		if !fi.IsDir() {
 			files = append(files, plannedFile{path: in, info: fi, explicit: true})
@@ -197,56 +233,41 @@ func Analyze(ctx context.Context, inputs []string, f Filter, opts Options) (*Sum
 				files = append(files, plannedFile{path: in, note: fmt.Sprintf("stopped after %d files (limit)", maxFiles)})
 				return fs.SkipAll
 			}
-			kind, err := SniffFile(path)
-			switch {
-			case err != nil:
-				files = append(files, plannedFile{path: path, note: "read: " + errText(err)})
-			case kind == KindEVTX:
-				files = append(files, plannedFile{path: path, note: EVTXHint})
-			case kind == KindXML:
-				fi, err := d.Info()
-				if err != nil {
-					files = append(files, plannedFile{path: path, note: "stat: " + errText(err)})
-					return nil
-				}
-				files = append(files, plannedFile{path: path, info: fi})
-				taken++
-			default:
+			pf, ok := planFolderFile(path, d)
+			if !ok {
 				ignored++
+				return nil
+			}
+			files = append(files, pf)
+			if pf.note == "" {
+				taken++
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("analyze security events: %w", err)
+			return nil, 0, err
 		}
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	m := newMatcher(opts.Processes)
-	total := newAgg()
-	s := &Summary{Filter: f, Processes: slices.Clone(opts.Processes), Ignored: ignored}
-	for _, pf := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("analyze security events: %w", err)
+	return files, ignored, nil
+}
+
+// planFolderFile decides what a file of a folder is: exported events to
+// read, a file that could not be looked at (a note), or none of them.
+func planFolderFile(path string, d fs.DirEntry) (plannedFile, bool) {
+	kind, err := SniffFile(path)
+	switch {
+	case err != nil:
+		return plannedFile{path: path, note: "read: " + errText(err)}, true
+	case kind == KindEVTX:
+		return plannedFile{path: path, note: EVTXHint}, true
+	case kind == KindXML:
+		fi, err := d.Info()
+		if err != nil {
+			return plannedFile{path: path, note: "stat: " + errText(err)}, true
 		}
-		fi := FileInfo{Path: pf.path, Skipped: pf.note}
-		if pf.note == "" {
-			var a *agg
-			a, fi = readFile(ctx, pf, f, m, workers, opts.splitBytes)
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("analyze security events: %w", err)
-			}
-			if a != nil {
-				total.merge(a)
-			}
-		}
-		s.Bytes += fi.Bytes
-		s.Files = append(s.Files, fi)
+		return plannedFile{path: path, info: fi}, true
 	}
-	total.fill(s)
-	return s, nil
+	return plannedFile{}, false
 }
 
 type plannedFile struct {
