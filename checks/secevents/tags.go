@@ -116,80 +116,96 @@ func (p *parser) skipStep() (int, bool, error) {
 		if len(rest) < len(q)+12 && !final {
 			return t, false, nil
 		}
-		terminated := func(open, close string) (int, bool, error) {
-			e := bytes.Index(rest[len(open):], []byte(close))
-			if e < 0 {
-				if len(rest) >= maxMarkupBytes {
-					p.pos += t
-					return 0, false, p.syntax("markup longer than %d bytes", maxMarkupBytes)
-				}
-				return -1, false, nil
-			}
-			return len(open) + e + len(close), true, nil
-		}
-		var n int
-		var ok bool
-		var err error
-		c1 := byte(0)
-		if len(rest) > 1 {
-			c1 = rest[1]
-		}
+		n, act, err := p.skipMarkup(rest, q, t, final)
 		switch {
-		case c1 == '!' && bytes.HasPrefix(rest, []byte("<!--")):
-			n, ok, err = terminated("<!--", "-->")
-		case c1 == '!' && bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			n, ok, err = terminated("<![CDATA[", "]]>")
-		case c1 == '?':
-			n, ok, err = terminated("<?", "?>")
-		case c1 == '/':
-			if m := 2 + len(q); len(rest) >= m && rest[2] == q[0] && string(rest[2:m]) == string(q) {
-				j := skipSpace(rest, m)
-				if j == len(rest) && !final {
-					return t, false, nil
-				}
-				if j < len(rest) && rest[j] == '>' {
-					if p.skipNest == 0 {
-						p.closeSkipped()
-						return t, true, nil
-					}
-					p.skipNest--
-				}
-			}
-			n, ok = 1, true
-		case c1 == q[0]:
-			if m := 1 + len(q); len(rest) > m && string(rest[1:m]) == string(q) && (isSpace(rest[m]) || rest[m] == '>' || rest[m] == '/') {
-				gt := bytes.IndexByte(rest, '>')
-				if gt < 0 {
-					if len(rest) >= maxMarkupBytes {
-						p.pos += t
-						return 0, false, p.syntax("markup longer than %d bytes", maxMarkupBytes)
-					}
-					if !final {
-						return t, false, nil
-					}
-					return len(w), false, nil
-				}
-				if rest[gt-1] != '/' {
-					p.skipNest++
-				}
-				n, ok = gt+1, true
-			} else {
-				n, ok = 1, true
-			}
-		default:
-			n, ok = 1, true
-		}
-		if err != nil {
+		case err != nil:
 			return 0, false, err
-		}
-		if !ok {
-			if final {
-				return len(w), false, nil
-			}
+		case act == skipWait:
 			return t, false, nil
+		case act == skipClosed:
+			return t, true, nil
+		case act == skipToEnd:
+			return len(w), false, nil
 		}
 		i = t + n
 	}
+}
+
+// What skipMarkup found.
+type skipAction int
+
+const (
+	skipPast   skipAction = iota // the markup is n bytes long: skip it
+	skipWait                     // more bytes are needed to read it
+	skipClosed                   // the skipped element's end tag: skipping is over
+	skipToEnd                    // the stream ends inside it
+)
+
+// skipMarkup reads the markup at rest (at t in the window) while an element
+// named q is skipped: comments, CDATA and processing instructions whole,
+// nested elements of the same name counted, its end tag found.
+func (p *parser) skipMarkup(rest, q []byte, t int, final bool) (int, skipAction, error) {
+	unfinished := func() (int, skipAction, error) {
+		if final {
+			return 0, skipToEnd, nil
+		}
+		return 0, skipWait, nil
+	}
+	tooLong := func() (int, skipAction, error) {
+		p.pos += t
+		return 0, skipPast, p.syntax("markup longer than %d bytes", maxMarkupBytes)
+	}
+	terminated := func(open, close string) (int, skipAction, error) {
+		e := bytes.Index(rest[len(open):], []byte(close))
+		if e < 0 {
+			if len(rest) >= maxMarkupBytes {
+				return tooLong()
+			}
+			return unfinished()
+		}
+		return len(open) + e + len(close), skipPast, nil
+	}
+	c1 := byte(0)
+	if len(rest) > 1 {
+		c1 = rest[1]
+	}
+	switch {
+	case c1 == '!' && bytes.HasPrefix(rest, []byte("<!--")):
+		return terminated("<!--", "-->")
+	case c1 == '!' && bytes.HasPrefix(rest, []byte("<![CDATA[")):
+		return terminated("<![CDATA[", "]]>")
+	case c1 == '?':
+		return terminated("<?", "?>")
+	case c1 == '/':
+		if m := 2 + len(q); len(rest) >= m && rest[2] == q[0] && string(rest[2:m]) == string(q) {
+			j := skipSpace(rest, m)
+			if j == len(rest) && !final {
+				return 0, skipWait, nil
+			}
+			if j < len(rest) && rest[j] == '>' {
+				if p.skipNest == 0 {
+					p.closeSkipped()
+					return 0, skipClosed, nil
+				}
+				p.skipNest--
+			}
+		}
+	case c1 == q[0]:
+		if m := 1 + len(q); len(rest) > m && string(rest[1:m]) == string(q) && (isSpace(rest[m]) || rest[m] == '>' || rest[m] == '/') {
+			gt := bytes.IndexByte(rest, '>')
+			if gt < 0 {
+				if len(rest) >= maxMarkupBytes {
+					return tooLong()
+				}
+				return unfinished()
+			}
+			if rest[gt-1] != '/' {
+				p.skipNest++
+			}
+			return gt + 1, skipPast, nil
+		}
+	}
+	return 1, skipPast, nil
 }
 
 func (p *parser) startTag(w []byte) (int, error) {
@@ -378,27 +394,11 @@ func (p *parser) flat(w []byte, i int) int {
 				continue
 			}
 		}
-		n := ncName(w[t+1:])
-		if n == 0 || n > maxNameBytes || t+1+n < len(w) && w[t+1+n] == ':' {
+		qname, end, selfClose, ok := p.flatTag(w, t)
+		if !ok {
 			return t
 		}
-		qname := w[t+1 : t+1+n]
-		var end int
-		selfClose := false
-		if a := t + 1 + n; a < len(w) && w[a] == '>' {
-			p.attrs, end = p.attrs[:0], a+1
-		} else {
-			m, sc, err := p.parseAttrs(w[t:], 1+n, qname)
-			if m == 0 || err != nil || m > maxMarkupBytes {
-				return t // incomplete, or an error the general path reports
-			}
-			for _, a := range p.attrs {
-				if bytes.HasPrefix(p.attrName(a), []byte("xmlns")) {
-					return t
-				}
-			}
-			end, selfClose = t+m, sc
-		}
+		n := len(qname)
 		if selfClose {
 			p.element(depth, ns, qname)
 			p.ev.capture = nil
@@ -425,4 +425,30 @@ func (p *parser) flat(w []byte, i int) int {
 		}
 		i = after + 1
 	}
+}
+
+// flatTag reads the start tag at w[t] for flat: its name (without a
+// prefix), where it ends, and whether it closes itself; ok is false where
+// the general path must read it (a prefix, an xmlns attribute, an error or
+// an incomplete tag).
+func (p *parser) flatTag(w []byte, t int) (qname []byte, end int, selfClose, ok bool) {
+	n := ncName(w[t+1:])
+	if n == 0 || n > maxNameBytes || t+1+n < len(w) && w[t+1+n] == ':' {
+		return nil, 0, false, false
+	}
+	qname = w[t+1 : t+1+n]
+	if a := t + 1 + n; a < len(w) && w[a] == '>' {
+		p.attrs = p.attrs[:0]
+		return qname, a + 1, false, true
+	}
+	m, sc, err := p.parseAttrs(w[t:], 1+n, qname)
+	if m == 0 || err != nil || m > maxMarkupBytes {
+		return nil, 0, false, false // incomplete, or an error the general path reports
+	}
+	for _, a := range p.attrs {
+		if bytes.HasPrefix(p.attrName(a), []byte("xmlns")) {
+			return nil, 0, false, false
+		}
+	}
+	return qname, t + m, sc, true
 }
