@@ -619,7 +619,7 @@ type answerJSON struct {
 	Symbol  string `json:"symbol,omitempty"`
 	SubCode string `json:"sub_code,omitempty"` // the bind's "data" in hex
 	Sent    *bool  `json:"sent,omitempty"`
-	Error   string `json:"error,omitempty"`
+	Error   string `json:"error,omitempty"` // no answer: why; a refused bind: the DC's message
 }
 
 type passwordLat struct {
@@ -688,6 +688,8 @@ func decidePassword(f passwordFacts) Outcome {
 		d.Bind.Sent = &sent
 		if code, ok := directory.BindSubCode(b.Err); ok {
 			d.Bind.SubCode = fmt.Sprintf("%x", code)
+			// The DC's own words (AD ends them with a NUL).
+			d.Bind.Error = strings.ReplaceAll(b.Err.Error(), "\x00", "")
 		}
 		if b.Sent || b.DC != "" {
 			d.Timing = &passwordLat{Connect: msOf(b.Connect), Bind: msOf(b.Latency)}
