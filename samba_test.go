@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ptacheck/ptacheck/fixtures"
 )
 
 // sambaEnv reads the env file scripts/samba-dc.sh writes; the tests that
@@ -346,5 +348,87 @@ func TestSigninPasswordAgainstSamba(t *testing.T) {
 	r := run("pw-cli-ws", pwFile, "--machine-name", "PTA09."+s["DOMAIN"])
 	if st, text := r.check("user.password"); st != "fail" || !strings.Contains(text, "1329") {
 		t.Errorf("Log On To without this server: %s %s", st, text)
+	}
+}
+
+// `ptacheck signin` with the tenant emulator and the Samba DC together: a
+// synchronised user whose cloud UPN is not its on-premises UPN is named by
+// both, looked up in the DC by the on-premises one (so the account is still
+// checked) and its password tried with it; a cloud-only user is left out of
+// the AD checks; an on-premises UPN given by mistake is recognised.
+func TestSigninCloudUPNAgainstSamba(t *testing.T) {
+	s := sambaEnv(t)
+	adminPW, err := os.ReadFile(s["ADMIN_PASSWORD_FILE"])
+	if err != nil {
+		t.Skipf("no admin password: %v", err)
+	}
+	password := fmt.Sprintf("Pw-%d-Zq8!", time.Now().UnixNano())
+	var u16 []byte
+	for _, r := range `"` + password + `"` {
+		u16 = append(u16, byte(r), byte(r>>8))
+	}
+	onPrem := "upn-cli-bob@" + s["DOMAIN"]
+	dn := "CN=upn-cli-bob,CN=Users," + s["BASE_DN"]
+	ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n")
+	ldapModify(t, s, fmt.Sprintf("dn: %s\nchangetype: add\nobjectClass: user\nsAMAccountName: upn-cli-bob\nuserPrincipalName: %s\nunicodePwd:: %s\nuserAccountControl: 512\n",
+		dn, onPrem, base64.StdEncoding.EncodeToString(u16)))
+	t.Cleanup(func() { ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n") })
+
+	yes := true
+	rt, err := fixtures.StartTenant(context.Background(), &fixtures.Tenant{TenantID: "84841066-274d-4ec0-a5c1-276be684bdd3",
+		Domains: []fixtures.TenantDomain{{Name: "contoso-cli.test", AuthenticationType: "Managed", IsVerified: true}},
+		Users: []fixtures.TenantUser{
+			{ID: "00000000-0000-0000-0000-0000000000b0", UserPrincipalName: "bob@contoso-cli.test", OnPremisesSyncEnabled: &yes,
+				OnPremisesUserPrincipalName: onPrem, OnPremisesSamAccountName: "upn-cli-bob", OnPremisesDomainName: s["DOMAIN"]},
+			{ID: "00000000-0000-0000-0000-0000000000c0", UserPrincipalName: "carol@contoso-cli.test"},
+		}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close)
+	samba, err := os.ReadFile(s["CA_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := writeTemp(t, string(samba)+string(rt.CAPEM))
+	tokenFile := writeTemp(t, rt.Token)
+	pwFile := writeTemp(t, password+"\n")
+	run := func(extra ...string) binResult {
+		args := append([]string{"signin", "--domain", s["DOMAIN"], "--dns-server", s["DNS"], "--ca-file", caFile, "--ldap-user", s["ADMIN_UPN"],
+			"--graph-url", rt.GraphURL, "--login-url", rt.LoginURL, "--token-file", tokenFile, "--tenant-id", rt.TenantID}, extra...)
+		return runBin(t, []string{"PTACHECK_LDAP_PASSWORD=" + strings.TrimSpace(string(adminPW))}, args...)
+	}
+	want := func(r binResult, id, status string, contains ...string) {
+		t.Helper()
+		st, text := r.check(id)
+		if st != status {
+			t.Errorf("%s: %s %s, want %s\n%s", id, st, text, status, r.stderr)
+		}
+		for _, c := range contains {
+			if !strings.Contains(text, c) {
+				t.Errorf("%s: %q does not contain %q", id, text, c)
+			}
+		}
+	}
+	r := run("--user", "bob@contoso-cli.test", "--user", "carol@contoso-cli.test")
+	want(r, "user.cloud-upn", "fail", "bob@contoso-cli.test signs in to Entra ID as bob@contoso-cli.test, but the on-premises UPN is "+onPrem,
+		"carol@contoso-cli.test is cloud-only")
+	want(r, "user.exists", "pass", "1 user found; 1 not signing in through PTA")
+	want(r, "user.account-state", "pass", "1 account can sign in")
+
+	r = run("--user", "bob@contoso-cli.test", "--password-file", pwFile)
+	want(r, "user.password", "pass", "the DC accepts the password of bob@contoso-cli.test (on-premises "+onPrem+")")
+	if strings.Contains(r.stdout+r.stderr, password) {
+		t.Fatal("the user's password reached the output")
+	}
+	r = run("--user", onPrem)
+	want(r, "user.cloud-upn", "fail", onPrem+" is not a cloud UPN but the on-premises UPN of bob@contoso-cli.test")
+	want(r, "user.exists", "pass")
+	var sent []string
+	for _, q := range rt.Requests() {
+		sent = append(sent, q.Path)
+	}
+	if !strings.Contains(strings.Join(sent, " "), "/v1.0/users/bob@contoso-cli.test") {
+		t.Errorf("the emulator was not asked for bob: %v", sent)
 	}
 }

@@ -542,7 +542,7 @@ func (c UserPasswordCheck) Run(ctx context.Context, env *Env) Outcome {
 	cfg := c.Config
 	switch {
 	case cfg.Password == nil:
-		return Skipped("no password to check: pass --password-file FILE or set PTACHECK_USER_PASSWORD (one attempt per run; a wrong password counts toward the account's lockout)")
+		return Skipped("no password to check: `ptacheck signin --user UPN --password-file FILE` (or PTACHECK_USER_PASSWORD) signs in once as the user (a wrong password counts toward the account's lockout)")
 	case len(cfg.Users) != 1:
 		return Errored(fmt.Errorf("a password is checked for one user at a time, not %d", len(cfg.Users)), nil)
 	case cfg.AD.Domain == "" && len(cfg.AD.DCs) == 0:
