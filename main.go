@@ -119,11 +119,12 @@ var commands = []*command{
 	phaseCommand(checks.PhaseUninstall, []setup.Group{setup.MachineGroup}, []setup.Group{setup.CloudGroup, setup.TrustGroup, setup.TenantGroup},
 		"checklist before uninstalling the agent from this server", `
   ptacheck uninstall --host-snapshot host.json`),
-	phaseCommand(checks.PhaseSignin, []setup.Group{setup.UsersGroup, setup.MachineGroup}, []setup.Group{setup.DNSGroup, setup.TrustGroup, setup.DirectoryGroup},
+	phaseCommand(checks.PhaseSignin, []setup.Group{setup.UsersGroup, setup.PasswordGroup, setup.MachineGroup}, []setup.Group{setup.CloudGroup, setup.DNSGroup, setup.TrustGroup, setup.DirectoryGroup, setup.TenantGroup},
 		"diagnose why users' sign-ins fail, from their AD accounts", `
   ptacheck signin --user alice@contoso.com --user bob@contoso.com
   ptacheck signin --users-file users.txt -o json --report-file signin.json
-  ptacheck signin --domain corp.contoso.com --ldap-user svc@corp.contoso.com --user alice@contoso.com   # not on the agent server`),
+  ptacheck signin --domain corp.contoso.com --ldap-user svc@corp.contoso.com --user alice@contoso.com   # not on the agent server
+  ptacheck signin --user alice@contoso.com --password-file pw.txt   # one real sign-in (counts toward lockout if wrong)`),
 	phaseCommand(checks.PhaseOperate, []setup.Group{setup.LogsGroup}, slices.Concat(networkGroups, []setup.Group{setup.DirectoryGroup, setup.TenantGroup}),
 		"health check of a running setup: endpoints, DCs, active agents, recent failed sign-ins", `
   ptacheck operate                                     # on the agent server, on a schedule

@@ -262,6 +262,18 @@ type Facts struct {
 	Directory *directory.Facts
 	Users     *directory.UserFacts
 	Tenant    *graph.Tenant
+	Signin    []signinUser // the users of a signin run, as their cloud accounts name them
+}
+
+// signinUser is one user of a signin run.
+type signinUser struct {
+	UPN   string                // as given: the name the user signs in to Entra ID with
+	Cloud *graph.CloudUserFacts // nil: Graph not read for this user
+	// Account is the UPN the AD checks look up and the password is tried
+	// with: the on-premises UPN Graph shows, else the name given; "" when
+	// the user does not sign in through PTA (NotPTA says why).
+	Account string
+	NotPTA  string
 }
 
 // graphOutcome turns a Graph error into the check's result: a missing

@@ -3,6 +3,7 @@ package checks
 import (
 	"time"
 
+	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
@@ -26,6 +27,9 @@ type Config struct {
 	// server's name for their workstation restrictions.
 	Users   []string
 	Machine string
+	// Password is the one signin user's password (--password-file), which
+	// user.password tries once per process; nil: none.
+	Password *directory.UserPassword
 	// Logs parameterises logs.recent-failures.
 	Logs LogsConfig
 	// AgentVersion is the version of the agent about to be installed
@@ -89,9 +93,15 @@ type TenantConfig struct {
 // SigninConfig parameterises the user checks of `ptacheck signin`.
 type SigninConfig struct {
 	AD    ADConfig
-	Users []string // UPNs to diagnose
+	Users []string // UPNs to diagnose: the names they sign in to Entra ID with
 	// Machine is this server's name, for userWorkstations ("Logon To").
 	Machine string
+	// Tenant says whether Graph can be read (user.cloud-upn, and the
+	// on-premises names the AD checks look up).
+	Tenant TenantConfig
+	// Password is the one user's password (--password-file), tried once
+	// per process by user.password; nil: none.
+	Password *directory.UserPassword
 }
 
 // LogsConfig parameterises logs.recent-failures.

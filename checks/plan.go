@@ -51,7 +51,8 @@ func checklist(cfg Config, phase Phase) []Entry {
 	netPhases := []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate}
 	ad := []Phase{PhaseInstall, PhaseRegister}
 	dc := []Phase{PhaseInstall, PhaseRegister, PhaseSignin, PhaseOperate}
-	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine}
+	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine, Tenant: cfg.Tenant, Password: cfg.Password}
+	users := []Phase{PhaseSignin}
 	net := OutboundPortsCheck{Endpoints: cfg.endpoints().ForPhase(phase), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
 		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
@@ -71,8 +72,10 @@ func checklist(cfg Config, phase Phase) []Entry {
 		{Check: ADDCReachableCheck{Config: cfg.AD}, Phases: dc, Timeout: adCheckTimeout},
 		{Check: ADForestMembershipCheck{Config: cfg.AD}, Phases: ad, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
 		{Check: ADTimeSkewCheck{Config: cfg.AD}, Phases: dc, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
-		{Check: UserExistsCheck{Config: signin}, Phases: []Phase{PhaseSignin}, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
-		{Check: UserAccountStateCheck{Config: signin}, Phases: []Phase{PhaseSignin}, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
+		{Check: UserCloudUPNCheck{Config: signin}, Phases: users, Timeout: userCheckTimeout},
+		{Check: UserExistsCheck{Config: signin}, Phases: users, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
+		{Check: UserAccountStateCheck{Config: signin}, Phases: users, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
+		{Check: UserPasswordCheck{Config: signin}, Phases: users, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
 		{Check: RecentFailuresCheck{Config: cfg.Logs}, Phases: []Phase{PhaseOperate}, Timeout: logsCheckTimeout},
 	}
 }

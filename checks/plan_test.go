@@ -159,16 +159,17 @@ func TestChecksDeclareTheirNeeds(t *testing.T) {
 				t.Errorf("%s does not need the directory facts", id)
 			}
 		case strings.HasPrefix(id, "user."):
-			if n.Users == nil {
-				t.Errorf("%s does not need the users' accounts", id)
+			if n.Users == nil && n.Signin == nil {
+				t.Errorf("%s does not need the users' accounts or sign-in facts", id)
 			}
 		}
 	}
 	if got := Scopes("https://graph.microsoft.com", Plan(PhaseUninstall, Config{})); len(got) == 0 {
 		t.Error("uninstall reads the tenant, yet needs no scope")
 	}
-	if got := Scopes("https://graph.microsoft.com", Plan(PhaseSignin, Config{})); got != nil {
-		t.Errorf("signin reads no tenant, yet needs %v", got)
+	// signin reads the users' cloud accounts only (user.cloud-upn).
+	if got := Scopes("https://graph.microsoft.com", Plan(PhaseSignin, Config{})); len(got) != 1 || got[0] != "https://graph.microsoft.com/User.Read.All" {
+		t.Errorf("signin needs %v, want User.Read.All only", got)
 	}
 }
 

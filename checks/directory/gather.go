@@ -2,6 +2,8 @@ package directory
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -36,6 +38,10 @@ type Gatherer struct {
 	// Timeout bounds the whole gathering (locate, dial, bind, reads): a
 	// DC that does not answer in that time is reported as not answering.
 	Timeout time.Duration
+	// Logon validates a password on this host as the agent does (LogonUser,
+	// LogonNetwork); nil where it does not apply (not Windows, a fixture,
+	// another host's snapshot).
+	Logon func(ctx context.Context, user, password string) (ok bool, reason Reason, err error)
 
 	gathered memo.Table // the facts and user lookups, once per domain and DC list
 }
@@ -312,11 +318,15 @@ type UserFacts struct {
 	Took    time.Duration
 }
 
-// Users looks the UPNs up, once per run: in batches on the first DC of the
+// Users looks the UPNs up, once per run and list: in batches on the first DC of the
 // domain that binds (full attributes and the domain's password policy),
 // then, for the ones not found, forest-wide through the global catalog.
 func (c *Gatherer) Users(ctx context.Context, domain string, dcs, upns []string) *UserFacts {
-	key := "users|" + strings.ToLower(domain) + "|" + strings.Join(dcs, ",")
+	h := sha256.New()
+	for _, upn := range upns {
+		h.Write([]byte(strings.ToLower(upn) + "\n"))
+	}
+	key := "users|" + strings.ToLower(domain) + "|" + strings.Join(dcs, ",") + "|" + hex.EncodeToString(h.Sum(nil))
 	u, _ := memo.Do(ctx, &c.gathered, key, UsersTimeout, func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, domain, dcs, upns), nil })
 	return u
 }

@@ -147,3 +147,18 @@ func (t *Tenant) PasswordSignIn(ctx context.Context, upn string) (*PasswordResul
 		return PasswordSignIn(ctx, t.SignIn, upn, t.AdminPassword, scopes)
 	})
 }
+
+// CloudUser reads the cloud user who signs in with upn.
+func (t *Tenant) CloudUser(ctx context.Context, upn string) (*CloudUser, error) {
+	return readOnce(ctx, t, "clouduser:"+strings.ToLower(upn), func(ctx context.Context) (*CloudUser, error) { return t.Graph.CloudUser(ctx, upn) })
+}
+
+// CloudUsersByOnPremisesUPN lists the cloud users whose on-premises UPN is
+// upn.
+func (t *Tenant) CloudUsersByOnPremisesUPN(ctx context.Context, upn string) ([]CloudUser, error) {
+	return readOnce(ctx, t, "onpremupn:"+strings.ToLower(upn), func(ctx context.Context) ([]CloudUser, error) {
+		return t.Graph.CloudUsersByOnPremisesUPN(ctx, upn)
+	})
+}
+
+var _ CloudUserSource = (*Tenant)(nil)

@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -172,7 +173,12 @@ func (b *builder) env(ctx context.Context) (*checks.Env, error) {
 	logf := b.verboseLog()
 	b.net.Now, b.net.Logf = now, logf
 	net := netprobe.New(b.net)
-	env := &checks.Env{Host: b.in.src.host, Net: net, AD: directory.NewGatherer(net, b.dirOptions(net)), Now: now, Logf: logf}
+	ad := directory.NewGatherer(net, b.dirOptions(net))
+	if runtime.GOOS == "windows" && b.in.src.scenario == nil && b.in.src.live {
+		// On this server, as the agent: LogonUser (user.password).
+		ad.Logon = directory.LogonNetwork
+	}
+	env := &checks.Env{Host: b.in.src.host, Net: net, AD: ad, Now: now, Logf: logf}
 	if tenant != nil {
 		tenant.Graph.Logf = logf
 		env.Tenant = tenant

@@ -11,9 +11,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // Inputs are a checklist run's validated flags, and where its facts come
@@ -98,6 +100,11 @@ func validatePhases(ctx context.Context, phases []checks.Phase, f *Flags, w Worl
 		if p == checks.PhaseSignin {
 			if in.config.Users, err = signinUsers(ctx, f, in.src); err != nil {
 				return nil, err
+			}
+			if f.Has(PasswordGroup) {
+				if err := f.Password.validate(ctx, &in); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if p == checks.PhaseOperate {
@@ -336,4 +343,46 @@ func (l *LogsFlags) Validate() (checks.LogsConfig, error) {
 		cfg.Paths = cli.ExistingPaths(tracelog.DefaultPaths())
 	}
 	return cfg, nil
+}
+
+// PasswordFlags are signin's own: the one user's password user.password
+// tries (collect never tries a password).
+type PasswordFlags struct{ File string }
+
+func (p *PasswordFlags) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&p.File, "password-file", "", "sign in once as the one --user with the password in this `FILE` (or PTACHECK_USER_PASSWORD), as the agent's LogonUser does: "+
+		"user.password answers with the agent's Win32 reason. A wrong password counts toward the account's lockout: it is tried once, never retried")
+}
+
+// validate reads the password user.password tries for the one signin user:
+// from --password-file or PTACHECK_USER_PASSWORD, never a flag. It is
+// checked for exactly one user, and never over plain LDAP or to a DC whose
+// certificate is not verified.
+func (p *PasswordFlags) validate(ctx context.Context, in *Inputs) error {
+	from, password := "PTACHECK_USER_PASSWORD", in.world.Getenv("PTACHECK_USER_PASSWORD")
+	if p.File != "" {
+		data, err := cli.ReadFile(ctx, p.File, maxSecretFile)
+		if err != nil {
+			return cli.Usagef("--password-file %v", err)
+		}
+		from, password = "--password-file", strings.TrimRight(string(data), "\r\n")
+		if password == "" {
+			return cli.Usagef("--password-file %s: the file is empty", p.File)
+		}
+	}
+	if password == "" {
+		return nil
+	}
+	redact.Secret(password)
+	switch {
+	case len(in.config.Users) != 1:
+		return cli.Usagef("%s: a password is checked for exactly one --user, not %d (one password tried against several accounts is a password spray)", from, len(in.config.Users))
+	case in.directory.options.Security == directory.Plain:
+		return cli.Usagef("%s: a user's password is never sent over plain LDAP: use --ldap-security ldaps or starttls", from)
+	case in.directory.options.InsecureSkipVerify:
+		return cli.Usagef("%s: a user's password is sent only to a DC whose certificate is verified: drop --ldap-insecure-skip-verify (--ca-file adds a root)", from)
+	}
+	in.config.Password = directory.NewUserPassword(password)
+	in.Notes = append(in.Notes, "user.password signs in once as "+in.config.Users[0]+": a wrong password counts toward the account's lockout threshold, and is not retried")
+	return nil
 }

@@ -39,6 +39,7 @@ const (
 	AdminGroup                     // --admin-upn, --admin-password-file, --require-global-admin
 	MachineGroup                   // --machine-name
 	UsersGroup                     // --user, --users-file
+	PasswordGroup                  // signin --password-file
 	LogsGroup                      // --logs, --failure-threshold, --failure-window
 	EndpointsGroup                 // list --endpoints
 	SnapshotFileGroup              // snapshot --report-file
@@ -80,6 +81,7 @@ type Flags struct {
 	Admin        AdminFlags
 	Machine      MachineFlags
 	Users        UsersFlags
+	Password     PasswordFlags
 	Logs         LogsFlags
 	Endpoints    EndpointsFlags
 	SnapshotFile SnapshotFlags
@@ -95,7 +97,7 @@ func (f *Flags) group(g Group) registrar {
 	return [...]registrar{
 		OutputGroup: &f.Output, ReportGroup: &f.Report, SelectionGroup: &f.Selection, GateGroup: &f.Gate, AgentGroup: &f.Agent,
 		CloudGroup: &f.Cloud, CatalogueGroup: &f.Catalogue, DNSGroup: &f.DNS, ProbeGroup: &f.Probe, TrustGroup: &f.Trust, DirectoryGroup: &f.Directory,
-		ForestGroup: &f.Forest, TenantGroup: &f.Tenant, AdminGroup: &f.Admin, MachineGroup: &f.Machine, UsersGroup: &f.Users,
+		ForestGroup: &f.Forest, TenantGroup: &f.Tenant, AdminGroup: &f.Admin, MachineGroup: &f.Machine, UsersGroup: &f.Users, PasswordGroup: &f.Password,
 		LogsGroup: &f.Logs, EndpointsGroup: &f.Endpoints, SnapshotFileGroup: &f.SnapshotFile, TraceLogsGroup: &f.TraceLogs,
 		DCQueryGroup: &f.DCQuery, BundleGroup: &f.Bundle, FleetGroup: &f.Fleet,
 	}[g]
