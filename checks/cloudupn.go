@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/go-multierror"
 	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
@@ -152,24 +151,4 @@ func (t *cloudUPNTally) outcome(n int) Outcome {
 		out.Summary = fmt.Sprintf("%s with the on-premises UPN", textfmt.Plural(evaluated, "user signs in", "users sign in"))
 	}
 	return out
-}
-
-// listed turns findings into one error, at most maxListedUsers of them.
-func listed(errs []error, more string) error {
-	var m *multierror.Error
-	for i, err := range errs {
-		if i == maxListedUsers {
-			m = multierror.Append(m, fmt.Errorf("and %d more %s (every user is in the details)", len(errs)-maxListedUsers, more))
-			break
-		}
-		m = multierror.Append(m, err)
-	}
-	return m.ErrorOrNil()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

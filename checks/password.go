@@ -126,35 +126,35 @@ type passwordLat struct {
 }
 
 // answer is one sign-in's outcome as user.password reads it.
-type answer struct {
+type signinAnswer struct {
 	answered bool             // the DC (or Windows) answered
 	ok       bool             // accepted
 	reason   directory.Reason // refused with this reason
 	err      error            // no answer
 }
 
-func bindAnswer(b *directory.PasswordAnswer) answer {
+func bindAnswer(b *directory.PasswordAnswer) signinAnswer {
 	if b.Err == nil {
-		return answer{answered: true, ok: true}
+		return signinAnswer{answered: true, ok: true}
 	}
 	if code, ok := directory.BindSubCode(b.Err); ok {
 		r, _ := directory.LogonReason(code)
-		return answer{answered: true, reason: r}
+		return signinAnswer{answered: true, reason: r}
 	}
-	return answer{err: b.Err}
+	return signinAnswer{err: b.Err}
 }
 
-func logonAnswer(l *directory.LogonAnswer) answer {
+func logonAnswer(l *directory.LogonAnswer) signinAnswer {
 	switch {
 	case l.Err != nil:
-		return answer{err: l.Err}
+		return signinAnswer{err: l.Err}
 	case l.OK:
-		return answer{answered: true, ok: true}
+		return signinAnswer{answered: true, ok: true}
 	}
-	return answer{answered: true, reason: l.Reason}
+	return signinAnswer{answered: true, reason: l.Reason}
 }
 
-func (a answer) json() *answerJSON {
+func (a signinAnswer) json() *answerJSON {
 	switch {
 	case a.ok:
 		return &answerJSON{Result: "accepted"}
@@ -173,7 +173,7 @@ func (a answer) json() *answerJSON {
 func decidePassword(f passwordFacts) Outcome {
 	p := &passwordDecision{f: f, who: f.User.named(), via: "the DC"}
 	logon, bind := p.details()
-	var auth *answer
+	var auth *signinAnswer
 	switch {
 	case logon != nil && logon.answered:
 		auth, p.d.Authority = logon, "logon_user"
@@ -184,7 +184,7 @@ func decidePassword(f passwordFacts) Outcome {
 		p.note("the answer of the one attempt at %s: a password is tried once per run, never again", p.d.TriedAt)
 	}
 	if logon != nil && bind != nil && logon.answered && bind.answered && (logon.ok != bind.ok || logon.reason != bind.reason) {
-		p.note("LogonUser on this server and the bind at %s answer differently (LogonUser: %s; bind: %s): LogonUser, which the agent calls, decides", p.d.DC, describe(*logon), describe(*bind))
+		p.note("LogonUser on this server and the bind at %s answer differently (LogonUser: %s; bind: %s): LogonUser, which the agent calls, decides", p.d.DC, logon.said(), bind.said())
 	}
 	if auth == nil {
 		return p.unanswered(logon, bind)
@@ -230,7 +230,7 @@ func (p *passwordDecision) note(format string, args ...any) {
 }
 
 // details records both answers and the prediction.
-func (p *passwordDecision) details() (logon, bind *answer) {
+func (p *passwordDecision) details() (logon, bind *signinAnswer) {
 	f, a := p.f, p.f.Attempt
 	p.d = passwordJSON{UPN: f.User.UPN, Account: a.Account, TriedAt: a.At.UTC().Format(time.RFC3339), Repeat: f.Repeat, NoBind: a.NoBind, Predicted: []int{}}
 	if a.Logon != nil {
@@ -261,7 +261,7 @@ func (p *passwordDecision) details() (logon, bind *answer) {
 }
 
 // unanswered: no answer at all, the check could not be evaluated.
-func (p *passwordDecision) unanswered(logon, bind *answer) Outcome {
+func (p *passwordDecision) unanswered(logon, bind *signinAnswer) Outcome {
 	var errs []string
 	var sent bool
 	if logon != nil {
@@ -280,7 +280,7 @@ func (p *passwordDecision) unanswered(logon, bind *answer) Outcome {
 }
 
 // judge turns the authority's answer into findings.
-func (p *passwordDecision) judge(auth answer) {
+func (p *passwordDecision) judge(auth signinAnswer) {
 	f, who, via := p.f, p.who, p.via
 	predicted := map[directory.Reason]string{}
 	if f.Predicted != nil {
@@ -323,7 +323,7 @@ func (p *passwordDecision) judge(auth answer) {
 }
 
 // outcome is the verdict with its summary.
-func (p *passwordDecision) outcome(bind *answer) Outcome {
+func (p *passwordDecision) outcome(bind *signinAnswer) Outcome {
 	who, reason := p.who, p.reason
 	out := Outcome{Fail: listed(p.fail, ""), Warn: listed(p.warn, ""), Details: p.d}
 	switch {
@@ -389,7 +389,8 @@ func win32Name(r directory.Reason) string {
 	return fmt.Sprintf("Win32 %d (0x%x)", int(r), int(r))
 }
 
-func describe(a answer) string {
+// said is the answer in a few words.
+func (a signinAnswer) said() string {
 	switch {
 	case a.ok:
 		return "accepted"

@@ -228,3 +228,23 @@ func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	return Outcome{Summary: fmt.Sprintf("%s can sign in as far as AD says", textfmt.Plural(evaluated, "account", "accounts")), Details: details}
 }
+
+// listed turns findings into one error, at most maxListedUsers of them.
+func listed(errs []error, more string) error {
+	var m *multierror.Error
+	for i, err := range errs {
+		if i == maxListedUsers {
+			m = multierror.Append(m, fmt.Errorf("and %d more %s (every user is in the details)", len(errs)-maxListedUsers, more))
+			break
+		}
+		m = multierror.Append(m, err)
+	}
+	return m.ErrorOrNil()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
