@@ -12,14 +12,15 @@
 # with apt-get nothing of that kind says SKIP. Without root nothing is
 # installed and the root-only parts print "SKIP: reason".
 #
-# Order: the checks of the code (gofmt, vet, staticcheck, build) in the
-# foreground; then go test, the Samba AD DC tests, Wine, fuzzing, the network
-# namespace end-to-end test and the field scripts run side by side (they
-# share nothing), each with its output kept and printed whole, with its
-# status and duration, when it ends; a second Samba DC gets the 10,000 users
-# of the signin goal meanwhile; the performance measurements run last,
-# alone. Every step's duration and the total are printed at the end, with
-# every SKIP line of the run. Everything this run starts (DCs, network
+# Order: from the start, side by side (they share nothing), go test, the
+# Samba AD DC tests, Wine, fuzzing, the network namespace end-to-end test and
+# the field scripts, each in the background with its output kept and printed
+# whole, with its status, duration and CPU time, when it ends; a second Samba
+# DC gets the 10,000 users of the signin goal meanwhile. In the foreground
+# meanwhile: gofmt, vet, staticcheck and the builds (a failure there ends
+# the run at once). Then the performance measurements, printed with their
+# goals. The summary lists every step's duration and CPU time, every SKIP
+# line of the run and the total. Everything this run starts (DCs, network
 # namespaces, dnsmasq, wineserver, listeners, background jobs) is stopped
 # when it ends, whichever way it ends (success, failure, SIGTERM, SIGINT).
 set -euo pipefail
@@ -200,8 +201,13 @@ bench() {
 
 selected() { [ -z "${ONLY:-}" ] || [[ $ONLY == *,$1,* ]]; }
 
+# test.sh --lane NAME: one lane, in the background (job_start). On exit it
+# leaves its end time and its CPU time (user + system, its children's
+# included) for the summary.
 if [ "${1:-}" = --lane ]; then
 	: "${RUN:?--lane is for test.sh itself}"
+	# shellcheck disable=SC2064 # $2 now
+	trap "now_ms >'$RUN/$2.end'; times | tail -1 >'$RUN/$2.cpu'" EXIT
 	"lane_${2//-/_}"
 	exit
 fi
@@ -275,19 +281,35 @@ step() {
 	printf '\n== %s\n' "$name"
 	t0=$(now_ms)
 	set +e
-	"$@" 2>&1 | tee "$RUN/$name.log"
-	rc=${PIPESTATUS[0]}
+	{
+		TIMEFORMAT='%U %S'
+		time {
+			"$@" 2>&1 | tee "$RUN/$name.log"
+			echo "${PIPESTATUS[0]}" >"$RUN/$name.rc"
+		}
+	} 2>"$RUN/$name.time"
 	set -e
+	rc=$(cat "$RUN/$name.rc")
+	awk '{ printf "%.1f", $1 + $2 }' "$RUN/$name.time" >"$RUN/$name.cpu"
 	# A failed step in the foreground ends the run (its output is above).
 	done_step "$name" "$rc" $(($(now_ms) - t0)) || finish
 }
 
+# cpu_of NAME: the CPU seconds (user + system) a step used, from its .cpu
+# file: "1.5" (a foreground step) or bash's `times` line "1m2.500s 0m3.100s".
+cpu_of() {
+	[ -s "$RUN/$1.cpu" ] || { echo "?"; return; }
+	awk '{ t = 0; for (i = 1; i <= NF; i++) { v = $i; m = 0; if (v ~ /m/) { split(v, p, "m"); m = p[1]; v = p[2] }
+		sub(/s$/, "", v); t += m * 60 + v } printf "%.0f", t }' "$RUN/$1.cpu"
+}
+
 # done_step NAME RC MS: its status line, and the step in the summary.
 done_step() {
-	local status=ok
+	local status=ok cpu
 	[ "$2" = 0 ] || status="FAIL (exit $2)"
-	SUMMARY+=("$(printf '%-12s %-14s %7s s' "$1" "$status" "$(secs "$3")")")
-	printf -- '-- %s: %s in %s s\n' "$1" "$status" "$(secs "$3")"
+	cpu=$(cpu_of "$1")
+	SUMMARY+=("$(printf '%-12s %-14s %7s s  (CPU %s s)' "$1" "$status" "$(secs "$3")" "$cpu")")
+	printf -- '-- %s: %s in %s s (CPU %s s)\n' "$1" "$status" "$(secs "$3")" "$cpu"
 	if [ "$2" != 0 ]; then
 		failed+=("$1")
 		return 1
@@ -341,7 +363,9 @@ job_wait() {
 			printf '\n== %s (ran in the background)\n' "$name"
 			cat "$RUN/$name.log"
 			unset "JOB_PID[$name]"
-			done_step "$name" "$rc" $(($(now_ms) - JOB_T0[$name])) || any=1
+			local end
+			end=$(cat "$RUN/$name.end" 2>/dev/null || now_ms)
+			done_step "$name" "$rc" $((end - JOB_T0[$name])) || any=1
 		done
 		pending=("${still[@]}")
 		[ ${#pending[@]} = 0 ] || sleep 0.5
@@ -364,6 +388,14 @@ if selected bench && [ "$(id -u)" = 0 ]; then
 	job_start samba-perf
 fi
 
+# --- side by side from the start: each waits for its own packages ----------
+lanes=()
+selected samba && export SAMBA_STEP=1
+for lane in gotest samba wine fuzz netns field; do
+	selected "$lane" && job_start "$lane" && lanes+=("$lane")
+done
+[ -z "${JOB_PID[packages]:-}" ] || lanes+=(packages)
+
 # --- the code ---------------------------------------------------------------
 # shellcheck disable=SC2016 # expanded by the step's own shell
 selected gofmt && step gofmt bash -c '
@@ -376,27 +408,27 @@ selected staticcheck && step staticcheck bash -c '
 	"$TMPDIR/tools/staticcheck" ./... && GOOS=windows "$TMPDIR/tools/staticcheck" ./...'
 selected build && step build bash -c 'go build -o /dev/null . && GOOS=windows GOARCH=amd64 go build -o /dev/null .'
 
-# --- side by side: each waits for its own packages -------------------------
-lanes=()
-selected samba && export SAMBA_STEP=1
-for lane in gotest samba wine fuzz netns field; do
-	selected "$lane" && job_start "$lane" && lanes+=("$lane")
-done
-[ -z "${JOB_PID[packages]:-}" ] || lanes+=(packages)
 lanes_ok=0
 [ ${#lanes[@]} = 0 ] || job_wait "${lanes[@]}" || lanes_ok=1
 
 if selected bench; then
 	if [ -n "$needs_dc" ]; then
-		job_wait samba-perf || lanes_ok=1
-		[ ! -f "$RUN/dc-perf/env" ] || export PERF_ENV=$RUN/dc-perf/env
+		# The bench needs the perf DC up and its users being created (the
+		# signin measurement, last, waits for them); the rest measures now.
+		d=$RUN/dc-perf
+		while kill -0 "${JOB_PID[samba-perf]}" 2>/dev/null && [ ! -f "$d/bulk-users.pid" ] && [ ! -f "$d/bulk-users.done" ]; do
+			sleep 0.5
+		done
+		[ ! -f "$d/env" ] || export PERF_ENV=$d/env
 	fi
 	if [ "$lanes_ok" = 0 ]; then
-		# Alone (as far as this run goes): the measurements, with their goals.
+		# The measurements, with their goals, after the tests.
 		step bench bench
 	else
 		echo "bench: not run, a step failed"
 	fi
 fi
+# After a failure the cleanup stops the bulk-user creation; else wait for it.
+[ -z "$needs_dc" ] || [ ${#failed[@]} -gt 0 ] || job_wait samba-perf || true
 
 finish
