@@ -336,9 +336,18 @@ if [ "$PTACHECK_WINE_NS" = 1 ]; then
 	seed "$WORK/roots-g2-only.reg"
 	snapshot
 	check "only G2 read" eq "$(snap '[.trusted_roots[].subject] | join(",")')" "DigiCert Global Root G2"
+	check "no root auto-update policy set" eq "$(snap '.authroot_policy.disable_root_auto_update')" null
 	phase install
-	check "install: host.trusted-roots fails naming the missing root" has "$(status host.trusted-roots): $(text host.trusted-roots)" \
+	check "install: with Automatic Root Certificates Update on, the missing root warns" has "$(status host.trusted-roots): $(text host.trusted-roots)" \
+		"warn: DigiCert Global Root CA (SHA-1 a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436) is not in LocalMachine\\Root; Windows fetches it from Windows Update"
+	check "install: exit 0 (a warning)" eq "$CODE" 0
+	seed authroot-off.reg
+	snapshot
+	check "the policy read: DisableRootAutoUpdate 1" eq "$(snap '.authroot_policy.disable_root_auto_update')" 1
+	phase install
+	check "install: with it turned off, host.trusted-roots fails naming the missing root" has "$(status host.trusted-roots): $(text host.trusted-roots)" \
 		"fail: DigiCert Global Root CA (SHA-1 a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436) is not in LocalMachine\\Root"
+	check "install: ... and says Windows will not fetch it" has "$(text host.trusted-roots)" "Automatic Root Certificates Update is turned off (DisableRootAutoUpdate=1)"
 	check "install: exit 1" eq "$CODE" 1
 	took
 else
@@ -346,7 +355,7 @@ else
 fi
 
 scenario "live under Wine vs the Linux build fed the Wine snapshot"
-seed connector.reg agent.reg updater.reg server2012r2.reg dotnet462.reg "$WORK/roots-g2-only.reg"
+seed connector.reg agent.reg updater.reg server2012r2.reg dotnet462.reg authroot-off.reg "$WORK/roots-g2-only.reg"
 install_agent_files
 service WAPCSvc "Microsoft AAD Application Proxy Connector" auto start
 service AzureADConnectAuthenticationAgent "Microsoft Azure AD Connect Authentication Agent" auto start
