@@ -339,10 +339,12 @@ finish() {
 	exit 0
 }
 
-# Lanes whose tests assert no timing run at a lower priority (nice 5): when
-# the machine is short of CPU, the timing-sensitive ones (go test, the Samba
-# and network tests) get it first; the others still use every idle cycle.
-declare -A LANE_NICE=([wine]=5 [field]=5)
+# What asserts no timing runs at a lower priority (nice 5): the code checks
+# in the foreground, Wine, the field scripts, fuzzing and the bulk users.
+# When the machine is short of CPU, the timing-sensitive tests (go test, the
+# Samba and network tests, whose deadlines are product promises) get it
+# first; the others still use every idle cycle.
+declare -A LANE_NICE=([wine]=5 [field]=5 [fuzz]=5 [samba-perf]=5)
 
 # job_start NAME: starts lane NAME in the background.
 job_start() {
@@ -406,12 +408,12 @@ done
 selected gofmt && step gofmt bash -c '
 	unformatted=$(gofmt -l $(git ls-files "*.go" 2>/dev/null || find . -name "*.go"))
 	[ -z "$unformatted" ] || { echo "gofmt would change:"; echo "$unformatted"; exit 1; }'
-selected vet && step vet bash -c 'go vet ./... && GOOS=windows go vet ./...'
+selected vet && step vet nice -n 5 bash -c 'go vet ./... && GOOS=windows go vet ./...'
 # shellcheck disable=SC2016
-selected staticcheck && step staticcheck bash -c '
+selected staticcheck && step staticcheck nice -n 5 bash -c '
 	GOBIN="$TMPDIR/tools" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2 &&
 	"$TMPDIR/tools/staticcheck" ./... && GOOS=windows "$TMPDIR/tools/staticcheck" ./...'
-selected build && step build bash -c 'go build -o /dev/null . && GOOS=windows GOARCH=amd64 go build -o /dev/null .'
+selected build && step build nice -n 5 bash -c 'go build -o /dev/null . && GOOS=windows GOARCH=amd64 go build -o /dev/null .'
 
 lanes_ok=0
 [ ${#lanes[@]} = 0 ] || job_wait "${lanes[@]}" || lanes_ok=1
