@@ -58,9 +58,25 @@ def k: "\(.Package)\u0000\(.Test // "")";
   (.[] | select(.Action == "build-output") | .Output | rtrimstr("\n")),
   ($failedpkgs[] as $p | .[] | select(.Package == $p and .Test == null and .Action == "output") | .Output | rtrimstr("\n"))
 '
+# The failed top-level tests of a go test -json log, "PACKAGE TEST" a line;
+# "NORETRY" when a package failed without a failed test (a build failure, a
+# crash, a timeout of the whole binary).
+# shellcheck disable=SC2016 # a jq program
+GOTEST_FAILED='
+(map(select(.Action == "fail" and .Test != null and (.Test | contains("/") | not)))) as $ft
+| ($ft | map(.Package)) as $withtests
+| if [.[] | select(.Action == "fail" and .Test == null) | .Package | select(. as $p | $withtests | index($p) | not)] | length > 0
+  then "NORETRY" else ($ft[] | "\(.Package) \(.Test)") end
+'
+
 # gotest ARGS...: go test with a readable report (needs jq; plain otherwise).
+# A test that fails is run once more, alone (its package, -run '^Name$'):
+# one that passes then failed on the machine's load (a deadline, a wall-clock
+# bound), not on the code; it is reported as "FLAKY: ..." with its first
+# failure above, and does not fail the step. A test that fails twice, a
+# build failure or a crashed test binary fails it.
 gotest() {
-	local rc=0 json
+	local rc=0 json retry=() pkgs=() a pkg failed again line
 	if ! command -v jq >/dev/null; then
 		go test "$@"
 		return
@@ -69,8 +85,35 @@ gotest() {
 	go test -json "$@" >"$json" 2>&1 || rc=$?
 	if ! jq -rs "$GOTEST_REPORT" "$json" 2>/dev/null; then
 		cat "$json" # not JSON: go itself failed (a bad flag, no module)
+		rm -f "$json"
+		return "$rc"
 	fi
+	failed=$(jq -rs "$GOTEST_FAILED" "$json" 2>/dev/null || echo NORETRY)
 	rm -f "$json"
+	if [ "$rc" = 0 ] || [ -z "$failed" ] || [ "$failed" = NORETRY ]; then
+		return "$rc"
+	fi
+	for a in "$@"; do
+		case $a in ./* | .) ;; *) retry+=("$a") ;; esac
+	done
+	mapfile -t pkgs < <(awk '{ print $1 }' <<<"$failed" | sort -u)
+	rc=0
+	for pkg in "${pkgs[@]}"; do
+		local names
+		names=$(awk -v p="$pkg" '$1 == p { print $2 }' <<<"$failed" | paste -sd'|')
+		echo "retrying once, alone: ${pkg#github.com/ptacheck/ptacheck} $names"
+		again=$(mktemp "$TMPDIR/gotest.XXXXXX")
+		if go test -json "${retry[@]}" -run "^($names)\$" "$pkg" >"$again" 2>&1; then
+			for line in ${names//|/ }; do
+				echo "FLAKY: ${pkg#github.com/ptacheck/ptacheck} $line failed (above), then passed alone: a bound the machine's load broke"
+			done
+		else
+			echo "the retry failed too:"
+			jq -rs "$GOTEST_REPORT" "$again" 2>/dev/null || cat "$again"
+			rc=1
+		fi
+		rm -f "$again"
+	done
 	return "$rc"
 }
 
@@ -319,7 +362,7 @@ done_step() {
 # finish: the summary (each step's status and duration, every SKIP line of
 # the run, the total) and the exit: 1 when a step failed.
 finish() {
-	local skips total
+	local skips total flaky
 	printf '\n== summary\n'
 	printf '%s\n' "${SUMMARY[@]}"
 	skips=$(cat "$RUN"/*.log 2>/dev/null | grep -E '(^|: )SKIP[: ]' | sed -E 's/^ *//' | sort -u || true)
@@ -328,6 +371,11 @@ finish() {
 		printf '%s\n' "$skips" | sed 's/^/  /'
 	else
 		echo "no SKIP line in this run"
+	fi
+	flaky=$(cat "$RUN"/*.log 2>/dev/null | grep -E '^FLAKY: ' | sort -u || true)
+	if [ -n "$flaky" ]; then
+		echo "tests that failed, then passed alone (load-sensitive bounds: fix them):"
+		printf '%s\n' "$flaky" | sed 's/^/  /'
 	fi
 	total=$(($(now_ms) - T0))
 	printf 'total: %d min %d s\n' $((total / 60000)) $((total % 60000 / 1000))
