@@ -101,11 +101,12 @@ gotest() {
 	for pkg in "${pkgs[@]}"; do
 		local names
 		names=$(awk -v p="$pkg" '$1 == p { print $2 }' <<<"$failed" | paste -sd'|')
-		echo "retrying once, alone: ${pkg#github.com/ptacheck/ptacheck} $names"
+		local short=.${pkg#github.com/ptacheck/ptacheck}
+		echo "retrying once, alone: $short $names"
 		again=$(mktemp "$TMPDIR/gotest.XXXXXX")
 		if go test -json "${retry[@]}" -run "^($names)\$" "$pkg" >"$again" 2>&1; then
 			for line in ${names//|/ }; do
-				echo "FLAKY: ${pkg#github.com/ptacheck/ptacheck} $line failed (above), then passed alone: a bound the machine's load broke"
+				echo "FLAKY: $short $line failed (above), then passed alone: a bound the machine's load broke"
 			done
 		else
 			echo "the retry failed too:"
