@@ -151,6 +151,10 @@ func (c *ADClient) gather(ctx context.Context, cfg ADConfig) *ADFacts {
 		defer cancel()
 	}
 	f := &ADFacts{Domain: cfg.Domain, Attempts: []adAttempt{}, Ports: []adPort{}, DCs: []directory.DC{}}
+	if c.Net == nil {
+		f.LocateErr = "no network client in this run"
+		return f
+	}
 	r := resolver{c.Net, c.LookupTimeout}
 	if len(cfg.DCs) > 0 {
 		f.Override = true
@@ -282,13 +286,18 @@ type UserFacts struct {
 // domain that binds (full attributes and the domain's password policy),
 // then, for the ones not found, forest-wide through the global catalog.
 func (c *ADClient) Users(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {
+	u, _ := memo(ctx, &c.gathered, usersKey(cfg, upns), func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, cfg, upns), nil })
+	return u
+}
+
+// usersKey names one users' lookup in the once-per-run table: the domain,
+// the DCs and the list of UPNs (case-insensitive, in order).
+func usersKey(cfg ADConfig, upns []string) string {
 	h := sha256.New()
 	for _, upn := range upns {
 		h.Write([]byte(strings.ToLower(upn) + "\n"))
 	}
-	key := "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",") + "|" + hex.EncodeToString(h.Sum(nil))
-	u, _ := memo(ctx, &c.gathered, key, func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, cfg, upns), nil })
-	return u
+	return "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",") + "|" + hex.EncodeToString(h.Sum(nil))
 }
 
 func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {

@@ -19,16 +19,18 @@ import (
 var factsNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // a Wednesday
 
 // factsEnv returns an Env whose directory client holds u as the result of
-// the users' lookup for cfg, and whose clock reads factsNow.
-func factsEnv(t *testing.T, cfg ADConfig, u *UserFacts) *Env {
+// the users' lookup of cfg (no tenant: the accounts are the UPNs), and
+// whose clock reads factsNow.
+func factsEnv(t *testing.T, cfg SigninConfig, u *UserFacts) *Env {
 	t.Helper()
 	c := &ADClient{}
-	key := "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
+	upns := accounts(signinUsers(context.Background(), &Env{}, cfg))
+	key := usersKey(cfg.AD, upns)
 	if _, err := memo(context.Background(), &c.gathered, key, func(context.Context) (*UserFacts, error) { return u, nil }); err != nil {
 		t.Fatal(err)
 	}
 	// The checks must read exactly these facts; a lookup would need a DC.
-	if got := c.Users(context.Background(), cfg, nil); got != u {
+	if got := c.Users(context.Background(), cfg.AD, upns); got != u {
 		t.Fatal("the facts are not what ADClient.Users returns: its once-per-run key changed, update factsEnv")
 	}
 	return &Env{AD: c, Now: func() time.Time { return factsNow }}
@@ -116,7 +118,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := &Env{Now: func() time.Time { return factsNow }}
 			if tc.facts != nil {
-				env = factsEnv(t, tc.cfg.AD, tc.facts)
+				env = factsEnv(t, tc.cfg, tc.facts)
 			} else if !tc.noAD {
 				env.AD = &ADClient{} // never asked: the check decides before looking up
 			}
@@ -129,7 +131,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 			}
 			// Same facts, same verdict (map order must not show).
 			if tc.facts != nil {
-				again := runFacts(t, factsEnv(t, tc.cfg.AD, tc.facts), UserExistsCheck{Config: tc.cfg})
+				again := runFacts(t, factsEnv(t, tc.cfg, tc.facts), UserExistsCheck{Config: tc.cfg})
 				if again.Status != r.Status || again.Message != r.Message || !reflect.DeepEqual(again.Findings, r.Findings) {
 					t.Fatalf("second run: %s %q %q, first %s %q %q", again.Status, again.Message, again.Findings, r.Status, r.Message, r.Findings)
 				}
@@ -139,7 +141,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 
 	t.Run("more than 50 missing: 50 listed and a count", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: many}
-		r := runFacts(t, factsEnv(t, cfg.AD, &UserFacts{Found: found(), Other: map[string]string{}, Missing: many}), UserExistsCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, cfg, &UserFacts{Found: found(), Other: map[string]string{}, Missing: many}), UserExistsCheck{Config: cfg})
 		if r.Status != StatusFail || len(r.Findings) != maxListedUsers+1 || r.Findings[maxListedUsers] != "and 3 more users not found" {
 			t.Fatalf("%s, %d findings, last %q", r.Status, len(r.Findings), r.Findings[len(r.Findings)-1])
 		}
@@ -229,7 +231,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 				cfg.Users = append(cfg.Users, u.UPN)
 			}
 			facts := &UserFacts{Found: found(tc.users...), Other: map[string]string{}, Missing: []string{}, Policy: tc.policy}
-			r := runFacts(t, factsEnv(t, cfg.AD, facts), UserAccountStateCheck{Config: cfg})
+			r := runFacts(t, factsEnv(t, cfg, facts), UserAccountStateCheck{Config: cfg})
 			if r.Status != tc.status || !strings.Contains(r.Message, tc.message) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, r.Message, tc.status, tc.message)
 			}
@@ -252,7 +254,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 	t.Run("users of other domains or not found are not evaluated", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: []string{"gone@contoso.com", "far@contoso.com"}}
 		facts := &UserFacts{Found: found(), Other: map[string]string{"far@contoso.com": "CN=far,DC=emea,DC=corp,DC=contoso,DC=test"}, Missing: []string{"gone@contoso.com"}}
-		r := runFacts(t, factsEnv(t, cfg.AD, facts), UserAccountStateCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, cfg, facts), UserAccountStateCheck{Config: cfg})
 		if r.Status != StatusSkip || r.Message != "no user of this domain to evaluate (see user.exists)" {
 			t.Fatalf("%s %q", r.Status, r.Message)
 		}
@@ -260,7 +262,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 
 	t.Run("without the domain policy the details say so", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: []string{ok1.UPN}}
-		r := runFacts(t, factsEnv(t, cfg.AD, &UserFacts{Found: found(ok1), Other: map[string]string{}, Missing: []string{}}), UserAccountStateCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, cfg, &UserFacts{Found: found(ok1), Other: map[string]string{}, Missing: []string{}}), UserAccountStateCheck{Config: cfg})
 		note, _ := r.Details.(map[string]any)["note"].(string)
 		if r.Status != StatusPass || !strings.Contains(note, "policy could not be read") {
 			t.Fatalf("%s, note %q", r.Status, note)
@@ -276,7 +278,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 			users = append(users, u)
 			cfg.Users = append(cfg.Users, u.UPN)
 		}
-		r := runFacts(t, factsEnv(t, cfg.AD, &UserFacts{Found: found(users...), Other: map[string]string{}, Missing: []string{}, Policy: policy}), UserAccountStateCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, cfg, &UserFacts{Found: found(users...), Other: map[string]string{}, Missing: []string{}, Policy: policy}), UserAccountStateCheck{Config: cfg})
 		if r.Status != StatusFail || len(r.Findings) != maxListedUsers+1 ||
 			r.Findings[maxListedUsers] != "and 2 more users whose accounts cannot sign in (every user is in the details)" ||
 			!strings.Contains(r.Message, "52 of 52 accounts cannot sign in now (1331 ERROR_ACCOUNT_DISABLED: 52)") {
