@@ -168,6 +168,7 @@ func TestDirectoryBombSignal(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		awaitSignalHandler(t, cmd.Process.Pid)
 		time.Sleep(time.Second) // the forest read is decoding the trickle (it ends at 2.5 s)
 		sent := time.Now()
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -279,6 +280,7 @@ func TestSignalDuringGraphDecode(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			awaitSignalHandler(t, cmd.Process.Pid)
 			time.Sleep(600 * time.Millisecond) // the first pages are in, the decode goes on
 			sent := time.Now()
 			cmd.Process.Signal(syscall.SIGTERM)
