@@ -185,10 +185,10 @@ func streamTargets() []streamTarget {
 			t.Fatal(err)
 		}
 		got := make(chan []byte, 1)
-		go func() {
+		go func(p string) { // its own copy: p changes below (a data race otherwise)
 			data, _ := os.ReadFile(p) // opens when the writer does
 			got <- data
-		}()
+		}(p)
 		if link {
 			os.Symlink(p, filepath.Join(dir, "link"))
 			p = filepath.Join(dir, "link")

@@ -121,8 +121,8 @@ func TestADChecks(t *testing.T) {
 	})
 	t.Run("plain bind refused", func(t *testing.T) {
 		env := adEnv(t, contosoDirectory(), nil, fixtureBind)
-		env.AD.Options.Security = directory.Plain
-		env.AD.Options.AllowCleartextPassword = true
+		env.AD.(*directory.Gatherer).Options.Security = directory.Plain
+		env.AD.(*directory.Gatherer).Options.AllowCleartextPassword = true
 		rs := runAD(t, env, cfg)
 		if rs[0].Status != StatusError || !strings.Contains(findings(rs[0]), "strongerAuthRequired") || !strings.Contains(rs[0].Remediation, "LDAPS") {
 			t.Fatalf("%s %q %q", rs[0].Status, findings(rs[0]), rs[0].Remediation)
@@ -248,6 +248,6 @@ func TestForestTrustsUnreadable(t *testing.T) {
 // forgetAD gives env a fresh directory gatherer: what the last run gathered
 // is gathered again.
 func forgetAD(env *Env) {
-	a := env.AD
+	a := env.AD.(*directory.Gatherer)
 	env.AD = &directory.Gatherer{Net: a.Net, Options: a.Options, LookupTimeout: a.LookupTimeout, PortTimeout: a.PortTimeout, Timeout: a.Timeout}
 }

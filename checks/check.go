@@ -243,9 +243,9 @@ func toResult(meta Meta, out Outcome, d time.Duration) Result {
 // fill in only the fields the check under test uses, so an unexpected
 // dependency shows up as a nil-pointer panic in that test.
 type Env struct {
-	Host hostfacts.Source    // host facts: live Windows host, a snapshot file or a fixture
-	Net  *netprobe.Client    // DNS, TCP, TLS and proxy probes; one per run, owns its probe cache
-	AD   *directory.Gatherer // LDAP to the domain's DCs; gathers once per run
+	Host hostfacts.Source // host facts: live Windows host, a snapshot file or a fixture
+	Net  *netprobe.Client // DNS, TCP, TLS and proxy probes; one per run, owns its probe cache
+	AD   Directory        // LDAP to the domain's DCs (a *directory.Gatherer); gathers once per run
 	// Tenant reads Microsoft Graph (checks/graph); nil when no token
 	// source is configured (the tenant checks then say why they cannot run).
 	Tenant *graph.Tenant
@@ -254,6 +254,15 @@ type Env struct {
 	// Met are the facts the check's declared needs brought: the runner
 	// fills them in before it runs the check.
 	Met Facts
+}
+
+// Directory is what the checks ask of the domain's DCs: the facts of a
+// domain, the accounts of a list of users, one password tried. A
+// *directory.Gatherer gathers each once per run; tests answer from facts.
+type Directory interface {
+	Gather(ctx context.Context, domain string, dcs []string) *directory.Facts
+	Users(ctx context.Context, domain string, dcs, upns []string) *directory.UserFacts
+	TryPassword(ctx context.Context, f *directory.Facts, account string, p *directory.UserPassword) (a *directory.PasswordAttempt, repeat bool)
 }
 
 // Facts are what a check's needs brought: the runner fills them in.

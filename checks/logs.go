@@ -11,6 +11,18 @@ import (
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
+// limits are the window and threshold in effect: the defaults for unset ones.
+func (c LogsConfig) limits() (window time.Duration, threshold int) {
+	window, threshold = c.Window, c.Threshold
+	if window <= 0 {
+		window = tracelog.DefaultRecentWindow
+	}
+	if threshold <= 0 {
+		threshold = defaultFailureThreshold
+	}
+	return window, threshold
+}
+
 const (
 	defaultFailureThreshold = 100
 	logsCheckTimeout        = 90 * time.Second
@@ -35,14 +47,7 @@ func (c RecentFailuresCheck) Run(ctx context.Context, env *Env) Outcome {
 	if len(c.Config.Paths) == 0 {
 		return Skipped("no agent trace log here: pass --logs PATH (the agent's Trace folder, on the agent server %s)", tracelog.DefaultPaths()[0])
 	}
-	window := c.Config.Window
-	if window <= 0 {
-		window = tracelog.DefaultRecentWindow
-	}
-	threshold := c.Config.Threshold
-	if threshold <= 0 {
-		threshold = defaultFailureThreshold
-	}
+	window, threshold := c.Config.limits()
 	now := time.Now()
 	if env.Now != nil {
 		now = env.Now()
@@ -54,6 +59,12 @@ func (c RecentFailuresCheck) Run(ctx context.Context, env *Env) Outcome {
 	if err != nil {
 		return Errored(fmt.Errorf("read the trace logs: %w", err), nil)
 	}
+	return recentFailuresVerdict(s, window, threshold)
+}
+
+// recentFailuresVerdict decides logs.recent-failures from what the trace
+// logs said over the window: more failures than the threshold warn.
+func recentFailuresVerdict(s *tracelog.Summary, window time.Duration, threshold int) Outcome {
 	type reason struct {
 		Code  int `json:"code"`
 		Count int `json:"count"`
@@ -80,10 +91,15 @@ func (c RecentFailuresCheck) Run(ctx context.Context, env *Env) Outcome {
 	return Outcome{Summary: msg, Details: details}
 }
 
-// shortDuration renders 24h rather than 24h0m0s.
+// shortDuration renders 24h rather than 24h0m0s, 30m rather than 30m0s:
+// only zero units go (trimming "0s" from 10s or "0m" from 30m would not).
 func shortDuration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
 	return s
 }

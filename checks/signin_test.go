@@ -63,7 +63,7 @@ func TestUserAccountStatePSO(t *testing.T) {
 				{Check: UserAccountStateCheck{Config: cfg}, Requires: []string{"ad.dc-reachable"}, Timeout: 10 * time.Second},
 			}
 			env := *env
-			env.AD = &directory.Gatherer{Net: env.AD.Net, Options: env.AD.Options, LookupTimeout: time.Second, PortTimeout: time.Second}
+			env.AD = &directory.Gatherer{Net: env.AD.(*directory.Gatherer).Net, Options: env.AD.(*directory.Gatherer).Options, LookupTimeout: time.Second, PortTimeout: time.Second}
 			r := Run(context.Background(), &env, plan, RunOptions{})[1]
 			if r.Status != tc.status || !strings.Contains(findings(r), tc.want) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, findings(r), tc.status, tc.want)
@@ -237,7 +237,7 @@ func TestSigninWithCloudUsers(t *testing.T) {
 			plan = append(plan, Entry{Check: c, Requires: []string{"ad.dc-reachable"}, Timeout: 10 * time.Second})
 		}
 		e := *env
-		e.AD = &directory.Gatherer{Net: env.AD.Net, Options: env.AD.Options, LookupTimeout: time.Second, PortTimeout: time.Second}
+		e.AD = &directory.Gatherer{Net: env.AD.(*directory.Gatherer).Net, Options: env.AD.(*directory.Gatherer).Options, LookupTimeout: time.Second, PortTimeout: time.Second}
 		e.Tenant = &graph.Tenant{Graph: env.Tenant.Graph}
 		out := map[string]Result{}
 		for _, r := range Run(context.Background(), &e, plan, RunOptions{}) {
