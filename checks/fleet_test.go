@@ -9,12 +9,12 @@ import (
 // The fleet rule of `ptacheck summarize` before uninstalling agents from
 // several servers, over agent lists (no reports read).
 func TestRemovalPlanEvaluate(t *testing.T) {
-	agents := func(spec ...string) []FleetAgent { // "NAME:status"
-		var out []FleetAgent
+	agents := func(spec ...string) []AgentInfo { // "NAME:status"
+		var out []AgentInfo
 		for i, s := range spec {
 			for j := range len(s) {
 				if s[j] == ':' {
-					out = append(out, FleetAgent{ID: string(rune('a' + i)), MachineName: s[:j], Status: s[j+1:]})
+					out = append(out, AgentInfo{ID: string(rune('a' + i)), MachineName: s[:j], Status: s[j+1:]})
 				}
 			}
 		}
@@ -42,7 +42,7 @@ func TestRemovalPlanEvaluate(t *testing.T) {
 				"keep at least one agent, or switch the tenant's sign-in method first",
 			remaining: []string{}, removed: []string{"pta1"}},
 		{name: "an empty agent list is a list: no active agent left",
-			plan:   RemovalPlan{Removing: []string{"pta1"}, Agents: []FleetAgent{}, Source: "pta1.json"},
+			plan:   RemovalPlan{Removing: []string{"pta1"}, Agents: []AgentInfo{}, Source: "pta1.json"},
 			status: StatusFail, remaining: []string{}, removed: []string{},
 			message: "uninstalling from pta1 would leave no active agent (agent list from pta1.json): Pass-through sign-ins would fail; " +
 				"keep at least one agent, or switch the tenant's sign-in method first"},
@@ -98,7 +98,7 @@ func TestRemovalPlanEvaluate(t *testing.T) {
 // A server is the same machine whether a report names it short or fully
 // qualified, in any case (sameMachine): a removal must not count twice.
 func TestRemovalPlanMachineNames(t *testing.T) {
-	plan := RemovalPlan{Removing: []string{"PTA1"}, Source: "r.json", Agents: []FleetAgent{
+	plan := RemovalPlan{Removing: []string{"PTA1"}, Source: "r.json", Agents: []AgentInfo{
 		{ID: "1", MachineName: "pta1.corp.contoso.test", Status: "active"},
 		{ID: "2", MachineName: "pta2.corp.contoso.test", Status: "active"},
 		{ID: "3", MachineName: "pta3", Status: "active"},

@@ -8,15 +8,8 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/tracelog"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
-
-// LogsConfig parameterises logs.recent-failures.
-type LogsConfig struct {
-	Paths     []string      // trace files, folders or .zip; empty: none found on this host
-	Window    time.Duration // how far back from now (default 24 h)
-	Threshold int           // more failures than this in the window warn (default 100)
-}
 
 // limits are the window and threshold in effect: the defaults for unset ones.
 func (c LogsConfig) limits() (window time.Duration, threshold int) {

@@ -18,22 +18,33 @@ import (
 
 var factsNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // a Wednesday
 
-// factsEnv returns an Env whose directory client holds u as the result of
-// the users' lookup of cfg (no tenant: the accounts are the UPNs), and
-// whose clock reads factsNow.
-func factsEnv(t *testing.T, cfg SigninConfig, u *UserFacts) *Env {
-	t.Helper()
-	c := &ADClient{}
-	upns := accounts(signinUsers(context.Background(), &Env{}, cfg))
-	key := usersKey(cfg.AD, upns)
-	if _, err := memo(context.Background(), &c.gathered, key, func(context.Context) (*UserFacts, error) { return u, nil }); err != nil {
-		t.Fatal(err)
-	}
-	// The checks must read exactly these facts; a lookup would need a DC.
-	if got := c.Users(context.Background(), cfg.AD, upns); got != u {
-		t.Fatal("the facts are not what ADClient.Users returns: its once-per-run key changed, update factsEnv")
-	}
-	return &Env{AD: c, Now: func() time.Time { return factsNow }}
+// factsDirectory answers the users' lookup from facts; any other read
+// fails the test (the checks under test must not need a DC).
+type factsDirectory struct {
+	t     *testing.T
+	users *directory.UserFacts
+	asked []string // the accounts the lookup was asked for
+}
+
+func (d *factsDirectory) Gather(context.Context, string, []string) *directory.Facts {
+	d.t.Fatal("the check gathered the directory facts: it must decide from the users' facts")
+	return nil
+}
+
+func (d *factsDirectory) Users(_ context.Context, _ string, _, upns []string) *directory.UserFacts {
+	d.asked = upns
+	return d.users
+}
+
+func (d *factsDirectory) TryPassword(context.Context, *directory.Facts, string, *directory.UserPassword) (*directory.PasswordAttempt, bool) {
+	d.t.Fatal("the check tried a password")
+	return nil, false
+}
+
+// factsEnv returns an Env whose directory answers the users' lookup with u
+// and whose clock reads factsNow.
+func factsEnv(t *testing.T, _ SigninConfig, u *directory.UserFacts) *Env {
+	return &Env{AD: &factsDirectory{t: t, users: u}, Now: func() time.Time { return factsNow }}
 }
 
 // runFacts runs one check as the runner does and returns its result.
@@ -66,7 +77,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		cfg      SigninConfig
-		facts    *UserFacts
+		facts    *directory.UserFacts
 		noAD     bool
 		status   Status
 		message  string
@@ -80,38 +91,38 @@ func TestUserExistsVerdicts(t *testing.T) {
 		{name: "no directory client", noAD: true, cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com"}}, status: StatusError,
 			message: "no directory client in this run"},
 		{name: "lookup failed as a whole", cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com"}}, status: StatusError,
-			facts:   &UserFacts{Found: found(), Other: map[string]string{}, Missing: []string{}, Err: errors.New("no domain controller (see ad.dc-reachable)")},
+			facts:   &directory.UserFacts{Found: found(), Other: map[string]string{}, Missing: []string{}, Err: errors.New("no domain controller (see ad.dc-reachable)")},
 			message: "read the users' accounts: no domain controller (see ad.dc-reachable)"},
 		{name: "lookup cut off", cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com"}}, status: StatusError,
-			facts:   &UserFacts{Found: found(), Other: map[string]string{}, Missing: []string{}, Err: fmt.Errorf("search: %w", context.DeadlineExceeded)},
+			facts:   &directory.UserFacts{Found: found(), Other: map[string]string{}, Missing: []string{}, Err: fmt.Errorf("search: %w", context.DeadlineExceeded)},
 			message: "the users' accounts (cut off)"},
 		{name: "every user found", cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com", "b@contoso.com"}}, status: StatusPass,
-			facts:   &UserFacts{Found: found(factsUser("a@contoso.com"), factsUser("b@contoso.com")), Other: map[string]string{}, Missing: []string{}},
+			facts:   &directory.UserFacts{Found: found(factsUser("a@contoso.com"), factsUser("b@contoso.com")), Other: map[string]string{}, Missing: []string{}},
 			message: "2 users found", findings: []string{}},
 		{name: "one user found", cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com"}}, status: StatusPass,
-			facts:   &UserFacts{Found: found(factsUser("a@contoso.com")), Other: map[string]string{}, Missing: []string{}},
+			facts:   &directory.UserFacts{Found: found(factsUser("a@contoso.com")), Other: map[string]string{}, Missing: []string{}},
 			message: "1 user found"},
 		{name: "found in other domains of the forest, sorted", cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com", "z@contoso.com", "y@contoso.com"}},
-			facts: &UserFacts{Found: found(factsUser("a@contoso.com")), Missing: []string{}, Other: map[string]string{
+			facts: &directory.UserFacts{Found: found(factsUser("a@contoso.com")), Missing: []string{}, Other: map[string]string{
 				"z@contoso.com": "CN=z,CN=Users,DC=emea,DC=corp,DC=contoso,DC=test",
 				"y@contoso.com": "CN=y,CN=Users,DC=apac,DC=corp,DC=contoso,DC=test"}},
 			status:  StatusPass,
 			message: "3 users found (2 in other domains of the forest: y@contoso.com (apac.corp.contoso.test), z@contoso.com (emea.corp.contoso.test))"},
 		{name: "missing users fail with AADSTS80004", cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com", "b@contoso.com", "c@contoso.com"}},
-			facts:   &UserFacts{Found: found(factsUser("a@contoso.com")), Other: map[string]string{}, Missing: []string{"b@contoso.com", "c@contoso.com"}},
+			facts:   &directory.UserFacts{Found: found(factsUser("a@contoso.com")), Other: map[string]string{}, Missing: []string{"b@contoso.com", "c@contoso.com"}},
 			status:  StatusFail,
 			message: "2 of 3 users not found in the forest (AADSTS80004)",
 			findings: []string{
 				"no account with UPN b@contoso.com in forest of corp.contoso.test (AADSTS80004)",
 				"no account with UPN c@contoso.com in forest of corp.contoso.test (AADSTS80004)"}},
 		{name: "a partial lookup error warns beside the verdict", cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com", "b@contoso.com"}},
-			facts:   &UserFacts{Found: found(factsUser("a@contoso.com")), Other: map[string]string{}, Missing: []string{"b@contoso.com"}, Err: errors.New("global catalog: connection refused")},
+			facts:   &directory.UserFacts{Found: found(factsUser("a@contoso.com")), Other: map[string]string{}, Missing: []string{"b@contoso.com"}, Err: errors.New("global catalog: connection refused")},
 			status:  StatusFail,
 			message: "1 of 2 users not found in the forest (AADSTS80004)",
 			findings: []string{"no account with UPN b@contoso.com in forest of corp.contoso.test (AADSTS80004)",
 				"warning: global catalog: connection refused"}},
 		{name: "a partial lookup error with everyone found warns", cfg: SigninConfig{AD: factsAD, Users: []string{"a@contoso.com"}},
-			facts:   &UserFacts{Found: found(factsUser("a@contoso.com")), Other: map[string]string{}, Missing: []string{}, Err: errors.New("global catalog: connection refused")},
+			facts:   &directory.UserFacts{Found: found(factsUser("a@contoso.com")), Other: map[string]string{}, Missing: []string{}, Err: errors.New("global catalog: connection refused")},
 			status:  StatusWarn,
 			message: "1 user found", findings: []string{"global catalog: connection refused"}},
 	} {
@@ -120,7 +131,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 			if tc.facts != nil {
 				env = factsEnv(t, tc.cfg, tc.facts)
 			} else if !tc.noAD {
-				env.AD = &ADClient{} // never asked: the check decides before looking up
+				env.AD = &factsDirectory{t: t} // never asked: the check decides before looking up
 			}
 			r := runFacts(t, env, UserExistsCheck{Config: tc.cfg})
 			if r.Status != tc.status || !strings.Contains(r.Message, tc.message) {
@@ -141,7 +152,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 
 	t.Run("more than 50 missing: 50 listed and a count", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: many}
-		r := runFacts(t, factsEnv(t, cfg, &UserFacts{Found: found(), Other: map[string]string{}, Missing: many}), UserExistsCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, cfg, &directory.UserFacts{Found: found(), Other: map[string]string{}, Missing: many}), UserExistsCheck{Config: cfg})
 		if r.Status != StatusFail || len(r.Findings) != maxListedUsers+1 || r.Findings[maxListedUsers] != "and 3 more users not found" {
 			t.Fatalf("%s, %d findings, last %q", r.Status, len(r.Findings), r.Findings[len(r.Findings)-1])
 		}
@@ -230,7 +241,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 			for _, u := range tc.users {
 				cfg.Users = append(cfg.Users, u.UPN)
 			}
-			facts := &UserFacts{Found: found(tc.users...), Other: map[string]string{}, Missing: []string{}, Policy: tc.policy}
+			facts := &directory.UserFacts{Found: found(tc.users...), Other: map[string]string{}, Missing: []string{}, Policy: tc.policy}
 			r := runFacts(t, factsEnv(t, cfg, facts), UserAccountStateCheck{Config: cfg})
 			if r.Status != tc.status || !strings.Contains(r.Message, tc.message) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, r.Message, tc.status, tc.message)
@@ -253,7 +264,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 
 	t.Run("users of other domains or not found are not evaluated", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: []string{"gone@contoso.com", "far@contoso.com"}}
-		facts := &UserFacts{Found: found(), Other: map[string]string{"far@contoso.com": "CN=far,DC=emea,DC=corp,DC=contoso,DC=test"}, Missing: []string{"gone@contoso.com"}}
+		facts := &directory.UserFacts{Found: found(), Other: map[string]string{"far@contoso.com": "CN=far,DC=emea,DC=corp,DC=contoso,DC=test"}, Missing: []string{"gone@contoso.com"}}
 		r := runFacts(t, factsEnv(t, cfg, facts), UserAccountStateCheck{Config: cfg})
 		if r.Status != StatusSkip || r.Message != "no user of this domain to evaluate (see user.exists)" {
 			t.Fatalf("%s %q", r.Status, r.Message)
@@ -262,7 +273,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 
 	t.Run("without the domain policy the details say so", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: []string{ok1.UPN}}
-		r := runFacts(t, factsEnv(t, cfg, &UserFacts{Found: found(ok1), Other: map[string]string{}, Missing: []string{}}), UserAccountStateCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, cfg, &directory.UserFacts{Found: found(ok1), Other: map[string]string{}, Missing: []string{}}), UserAccountStateCheck{Config: cfg})
 		note, _ := r.Details.(map[string]any)["note"].(string)
 		if r.Status != StatusPass || !strings.Contains(note, "policy could not be read") {
 			t.Fatalf("%s, note %q", r.Status, note)
@@ -278,7 +289,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 			users = append(users, u)
 			cfg.Users = append(cfg.Users, u.UPN)
 		}
-		r := runFacts(t, factsEnv(t, cfg, &UserFacts{Found: found(users...), Other: map[string]string{}, Missing: []string{}, Policy: policy}), UserAccountStateCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, cfg, &directory.UserFacts{Found: found(users...), Other: map[string]string{}, Missing: []string{}, Policy: policy}), UserAccountStateCheck{Config: cfg})
 		if r.Status != StatusFail || len(r.Findings) != maxListedUsers+1 ||
 			r.Findings[maxListedUsers] != "and 2 more users whose accounts cannot sign in (every user is in the details)" ||
 			!strings.Contains(r.Message, "52 of 52 accounts cannot sign in now (1331 ERROR_ACCOUNT_DISABLED: 52)") {
