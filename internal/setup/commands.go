@@ -43,7 +43,7 @@ type DCQueryFlags struct {
 }
 
 func (d *DCQueryFlags) Register(fs *pflag.FlagSet) {
-	fs.StringVar(&d.Format, "format", "xml", "xml (a QueryList for Event Viewer's custom view) or xpath (for wevtutil qe Security /q:...)")
+	fs.StringVar(&d.Format, "format", "xml", "the query's `FORMAT`: xml (a QueryList for Event Viewer's custom view) or xpath (for wevtutil qe Security /q:...)")
 	fs.StringVar(&d.AgentPath, "agent-path", "", "the agent executable's `PATH` (default: the installed agent, or both known paths)")
 }
 
@@ -65,7 +65,7 @@ type TraceLogsFlags struct {
 func (t *TraceLogsFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&t.Since, "since", "", "only failures at or after this `TIME` (2026-11-25T08:00:00Z, 2026-11-25, or a duration back from now such as 24h)")
 	fs.StringVar(&t.Until, "until", "", "only failures before this `TIME`")
-	fs.StringVar(&t.RequestID, "request-id", "", "only this request `ID` (from the trace log or the sign-in log; Security events carry none)")
+	fs.StringVar(&t.RequestID, "request-id", "", "only this request `GUID` (from the trace log or the sign-in log; Security events carry none)")
 	fs.StringVar(&t.AgentPath, "agent-path", "", "in Security events, count the logons of this agent executable `PATH` (default: the executables dc-query names)")
 	fs.DurationVar(&t.Timeout, "timeout", 10*time.Minute, "deadline for reading the logs")
 }
@@ -122,7 +122,7 @@ type BundleFlags struct {
 func (b *BundleFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.Out, "out", "", "write the bundle to this `FILE.zip` (required; replaced atomically, readable only by you)")
 	fs.StringArrayVar(&b.Phases, "phase", nil, "run this checklist `PHASE` into the bundle (repeatable or comma-separated: install, register, enable, uninstall, operate, signin, or all; default: operate)")
-	fs.Int64Var(&b.MaxLogBytes, "max-log-bytes", 256<<20, "copy at most this many bytes of trace logs, newest files first (0: none; the summary still covers all)")
+	fs.Int64Var(&b.MaxLogBytes, "max-log-bytes", 256<<20, "copy at most `BYTES` of trace logs, newest files first (0: none; the summary still covers all)")
 }
 
 // CollectPhases are the checklist phases a bundle can hold.

@@ -37,7 +37,7 @@ func isList(f *pflag.Flag) bool {
 // PTACHECK_<FLAG> environment variables, then from the config file
 // (--config, or PTACHECK_CONFIG). Flags win over both; the environment wins
 // over the file. It returns where each default came from, for -v.
-func applyDefaults(ctx context.Context, fs *pflag.FlagSet, configPath string, getenv func(string) string, known func(string) bool) ([]string, error) {
+func applyDefaults(ctx context.Context, fs *pflag.FlagSet, config bool, configPath string, getenv func(string) string, known func(string) bool) ([]string, error) {
 	var origins []string
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -63,7 +63,7 @@ func applyDefaults(ctx context.Context, fs *pflag.FlagSet, configPath string, ge
 	if err != nil {
 		return nil, err
 	}
-	if configPath == "" {
+	if configPath == "" && config {
 		configPath = getenv(EnvConfig)
 	}
 	if configPath == "" {

@@ -31,7 +31,7 @@ func (d *DirectoryFlags) Register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&d.DCs, "dc", nil, "use this domain controller `HOST[:PORT]` instead of the DC locator (repeatable)")
 	fs.StringVar(&d.LDAPUser, "ldap-user", "", "bind to the DC as this `USER` (user@domain or a DN); the password comes from PTACHECK_LDAP_PASSWORD or --ldap-password-file. Default: the current user on Windows")
 	fs.StringVar(&d.LDAPPassFile, "ldap-password-file", "", "read the LDAP bind password from this `FILE` (never from a flag)")
-	fs.StringVar(&d.LDAPSecurity, "ldap-security", "ldaps", "how to reach the DC: ldaps (636), starttls (389), or plain (389, unencrypted: only to see whether the DC refuses it)")
+	fs.StringVar(&d.LDAPSecurity, "ldap-security", "ldaps", "how to reach the DC, `MODE`: ldaps (636), starttls (389), or plain (389, unencrypted: only to see whether the DC refuses it)")
 	fs.BoolVar(&d.LDAPInsecureTLS, "ldap-insecure-skip-verify", false, "do not verify the DC's certificate (insecure; warned)")
 }
 

@@ -236,7 +236,7 @@ type AgentFlags struct {
 
 func (a *AgentFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.Version, "agent-version", "", "the `VERSION` of the PTA agent about to be installed (e.g. 1.5.2482.0): 1.5.193.0 and later may share a server with an App Proxy connector; a newer one upgrades an installed agent")
-	fs.StringVar(&a.Installer, "installer", "", "(Windows) read the agent version from this installer `PATH` (AADConnectAuthAgentSetup.exe)")
+	fs.StringVar(&a.Installer, "installer", "", "(Windows) read the agent version from this installer `FILE` (AADConnectAuthAgentSetup.exe)")
 }
 
 var versionRE = regexp.MustCompile(`^[0-9]{1,5}(\.[0-9]{1,5}){1,3}$`)
@@ -326,7 +326,7 @@ type LogsFlags struct {
 
 func (l *LogsFlags) Register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&l.Paths, "logs", nil, "read the agent trace logs at this `PATH` (file, folder or .zip; repeatable; default: this host's agent trace folders)")
-	fs.IntVar(&l.Threshold, "failure-threshold", 100, "logs.recent-failures warns above this many failed sign-ins in the window")
+	fs.IntVar(&l.Threshold, "failure-threshold", 100, "logs.recent-failures warns above `N` failed sign-ins in the window")
 	fs.DurationVar(&l.Window, "failure-window", 24*time.Hour, "logs.recent-failures: how far back from now")
 }
 

@@ -9,21 +9,26 @@ import (
 	"github.com/ptacheck/ptacheck/internal/cli"
 )
 
-// OutputFlags are the flags every command but dc-query takes.
+// OutputFlags are the flags every command but security-query takes.
 type OutputFlags struct {
 	Format  string // -o
 	NoColor bool
 	Verbose bool
-	Config  string // --config
 
 	formats []string // what -o may name for this command (text is the default)
 }
 
 func (o *OutputFlags) Register(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.Format, "output", "o", "text", "output format: "+strings.Join(o.formats, ", "))
+	fs.StringVarP(&o.Format, "output", "o", "text", "output `FORMAT`: "+strings.Join(o.formats, ", "))
 	fs.BoolVar(&o.NoColor, "no-color", false, "no colours in text output (NO_COLOR is honoured too)")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "progress and the probe log on stderr, durations in text output")
-	fs.StringVar(&o.Config, "config", "", "read flag defaults from this JSON `FILE` ({\"tenant-id\": \"...\", \"ignore-failures\": [...]}; or PTACHECK_CONFIG). Every flag also defaults from PTACHECK_<FLAG> (PTACHECK_TENANT_ID); flags win, then the environment, then the file")
+}
+
+// ConfigFlags are --config: flag defaults from a file.
+type ConfigFlags struct{ File string }
+
+func (c *ConfigFlags) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&c.File, "config", "", "read flag defaults from this JSON `FILE` ({\"tenant-id\": \"...\", \"ignore-failures\": [...]}; or PTACHECK_CONFIG). Every flag also defaults from PTACHECK_<FLAG> (PTACHECK_TENANT_ID); flags win, then the environment, then the file")
 }
 
 // Validate checks -o against the formats the command offers and returns it.
@@ -49,7 +54,7 @@ type ReportFlags struct {
 
 func (r *ReportFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&r.File, "report-file", "", "also write the report to `FILE` (\"-\": stdout); written atomically, a symlink is replaced, not followed")
-	fs.StringVar(&r.Format, "report-format", "", "format of --report-file: text, json, junit or prometheus (default: the --output format)")
+	fs.StringVar(&r.Format, "report-format", "", "the `FORMAT` of --report-file: text, json, junit or prometheus (default: from the file's extension, .json, .xml for junit, .prom for prometheus, else text)")
 }
 
 // ReportFile is where and how --report-file writes the report.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -35,7 +36,13 @@ func TestParseNamesTheCommandsThatTakeAFlag(t *testing.T) {
 		{"enable", []string{"enable", "--upn-suffix", "x"}, "enable: --upn-suffix does not apply to enable: it is a flag of install (run 'ptacheck enable --help')"},
 		{"enable", []string{"enable", "--ldap-user=u"}, "--ldap-user does not apply to enable: it is a flag of install or signin"},
 		{"dc-query", []string{"dc-query", "-o", "json"}, "--output does not apply to dc-query: it is a flag of install, enable or signin"},
-		{"enable", []string{"enable", "--no-such-flag"}, "enable: unknown flag: --no-such-flag (run 'ptacheck enable --help')"},
+		{"enable", []string{"enable", "--no-such-flag"}, "enable: unknown flag --no-such-flag (run 'ptacheck enable --help')"},
+		// Suggestions: the command's own flag first, else another command's.
+		{"install", []string{"install", "--fixtrue", "healthy"}, "install: unknown flag --fixtrue: did you mean --fixture? (run 'ptacheck install --help')"},
+		{"install", []string{"install", "--tenantid=x"}, "install: unknown flag --tenantid: did you mean --tenant-id?"},
+		{"install", []string{"install", "-fixture", "healthy"}, "install: unknown flag -fixture: did you mean --fixture?"},
+		{"enable", []string{"enable", "--upn-sufix", "x"}, "enable: unknown flag --upn-sufix: did you mean --upn-suffix? (a flag of install; run 'ptacheck enable --help')"},
+		{"signin", []string{"signin", "--usr", "a@b.c"}, "signin: unknown flag --usr: did you mean --user?"},
 	} {
 		c, _ := r.Lookup(tc.cmd)
 		_, _, _, err := r.Parse(context.Background(), c, tc.args, noEnv)
@@ -106,9 +113,9 @@ func TestHelpListsOwnFlagsFirstThenGroups(t *testing.T) {
 // take any combination of groups (the own groups that reuse a name, such as
 // logs --timeout, are never combined with the shared group of that name).
 func TestGroupsCombine(t *testing.T) {
-	shared := []Group{OutputGroup, ReportGroup, SelectionGroup, GateGroup, AgentGroup, CloudGroup, CatalogueGroup, DNSGroup,
+	shared := []Group{OutputGroup, ConfigGroup, ReportGroup, SelectionGroup, GateGroup, AgentGroup, CloudGroup, CatalogueGroup, DNSGroup,
 		ProbeGroup, DirectoryGroup, ForestGroup, TenantGroup, AdminGroup, MachineGroup, UsersGroup, LogsGroup, EndpointsGroup, BundleGroup}
-	c := Command{Name: "all", Formats: []string{"text"}, Shared: shared[1:]}
+	c := Command{Name: "all", Formats: []string{"text"}, Shared: shared[2:]}
 	fs, f := c.FlagSet()
 	if len(f.groups) != len(shared) {
 		t.Errorf("%d groups registered, want %d", len(f.groups), len(shared))
@@ -179,6 +186,97 @@ func TestUnregisteredGroupsAreNotValidated(t *testing.T) {
 	f, _, _, _ = r.Parse(context.Background(), install, []string{"install", "--fixture", "healthy"}, noEnv)
 	if _, err := ValidatePhase(context.Background(), checks.PhaseInstall, f, World{Host: hostfacts.None{}, Getenv: env}); err == nil || !strings.Contains(err.Error(), "--admin-upn") {
 		t.Errorf("install: %v", err)
+	}
+}
+
+// Help names every value the same way and renders switches without a
+// value: the usage is ptacheck's, not pflag's "[=true|false]" or "string".
+func TestHelpNamesValues(t *testing.T) {
+	c := Command{Name: "all", Formats: []string{"text", "json"}, Shared: []Group{ReportGroup, SelectionGroup, GateGroup, AgentGroup, CloudGroup,
+		CatalogueGroup, DNSGroup, ProbeGroup, TrustGroup, DirectoryGroup, ForestGroup, TenantGroup, AdminGroup, MachineGroup, UsersGroup,
+		PasswordGroup, LogsGroup, EndpointsGroup, BundleGroup}}
+	var all strings.Builder
+	for _, s := range c.Help(100) {
+		all.WriteString(s.Usages)
+	}
+	for _, g := range []Group{TraceLogsGroup, DCQueryGroup, SnapshotFileGroup, FleetGroup} {
+		for _, s := range (Command{Name: "own", Own: []Group{g}}).Help(100) {
+			all.WriteString(s.Usages)
+		}
+	}
+	help := all.String()
+	for _, bad := range []string{"[=", "true|false", " VALUE "} {
+		if strings.Contains(help, bad) {
+			t.Errorf("help shows %q:\n%s", bad, help)
+		}
+	}
+	// The value after a flag's name is upper case: FILE, ID,..., HOST[:PORT].
+	for _, m := range regexp.MustCompile(`(?m)^(?:  -[a-z], |      )--[a-z-]+ (\S+)`).FindAllStringSubmatch(help, -1) {
+		if v := strings.TrimSuffix(m[1], ".zip"); v != strings.ToUpper(v) {
+			t.Errorf("value named %q, not in upper case: %s", m[1], m[0])
+		}
+	}
+	for _, want := range []string{
+		"      --skip ID,...", "      --timeout DURATION", "      --report-file FILE", "      --dc HOST[:PORT]",
+		"      --tenant-id GUID", "      --client-id GUID", "      --request-id GUID", "      --proxy URL", "      --login-url URL",
+		"  -o, --output FORMAT", "      --report-format FORMAT", "      --format FORMAT", "      --cloud CLOUD",
+		"      --failure-threshold N", "      --max-log-bytes BYTES", "      --strict  ", "  -v, --verbose  ", "  -h, --help  ",
+		"(default: 2m)", "(default: 24h)", "(default: text)",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q:\n%s", want, help)
+		}
+	}
+	for _, line := range strings.Split(help, "\n") {
+		if len(line) > 100 {
+			t.Errorf("line longer than 100 columns: %q", line)
+		}
+	}
+	// Every flag that takes a value names it in its usage (a back-quoted
+	// word), so no name falls back to a type.
+	fs, _ := c.FlagSet()
+	for _, g := range []Group{TraceLogsGroup, DCQueryGroup, SnapshotFileGroup, FleetGroup} {
+		own, _ := (Command{Name: "own", Own: []Group{g}}).FlagSet()
+		own.VisitAll(func(f *pflag.Flag) {
+			if fs.Lookup(f.Name) == nil {
+				fs.AddFlag(f)
+			}
+		})
+	}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if t0 := f.Value.Type(); t0 != "bool" && t0 != "duration" && !strings.Contains(f.Usage, "`") {
+			t.Errorf("--%s: its usage names no value (`NAME`)", f.Name)
+		}
+	})
+}
+
+// explain -2146892994: a negative number is an argument, not -2 and the
+// rest as shorthands; the value of a flag stays a value.
+func TestNegativeNumbersAreArguments(t *testing.T) {
+	r := NewRegistry(Command{Name: "explain", Formats: []string{"text", "json"}, NumericArgs: true},
+		Command{Name: "list", Formats: []string{"text", "json"}})
+	explain, _ := r.Lookup("explain")
+	for _, tc := range []struct {
+		args []string
+		rest []string
+		out  string
+	}{
+		{[]string{"explain", "-2146892994"}, []string{"explain", "-2146892994"}, "text"},
+		{[]string{"explain", "-o", "json", "-1", "1326", "-v"}, []string{"explain", "-1", "1326"}, "json"},
+		{[]string{"explain", "--", "-5"}, []string{"explain", "-5"}, "text"},
+		{[]string{"-o", "json", "explain", "AADSTS80001", "-2146893044"}, []string{"explain", "AADSTS80001", "-2146893044"}, "json"},
+	} {
+		f, rest, _, err := r.Parse(context.Background(), explain, tc.args, noEnv)
+		if err != nil || !reflect.DeepEqual(rest, tc.rest) || f.Output.Format != tc.out {
+			t.Errorf("%q: %v %q %v, want %q", tc.args, f, rest, err, tc.rest)
+		}
+	}
+	list, _ := r.Lookup("list")
+	if _, _, _, err := r.Parse(context.Background(), list, []string{"list", "-2"}, noEnv); err == nil {
+		t.Error("list -2: a command without numeric arguments still reads -2 as a flag")
+	}
+	if _, _, _, err := r.Parse(context.Background(), explain, []string{"explain", "--config", "x"}, noEnv); err == nil {
+		t.Error("explain --config: explain takes no config file")
 	}
 }
 
