@@ -96,7 +96,7 @@ func (o *DirectoryFlags) Validate(ctx context.Context, getenv func(string) strin
 		in.options.AllowCleartextPassword = true
 		in.warnings = append(in.warnings, "--ldap-security plain sends the LDAP bind password unencrypted; use it only to see whether the DC refuses it")
 	default:
-		return in, cli.Usagef("--ldap-security %q: want ldaps, starttls or plain", o.LDAPSecurity)
+		return in, enumError("--ldap-security", o.LDAPSecurity, []string{"ldaps", "starttls", "plain"}, "")
 	}
 	if o.LDAPInsecureTLS {
 		in.options.InsecureSkipVerify = true

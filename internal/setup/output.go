@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/util/suggest"
 )
 
 // OutputFlags are the flags every command but security-query takes.
@@ -42,6 +43,9 @@ func (o *OutputFlags) Validate() (string, error) {
 func checkFormat(flag, name string, formats []string) error {
 	if slices.Contains(formats, name) {
 		return nil
+	}
+	if hint := suggest.DidYouMean(name, formats, ""); hint != "" {
+		return cli.Usagef("%s: unknown output format %q: %s (want %s)", flag, name, hint, cli.OrList(formats))
 	}
 	return cli.Usagef("%s: unknown output format %q (want %s)", flag, name, cli.OrList(formats))
 }

@@ -49,7 +49,7 @@ const (
 	EndpointsGroup                 // list --endpoints
 	SnapshotFileGroup              // snapshot --report-file
 	TraceLogsGroup                 // logs --since, --until, --request-id, --timeout
-	DCQueryGroup                   // dc-query --format, --agent-path
+	DCQueryGroup                   // security-query --format, --agent-path
 	BundleGroup                    // collect --out, --phase, --max-log-bytes
 	FleetGroup                     // summarize --strict
 )
@@ -233,7 +233,7 @@ func (r *Registry) Parse(ctx context.Context, c Command, args []string, getenv f
 		}
 		return nil, nil, nil, r.parseError(c, fs, err)
 	}
-	origins, err := applyDefaults(ctx, fs, f.Has(ConfigGroup), f.Config.File, getenv, r.Known)
+	origins, err := applyDefaults(ctx, fs, f.Has(ConfigGroup), f.Config.File, getenv, r.names())
 	if err != nil {
 		return nil, nil, nil, err
 	}
