@@ -12,6 +12,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
@@ -204,11 +205,46 @@ func validateTenant(ctx context.Context, in *Inputs, f *Flags) error {
 		if in.tenant, err = f.Tenant.Validate(ctx, in.config.Cloud, in.world.Getenv); err != nil {
 			return err
 		}
+		if f.Selection.Fixture == "" {
+			if err := tenantFromToken(in); err != nil {
+				return err
+			}
+		}
 	}
 	if f.Has(AdminGroup) {
 		if in.admin, err = f.Admin.Validate(ctx, in.world.Getenv); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// tenantFromToken takes the tenant ID from the given token's tid claim
+// when --tenant-id is absent, and says so; a token of another tenant than
+// --tenant-id names is an error naming both. A device-code sign-in has no
+// token yet: it signs in to --tenant-id's tenant, or the user's.
+func tenantFromToken(in *Inputs) error {
+	if in.tenant.token == nil {
+		return nil
+	}
+	tok, err := in.tenant.token(context.Background())
+	if err != nil {
+		return nil
+	}
+	raw, ok := graph.TokenTenant(tok)
+	if !ok {
+		return nil
+	}
+	tid, err := checks.ParseTenantID(raw)
+	if err != nil {
+		return nil // not a GUID: leave it to Graph
+	}
+	switch {
+	case in.config.TenantID == "":
+		in.config.TenantID = tid
+		in.Notes = append(in.Notes, "tenant ID from the token: "+tid)
+	case !strings.EqualFold(in.config.TenantID, tid):
+		return cli.Usagef("--tenant-id %s: the Graph token was issued for tenant %s: use a token of that tenant, or its ID", in.config.TenantID, tid)
 	}
 	return nil
 }

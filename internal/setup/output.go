@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -67,9 +68,17 @@ type ReportFile struct {
 	Format string
 }
 
-// Validate checks --report-format against the formats of -o.
+// extFormats are the report formats a --report-file's extension names.
+var extFormats = map[string]string{".json": "json", ".xml": "junit", ".prom": "prometheus", ".txt": "text"}
+
+// Validate checks --report-format against the formats of -o. Without it,
+// the file's extension names the format (r.xml: JUnit), and a name
+// without a known extension ("-", a device, report.out) takes the -o one.
 func (r *ReportFlags) Validate(output string, formats []string) (ReportFile, error) {
 	rf := ReportFile{Path: r.File, Format: output}
+	if f, ok := extFormats[strings.ToLower(filepath.Ext(r.File))]; ok && r.Format == "" && slices.Contains(formats, f) {
+		rf.Format = f
+	}
 	if r.Format != "" {
 		if r.File == "" {
 			return rf, cli.Usagef("--report-format needs --report-file")

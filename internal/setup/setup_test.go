@@ -2,10 +2,12 @@ package setup
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -287,4 +289,51 @@ func writeFile(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// fakeJWT is an unsigned token whose payload carries claims: the shape of
+// an Entra access token, for the tid claim only.
+func fakeJWT(claims string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc([]byte(claims)) + ".c2ln"
+}
+
+// Without --tenant-id the tenant ID comes from the token's tid claim, and
+// the run says so; a token of another tenant than --tenant-id is an error
+// that names both.
+func TestTenantIDFromTheToken(t *testing.T) {
+	const tid = "84841066-274d-4ec0-a5c1-276be684bdd3"
+	r := NewRegistry(Command{Name: "enable", Formats: []string{"text"}, Shared: []Group{SelectionGroup, CloudGroup, TenantGroup}})
+	enable, _ := r.Lookup("enable")
+	validate := func(token string, args ...string) (Inputs, error) {
+		env := func(k string) string { return map[string]string{"PTACHECK_GRAPH_TOKEN": token}[k] }
+		f, _, _, err := r.Parse(context.Background(), enable, append([]string{"enable"}, args...), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ValidatePhase(context.Background(), checks.PhaseEnable, f, World{Host: hostfacts.None{}, Getenv: env})
+	}
+	in, err := validate(fakeJWT(`{"tid":"` + strings.ToUpper(tid) + `","upn":"admin@contoso.com"}`))
+	if err != nil || in.config.TenantID != tid || !slices.Contains(in.Notes, "tenant ID from the token: "+tid) {
+		t.Errorf("no --tenant-id: tenant %q, notes %q, %v", in.config.TenantID, in.Notes, err)
+	}
+	in, err = validate(fakeJWT(`{"tid":"`+tid+`"}`), "--tenant-id", "{"+strings.ToUpper(tid)+"}")
+	if err != nil || in.config.TenantID != tid || len(in.Notes) != 0 {
+		t.Errorf("the same tenant: %q %q %v", in.config.TenantID, in.Notes, err)
+	}
+	const other = "11111111-2222-3333-4444-555555555555"
+	_, err = validate(fakeJWT(`{"tid":"`+tid+`"}`), "--tenant-id", other)
+	if err == nil || !strings.Contains(err.Error(), other) || !strings.Contains(err.Error(), tid) {
+		t.Errorf("another tenant: %v", err)
+	}
+	// An opaque token (not a JWT) or one without tid: nothing is taken.
+	for _, tok := range []string{"opaque-token", fakeJWT(`{"upn":"a@b.c"}`), fakeJWT(`{"tid":"not-a-guid"}`)} {
+		if in, err := validate(tok); err != nil || in.config.TenantID != "" || len(in.Notes) != 0 {
+			t.Errorf("%s: %q %q %v", tok, in.config.TenantID, in.Notes, err)
+		}
+	}
+	// A fixture brings its own tenant: the token is not read for it.
+	if in, err := validate(fakeJWT(`{"tid":"`+other+`"}`), "--fixture", "healthy", "--tenant-id", tid); err != nil || in.config.TenantID != tid {
+		t.Errorf("fixture: %q %v", in.config.TenantID, err)
+	}
 }
