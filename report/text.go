@@ -103,7 +103,7 @@ func text(w io.Writer, r *Report, opts Options) error {
 
 // verdictWords are the words of a command's summary line: signin diagnoses
 // users and operate checks a running setup, where "ready" would not fit.
-// The JSON verdict values (ready, not_ready, inconclusive) stay.
+// The JSON verdict values (ready, not-ready, inconclusive) stay.
 func verdictWords(command string) map[string]string {
 	switch command {
 	case string(checks.PhaseSignin):
