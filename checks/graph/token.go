@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -149,4 +151,26 @@ func checkToken(v string) (string, error) {
 		}
 	}
 	return tok, nil
+}
+
+// TokenTenant returns the tenant ID (the tid claim) of an access token
+// that is a JWT, read without verifying the signature: it only names the
+// tenant the token was issued for, which Graph will hold it to anyway.
+// ok is false for a token that is not a JWT or carries no tid.
+func TokenTenant(token string) (tid string, ok bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", false
+	}
+	var claims struct {
+		TID string `json:"tid"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.TID == "" {
+		return "", false
+	}
+	return claims.TID, true
 }
