@@ -217,8 +217,10 @@ func commandNames() string {
 // tests call it with their own world.
 func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, sys *setup.World) int {
 	// Progress, the -v probe log and warnings come from several goroutines:
-	// one lock keeps their lines whole.
-	stderr = cli.Lock(stderr)
+	// one lock keeps their lines whole. Messages fold to its width.
+	locked := cli.Lock(stderr)
+	locked.Width = cli.Width(locked, sys.Getenv)
+	stderr = locked
 	world := *sys
 	world.Stdout, world.Stderr = stdout, stderr
 	// --version is the version command, as users of other tools expect.
