@@ -62,8 +62,8 @@ func TestTextSaysACauseOnce(t *testing.T) {
 		text string
 		n    int
 	}{
-		{"connect: connection refused", 1},                      // the Graph chain, once
-		{"host facts need Windows", 1},                          // six skips, one line
+		{"connect: connection refused", 1},                        // the Graph chain, once
+		{"host facts need Windows", 1},                            // six skips, one line
 		{"not run: the run deadline (--timeout) was exceeded", 2}, // three with one fix, one with another
 		{"fix: Graph could not be read", 1},
 		{"fix: Re-run the check", 1},
@@ -93,7 +93,9 @@ func TestTextSaysACauseOnce(t *testing.T) {
 		last = i
 	}
 
-	var doc struct{ Checks []struct{ ID, Message string } }
+	var doc struct {
+		Checks []struct{ ID, Message string }
+	}
 	buf.Reset()
 	JSON(&buf, rep, Options{})
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || len(doc.Checks) != len(rep.Results) {
