@@ -96,9 +96,16 @@ func text(w io.Writer, r *Report, opts Options) error {
 			fmt.Fprintf(bw, "%ssee: %s\n", indent, url)
 		}
 	}
+	fmt.Fprintln(bw)
+	writeVerdict(bw, r, paint, opts.Width)
+	return bw.Flush()
+}
+
+// writeVerdict writes the closing verdict line, painted line by line when
+// it folds (a colour never spans a line break).
+func writeVerdict(w io.Writer, r *Report, paint func(checks.Status, string) string, width int) {
 	verdict, code := r.Verdict()
 	s := r.Summary()
-	fmt.Fprintln(bw)
 	word := map[string]string{VerdictReady: "READY", VerdictNotReady: "NOT READY", VerdictInconclusive: "INCONCLUSIVE"}[verdict]
 	if r.Interrupted {
 		word = "INTERRUPTED (" + word + " so far)"
@@ -115,14 +122,9 @@ func text(w io.Writer, r *Report, opts Options) error {
 	if r.Attempts > 1 {
 		line += fmt.Sprintf("; after %d attempts", r.Attempts)
 	}
-	// Each folded line is painted on its own: a colour never spans a
-	// line break.
-	var verdictLines bytes.Buffer
-	writeWrapped(&verdictLines, "", "  ", line, opts.Width)
-	for _, l := range strings.Split(strings.TrimSuffix(verdictLines.String(), "\n"), "\n") {
-		fmt.Fprintln(bw, paint(st, l))
+	for _, l := range strings.Split(strings.TrimSuffix(textfmt.Fold("", "  ", line, width), "\n"), "\n") {
+		fmt.Fprintln(w, paint(st, l))
 	}
-	return bw.Flush()
 }
 
 // writeWrapped writes text after first, folding it at width (0: no
