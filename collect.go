@@ -203,7 +203,7 @@ func copyLogs(ctx context.Context, inv *setup.Invocation, b *report.Bundle, file
 	for _, f := range files {
 		total += f.Size
 	}
-	prog := cli.NewCopyProgress(inv.Stderr, inv.Flags.Output.Verbose, len(files), total)
+	prog := cli.NewCopyProgress(inv.Stderr, inv.Flags.Output.Verbose, len(files), total, inv.Getenv)
 	defer prog.Finish()
 	for i, f := range files {
 		if ctx.Err() != nil {

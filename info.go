@@ -64,13 +64,13 @@ func runList(ctx context.Context, inv *setup.Invocation) (int, error) {
 		return 0, err
 	}
 	if !f.Endpoints.Endpoints {
-		return report.ExitReady, report.List(inv.Stdout, format, report.CheckInfos(checks.Catalog(cfg)))
+		return report.ExitReady, report.List(inv.Stdout, format, report.CheckInfos(checks.Catalog(cfg)), cli.Width(inv.Stdout, inv.Getenv))
 	}
 	entries := append(append([]checks.Endpoint{}, checks.CatalogueEndpoints(cfg.Cloud)...), cfg.ExtraEndpoints...)
 	return report.ExitReady, report.Endpoints(inv.Stdout, format, report.Catalogue{
 		Cloud: cfg.Cloud, Description: checks.CloudDescription(cfg.Cloud), TenantID: cfg.TenantID,
 		Catalogue: entries, Expanded: checks.Expand(cfg.Cloud, entries, cfg.TenantID, true),
-	})
+	}, cli.Width(inv.Stdout, inv.Getenv))
 }
 
 func runSnapshot(ctx context.Context, inv *setup.Invocation) (int, error) {
@@ -127,5 +127,5 @@ func runFixtures(_ context.Context, inv *setup.Invocation) (int, error) {
 		}
 		items = append(items, report.FixtureInfo{Name: name, Description: sc.Description, Emulates: parts})
 	}
-	return report.ExitReady, report.Fixtures(inv.Stdout, format, items)
+	return report.ExitReady, report.Fixtures(inv.Stdout, format, items, cli.Width(inv.Stdout, inv.Getenv))
 }

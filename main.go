@@ -243,8 +243,10 @@ func commandNames() string {
 // tests call it with their own world.
 func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, sys *setup.World) int {
 	// Progress, the -v probe log and warnings come from several goroutines:
-	// one lock keeps their lines whole.
-	stderr = cli.Lock(stderr)
+	// one lock keeps their lines whole. Messages fold to its width.
+	locked := cli.Lock(stderr)
+	locked.Width = cli.Width(locked, sys.Getenv)
+	stderr = locked
 	world := *sys
 	world.Stdout, world.Stderr = stdout, stderr
 	// --version is the version command, as users of other tools expect.
@@ -367,7 +369,7 @@ const reference = "Reference: docs/flags.md (every flag) and the rest of docs/ i
 
 // helpWidth is the width help is wrapped to: the terminal's, at most 100.
 func helpWidth(w io.Writer) int {
-	if n := cli.Width(w); n > 0 {
+	if n := cli.Width(w, os.Getenv); n > 0 {
 		return min(n, 100)
 	}
 	return 100

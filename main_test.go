@@ -33,9 +33,15 @@ func runCLICtx(t *testing.T, ctx context.Context, args ...string) cliResult {
 	return cliResult{code, out.String(), errb.String()}
 }
 
-// testSystem is the real world for in-process CLI tests.
+// testSystem is the real world for in-process CLI tests, but for COLUMNS:
+// a width set in the shell running the tests does not fold their output.
 func testSystem() *setup.World {
-	return &setup.World{Host: hostfacts.Cached(hostfacts.Live()), Getenv: os.Getenv, Stdin: strings.NewReader("")}
+	return &setup.World{Host: hostfacts.Cached(hostfacts.Live()), Getenv: func(k string) string {
+		if k == "COLUMNS" {
+			return ""
+		}
+		return os.Getenv(k)
+	}, Stdin: strings.NewReader("")}
 }
 
 type jsonReport struct {

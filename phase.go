@@ -95,7 +95,7 @@ func runPlan(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg ch
 	for _, e := range checks.Select(plan, only) {
 		ids = append(ids, e.ID())
 	}
-	progress := cli.NewProgress(inv.Stderr, in.Verbose, ids)
+	progress := cli.NewProgress(inv.Stderr, in.Verbose, ids, inv.Getenv)
 	defer progress.Finish()
 	return checks.RunPlan(ctx, env, plan, checks.RunOptions{
 		Timeout: in.Selection.Timeout, Skip: in.Selection.Skip, Only: only, Ignore: in.Selection.Ignore,
@@ -140,7 +140,7 @@ func writeReport(inv *setup.Invocation, in setup.Inputs, out *reportOutput, rep 
 		}
 	}
 	opts.Color = in.Format == "text" && cli.Color(inv.Stdout, in.NoColor, inv.Getenv)
-	opts.Width = cli.Width(inv.Stdout)
+	opts.Width = cli.Width(inv.Stdout, inv.Getenv)
 	data, err := render(in.Format, opts)
 	if err != nil {
 		return err

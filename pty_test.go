@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,9 +78,13 @@ func TestCollectProgress(t *testing.T) {
 		t.Fatal("no output from the terminal")
 	}
 	last := strings.LastIndex(tty, "collect: trace logs ")
-	if !strings.Contains(tty, "\r\x1b[Kcollect: trace logs ") || !strings.Contains(tty, " of 8.0 MiB (file ") ||
-		last < 0 || !strings.Contains(tty[last:], "\r\x1b[K") {
+	cleared := regexp.MustCompile(`\r +\r`)
+	if !strings.Contains(tty, "\rcollect: trace logs ") || !strings.Contains(tty, " of 8.0 MiB (file ") ||
+		last < 0 || !cleared.MatchString(tty[last:]) {
 		t.Errorf("terminal: no status line with the bytes done, or not cleared: %q", tty)
+	}
+	if strings.Contains(tty, "\x1b") {
+		t.Errorf("terminal: the status line needs no escape sequence: %q", tty)
 	}
 	pipe := filepath.Join(t.TempDir(), "stderr")
 	for _, v := range []bool{false, true} {

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // Limits of summarize's inputs.
@@ -21,15 +24,14 @@ const (
 )
 
 // reportFiles expands the arguments: files as they are, folders to their
-// *.json files (not recursive), sorted.
+// *.json files (not recursive), sorted. A file that does not exist is kept:
+// summarize names it as an input it could not read, beside the table of
+// the others.
 func reportFiles(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
 		st, err := os.Stat(a)
-		if err != nil {
-			return nil, cli.Usagef("summarize: %v", cli.PathErr(err))
-		}
-		if !st.IsDir() {
+		if err != nil || !st.IsDir() {
 			out = append(out, a)
 			continue
 		}
@@ -62,27 +64,85 @@ func runSummarize(ctx context.Context, inv *setup.Invocation) (int, error) {
 		return 0, err
 	}
 	fleet := &report.Fleet{}
+	var reports []report.FleetReport
 	for _, path := range files {
-		data, err := cli.ReadFile(ctx, path, maxReportBytes)
+		r, err := readReport(ctx, path)
 		if err != nil {
-			return 0, cli.Usagef("summarize: %v", err)
+			if ctx.Err() != nil {
+				return 0, cli.Usagef("summarize: %v", err) // interrupted: 130/143
+			}
+			// One input that is not a report does not hide the others:
+			// they are summarized, this one is named, and the exit is 2.
+			cli.Printf(inv.Stderr, "summarize: %v", err)
+			fleet.Unreadable = append(fleet.Unreadable, report.UnreadableReport{File: path, Error: err.Error()})
+			continue
 		}
-		r, err := report.ParseReport(data)
-		if err != nil {
-			return 0, cli.Usagef("summarize: %s: %v", path, err)
-		}
-		r.File = path
-		if r.Host == "" {
-			r.Host = r.ThisMachine
-		}
-		if r.Host == "" {
-			r.Host = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-		}
-		fleet.Reports = append(fleet.Reports, *r)
+		reports = append(reports, *r)
+	}
+	if len(reports) == 0 {
+		return 0, cli.Usagef("summarize: no report could be read (%s)", textfmt.Plural(len(fleet.Unreadable), "input", "inputs"))
+	}
+	fleet.Reports, fleet.Older = newestPerHost(reports)
+	for _, o := range fleet.Older {
+		cli.Printf(inv.Stderr, "summarize: %s", o)
 	}
 	fleet.Removal = removalPlan(fleet.Reports)
 	fleet.ExitCode = fleetExit(fleet, inv.Flags.Fleet.Strict)
-	return fleet.ExitCode, report.Summarize(inv.Stdout, format, fleet)
+	if len(fleet.Unreadable) > 0 {
+		fleet.ExitCode = report.ExitUsage
+	}
+	return fleet.ExitCode, report.Summarize(inv.Stdout, format, fleet, cli.Width(inv.Stdout, inv.Getenv))
+}
+
+// readReport reads and checks one report; the error names the file.
+func readReport(ctx context.Context, path string) (*report.FleetReport, error) {
+	data, err := cli.ReadFile(ctx, path, maxReportBytes)
+	if err != nil {
+		return nil, err
+	}
+	r, err := report.ParseReport(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r.File = path
+	if r.Host == "" {
+		r.Host = r.ThisMachine
+	}
+	if r.Host == "" {
+		r.Host = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	return r, nil
+}
+
+// newestPerHost keeps, of several reports of one host for one phase, the
+// newest by the report's own start time (started_at; a report without one
+// is the oldest; on a tie the file named last): an older report describes a
+// server as it was, and a fleet gate must count it as it is. The others are
+// returned, naming the report that replaces them. Order is kept. A fixture
+// report is of its emulated server: the host of two fixtures is not one
+// server, so the fixture is part of what "one host" means.
+func newestPerHost(reports []report.FleetReport) (kept []report.FleetReport, older []report.OlderReport) {
+	type key struct{ host, phase, fixture string }
+	newest := map[key]int{}
+	at := func(r report.FleetReport) time.Time {
+		t, _ := time.Parse(time.RFC3339Nano, r.StartedAt)
+		return t
+	}
+	for i, r := range reports {
+		k := key{strings.ToLower(r.Host), r.Phase, r.Fixture}
+		if j, ok := newest[k]; !ok || !at(r).Before(at(reports[j])) {
+			newest[k] = i
+		}
+	}
+	for i, r := range reports {
+		j := newest[key{strings.ToLower(r.Host), r.Phase, r.Fixture}]
+		if i == j {
+			kept = append(kept, r)
+			continue
+		}
+		older = append(older, report.OlderReport{File: r.File, Host: r.Host, Phase: r.Phase, StartedAt: r.StartedAt, Newer: reports[j].File})
+	}
+	return kept, older
 }
 
 // removalPlan builds the planned-removal finding from the uninstall

@@ -215,3 +215,93 @@ func TestSummarizeBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Several reports of one host: the newest by the report's own time counts,
+// whatever the file order, and the others are named (issue 20 item 7); the
+// text shows the file each row comes from.
+func TestSummarizeNewestReportOfAHost(t *testing.T) {
+	dir := t.TempDir()
+	writeReports(t, dir, map[string][]string{
+		"a-new": {"install", "--fixture", "app-proxy-present"}, // APP01: not ready
+		"z-old": {"install", "--fixture", "app-proxy-present", "--skip", "host.app-proxy-connector"},
+		"other": {"install", "--fixture", "healthy"},   // another fixture: another server
+		"u":     {"uninstall", "--fixture", "healthy"}, // the same server, another phase
+	})
+	// z-old is named last but started earlier.
+	old := filepath.Join(dir, "z-old.json")
+	data, _ := os.ReadFile(old)
+	var doc map[string]any
+	json.Unmarshal(data, &doc)
+	doc["started_at"] = "2020-01-01T00:00:00Z"
+	data, _ = json.Marshal(doc)
+	os.WriteFile(old, data, 0o644)
+
+	r := runCLI(t, "summarize", "-o", "json", dir)
+	var got struct {
+		fleetOut
+		Older []struct {
+			File, Host, Phase string
+			Newer             string `json:"newer_file"`
+		} `json:"older_reports"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%v: %s", err, r.stderr)
+	}
+	var files []string
+	for _, h := range got.Hosts {
+		files = append(files, filepath.Base(h.File))
+	}
+	if strings.Join(files, ",") != "a-new.json,other.json,u.json" || r.code != 1 {
+		t.Errorf("rows from %v, exit %d; want a-new, other, u (z-old is older) and exit 1 (a-new is not ready)", files, r.code)
+	}
+	if len(got.Older) != 1 || filepath.Base(got.Older[0].File) != "z-old.json" || filepath.Base(got.Older[0].Newer) != "a-new.json" {
+		t.Errorf("older reports %+v", got.Older)
+	}
+	want := "older report of APP01.corp.contoso.test, ignored: " + old
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not flag the older report (%q):\n%s", want, r.stderr)
+	}
+	text := runCLI(t, "summarize", dir)
+	if !strings.Contains(text.stdout, "FILE") || !strings.Contains(text.stdout, filepath.Join(dir, "a-new.json")) || !strings.Contains(text.stdout, want) {
+		t.Errorf("text: no FILE column or no flag:\n%s", text.stdout)
+	}
+}
+
+// One input that is not a report: the others are still summarized, the bad
+// one is named (stderr, the text, the JSON), and the exit is 2.
+func TestSummarizeOneBadInput(t *testing.T) {
+	dir := t.TempDir()
+	writeReports(t, dir, map[string][]string{"good": {"install", "--fixture", "healthy"}})
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("not json"), 0o644)
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	for _, format := range []string{"text", "json", "csv"} {
+		r := runCLI(t, "summarize", "-o", format, dir, missing)
+		if r.code != 2 || !strings.Contains(r.stderr, bad+": not a JSON report") || !strings.Contains(r.stderr, missing) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 naming %s and %s", format, r.code, r.stderr, bad, missing)
+		}
+		if !strings.Contains(r.stdout, filepath.Join(dir, "good.json")) {
+			t.Errorf("%s: the good report is not summarized:\n%s", format, r.stdout)
+		}
+		switch format {
+		case "text":
+			if !strings.Contains(r.stdout, "not a report, left out: "+bad) || !strings.Contains(r.stdout, "exit 2") {
+				t.Errorf("text does not name the bad input:\n%s", r.stdout)
+			}
+		case "json":
+			var got struct {
+				ExitCode   int `json:"exit_code"`
+				Unreadable []struct{ File, Error string }
+			}
+			json.Unmarshal([]byte(r.stdout), &got)
+			if got.ExitCode != 2 || len(got.Unreadable) != 2 || got.Unreadable[0].File != bad {
+				t.Errorf("json: %+v", got)
+			}
+		}
+	}
+	// Nothing readable: no table, exit 2.
+	r := runCLI(t, "summarize", bad)
+	if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "not a JSON report") {
+		t.Errorf("only a bad input: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -78,7 +78,7 @@ func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	in := report.LogsInput{Verbose: inv.Flags.Output.Verbose}
+	in := report.LogsInput{Verbose: inv.Flags.Output.Verbose, Width: cli.Width(inv.Stdout, inv.Getenv)}
 	if len(tracePaths) > 0 {
 		if in.Trace, err = tracelog.Analyze(ctx, tracePaths, filter); err != nil {
 			return 0, fmt.Errorf("logs: %w", err)

@@ -106,9 +106,11 @@ type SigninConfig struct {
 
 // LogsConfig parameterises logs.recent-failures.
 type LogsConfig struct {
-	Paths     []string      // trace files, folders or .zip; empty: none found on this host
-	Window    time.Duration // how far back from now (default 24 h)
-	Threshold int           // more failures than this in the window warn (default 100)
+	Paths  []string      // trace files, folders or .zip; empty: none found on this host
+	Window time.Duration // how far back from now (0: the default, 24 h)
+	// Threshold: more failures than this in the window warn; nil: the
+	// default, 100. 0 is a threshold (warn on any failure), not "unset".
+	Threshold *int
 }
 
 // Cloud selects an endpoint set.

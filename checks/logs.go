@@ -11,14 +11,16 @@ import (
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
-// limits are the window and threshold in effect: the defaults for unset ones.
+// limits are the window and threshold in effect: the defaults for unset
+// ones. A threshold of 0 is set (any failure warns); the flags refuse a
+// negative threshold and a window that is not positive.
 func (c LogsConfig) limits() (window time.Duration, threshold int) {
-	window, threshold = c.Window, c.Threshold
+	window, threshold = c.Window, defaultFailureThreshold
 	if window <= 0 {
 		window = tracelog.DefaultRecentWindow
 	}
-	if threshold <= 0 {
-		threshold = defaultFailureThreshold
+	if c.Threshold != nil {
+		threshold = max(*c.Threshold, 0)
 	}
 	return window, threshold
 }

@@ -68,14 +68,28 @@ func TestRecentFailuresVerdicts(t *testing.T) {
 		}
 	})
 
-	t.Run("defaults: 24 h and 100", func(t *testing.T) {
-		for _, c := range []LogsConfig{{}, {Window: -time.Hour, Threshold: -1}} {
+	t.Run("defaults: 24 h and 100; a threshold of 0 is set", func(t *testing.T) {
+		for _, c := range []LogsConfig{{}, {Window: -time.Hour}} {
 			if w, n := c.limits(); w != 24*time.Hour || n != 100 {
 				t.Fatalf("%+v: %v, %d", c, w, n)
 			}
 		}
-		if w, n := (LogsConfig{Window: time.Hour, Threshold: 7}).limits(); w != time.Hour || n != 7 {
+		seven, zero := 7, 0
+		if w, n := (LogsConfig{Window: time.Hour, Threshold: &seven}).limits(); w != time.Hour || n != 7 {
 			t.Fatalf("%v, %d", w, n)
+		}
+		if _, n := (LogsConfig{Threshold: &zero}).limits(); n != 0 {
+			t.Fatalf("--failure-threshold 0 became %d", n)
+		}
+	})
+
+	t.Run("a threshold of 0 warns on one failure", func(t *testing.T) {
+		out := recentFailuresVerdict(&tracelog.Summary{Records: 10, Failures: 1, Reasons: []tracelog.Reason{{Code: 1326, Count: 1}}}, time.Hour, 0)
+		if out.Warn == nil || !strings.Contains(out.Warn.Error(), "more than the threshold of 0") {
+			t.Fatalf("%+v", out)
+		}
+		if out := recentFailuresVerdict(&tracelog.Summary{Records: 10}, time.Hour, 0); out.Warn != nil {
+			t.Fatalf("no failure warned: %+v", out)
 		}
 	})
 

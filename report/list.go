@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
@@ -54,24 +53,24 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// List writes the checks (text: a table; json: {"kind": "checks", "checks": [...]}).
-func List(w io.Writer, format string, items []CheckInfo) error {
+// List writes the checks (text: a table that fits width columns, 0: no
+// limit; json: {"kind": "checks", "checks": [...]}).
+func List(w io.Writer, format string, items []CheckInfo, width int) error {
 	if format == "json" {
 		return writeJSON(w, struct {
 			listHeader
 			Checks []CheckInfo `json:"checks"`
 		}{listHeader{SchemaVersion, "ptacheck", "checks"}, items})
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPHASES\tDESCRIPTION")
-	for _, it := range items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", it.ID, strings.Join(it.Phases, ","), it.Description)
-	}
-	if err := tw.Flush(); err != nil {
+	return folded(w, width, func(w io.Writer) error {
+		t := newTable("ID", "PHASES", "DESCRIPTION")
+		for _, it := range items {
+			t.add(it.ID, strings.Join(it.Phases, ","), it.Description)
+		}
+		t.write(w, width)
+		_, err := fmt.Fprintf(w, "\n%s. Run a phase with --only ID,... to run some of them.\n", textfmt.Plural(len(items), "check", "checks"))
 		return err
-	}
-	_, err := fmt.Fprintf(w, "\n%s. Run a phase with --only ID,... to run some of them.\n", textfmt.Plural(len(items), "check", "checks"))
-	return err
+	})
 }
 
 // Catalogue is the endpoint catalogue of one cloud, for `list --endpoints`.
@@ -83,26 +82,25 @@ type Catalogue struct {
 	Expanded    checks.EndpointSet `json:"expanded"`
 }
 
-// Endpoints writes the endpoint catalogue (text: a table; json:
-// {"kind": "endpoints", ...}).
-func Endpoints(w io.Writer, format string, c Catalogue) error {
+// Endpoints writes the endpoint catalogue (text: a table that fits width
+// columns, 0: no limit; json: {"kind": "endpoints", ...}).
+func Endpoints(w io.Writer, format string, c Catalogue, width int) error {
 	if format == "json" {
 		return writeJSON(w, struct {
 			listHeader
 			Catalogue
 		}{listHeader{SchemaVersion, "ptacheck", "endpoints"}, c})
 	}
-	fmt.Fprintf(w, "Endpoint catalogue: %s (%s)\n\n", c.Cloud, c.Description)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "LEVEL\tHOST\tPORTS\tPROBE\tTESTED AS\tPURPOSE")
-	for _, e := range c.Catalogue {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Level, e.Host, PortList(e.Ports), e.Protocol, testedAs(e, c.TenantID), e.Purpose)
-	}
-	if err := tw.Flush(); err != nil {
+	return folded(w, width, func(w io.Writer) error {
+		fmt.Fprintf(w, "Endpoint catalogue: %s (%s)\n\n", c.Cloud, c.Description)
+		t := newTable("LEVEL", "HOST", "PORTS", "PROBE", "TESTED AS", "PURPOSE")
+		for _, e := range c.Catalogue {
+			t.add(string(e.Level), e.Host, PortList(e.Ports), string(e.Protocol), testedAs(e, c.TenantID), e.Purpose)
+		}
+		t.write(w, width)
+		_, err := fmt.Fprintf(w, "\nLegacy entries are probed only with --legacy. TLS issuers expected: %s.\n", strings.Join(c.Expanded.TrustedIssuers, ", "))
 		return err
-	}
-	_, err := fmt.Fprintf(w, "\nLegacy entries are probed only with --legacy. TLS issuers expected: %s.\n", strings.Join(c.Expanded.TrustedIssuers, ", "))
-	return err
+	})
 }
 
 // testedAs says what a probe tests for a catalogue entry: the host itself,
@@ -183,31 +181,21 @@ type FixtureInfo struct {
 	Emulates    []string `json:"emulates"`
 }
 
-// Fixtures lists the built-in fixtures (text: one line each; json:
+// Fixtures lists the built-in fixtures (text: each name and its whole
+// description, folded to width columns, 0: no limit; json:
 // {"kind": "fixtures", "fixtures": [...]}).
-func Fixtures(w io.Writer, format string, items []FixtureInfo) error {
+func Fixtures(w io.Writer, format string, items []FixtureInfo, width int) error {
 	if format == "json" {
 		return writeJSON(w, struct {
 			listHeader
 			Fixtures []FixtureInfo `json:"fixtures"`
 		}{listHeader{SchemaVersion, "ptacheck", "fixtures"}, items})
 	}
-	width := 0
+	t := newTable()
 	for _, f := range items {
-		width = max(width, len(f.Name))
+		t.add(f.Name, textfmt.OneLine(f.Description))
 	}
-	for _, f := range items {
-		desc := textfmt.OneLine(f.Description)
-		if i := strings.Index(desc, ": "); i > 0 && i < 100 {
-			desc = desc[:i]
-		}
-		if len(desc) > 110 {
-			desc = desc[:107] + "..."
-		}
-		if _, err := fmt.Fprintf(w, "%-*s  %s\n", width, f.Name, desc); err != nil {
-			return err
-		}
-	}
+	t.write(w, width)
 	return nil
 }
 

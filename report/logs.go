@@ -5,7 +5,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/codes"
@@ -28,6 +27,7 @@ type LogsInput struct {
 	PassedOver      []string
 	PassedOverCount int
 	Verbose         bool
+	Width           int // text: the tables fit this many columns; 0: no limit
 }
 
 // logsJSON is `ptacheck logs -o json`.
@@ -150,6 +150,10 @@ func Logs(w io.Writer, format string, in LogsInput) error {
 	if format == "json" {
 		return writeJSON(w, logsJSONOf(in))
 	}
+	return folded(w, in.Width, func(w io.Writer) error { return logsText(w, in) })
+}
+
+func logsText(w io.Writer, in LogsInput) error {
 	if in.Trace != nil {
 		if err := traceText(w, in); err != nil {
 			return err
@@ -159,7 +163,7 @@ func Logs(w io.Writer, format string, in LogsInput) error {
 		if in.Trace != nil {
 			fmt.Fprintln(w)
 		}
-		if err := securityText(w, in.Security); err != nil {
+		if err := securityText(w, in.Security, in.Width); err != nil {
 			return err
 		}
 	}
@@ -265,8 +269,7 @@ func traceText(w io.Writer, in LogsInput) error {
 		fmt.Fprintf(w, "  %s outside %s left out\n", textfmt.Plural(s.Outside, "failure", "failures"), windowWords(s.Filter))
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REASON\tCOUNT\tFIRST\tLAST\tMEANING")
+	t := newTable("REASON", "COUNT", "FIRST", "LAST", "MEANING")
 	for _, r := range s.Reasons {
 		sym, msg, _ := explainReason(r.Code)
 		label := fmt.Sprint(r.Code)
@@ -277,15 +280,13 @@ func traceText(w io.Writer, in LogsInput) error {
 		if !r.First.IsZero() {
 			first, last = r.First.UTC().Format("2006-01-02 15:04:05"), r.Last.UTC().Format("2006-01-02 15:04:05")
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", label, r.Count, first, last, clean(msg))
+		t.add(label, fmt.Sprint(r.Count), first, last, clean(msg))
 		if len(r.RequestIDs) > 0 {
 			ids := r.RequestIDs[:min(2, len(r.RequestIDs))]
-			fmt.Fprintf(tw, "\t\t\t\t  e.g. request %s\n", clean(strings.Join(ids, ", ")))
+			t.add("", "", "", "", "  e.g. request "+clean(strings.Join(ids, ", ")))
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	t.write(w, in.Width)
 	_, err := fmt.Fprintln(w, "\nExplain a reason: ptacheck explain CODE. Correlate a request ID with the sign-in logs of the tenant.")
 	return err
 }
@@ -319,7 +320,7 @@ func noneText(s *tracelog.Summary) string {
 	return "no failed Pass-through Authentication request in these logs"
 }
 
-func securityText(w io.Writer, s *secevents.Summary) error {
+func securityText(w io.Writer, s *secevents.Summary, width int) error {
 	read := 0
 	for _, f := range s.Files {
 		if f.Skipped == "" {
@@ -364,18 +365,17 @@ func securityText(w io.Writer, s *secevents.Summary) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tCOUNT\tACCOUNTS\tFIRST\tLAST\tMEANING")
-	row := func(label string, t secevents.Tally, meaning string) {
+	t := newTable("STATUS", "COUNT", "ACCOUNTS", "FIRST", "LAST", "MEANING")
+	row := func(label string, c secevents.Tally, meaning string) {
 		first, last := "-", "-"
-		if !t.First.IsZero() {
-			first, last = t.First.UTC().Format("2006-01-02 15:04:05"), t.Last.UTC().Format("2006-01-02 15:04:05")
+		if !c.First.IsZero() {
+			first, last = c.First.UTC().Format("2006-01-02 15:04:05"), c.Last.UTC().Format("2006-01-02 15:04:05")
 		}
-		accounts := fmt.Sprint(t.Accounts)
-		if t.AccountsAtLeast {
+		accounts := fmt.Sprint(c.Accounts)
+		if c.AccountsAtLeast {
 			accounts = ">=" + accounts
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", label, t.Count, accounts, first, last, clean(meaning))
+		t.add(label, fmt.Sprint(c.Count), accounts, first, last, clean(meaning))
 	}
 	for _, r := range s.Reasons {
 		hex, sym, msg, _ := explainStatus(r.Code)
@@ -387,9 +387,7 @@ func securityText(w io.Writer, s *secevents.Summary) error {
 	if s.Successes.Count > 0 {
 		row("success (4624)", s.Successes, "The password was validated: the agent's logon succeeded.")
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	t.write(w, width)
 	_, err := fmt.Fprintln(w, "\nEvents 4625 (failed) and 4624 (succeeded) whose ProcessName is the agent's; a failure's status is its SubStatus, or its Status when SubStatus is 0x0. Explain one: ptacheck explain 0xC000006A.")
 	return err
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"unicode/utf8"
 
 	"github.com/ptacheck/ptacheck/checks"
@@ -178,6 +177,30 @@ type Fleet struct {
 	Reports  []FleetReport
 	Removal  *checks.RemovalFinding // nil: no uninstall report
 	ExitCode int
+	// Older are the reports a newer report of the same host and phase
+	// replaces; Unreadable the inputs that are not reports (exit 2).
+	Older      []OlderReport
+	Unreadable []UnreadableReport
+}
+
+// OlderReport is a report summarize left out: a newer one of the same host
+// and phase counts.
+type OlderReport struct {
+	File      string `json:"file"`
+	Host      string `json:"host"`
+	Phase     string `json:"phase"`
+	StartedAt string `json:"started_at"`
+	Newer     string `json:"newer_file"`
+}
+
+func (o OlderReport) String() string {
+	return fmt.Sprintf("older report of %s, ignored: %s (%s, newer: %s)", clean(o.Host), clean(o.File), clean(o.Phase), clean(o.Newer))
+}
+
+// UnreadableReport is an input that is not a report, with why.
+type UnreadableReport struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
 }
 
 type fleetJSON struct {
@@ -187,6 +210,10 @@ type fleetJSON struct {
 	Hosts    []fleetHostJSON        `json:"hosts"`
 	Checks   []fleetCheckJSON       `json:"checks"`
 	Removal  *checks.RemovalFinding `json:"planned_removal,omitempty"`
+	// Older: reports replaced by a newer one of the same host and phase;
+	// Unreadable: inputs that are not reports. Always present.
+	Older      []OlderReport      `json:"older_reports"`
+	Unreadable []UnreadableReport `json:"unreadable"`
 }
 
 type fleetHostJSON struct {
@@ -275,12 +302,14 @@ func (f *Fleet) counts() map[string]int {
 	return c
 }
 
-// Summarize writes the fleet table: text, json or csv.
-func Summarize(w io.Writer, format string, f *Fleet) error {
+// Summarize writes the fleet table: text (its tables fit width columns;
+// 0: no limit), json or csv.
+func Summarize(w io.Writer, format string, f *Fleet, width int) error {
 	switch format {
 	case "json":
 		out := fleetJSON{listHeader: listHeader{SchemaVersion, "ptacheck", "summary"}, ExitCode: f.ExitCode, Counts: f.counts(),
-			Hosts: []fleetHostJSON{}, Checks: f.perCheck(), Removal: f.Removal}
+			Hosts: []fleetHostJSON{}, Checks: f.perCheck(), Removal: f.Removal,
+			Older: append([]OlderReport{}, f.Older...), Unreadable: append([]UnreadableReport{}, f.Unreadable...)}
 		for _, r := range f.Reports {
 			h := fleetHostJSON{Host: r.Host, File: r.File, Phase: r.Phase, Fixture: r.Fixture, Verdict: r.Verdict, ExitCode: r.ExitCode,
 				Summary: jsonSummary(r.Summary), Checks: map[string]string{}, Failing: failing(r)}
@@ -312,33 +341,49 @@ func Summarize(w io.Writer, format string, f *Fleet) error {
 		cw.Flush()
 		return cw.Error()
 	}
+	return folded(w, width, func(w io.Writer) error { return summaryText(w, f, width) })
+}
+
+// summaryText is the text of summarize: the host table, the per-check
+// table, the reports left out, the planned removal and the exit code.
+func summaryText(w io.Writer, f *Fleet, width int) error {
 	c := f.counts()
 	fmt.Fprintf(w, "ptacheck summarize: %s: %d ready, %d not ready, %d inconclusive\n\n",
 		textfmt.Plural(len(f.Reports), "report", "reports"), c[VerdictReady], c[VerdictNotReady], c[VerdictInconclusive])
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tPHASE\tVERDICT\tFAIL\tWARN\tERROR\tFAILING CHECKS")
+	hosts := newTable("HOST", "FILE", "PHASE", "VERDICT", "FAIL", "WARN", "ERROR", "FAILING CHECKS")
+	hosts.labelLast = true
 	for _, r := range f.Reports {
 		fl := strings.Join(failing(r), ", ")
 		if fl == "" {
 			fl = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\n", clean(r.Host), clean(r.Phase), clean(r.Verdict), r.Summary.Fail, r.Summary.Warn, r.Summary.Error, clean(fl))
+		hosts.add(clean(r.Host), clean(r.File), clean(r.Phase), clean(r.Verdict), fmt.Sprint(r.Summary.Fail), fmt.Sprint(r.Summary.Warn), fmt.Sprint(r.Summary.Error), clean(fl))
 	}
-	tw.Flush()
+	hosts.write(w, width)
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECK\tPASS\tWARN\tFAIL\tERROR\tSKIP\tFAILING ON")
+	perCheck := newTable("CHECK", "PASS", "WARN", "FAIL", "ERROR", "SKIP", "FAILING ON")
+	perCheck.labelLast = true
 	for _, e := range f.perCheck() {
 		on := strings.Join(e.Failing, ", ")
 		if on == "" {
 			on = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", clean(e.ID), e.Pass, e.Warn, e.Fail, e.Error, e.Skip, clean(on))
+		perCheck.add(clean(e.ID), fmt.Sprint(e.Pass), fmt.Sprint(e.Warn), fmt.Sprint(e.Fail), fmt.Sprint(e.Error), fmt.Sprint(e.Skip), clean(on))
 	}
-	tw.Flush()
+	perCheck.write(w, width)
+	if len(f.Older)+len(f.Unreadable) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, o := range f.Older {
+		writeWrapped(w, "", "  ", o.String(), width)
+	}
+	for _, u := range f.Unreadable {
+		writeWrapped(w, "", "  ", "not a report, left out: "+clean(u.Error), width)
+	}
 	if f.Removal != nil {
 		label := map[checks.Status]string{checks.StatusPass: "ok", checks.StatusWarn: "WARNING", checks.StatusFail: "FAIL", checks.StatusError: "UNKNOWN"}[f.Removal.Status]
-		fmt.Fprintf(w, "\nplanned removal: %s: %s\n", label, clean(f.Removal.Message))
+		fmt.Fprintln(w)
+		writeWrapped(w, "", "  ", fmt.Sprintf("planned removal: %s: %s", label, clean(f.Removal.Message)), width)
 	}
 	_, err := fmt.Fprintf(w, "\nexit %d\n", f.ExitCode)
 	return err

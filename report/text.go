@@ -23,6 +23,10 @@ var statusColor = map[checks.Status]string{
 
 const colorReset = "\x1b[0m"
 
+// minHeadlineColumn is the least room a headline folds under itself in;
+// with less, it folds under the findings' indent.
+const minHeadlineColumn = 40
+
 // Text writes one aligned line per check in checklist order, the findings,
 // remediation and documentation link under every warn, fail and error, and a
 // closing verdict line.
@@ -48,39 +52,60 @@ func text(w io.Writer, r *Report, opts Options) error {
 	if r.Fixture != "" {
 		head += fmt.Sprintf(" (fixture %q: emulated environment, not this host)", r.Fixture)
 	}
-	fmt.Fprintln(bw, head)
+	writeWrapped(bw, "", "  ", head, opts.Width)
 	fmt.Fprintln(bw)
 
+	blocks := groupResults(r.Results)
 	width := 0
-	for _, res := range r.Results {
-		width = max(width, len(res.ID))
+	for _, b := range blocks {
+		width = max(width, len(b.label()))
 	}
 	const indent = "         "
-	for _, res := range r.Results {
+	for _, b := range blocks {
+		res := b.first()
 		label := fmt.Sprintf("%-5s", strings.ToUpper(string(res.Status)))
-		line := fmt.Sprintf("  %s  %-*s  %s", paint(res.Status, label), width, res.ID, clean(res.Message))
-		if opts.Verbose {
-			line += fmt.Sprintf("  (%s)", res.Duration.Round(time.Millisecond))
+		msg := clean(b.headline())
+		if opts.Verbose && len(b.members) == 1 {
+			msg += fmt.Sprintf("  (%s)", res.Duration.Round(time.Millisecond))
 		}
-		fmt.Fprintln(bw, strings.TrimRight(line, " "))
+		// The headline folds under itself; with little room, under the
+		// findings' indent, as they fold.
+		lead := fmt.Sprintf("  %s  %-*s  ", label, width, b.label())
+		rest := strings.Repeat(" ", len(lead))
+		if opts.Width > 0 && opts.Width-len(lead) < minHeadlineColumn {
+			rest = indent + "  "
+		}
+		writeWrapped(bw, fmt.Sprintf("  %s  %-*s  ", paint(res.Status, label), width, b.label()), rest, msg, opts.Width)
+		if len(b.members) > 1 {
+			b.writeMembers(bw, indent, opts)
+		}
 		if res.Status == checks.StatusPass || res.Status == checks.StatusSkip {
 			continue
 		}
-		for _, f := range res.Findings {
-			if f != res.Message { // already on the check's line
-				writeWrapped(bw, indent+"- ", indent+"  ", clean(f), opts.Width)
+		if len(b.members) == 1 {
+			for _, f := range res.Findings {
+				if f != res.Message { // already on the check's line
+					writeWrapped(bw, indent+"- ", indent+"  ", clean(f), opts.Width)
+				}
 			}
 		}
 		if res.Remediation != "" {
 			writeWrapped(bw, indent+"fix: ", indent+"     ", clean(res.Remediation), opts.Width)
 		}
-		if res.DocURL != "" {
-			fmt.Fprintf(bw, "%ssee: %s\n", indent, res.DocURL)
+		if url := b.docURL(); url != "" {
+			fmt.Fprintf(bw, "%ssee: %s\n", indent, url)
 		}
 	}
+	fmt.Fprintln(bw)
+	writeVerdict(bw, r, paint, opts.Width)
+	return bw.Flush()
+}
+
+// writeVerdict writes the closing verdict line, painted line by line when
+// it folds (a colour never spans a line break).
+func writeVerdict(w io.Writer, r *Report, paint func(checks.Status, string) string, width int) {
 	verdict, code := r.Verdict()
 	s := r.Summary()
-	fmt.Fprintln(bw)
 	word := verdictWords(r.Command)[verdict]
 	if r.Interrupted {
 		word = "INTERRUPTED (" + word + " so far)"
@@ -97,8 +122,9 @@ func text(w io.Writer, r *Report, opts Options) error {
 	if r.Attempts > 1 {
 		line += fmt.Sprintf("; after %d attempts", r.Attempts)
 	}
-	fmt.Fprintln(bw, paint(st, line))
-	return bw.Flush()
+	for _, l := range strings.Split(strings.TrimSuffix(textfmt.Fold("", "  ", line, width), "\n"), "\n") {
+		fmt.Fprintln(w, paint(st, l))
+	}
 }
 
 // verdictWords are the words of a command's summary line: signin diagnoses
@@ -115,25 +141,9 @@ func verdictWords(command string) map[string]string {
 }
 
 // writeWrapped writes text after first, folding it at width (0: no
-// folding) with later lines indented by rest. Words longer than a line are
-// not split.
+// folding) with later lines indented by rest (textfmt.Fold).
 func writeWrapped(w io.Writer, first, rest, text string, width int) {
-	prefix := first
-	line := ""
-	flush := func() {
-		fmt.Fprintf(w, "%s%s\n", prefix, line)
-		prefix, line = rest, ""
-	}
-	for _, word := range strings.Fields(text) {
-		if line != "" && width > 0 && len(prefix)+len(line)+1+len(word) > width {
-			flush()
-		}
-		if line != "" {
-			line += " "
-		}
-		line += word
-	}
-	flush()
+	io.WriteString(w, textfmt.Fold(first, rest, text, width))
 }
 
 // clean makes a string fit for one line of a terminal report: secrets

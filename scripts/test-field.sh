@@ -362,7 +362,7 @@ else
 	check "linux-fixtures.yml over the matrix: exit 0 ($((SECONDS - t0)) s)" test "$code" = 0
 	[ "$code" = 0 ] || grep -E -A6 '^(fatal|failed):' "$work/matrix.log" | sed 's/^/      /' | head -n 60
 	check "linux-fixtures.yml: every host asserted its row ($rows_ok of $hosts)" test "$rows_ok" = "$hosts" -a "$hosts" -ge 17
-	fixtures=$("$bin" fixtures | awk '{print $1}' | sort -u | tr '\n' ' ')
+	fixtures=$(COLUMNS= "$bin" fixtures | awk '{print $1}' | sort -u | tr '\n' ' ')
 	covered=$(grep -o '"msg": "ok: ptacheck [a-z]* on [a-z-]*' "$work/matrix.log" | awk '{print $NF}' |
 		sed -E 's/-(install|register|enable|uninstall|operate)(-.*)?$//' | sort -u | tr '\n' ' ')
 	check "linux-fixtures.yml covers every built-in fixture" test "$covered" = "$fixtures"

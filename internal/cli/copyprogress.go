@@ -10,13 +10,14 @@ import (
 )
 
 // CopyProgress shows collect copying trace logs on stderr: on a terminal a
-// status line with the bytes done, rewritten at most five times a second;
+// status line with the bytes done, rewritten at most five times a second
+// and cut to the terminal's width (none on TERM=dumb);
 // with --verbose a line per file; nothing otherwise. Its readers also end
 // a copy early when ctx ends (a signal), so a partial bundle is written at
 // once whatever the size of the file being copied.
 type CopyProgress struct {
 	w       io.Writer
-	tty     bool
+	line    *statusLine // nil: no status line
 	verbose bool
 	total   int64 // bytes of all files
 	nfiles  int
@@ -25,26 +26,29 @@ type CopyProgress struct {
 	start   time.Time
 	mu      sync.Mutex
 	last    time.Time
-	shown   bool
 }
 
 // NewCopyProgress starts the progress of copying nfiles files of total
-// bytes in all.
-func NewCopyProgress(w io.Writer, verbose bool, nfiles int, total int64) *CopyProgress {
-	return &CopyProgress{w: w, tty: IsTerminal(w), verbose: verbose, nfiles: nfiles, total: total, start: time.Now()}
+// bytes in all; getenv gives COLUMNS and TERM.
+func NewCopyProgress(w io.Writer, verbose bool, nfiles int, total int64, getenv func(string) string) *CopyProgress {
+	p := &CopyProgress{w: w, verbose: verbose, nfiles: nfiles, total: total, start: time.Now()}
+	if !verbose && Live(w, getenv) {
+		p.line = newStatusLine(w, Width(w, getenv))
+	}
+	return p
 }
 
 // add counts n bytes read and updates the status line when it is due.
 func (p *CopyProgress) add(n int) {
 	done := p.read.Add(int64(n))
-	if !p.tty || p.verbose {
+	if p.line == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if now := time.Now(); now.Sub(p.last) >= 200*time.Millisecond {
-		p.last, p.shown = now, true
-		fmt.Fprintf(p.w, "\r\x1b[Kcollect: trace logs %s of %s (file %d of %d)", mib(done), mib(p.total), min(p.files+1, p.nfiles), p.nfiles)
+		p.last = now
+		p.line.set(fmt.Sprintf("collect: trace logs %s of %s (file %d of %d)", mib(done), mib(p.total), min(p.files+1, p.nfiles), p.nfiles))
 	}
 }
 
@@ -60,8 +64,8 @@ func (p *CopyProgress) FileDone(path string, size int64) {
 func (p *CopyProgress) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.shown {
-		fmt.Fprint(p.w, "\r\x1b[K")
+	if p.line != nil {
+		p.line.clear()
 	}
 }
 

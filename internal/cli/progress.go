@@ -7,20 +7,26 @@ import (
 	"time"
 )
 
-// Progress shows live progress on stderr: a one-line status on a terminal,
-// start/done lines with --verbose, nothing otherwise. Never on stdout.
+// Progress shows live progress on stderr: a one-line status on a terminal
+// (cut to its width; none on TERM=dumb), start/done lines with --verbose,
+// nothing otherwise. Never on stdout.
 type Progress struct {
 	w       io.Writer
-	tty     bool
+	line    *statusLine // nil: no status line
 	verbose bool
 	plan    []string // the IDs in plan order
 	running map[string]bool
 	doneN   int
 }
 
-// NewProgress starts the progress of a run of the steps ids, in order.
-func NewProgress(w io.Writer, verbose bool, ids []string) *Progress {
-	return &Progress{w: w, tty: IsTerminal(w), verbose: verbose, plan: ids, running: map[string]bool{}}
+// NewProgress starts the progress of a run of the steps ids, in order;
+// getenv gives COLUMNS and TERM.
+func NewProgress(w io.Writer, verbose bool, ids []string, getenv func(string) string) *Progress {
+	p := &Progress{w: w, verbose: verbose, plan: ids, running: map[string]bool{}}
+	if !verbose && Live(w, getenv) {
+		p.line = newStatusLine(w, Width(w, getenv))
+	}
+	return p
 }
 
 // Start marks id as running.
@@ -29,7 +35,7 @@ func (p *Progress) Start(id string) {
 	switch {
 	case p.verbose:
 		fmt.Fprintf(p.w, "ptacheck: start %s\n", id)
-	case p.tty:
+	case p.line != nil:
 		p.status()
 	}
 }
@@ -41,7 +47,7 @@ func (p *Progress) Done(id, status string, took time.Duration) {
 	switch {
 	case p.verbose:
 		fmt.Fprintf(p.w, "ptacheck: done  %s: %s (%s)\n", id, status, took.Round(time.Millisecond))
-	case p.tty:
+	case p.line != nil:
 		p.status()
 	}
 }
@@ -54,12 +60,12 @@ func (p *Progress) status() {
 			names = append(names, id)
 		}
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K[%d/%d] %s", p.doneN, len(p.plan), strings.Join(names, ", "))
+	p.line.set(fmt.Sprintf("[%d/%d] %s", p.doneN, len(p.plan), strings.Join(names, ", ")))
 }
 
 // Finish clears the status line.
 func (p *Progress) Finish() {
-	if p.tty && !p.verbose {
-		fmt.Fprint(p.w, "\r\x1b[K")
+	if p.line != nil {
+		p.line.clear()
 	}
 }

@@ -18,9 +18,12 @@ import (
 
 // Locked serialises writes to W: progress, the -v probe log and warnings
 // come from several goroutines, and one lock keeps their lines whole.
+// Width, when set, is the width Printf folds its lines to (stderr on a
+// terminal, or COLUMNS).
 type Locked struct {
-	mu sync.Mutex
-	W  io.Writer
+	mu    sync.Mutex
+	W     io.Writer
+	Width int
 }
 
 // Lock wraps w in a Locked writer (once: a Locked stays as it is).
@@ -54,15 +57,6 @@ func IsTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// Width returns the width of the terminal w writes to, 0 when it is none.
-func Width(w io.Writer) int {
-	f, ok := file(w)
-	if !ok || !IsTerminal(w) {
-		return 0
-	}
-	return terminalWidth(f)
-}
-
 // Color reports whether text output to w may use colour: only on a
 // terminal, never with --no-color, NO_COLOR or a dumb terminal. On Windows
 // it turns on the console's VT processing, and says no when it cannot.
@@ -74,10 +68,16 @@ func Color(w io.Writer, noColor bool, getenv func(string) string) bool {
 	return ok && IsTerminal(w) && enableVT(f)
 }
 
-// Printf writes one "ptacheck: ..." line to w (stderr): redacted, on one
-// line, safe for a terminal.
+// Printf writes one "ptacheck: ..." message to w (stderr): redacted, safe
+// for a terminal, on one line, or folded to the Width of a Locked w with a
+// hanging indent.
 func Printf(w io.Writer, format string, args ...any) {
-	fmt.Fprintf(w, "ptacheck: %s\n", textfmt.OneLine(textfmt.Sanitize(redact.String(fmt.Sprintf(format, args...)))))
+	msg := textfmt.OneLine(textfmt.Sanitize(redact.String(fmt.Sprintf(format, args...))))
+	width := 0
+	if l, ok := w.(*Locked); ok {
+		width = l.Width
+	}
+	io.WriteString(w, textfmt.Fold("ptacheck: ", "  ", msg, width))
 }
 
 // Redacting masks registered secrets in what is written through it (the

@@ -16,7 +16,7 @@ func TestDevNullIsNotATerminal(t *testing.T) {
 	if IsTerminal(f) || IsTerminal(Lock(f)) {
 		t.Fatal("IsTerminal(/dev/null) = true")
 	}
-	if Width(f) != 0 || Color(f, false, func(string) string { return "" }) {
+	if Width(f, func(string) string { return "" }) != 0 || Color(f, false, func(string) string { return "" }) {
 		t.Fatal("/dev/null has a width or colours")
 	}
 }

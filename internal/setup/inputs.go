@@ -362,14 +362,22 @@ type LogsFlags struct {
 
 func (l *LogsFlags) Register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&l.Paths, "logs", nil, "read the agent trace logs at this `PATH` (file, folder or .zip; repeatable; default: this host's agent trace folders)")
-	fs.IntVar(&l.Threshold, "failure-threshold", 100, "logs.recent-failures warns above `N` failed sign-ins in the window")
+	fs.IntVar(&l.Threshold, "failure-threshold", 100, "logs.recent-failures warns above `N` failed sign-ins in the window (0: any failure warns)")
 	fs.DurationVar(&l.Window, "failure-window", 24*time.Hour, "logs.recent-failures: how far back from now")
 }
 
-// Validate checks that the paths exist; without any, the host's agent
-// trace folders that exist.
+// Validate checks the threshold (0 or more) and the window (positive) and
+// that the paths exist; without any paths, the host's agent trace folders
+// that exist.
 func (l *LogsFlags) Validate() (checks.LogsConfig, error) {
-	cfg := checks.LogsConfig{Paths: l.Paths, Window: l.Window, Threshold: l.Threshold}
+	threshold := l.Threshold
+	cfg := checks.LogsConfig{Paths: l.Paths, Window: l.Window, Threshold: &threshold}
+	if l.Threshold < 0 {
+		return cfg, cli.Usagef("--failure-threshold %d: want 0 or more (0: any failed sign-in warns)", l.Threshold)
+	}
+	if l.Window <= 0 {
+		return cfg, cli.Usagef("--failure-window %s: want a positive duration, e.g. 24h or 30m", l.Window)
+	}
 	for _, p := range l.Paths {
 		if _, err := os.Stat(p); err != nil {
 			return cfg, cli.Usagef("--logs %v", cli.PathErr(err))
