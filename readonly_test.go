@@ -265,6 +265,19 @@ func receiveBytes(t *testing.T, got <-chan []byte) []byte {
 	}
 }
 
+// shortTempDir is a fresh folder with a short path (/tmp/ptXXXXXXXX),
+// removed after the test: a Unix socket's path must fit in 108 bytes,
+// which t.TempDir() exceeds under a long TMPDIR.
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "pt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // fileKinds records each entry of dir with its type and device number, to
 // see that a run replaced or added nothing.
 func fileKinds(t *testing.T, dir string) []string {
@@ -306,7 +319,7 @@ func TestOutputOntoDevicesAndPipes(t *testing.T) {
 			}},
 		} {
 			t.Run(target.name+"/"+out.name, func(t *testing.T) {
-				dir := t.TempDir()
+				dir := shortTempDir(t) // the Unix socket's path must be short
 				path, extra, read := target.setup(t, dir)
 				before := fileKinds(t, dir)
 				cmd := exec.Command(bin, append(append([]string{}, out.args...), path)...)

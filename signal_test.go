@@ -34,6 +34,7 @@ func builtBinary(t *testing.T) string {
 			binErr = err
 			return
 		}
+		builtDir = dir // TestMain removes it
 		binPath = filepath.Join(dir, "ptacheck")
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
@@ -282,7 +283,7 @@ func TestSignalsWithStreamedReport(t *testing.T) {
 	for _, target := range streamTargets() {
 		t.Run(target.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
+			dir := shortTempDir(t) // the Unix socket's path must be short
 			path, extra, read := target.setup(t, dir)
 			before := fileKinds(t, dir)
 			cmd := exec.Command(bin, "install", "--fixture", "ports-blocked", "--probe-timeout", "1m", "-o", "text", "--report-format", "json", "--report-file", path)
