@@ -166,15 +166,7 @@ func TestDirectoryBombSignal(t *testing.T) {
 		cmd := exec.Command(bin, "register", "--fixture", dir, "--only", "ad.dc-reachable,ad.forest-membership", "--timeout", "30s", "-o", "json")
 		var stdout strings.Builder
 		cmd.Stdout = &stdout
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		awaitSignalHandler(t, cmd.Process.Pid)
-		time.Sleep(time.Second) // the forest read is decoding the trickle (it ends at 2.5 s)
-		sent := time.Now()
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		took := time.Since(sent)
+		took := signalSettled(t, cmd, time.Minute, time.Second, syscall.SIGTERM) // the forest read is decoding the trickle (it ends at 2.5 s)
 		if code := cmd.ProcessState.ExitCode(); code != 143 {
 			t.Fatalf("run %d: exit %d, want 143\n%s", i, code, stdout.String())
 		}
@@ -289,15 +281,7 @@ func TestSignalDuringGraphDecode(t *testing.T) {
 			cmd := exec.Command(bin, "enable", "--fixture", dir, "--only", "tenant.managed-domains", "-o", "json", "--timeout", "90s")
 			var stdout strings.Builder
 			cmd.Stdout = &stdout
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			awaitSignalHandler(t, cmd.Process.Pid)
-			time.Sleep(600 * time.Millisecond) // the first pages are in, the decode goes on
-			sent := time.Now()
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-			took := time.Since(sent)
+			took := signalSettled(t, cmd, time.Minute, 600*time.Millisecond, syscall.SIGTERM) // the first pages are in, the decode goes on
 			if code := cmd.ProcessState.ExitCode(); code != 143 {
 				t.Fatalf("exit %d, want 143 (the run ended before the signal?)", code)
 			}

@@ -218,6 +218,25 @@ func TestSignalsWhileReadingInputs(t *testing.T) {
 	}
 }
 
+// signalSettled starts cmd, waits until its signal handler is installed
+// and settle has passed, sends sig and returns how long the process took
+// to exit after it. A process still running after guard is killed (the
+// test then reads its exit, not a hang).
+func signalSettled(t *testing.T, cmd *exec.Cmd, guard, settle time.Duration, sig syscall.Signal) time.Duration {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	g := time.AfterFunc(guard, func() { cmd.Process.Kill() })
+	defer g.Stop()
+	awaitSignalHandler(t, cmd.Process.Pid)
+	time.Sleep(settle)
+	sent := time.Now()
+	cmd.Process.Signal(sig)
+	cmd.Wait()
+	return time.Since(sent)
+}
+
 // signalYardstick is how long this machine takes, now, from sig to the
 // reaped exit of a process that only waits (sleep(1)): the scheduling
 // part of any exit after a signal, which load stretches.
@@ -253,17 +272,7 @@ func signalWhileReading(t *testing.T, bin string, args func(string) []string, pi
 	cmd.ExtraFiles = extra
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	guard := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
-	defer guard.Stop()
-	awaitSignalHandler(t, cmd.Process.Pid)
-	time.Sleep(300 * time.Millisecond) // blocked in open(2) or read(2) by now
-	sent := time.Now()
-	cmd.Process.Signal(sig)
-	cmd.Wait()
-	took := time.Since(sent)
+	took := signalSettled(t, cmd, 10*time.Second, 300*time.Millisecond, sig) // blocked in open(2) or read(2) by then
 	rss := assertChildRSS(t, args(path)[0], cmd.ProcessState)
 	t.Logf("exit %d %s after the signal, peak RSS %.1f MB", cmd.ProcessState.ExitCode(), took.Round(time.Millisecond), rss)
 	if got := cmd.ProcessState.ExitCode(); got != code {
@@ -288,17 +297,7 @@ func TestSignalsWithStreamedReport(t *testing.T) {
 			before := fileKinds(t, dir)
 			cmd := exec.Command(bin, "install", "--fixture", "ports-blocked", "--probe-timeout", "1m", "-o", "text", "--report-format", "json", "--report-file", path)
 			cmd.ExtraFiles = extra
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			guard := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
-			defer guard.Stop()
-			awaitSignalHandler(t, cmd.Process.Pid)
-			time.Sleep(700 * time.Millisecond)
-			sent := time.Now()
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-			took := time.Since(sent)
+			took := signalSettled(t, cmd, 20*time.Second, 700*time.Millisecond, syscall.SIGTERM)
 			rss := assertChildRSS(t, target.name, cmd.ProcessState)
 			t.Logf("exit %d %s after SIGTERM, peak RSS %.1f MB", cmd.ProcessState.ExitCode(), took.Round(time.Millisecond), rss)
 			if code := cmd.ProcessState.ExitCode(); code != 143 {

@@ -3,14 +3,12 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ptacheck/ptacheck/checks/checkstest"
-	"github.com/ptacheck/ptacheck/fixtures"
 )
 
 // A device-code sign-in asks a person to act: it happens only when a
@@ -22,17 +20,7 @@ import (
 // for a terminal, so no pty is needed.
 func TestSignInOnlyWhenAChecksNeedsGraph(t *testing.T) {
 	bin := builtBinary(t)
-	sc, err := fixtures.Load("healthy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := *sc.Directory
-	spec.RequireTLSBind = false // plain LDAP: this DC has no certificate
-	dc, err := fixtures.StartDirectory(context.Background(), &spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dc.Close)
+	_, dc := startPlainDC(t)
 	dir := t.TempDir()
 	pw := filepath.Join(dir, "pw")
 	os.WriteFile(pw, []byte("fixture-password\n"), 0o600)

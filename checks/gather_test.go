@@ -59,12 +59,7 @@ func TestDCWithoutDomain(t *testing.T) {
 		}
 	})
 	t.Run("does not answer", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		closed := l.Addr().String()
-		l.Close()
+		closed := closedAddr(t)
 		rs := runAD(t, adEnv(t, contosoDirectory(), nil, fixtureBind), ADConfig{DCs: []string{closed}})
 		msg := findings(rs[0])
 		if rs[0].Status != StatusFail || strings.Contains(msg, "of  answered") || strings.Contains(msg, "controller of answered") ||
@@ -72,4 +67,17 @@ func TestDCWithoutDomain(t *testing.T) {
 			t.Fatalf("%s %q", rs[0].Status, msg)
 		}
 	})
+}
+
+// closedAddr is a loopback address where nothing listens (a port bound,
+// then closed): connecting there is refused.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }
