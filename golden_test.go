@@ -56,7 +56,11 @@ func normalize(v any) any {
 func TestFixtureGoldenReports(t *testing.T) {
 	for _, name := range fixtures.Names() {
 		t.Run(name, func(t *testing.T) {
-			r := runCLI(t, "install", "--fixture", name, "--probe-timeout", "1s", "-o", "json")
+			// 8 s, not 1 s: an emulated endpoint that answers must never
+			// miss the deadline on a loaded 2-core CI machine (the report
+			// would then differ by load, not by code); only the fixture
+			// whose ports drop SYNs waits it out, once.
+			r := runCLI(t, "install", "--fixture", name, "--probe-timeout", "8s", "-o", "json")
 			var doc any
 			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 				t.Fatalf("exit %d: %v\n%s", r.code, err, r.stderr)

@@ -43,6 +43,25 @@ func tree(t *testing.T, roots ...string) []string {
 	return out
 }
 
+// startPlainDC starts the healthy fixture's DC on loopback, over plain
+// LDAP (it has no certificate), for the built binary's --dc; stopped when
+// the test ends. It returns the fixture too.
+func startPlainDC(t *testing.T) (*fixtures.Scenario, *fixtures.RunningDirectory) {
+	t.Helper()
+	sc, err := fixtures.Load("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := *sc.Directory
+	spec.RequireTLSBind = false
+	dc, err := fixtures.StartDirectory(context.Background(), &spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dc.Close)
+	return sc, dc
+}
+
 // The tool is read-only: every command of the built binary, pointed at a
 // tenant and a DC that record what they are asked, sends only reads (Graph
 // GETs and sign-in token requests; LDAP binds, searches, StartTLS,
@@ -50,18 +69,8 @@ func tree(t *testing.T, roots ...string) []string {
 // apart from the report and bundle files it was asked to write.
 func TestReadOnlyEverywhere(t *testing.T) {
 	bin := builtBinary(t)
-	sc, err := fixtures.Load("healthy")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, dc := startPlainDC(t)
 	rt := checkstest.StartTenant(t, "healthy", nil)
-	spec := *sc.Directory
-	spec.RequireTLSBind = false // plain LDAP: this DC has no certificate
-	dc, err := fixtures.StartDirectory(context.Background(), &spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dc.Close)
 
 	inputs := t.TempDir() // what the commands read
 	write := func(name, content string) string {
@@ -265,6 +274,19 @@ func receiveBytes(t *testing.T, got <-chan []byte) []byte {
 	}
 }
 
+// shortTempDir is a fresh folder with a short path (/tmp/ptXXXXXXXX),
+// removed after the test: a Unix socket's path must fit in 108 bytes,
+// which t.TempDir() exceeds under a long TMPDIR.
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "pt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // fileKinds records each entry of dir with its type and device number, to
 // see that a run replaced or added nothing.
 func fileKinds(t *testing.T, dir string) []string {
@@ -306,7 +328,7 @@ func TestOutputOntoDevicesAndPipes(t *testing.T) {
 			}},
 		} {
 			t.Run(target.name+"/"+out.name, func(t *testing.T) {
-				dir := t.TempDir()
+				dir := shortTempDir(t) // the Unix socket's path must be short
 				path, extra, read := target.setup(t, dir)
 				before := fileKinds(t, dir)
 				cmd := exec.Command(bin, append(append([]string{}, out.args...), path)...)

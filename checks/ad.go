@@ -123,8 +123,22 @@ func dialOutcome(f *directory.Facts, fail, warn *multierror.Error) Outcome {
 			Details: f,
 		}
 	}
-	fail = multierror.Append(fail, fmt.Errorf("no domain controller of %s answered: %v", f.Domain, err))
-	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Summary: "no domain controller of " + f.Domain + " answered (AADSTS80001)", Details: f}
+	fail = multierror.Append(fail, fmt.Errorf("no domain controller %s answered: %v", whoseDCs(f), err))
+	return Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Summary: "no domain controller " + whoseDCs(f) + " answered (AADSTS80001)", Details: f}
+}
+
+// whoseDCs names the DCs of f for a message: their domain, or, for --dc
+// without --domain (a DC that does not answer cannot say its domain), the
+// DCs given.
+func whoseDCs(f *directory.Facts) string {
+	if f.Domain != "" {
+		return "of " + f.Domain
+	}
+	var names []string
+	for _, dc := range f.DCs {
+		names = append(names, dc.String())
+	}
+	return "given with --dc (" + strings.Join(names, ", ") + "; the domain is unknown: no --domain, and only a DC that answers tells its domain)"
 }
 
 // ADTimeSkewCheck compares the DC's clock (rootDSE currentTime) with this

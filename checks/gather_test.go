@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,4 +44,40 @@ func TestADDCNamedLocalhost(t *testing.T) {
 	if len(f.DCs) != 1 || !slices.Contains(f.DCs[0].Addrs, "127.0.0.1") || f.DCs[0].ResolveErr != nil {
 		t.Errorf("localhost resolved to %v (%v)", f.DCs[0].Addrs, f.DCs[0].ResolveErr)
 	}
+}
+
+// --dc without --domain: a DC that answers says its domain (rootDSE
+// defaultNamingContext); when none answers, the message names the DCs
+// given and says the domain is unknown, never "no domain controller of
+// answered".
+func TestDCWithoutDomain(t *testing.T) {
+	t.Run("answers", func(t *testing.T) {
+		rs := runAD(t, adEnv(t, contosoDirectory(), nil, fixtureBind), ADConfig{DCs: []string{"dc1.corp.contoso.test"}})
+		f, _ := rs[0].Details.(*directory.Facts)
+		if rs[0].Status != StatusPass || f == nil || f.DialErr != nil || f.Domain != "corp.contoso.test" || !strings.Contains(f.DomainFrom, "defaultNamingContext DC=corp,DC=contoso,DC=test") {
+			t.Fatalf("facts: %+v", f)
+		}
+	})
+	t.Run("does not answer", func(t *testing.T) {
+		closed := closedAddr(t)
+		rs := runAD(t, adEnv(t, contosoDirectory(), nil, fixtureBind), ADConfig{DCs: []string{closed}})
+		msg := findings(rs[0])
+		if rs[0].Status != StatusFail || strings.Contains(msg, "of  answered") || strings.Contains(msg, "controller of answered") ||
+			!strings.Contains(msg, "no domain controller given with --dc ("+closed) || !strings.Contains(msg, "the domain is unknown") {
+			t.Fatalf("%s %q", rs[0].Status, msg)
+		}
+	})
+}
+
+// closedAddr is a loopback address where nothing listens (a port bound,
+// then closed): connecting there is refused.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

@@ -69,6 +69,19 @@ func Scopes(graphURL string, plan []Entry) []string {
 	return graph.Scopes(graphURL, calls...)
 }
 
+// NeedsTenant says whether a check of the plan cannot decide without a
+// Graph client (Needs.Tenant). The others that declare Graph reads use
+// them when a token is there and decide without one, so they alone are
+// no reason to ask a person to sign in.
+func NeedsTenant(plan []Entry) bool {
+	for _, e := range plan {
+		if e.Needs().Tenant != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // runWithNeeds meets c's needs and runs it with what they brought; an unmet
 // need is the check's outcome.
 func runWithNeeds(ctx context.Context, env *Env, c Check) Outcome {

@@ -186,7 +186,31 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 		out.Summary += fmt.Sprintf("; names resolved only by --dns-server %s, not as the agent resolves them", strings.Join(details.DNSServers, ", "))
 	}
 	out.Remediation = remediation(outcomes, short, c.ProbeTimeout)
+	if err := pathUnknown(env); err != nil {
+		out.Err, out.Remediation = err, pathUnknownFix
+		out.Summary = fmt.Sprintf("not evaluated: the agent's proxy setting is not known; %d of %d endpoints reachable %s", ok, len(results), pathWord(details.Path))
+	}
 	return out
+}
+
+// pathUnknownFix is the remediation of a network check whose path is unknown.
+const pathUnknownFix = "Take the host snapshot again with `ptacheck snapshot` of this version on the agent server (it records agent_proxy and " +
+	"winhttp_proxy), or name the path the agent takes with --proxy URL or --proxy none."
+
+// pathUnknown is the error of a network check when the host facts do not
+// record the proxy setting that decides the agent's path: the probes went
+// some way, which may not be the agent's, so neither a pass nor a failure
+// of theirs says anything about the agent.
+func pathUnknown(env *Env) error {
+	p := env.Net.Proxy()
+	if p == nil || p.Unknown == "" {
+		return nil
+	}
+	way := "direct"
+	if p.Func != nil {
+		way = "through " + p.Display + " (" + p.Source + ")"
+	}
+	return fmt.Errorf("%s: the probes went %s, which may not be the agent's path, so their results (in the details) decide nothing", p.Unknown, way)
 }
 
 // endpointParts gives each endpoint its own status: reachable passes, an
@@ -288,6 +312,11 @@ func (c TLSInspectionCheck) Run(ctx context.Context, env *Env) Outcome {
 		}
 	}
 	details := map[string]any{"expected_issuer_organizations": c.Endpoints.TrustedIssuers, "endpoints": seen}
+	if err := pathUnknown(env); err != nil {
+		// An interception seen (or not) on this path says nothing about
+		// the agent's.
+		return Outcome{Err: err, Remediation: pathUnknownFix, Details: details}
+	}
 	// A clean verdict needs every handshake: one cut off by a deadline or a
 	// signal might have shown the interception.
 	var unevaluated []string

@@ -184,12 +184,7 @@ func TestOutboundPortsGroupsFailuresByCause(t *testing.T) {
 	check := OutboundPortsCheck{Endpoints: set, ProbeTimeout: time.Second}
 
 	t.Run("proxy refused", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		addr := closedAddr(t)
 		u, _ := netprobe.ParseProxyURL("http://" + addr)
 		env := &Env{Net: netprobe.New(netprobe.Config{Servers: []string{"127.0.0.1:1"}, Proxy: netprobe.Fixed(u, "--proxy")})}
 		r := toResult(check.Meta(), check.Run(context.Background(), env), 0)

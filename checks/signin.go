@@ -49,7 +49,7 @@ func (c UserExistsCheck) Run(ctx context.Context, env *Env) Outcome {
 			continue
 		}
 		listed++
-		fail = multierror.Append(fail, fmt.Errorf("no account with UPN %s in forest of %s (AADSTS80004)", su.named(), c.Config.AD.Domain))
+		fail = multierror.Append(fail, fmt.Errorf("no account with UPN %s in forest %s (AADSTS80004)", su.named(), forestOf(c.Config.AD)))
 	}
 	if nMissing > listed {
 		fail = multierror.Append(fail, fmt.Errorf("and %d more users not found", nMissing-listed))
@@ -205,4 +205,13 @@ func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
 		return Outcome{Warn: warn.ErrorOrNil(), Summary: fmt.Sprintf("%d of %d accounts may not sign in: the policy that decides could not be read", uncertain, evaluated), Details: details}
 	}
 	return Outcome{Summary: fmt.Sprintf("%s can sign in as far as AD says", textfmt.Plural(evaluated, "account", "accounts")), Details: details}
+}
+
+// forestOf names the forest searched: of the domain, or, for --dc without
+// --domain, of the DCs given.
+func forestOf(cfg ADConfig) string {
+	if cfg.Domain != "" {
+		return "of " + cfg.Domain
+	}
+	return "of the DC given with --dc (" + strings.Join(cfg.DCs, ", ") + ")"
 }

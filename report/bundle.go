@@ -238,7 +238,9 @@ func (b *Bundle) Close(interrupted bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(append(redact.Bytes(data), '\n')); err != nil {
+	// JSON-aware: a secret is found in each string value as it reads
+	// (escapes undone), and the keys and markup are never touched.
+	if _, err := w.Write(append(redact.JSON(data), '\n')); err != nil {
 		return err
 	}
 	return b.zw.Close()

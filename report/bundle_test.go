@@ -185,3 +185,53 @@ func TestBundleAddZip(t *testing.T) {
 		t.Errorf("entry names %v", names)
 	}
 }
+
+// The manifest is redacted as JSON, each string value as it reads: a
+// secret with characters JSON escapes is masked in the paths the manifest
+// lists, and one whose plain form also occurs in the markup (a short
+// password with a quote, `la"`, which a raw-bytes search also finds at
+// the end of the value "... from Mila") neither survives nor breaks the
+// manifest: it stays valid JSON with its other values intact.
+func TestBundleManifestRedactsEscapedSecrets(t *testing.T) {
+	t.Cleanup(redact.Reset)
+	for _, secret := range []string{`Pa"ss\w<o>&rd`, `la"`} {
+		redact.Secret(secret)
+	}
+	var out bytes.Buffer
+	b := NewBundle(&out, "test", time.Unix(0, 0))
+	if err := b.AddBytes(BundleFile{Name: "logs/001-trace.log", Description: "a trace log from Mila", Source: `C:\logs\Pa"ss\w<o>&rd\la"\trace.log`}, []byte("x\n")); err != nil {
+		t.Fatal(err)
+	}
+	b.Missing(`C:\logs\Pa"ss\w<o>&rd.log`, "unreadable")
+	if err := b.Close(false); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest []byte
+	for _, f := range zr.File {
+		if f.Name == BundleManifest {
+			rc, _ := f.Open()
+			manifest, _ = io.ReadAll(rc)
+		}
+	}
+	var doc BundleManifestDoc
+	if err := json.Unmarshal(manifest, &doc); err != nil {
+		t.Fatalf("the manifest is not JSON: %v\n%s", err, manifest)
+	}
+	var file BundleFile
+	for _, f := range doc.Files {
+		if f.Name == "logs/001-trace.log" {
+			file = f
+		}
+	}
+	item := ""
+	if len(doc.NotCollected) == 1 {
+		item = doc.NotCollected[0].Item
+	}
+	if file.Source != `C:\logs\[redacted]\[redacted]\trace.log` || item != `C:\logs\[redacted].log` || file.Description != "a trace log from Mila" {
+		t.Errorf("read back: source %q, description %q, not collected %q", file.Source, file.Description, item)
+	}
+}

@@ -68,7 +68,10 @@ func NewGatherer(net Network, o Options) *Gatherer {
 
 // Facts is what the directory said.
 type Facts struct {
-	Domain     string            `json:"domain"`
+	Domain string `json:"domain"`
+	// DomainFrom says where Domain came from when it was not given (--dc
+	// without --domain): the rootDSE's defaultNamingContext.
+	DomainFrom string            `json:"domain_from,omitempty"`
 	Override   bool              `json:"dc_override,omitempty"` // the DCs came from --dc
 	DCs        []DC              `json:"dcs"`
 	LocateErr  string            `json:"locate_error,omitempty"`
@@ -211,6 +214,10 @@ func (c *Gatherer) gather(ctx context.Context, domain string, dcs []string) *Fac
 		ConfigurationNC: root.ConfigurationNamingContext, CurrentTime: root.CurrentTimeRaw, ForestFunctionality: root.ForestFunctionality,
 		GlobalCatalogReady: root.IsGlobalCatalogReady}
 	f.SearchMS = msOf(root.Latency)
+	if f.Domain == "" && root.DefaultNamingContext != "" {
+		// --dc without --domain: the DC says which domain it serves.
+		f.Domain, f.DomainFrom = DomainOfDN(root.DefaultNamingContext), "rootDSE defaultNamingContext "+root.DefaultNamingContext
+	}
 	if f.Anonymous {
 		f.ForestErr = "not read: an anonymous bind cannot read the Partitions container"
 		return f

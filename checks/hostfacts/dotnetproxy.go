@@ -1,7 +1,9 @@
 package hostfacts
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -222,6 +224,40 @@ func ResolveAgentProxy(agentFile string, agentData []byte, machineFile string, m
 		warnings = append(warnings, fmt.Sprintf("agent proxy %s: %s", p.File, b))
 	}
 	return p, warnings
+}
+
+// ConfigRead is one configuration file as the live reader read it: Data
+// nil with Err nil or fs.ErrNotExist when the file does not exist.
+type ConfigRead struct {
+	File string
+	Data []byte
+	Err  error
+}
+
+// recordAgentProxy sets s.AgentProxy from the agent's file over
+// machine.config. A file that exists but could not be read or parsed
+// leaves agent_proxy unrecorded (the warnings say why): which proxy the
+// agent takes is then not known, and null would claim "none configured".
+func (s *Snapshot) recordAgentProxy(agent, machine ConfigRead) {
+	known := true
+	for _, f := range []ConfigRead{agent, machine} {
+		if f.Err != nil && !errors.Is(f.Err, fs.ErrNotExist) {
+			s.Warn("agent proxy "+f.File, fmt.Errorf("read: %w", f.Err))
+			known = false
+		}
+		if f.Data != nil {
+			if _, err := parseProxySection(f.Data); err != nil {
+				known = false
+			}
+		}
+	}
+	p, warnings := ResolveAgentProxy(agent.File, agent.Data, machine.File, machine.Data)
+	s.Warnings = append(s.Warnings, warnings...)
+	if !known {
+		s.unrecorded = append(s.unrecorded, EvidenceAgentProxy)
+		return
+	}
+	s.AgentProxy = p
 }
 
 // resolve applies child over parent, then .NET's defaults.

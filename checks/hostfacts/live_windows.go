@@ -68,7 +68,7 @@ func (windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 		return nil, ctx.Err()
 	}
 	s.WinHTTPProxy = readWinHTTPProxy(s)
-	s.AgentProxy = readAgentProxy(s, programFiles)
+	readAgentProxy(s, programFiles)
 	s.TrustedRoots = readTrustedRoots(s)
 	s.AuthRootPolicy = readAuthRootPolicy(s)
 	s.normalize()
@@ -286,8 +286,9 @@ func readWinHTTPProxy(s *Snapshot) *WinHTTPProxy {
 }
 
 // readAgentProxy reads the agent's .exe.config and the 64-bit .NET 4
-// machine.config (bounded by MaxConfigSize) and resolves the agent's proxy.
-func readAgentProxy(s *Snapshot, programFiles string) *AgentProxy {
+// machine.config (bounded by MaxConfigSize) and records the agent's proxy
+// (unrecorded when a file exists but cannot be read or parsed).
+func readAgentProxy(s *Snapshot, programFiles string) {
 	agentFile := localPath(AgentConfigPath, programFiles)
 	machineFile := MachineConfigPath
 	if dir, err := windows.GetSystemWindowsDirectory(); err == nil {
@@ -295,16 +296,17 @@ func readAgentProxy(s *Snapshot, programFiles string) *AgentProxy {
 	} else {
 		s.Warn("agent proxy", fmt.Errorf("GetSystemWindowsDirectory: %w", winErr(err)))
 	}
-	read := func(file string) []byte {
+	read := func(file string) ConfigRead {
 		data, err := ReadConfigFile(file)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.Warn("agent proxy "+file, fmt.Errorf("read: %w", winErr(err)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return ConfigRead{File: file}
+		case err != nil:
+			return ConfigRead{File: file, Err: winErr(err)}
 		}
-		return data
+		return ConfigRead{File: file, Data: data}
 	}
-	p, warnings := ResolveAgentProxy(agentFile, read(agentFile), machineFile, read(machineFile))
-	s.Warnings = append(s.Warnings, warnings...)
-	return p
+	s.recordAgentProxy(read(agentFile), read(machineFile))
 }
 
 // readTrustedRoots looks for RootsOfInterest in LocalMachine\Root (the

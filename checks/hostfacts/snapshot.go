@@ -68,10 +68,15 @@ type Snapshot struct {
 	// of RegistryKeys that exist are present. DWORD and QWORD values are JSON
 	// numbers, REG_SZ strings, REG_MULTI_SZ arrays of strings.
 	Registry map[string]map[string]any `json:"registry"`
-	// WinHTTPProxy is the machine-wide WinHTTP proxy (netsh winhttp show proxy).
+	// WinHTTPProxy is the machine-wide WinHTTP proxy (netsh winhttp show
+	// proxy); {"direct": true} when there is none. nil (absent or null):
+	// not recorded (an older snapshot, or the read failed, which Warnings
+	// then says about "winhttp proxy").
 	WinHTTPProxy *WinHTTPProxy `json:"winhttp_proxy,omitempty"`
 	// AgentProxy is the agent's effective .NET <defaultProxy> setting (its
 	// .exe.config over machine.config); null when neither file has one.
+	// Absent from a snapshot (or unreadable on the live host): not
+	// recorded, and Unrecorded(EvidenceAgentProxy) says so.
 	AgentProxy *AgentProxy `json:"agent_proxy"`
 	// TrustedRoots are the RootsOfInterest present in LocalMachine\Root.
 	// Absent (nil): not recorded (an older snapshot, or the store could not
@@ -89,9 +94,11 @@ type Snapshot struct {
 	// so instead of deciding as if it were absent.
 	Warnings []string `json:"warnings"`
 
-	// unrecorded are the evidence lists (Evidence*) a parsed snapshot
-	// lacks: absent or null in the file. Only Parse sets it; the live
-	// reader records every list (what it could not read is a warning).
+	// unrecorded are the evidence (Evidence*) a snapshot lacks: a list
+	// absent or null in the file, an agent_proxy absent from it. Parse
+	// sets it; the live reader records every list (what it could not
+	// read is a warning) and leaves agent_proxy unrecorded when a
+	// configuration file exists but cannot be read or parsed.
 	unrecorded []string
 }
 
@@ -105,6 +112,24 @@ const (
 )
 
 var evidenceLists = []string{EvidenceServices, EvidenceUninstall, EvidenceFiles, EvidenceRegistry}
+
+// EvidenceAgentProxy is the agent's proxy setting: unlike the lists, its
+// null is evidence ("neither configuration file has a <defaultProxy>"), so
+// only an absent field (or a live read that failed) leaves it unrecorded.
+const EvidenceAgentProxy = "agent_proxy"
+
+// MarshalJSON writes the snapshot; an unrecorded agent_proxy is left out,
+// so read back it is still not evidence (its null would say "none").
+func (s Snapshot) MarshalJSON() ([]byte, error) {
+	type plain Snapshot
+	if !slices.Contains(s.unrecorded, EvidenceAgentProxy) {
+		return json.Marshal(plain(s))
+	}
+	return json.Marshal(struct {
+		plain
+		AgentProxy *AgentProxy `json:"agent_proxy,omitempty"` // shadows the embedded field
+	}{plain: plain(s)})
+}
 
 // Unrecorded returns those of fields (Evidence*) the snapshot does not
 // record, in the order asked. Never nil.

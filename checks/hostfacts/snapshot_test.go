@@ -3,6 +3,8 @@ package hostfacts
 import (
 	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,8 +243,75 @@ func TestTrustedRootsAbsentVersusEmpty(t *testing.T) {
 	if strings.Contains(string(a), "trusted_roots") || !strings.Contains(string(e), `"trusted_roots":[]`) {
 		t.Errorf("written: absent %s, empty %s", a, e)
 	}
-	if !strings.Contains(string(a), `"warnings":[]`) || !strings.Contains(string(a), `"agent_proxy":null`) {
-		t.Errorf("warnings must be [] and agent_proxy null when absent: %s", a)
+	// An absent agent_proxy is not recorded and stays absent when written
+	// (its null would say "no <defaultProxy> in either file").
+	if !strings.Contains(string(a), `"warnings":[]`) || strings.Contains(string(a), `"agent_proxy"`) {
+		t.Errorf("warnings must be [] and agent_proxy left out when absent: %s", a)
+	}
+}
+
+// agent_proxy: absent is not recorded, null is evidence ("neither file has
+// <defaultProxy>"); both survive a write and a parse.
+func TestAgentProxyAbsentVersusNull(t *testing.T) {
+	const base = `{"schema_version": "1", "os": {"product_name": "x", "build": 1, "installation_type": "Server"}`
+	for _, tc := range []struct {
+		json       string
+		unrecorded bool
+	}{
+		{base + `}`, true},
+		{base + `, "agent_proxy": null}`, false},
+		{base + `, "agent_proxy": {"source": "machine.config", "enabled": false}}`, false},
+	} {
+		s, err := Parse([]byte(tc.json))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 2 {
+			if got := len(s.Unrecorded(EvidenceAgentProxy)) > 0; got != tc.unrecorded {
+				t.Errorf("%s (round %d): unrecorded %v, want %v", tc.json, round, got, tc.unrecorded)
+			}
+			data, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s, err = Parse(data); err != nil {
+				t.Fatalf("%s: %v", data, err)
+			}
+		}
+	}
+}
+
+// The live reader's rule: a configuration file that exists but cannot be
+// read or parsed leaves agent_proxy unrecorded, with a warning; files that
+// do not exist are evidence of no <defaultProxy>.
+func TestRecordAgentProxy(t *testing.T) {
+	const af, mf = `C:\agent.config`, `C:\machine.config`
+	proxy := []byte(`<configuration><system.net><defaultProxy><proxy proxyaddress="http://p:8080"/></defaultProxy></system.net></configuration>`)
+	for _, tc := range []struct {
+		name           string
+		agent, machine ConfigRead
+		unrecorded     bool
+		address        string
+	}{
+		{"neither file", ConfigRead{File: af, Err: fs.ErrNotExist}, ConfigRead{File: mf}, false, ""},
+		{"machine.config", ConfigRead{File: af}, ConfigRead{File: mf, Data: proxy}, false, "http://p:8080"},
+		{"agent file unreadable", ConfigRead{File: af, Err: errors.New("access denied")}, ConfigRead{File: mf}, true, ""},
+		{"machine.config unreadable", ConfigRead{File: af, Data: proxy}, ConfigRead{File: mf, Err: errors.New("sharing violation")}, true, ""},
+		{"agent file not XML", ConfigRead{File: af, Data: []byte("<configuration>")}, ConfigRead{File: mf, Data: proxy}, true, ""},
+	} {
+		s := &Snapshot{}
+		s.recordAgentProxy(tc.agent, tc.machine)
+		if got := len(s.Unrecorded(EvidenceAgentProxy)) > 0; got != tc.unrecorded {
+			t.Errorf("%s: unrecorded %v, want %v (%+v)", tc.name, got, tc.unrecorded, s.AgentProxy)
+		}
+		switch {
+		case tc.unrecorded && (s.AgentProxy != nil || len(s.Warnings) == 0):
+			t.Errorf("%s: %+v, warnings %q", tc.name, s.AgentProxy, s.Warnings)
+		case tc.address == "" && !tc.unrecorded && s.AgentProxy != nil:
+			t.Errorf("%s: %+v", tc.name, s.AgentProxy)
+		case tc.address != "" && (s.AgentProxy == nil || s.AgentProxy.ProxyAddress != tc.address):
+			t.Errorf("%s: %+v", tc.name, s.AgentProxy)
+		}
 	}
 }
 

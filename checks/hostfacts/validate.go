@@ -23,6 +23,9 @@ func (s *Snapshot) readPresence(data []byte) error {
 			s.unrecorded = append(s.unrecorded, f)
 		}
 	}
+	if _, ok := top[EvidenceAgentProxy]; !ok {
+		s.unrecorded = append(s.unrecorded, EvidenceAgentProxy)
+	}
 	if raw, ok := top["authroot_policy"]; ok && !isNull(raw) {
 		var p map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &p); err != nil {

@@ -25,6 +25,10 @@ type Proxy struct {
 	// unparsable proxy variable, credentials that will not be sent); the
 	// network check reports them as warnings.
 	Problems []string
+	// Unknown says why the path the agent takes is not known (the host
+	// facts do not record its proxy setting): the probes took Func's path,
+	// which may not be the agent's, and no network verdict can rest on them.
+	Unknown string
 }
 
 // For returns the proxy for a target, or nil for direct.

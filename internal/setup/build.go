@@ -217,7 +217,7 @@ func (b *builder) tenant(ctx context.Context) (*graph.Tenant, error) {
 		token, _ := graph.StaticToken(rt.Token)
 		client.Graph = &graph.Client{BaseURL: rt.GraphURL, HTTP: rt.HTTPClient(), Token: token}
 		client.SignIn = graph.SignIn{LoginURL: rt.LoginURL, Tenant: rt.TenantID, ClientID: t.clientID, HTTP: rt.HTTPClient()}
-		client.Scopes = scopes(rt.GraphURL, phases, b.in.Selection.Only)
+		client.Scopes, _ = scopes(rt.GraphURL, phases, b.in.Selection)
 		return client, nil
 	}
 	http := graphHTTP(b.in.roots)
@@ -227,8 +227,9 @@ func (b *builder) tenant(ctx context.Context) (*graph.Tenant, error) {
 	}
 	client.Graph = &graph.Client{BaseURL: t.cloud.GraphURL, HTTP: http}
 	client.SignIn = graph.SignIn{LoginURL: t.cloud.LoginURL, Tenant: tenant, ClientID: t.clientID, HTTP: http}
-	client.Scopes = scopes(t.cloud.GraphURL, phases, b.in.Selection.Only)
-	token, err := b.token(client)
+	var signIn bool
+	client.Scopes, signIn = scopes(t.cloud.GraphURL, phases, b.in.Selection)
+	token, err := b.token(client, signIn)
 	if token == nil || err != nil {
 		return nil, err
 	}
@@ -237,14 +238,20 @@ func (b *builder) tenant(ctx context.Context) (*graph.Tenant, error) {
 }
 
 // token is the run's Graph token: the one given, or one device-code
-// sign-in per process when a person can answer it.
-func (b *builder) token(client *graph.Tenant) (graph.TokenFunc, error) {
+// sign-in per process when a person can answer it and a selected check
+// needs Graph to decide (signIn).
+func (b *builder) token(client *graph.Tenant, signIn bool) (graph.TokenFunc, error) {
 	t := b.in.tenant
 	switch {
 	case t.token != nil:
 		return t.token, nil
 	case len(client.Scopes) == 0:
 		return nil, nil // no selected check reads the tenant: no sign-in
+	case !signIn:
+		// The selected checks only use Graph when a token is there
+		// (the users' cloud accounts, the tenant's domains): no prompt.
+		b.cfg.Tenant.NoTokenReason = "no Microsoft Graph token (no sign-in: no selected check needs one): pass --token-file or set PTACHECK_GRAPH_TOKEN to use it"
+		return nil, nil
 	case t.signIn == nil:
 		// The command takes no tenant flags.
 	case t.deviceCode || cli.IsTerminal(b.in.world.Stderr):

@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -174,6 +175,10 @@ func (c proxyChoice) proxy(fixtureMode bool, fixtureProxy *netprobe.Proxy, facts
 		}
 		// What the agent itself uses comes first: its .NET <defaultProxy>
 		// (agent config, then machine.config), not WinHTTP.
+		if facts != nil && len(facts.Unrecorded(hostfacts.EvidenceAgentProxy)) > 0 {
+			return unknownPath(netprobe.FromEnvironment(getenv), facts, hostfacts.EvidenceAgentProxy,
+				"the agent's .NET <defaultProxy> setting", "agent proxy"), nil
+		}
 		if p := agentProxy(facts); p != nil {
 			return p, nil
 		}
@@ -185,7 +190,10 @@ func (c proxyChoice) proxy(fixtureMode bool, fixtureProxy *netprobe.Proxy, facts
 			return nil, cli.Usagef("--proxy winhttp: the WinHTTP setting comes from the host facts, which are unavailable here (run on the agent server, or pass --host-snapshot)")
 		}
 		w := facts.WinHTTPProxy
-		if w == nil || w.Direct {
+		if w == nil {
+			return unknownPath(nil, facts, "winhttp_proxy", "the WinHTTP proxy setting", "winhttp proxy"), nil
+		}
+		if w.Direct {
 			return nil, nil
 		}
 		p, err := netprobe.FromWinHTTP(w.Proxy, w.Bypass, "winhttp")
@@ -223,5 +231,26 @@ func agentProxy(facts *hostfacts.Snapshot) *netprobe.Proxy {
 		p.Problems = append(p.Problems, "the agent's proxy address in "+ap.File+" carries credentials, which the agent cannot use: proxy authentication is not supported")
 	}
 	p.Problems = append(p.Problems, ap.BypassProblems()...)
+	return p
+}
+
+// unknownPath is the run's proxy when the host facts do not record the
+// setting that decides the agent's path (field): the probes take p's path
+// (nil: direct) and say that it may not be the agent's. An absent field is
+// not "no proxy"; the reader's warnings about subject say why it is absent.
+func unknownPath(p *netprobe.Proxy, facts *hostfacts.Snapshot, field, what, subject string) *netprobe.Proxy {
+	if p == nil {
+		p = &netprobe.Proxy{Display: "none"}
+	}
+	p.Unknown = fmt.Sprintf("the host facts do not record %q (%s), so the path the agent takes is not known", field, what)
+	var why []string
+	for _, w := range facts.Warnings {
+		if len(w) > len(subject) && strings.EqualFold(w[:len(subject)], subject) && (w[len(subject)] == ':' || w[len(subject)] == ' ') {
+			why = append(why, w)
+		}
+	}
+	if len(why) > 0 {
+		p.Unknown += " (" + strings.Join(why, "; ") + ")"
+	}
 	return p
 }

@@ -337,3 +337,30 @@ func TestTenantIDFromTheToken(t *testing.T) {
 		t.Errorf("fixture: %q %v", in.config.TenantID, err)
 	}
 }
+
+// The sign-in asks for the scopes of the selected checks (--only, less
+// --skip) and happens only when one of them needs Graph to decide.
+func TestScopesFollowTheSelection(t *testing.T) {
+	const graphURL = "https://graph.microsoft.com"
+	signin := []checks.Phase{checks.PhaseSignin}
+	for _, tc := range []struct {
+		name   string
+		phases []checks.Phase
+		sel    Selection
+		signIn bool
+		scopes bool
+	}{
+		{"signin", signin, Selection{}, true, true},
+		{"signin --skip user.cloud-upn", signin, Selection{Skip: map[string]bool{"user.cloud-upn": true}}, false, true},
+		{"signin --only user.exists", signin, Selection{Only: map[string]bool{"user.exists": true}}, false, true},
+		{"signin --only user.cloud-upn", signin, Selection{Only: map[string]bool{"user.cloud-upn": true}}, true, true},
+		{"enable", []checks.Phase{checks.PhaseEnable}, Selection{}, true, true},
+		{"enable --skip every tenant check", []checks.Phase{checks.PhaseEnable},
+			Selection{Skip: map[string]bool{"tenant.managed-domains": true, "tenant.admin-account": true, "tenant.active-agents": true}}, false, false},
+	} {
+		scopes, signIn := scopes(graphURL, tc.phases, tc.sel)
+		if signIn != tc.signIn || (len(scopes) > 0) != tc.scopes {
+			t.Errorf("%s: scopes %v, sign-in %v; want scopes %v, sign-in %v", tc.name, scopes, signIn, tc.scopes, tc.signIn)
+		}
+	}
+}

@@ -158,14 +158,20 @@ func (m *MachineFlags) Register(fs *pflag.FlagSet) {
 }
 
 // scopes returns the delegated scopes the Graph reads of the selected
-// checks of the phases need: each check declares its reads (checks.Needs),
-// so the sign-in asks for what runs and for no more.
-func scopes(graphURL string, phases []checks.Phase, only map[string]bool) []string {
+// checks of the phases need (--only, less --skip): each check declares its
+// reads (checks.Needs), so the sign-in asks for what runs and for no more.
+// signIn says whether a selected check needs Graph to decide at all: only
+// then is a person asked to sign in.
+func scopes(graphURL string, phases []checks.Phase, sel Selection) (scopes []string, signIn bool) {
 	var plan []checks.Entry
 	for _, p := range phases {
-		plan = append(plan, checks.Select(checks.Plan(p, checks.Config{}), only)...)
+		for _, e := range checks.Select(checks.Plan(p, checks.Config{}), sel.Only) {
+			if !sel.Skip[e.ID()] {
+				plan = append(plan, e)
+			}
+		}
 	}
-	return checks.Scopes(graphURL, plan)
+	return checks.Scopes(graphURL, plan), checks.NeedsTenant(plan)
 }
 
 // graphHTTP is ptacheck's own HTTP client for Graph and sign-in: the
