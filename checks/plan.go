@@ -14,8 +14,11 @@ import (
 type Phase string
 
 const (
-	PhaseInstall   Phase = "install"
-	PhaseRegister  Phase = "register"
+	PhaseInstall  Phase = "install"
+	PhaseRegister Phase = "register"
+	// PhaseVerify confirms, right after the installer and the
+	// registration, that the agent runs and the tenant sees it.
+	PhaseVerify    Phase = "verify"
 	PhaseEnable    Phase = "enable"
 	PhaseUninstall Phase = "uninstall"
 	// PhaseSignin diagnoses users whose sign-ins fail (ptacheck signin).
@@ -25,7 +28,7 @@ const (
 )
 
 // Phases lists every phase in lifecycle order.
-var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
+var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseVerify, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
 
 // ParsePhase recognises a phase name.
 func ParsePhase(s string) (Phase, bool) {
@@ -128,6 +131,7 @@ func catalog(cfg Config, phase Phase) []Entry {
 	netPhases := []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate}
 	ad := []Phase{PhaseInstall, PhaseRegister}
 	dc := []Phase{PhaseInstall, PhaseRegister, PhaseSignin, PhaseOperate}
+	verify := []Phase{PhaseVerify, PhaseOperate}
 	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine}
 	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
@@ -137,11 +141,14 @@ func catalog(cfg Config, phase Phase) []Entry {
 		{Check: TLS12Check{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: TrustedRootsCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
+		{Check: AgentRunningCheck{}, Phases: verify, Timeout: hostCheckTimeout},
+		{Check: AgentRegisteredCheck{TenantID: cfg.TenantID}, Phases: verify, Timeout: hostCheckTimeout},
 		{Check: net, Phases: netPhases, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: netPhases, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: ManagedDomainsCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},
 		{Check: AdminAccountCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},
 		{Check: AgentLimitCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseInstall}, Timeout: tenantCheckTimeout},
+		{Check: ThisAgentActiveCheck{Config: cfg.Tenant, TenantID: cfg.TenantID}, Phases: verify, Timeout: tenantCheckTimeout},
 		{Check: ActiveAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseEnable, PhaseOperate}, Timeout: tenantCheckTimeout},
 		{Check: OtherAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseUninstall}, Timeout: tenantCheckTimeout},
 		{Check: CloudAdminFallbackCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseUninstall}, Timeout: tenantCheckTimeout},

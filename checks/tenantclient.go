@@ -37,6 +37,17 @@ func (c *TenantClient) Agents(ctx context.Context) ([]graph.Agent, error) {
 	return memo(ctx, &c.calls, "agents", c.Graph.PTAAgents)
 }
 
+// TokenTenant returns the tenant the run's Graph token was issued in (its
+// tid claim). The token source signs in once per run and is shared with
+// the Graph calls, so asking it costs no second sign-in.
+func (c *TenantClient) TokenTenant(ctx context.Context) (string, error) {
+	tok, err := c.Graph.Token(ctx)
+	if err != nil {
+		return "", err
+	}
+	return graph.TenantOfToken(tok)
+}
+
 // Domains lists the tenant's domains.
 func (c *TenantClient) Domains(ctx context.Context) ([]graph.Domain, error) {
 	return memo(ctx, &c.calls, "domains", c.Graph.Domains)

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // EnvToken is the environment variable that may carry a Graph token; the
@@ -149,4 +151,27 @@ func checkToken(v string) (string, error) {
 		}
 	}
 	return tok, nil
+}
+
+// TenantOfToken reads the tid claim of a JWT access token: the tenant the
+// token was issued in, which for a delegated token is the signed-in admin's
+// tenant. The signature is not verified: the value only names the tenant a
+// check compares with, it authorises nothing. An opaque token, or one
+// without a GUID in tid, is an error.
+func TenantOfToken(token string) (string, error) {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return "", fmt.Errorf("the token is not a JWT: %w", err)
+	}
+	raw, found := claims["tid"]
+	tid, isString := raw.(string)
+	switch {
+	case !found:
+		return "", errors.New("the token carries no tid claim")
+	case !isString:
+		return "", errors.New("the token's tid claim is not a string")
+	case !guidRE.MatchString(tid):
+		return "", fmt.Errorf("the token's tid claim %q is not a tenant ID (GUID)", tid)
+	}
+	return strings.ToLower(tid), nil
 }

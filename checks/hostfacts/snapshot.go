@@ -147,6 +147,15 @@ type OSInfo struct {
 	EditionID        string `json:"edition_id,omitempty"`
 }
 
+// ServiceStates are the values of Service.State: the service manager's
+// SERVICE_STATUS.dwCurrentState, in the reader's words.
+var ServiceStates = []string{"running", "stopped", "start-pending", "stop-pending", "continue-pending", "pause-pending", "paused"}
+
+// StartTypes are the values of Service.StartType: the service manager's
+// QUERY_SERVICE_CONFIG.dwStartType ("auto" covers a delayed start too,
+// which DelayedAutoStart tells).
+var StartTypes = []string{"auto", "manual", "disabled", "boot", "system"}
+
 // Service is one Windows service.
 type Service struct {
 	Name        string `json:"name"`
@@ -209,6 +218,15 @@ func Parse(data []byte) (*Snapshot, error) {
 	for i, svc := range s.Services {
 		if strings.TrimSpace(svc.Name) == "" {
 			return nil, fmt.Errorf("services[%d]: name is empty", i)
+		}
+		// The words the reader writes, nothing else: a typo ("automatic")
+		// must not read as "does not start automatically". An absent
+		// value stays absent, and a check that needs it says so.
+		if svc.State != "" && !slices.Contains(ServiceStates, svc.State) {
+			return nil, fmt.Errorf("services[%d] (%s): state %q: want one of %s", i, svc.Name, svc.State, strings.Join(ServiceStates, ", "))
+		}
+		if svc.StartType != "" && !slices.Contains(StartTypes, svc.StartType) {
+			return nil, fmt.Errorf("services[%d] (%s): start_type %q: want one of %s", i, svc.Name, svc.StartType, strings.Join(StartTypes, ", "))
 		}
 	}
 	for i, u := range s.UninstallEntries {
