@@ -298,3 +298,73 @@ func TestVerifyPlan(t *testing.T) {
 		}
 	}
 }
+
+// The fixtures' phase names are the checks' phases (fixtures does not
+// import checks).
+func TestFixturePhasesArePhases(t *testing.T) {
+	var want []string
+	for _, p := range Phases {
+		want = append(want, string(p))
+	}
+	if strings.Join(fixtures.Phases, " ") != strings.Join(want, " ") {
+		t.Fatalf("fixtures.Phases %v, checks.Phases %v", fixtures.Phases, want)
+	}
+}
+
+// A fixture is one server at one moment: its host, directory and tenant
+// tell the same story. Before install and enable this server runs no agent
+// and the tenant does not list it; before register the agent is installed,
+// not registered, not listed; from verify on it is installed and
+// registered, and the tenant lists it (by name and agent ID) exactly when
+// it registered to this tenant; a stopped agent is never listed active.
+func TestFixturesTrueToTheirMoment(t *testing.T) {
+	for _, name := range fixtures.Names() {
+		t.Run(name, func(t *testing.T) {
+			sc, err := fixtures.Load(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := hostfacts.Parse(sc.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Tenant == nil || sc.Directory == nil || sc.Network == nil {
+				t.Fatal("a built-in fixture emulates the host, network, directory and tenant")
+			}
+			tenant := sc.Network.TenantID
+			if !strings.EqualFold(sc.Tenant.TenantID, tenant) {
+				t.Errorf("tenant.json is tenant %s, fixture.json's network %s", sc.Tenant.TenantID, tenant)
+			}
+			machine := s.ComputerName + "." + sc.Directory.Domain
+			a := detectAgent(s)
+			var listed []fixtures.TenantAgent
+			for _, ag := range sc.Tenant.Agents {
+				if sameMachine(ag.MachineName, machine) {
+					listed = append(listed, ag)
+				}
+			}
+			switch sc.Phase {
+			case "install", "enable":
+				if a.Installed || a.RegistryKey != "" || len(listed) > 0 {
+					t.Errorf("%s is before any agent on %s: installed %v, registry key %q, listed %v", sc.Phase, machine, a.Installed, a.RegistryKey, listed)
+				}
+			case "register":
+				if !a.Installed || a.AgentID != "" || len(listed) > 0 {
+					t.Errorf("register: the agent is installed, not registered, not listed: installed %v, agent ID %q, listed %v", a.Installed, a.AgentID, listed)
+				}
+			default:
+				if !a.Installed || a.AgentID == "" || a.TenantID == "" || a.UpdaterService == nil {
+					t.Fatalf("%s: the agent and its Updater are installed and registered: installed %v, agent ID %q, tenant %q", sc.Phase, a.Installed, a.AgentID, a.TenantID)
+				}
+				switch {
+				case !strings.EqualFold(a.TenantID, tenant) && len(listed) > 0:
+					t.Errorf("registered to tenant %s, yet this tenant (%s) lists %v", a.TenantID, tenant, listed)
+				case strings.EqualFold(a.TenantID, tenant) && (len(listed) != 1 || !strings.EqualFold(listed[0].ID, a.AgentID)):
+					t.Errorf("registered to this tenant with agent ID %s: the tenant lists %v", a.AgentID, listed)
+				case len(listed) == 1 && a.Service.State != "running" && strings.EqualFold(listed[0].Status, "active"):
+					t.Errorf("the agent is %s, yet listed active", a.Service.State)
+				}
+			}
+		})
+	}
+}
