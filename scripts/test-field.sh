@@ -218,6 +218,21 @@ check "not ready: summary names the failing check" \
 	grep -q '^ptacheck install: not-ready (exit 1): .* failed.*; failing: net.outbound-ports; report: '"$work/notready.json"'$' "$work/notready.err"
 check "not ready: --report FILE holds the report" test "$(json "$work/notready.json" exit_code)" = 1
 
+# verify, right after the installer and the registration: did the registration work?
+run_gate verified verify --fixture registered
+check "verify, registered: exit 0" test "$(cat "$work/verified.code")" = 0
+check "verify, registered: summary line" grep -q '^ptacheck verify: ready (exit 0): 3 passed, 0 warnings, 0 failed' "$work/verified.err"
+run_gate stopped verify --fixture agent-stopped
+check "verify, agent stopped: exit 1" test "$(cat "$work/stopped.code")" = 1
+check "verify, agent stopped: the service and the tenant's listing fail" \
+	grep -q '^ptacheck verify: not-ready (exit 1): .*; failing: host.agent-running,tenant.this-agent-active; report: ' "$work/stopped.err"
+check "verify, agent stopped: the report says the service is stopped" \
+	grep -q 'service AzureADConnectAuthenticationAgent is stopped, not running' "$(report_of stopped)"
+run_gate othertenant verify --fixture registered-other-tenant
+check "verify, registered to another tenant: exit 1" test "$(cat "$work/othertenant.code")" = 1
+check "verify, registered to another tenant: the registry's tenant and the tenant's listing fail" \
+	grep -q '^ptacheck verify: not-ready (exit 1): .*; failing: host.agent-registered,tenant.this-agent-active; report: ' "$work/othertenant.err"
+
 run_gate inconclusive install --fixture healthy --only host.os --skip host.os
 check "inconclusive: exit 3" test "$(cat "$work/inconclusive.code")" = 3
 check "inconclusive: summary with why" grep -q '^ptacheck install: inconclusive (exit 3): .*; why: no check was evaluated' "$work/inconclusive.err"
@@ -358,11 +373,17 @@ else
 	rows_ok=$(grep -c '"msg": "ok: ptacheck ' "$work/matrix.log" || true)
 	check "linux-fixtures.yml over the matrix: exit 0 ($((SECONDS - t0)) s)" test "$code" = 0
 	[ "$code" = 0 ] || grep -E -A6 '^(fatal|failed):' "$work/matrix.log" | sed 's/^/      /' | head -n 60
-	check "linux-fixtures.yml: every host asserted its row ($rows_ok of $hosts)" test "$rows_ok" = "$hosts" -a "$hosts" -ge 17
-	fixtures=$("$bin" fixtures | awk '{print $1}' | sort -u | tr '\n' ' ')
+	check "linux-fixtures.yml: every host asserted its row ($rows_ok of $hosts)" test "$rows_ok" = "$hosts" -a "$hosts" -ge 27
+	# Every fixture of a gate phase (signin is a diagnosis: TestFixtureMatrix runs those).
+	"$bin" fixtures -o json >"$work/fixtures.json"
+	fixtures=$(python3 -c 'import json,sys; print(" ".join(sorted(f["name"] for f in json.load(open(sys.argv[1]))["fixtures"] if f.get("phase") != "signin")))' "$work/fixtures.json")
 	covered=$(grep -o '"msg": "ok: ptacheck [a-z]* on [a-z-]*' "$work/matrix.log" | awk '{print $NF}' |
-		sed -E 's/-(install|register|enable|uninstall|operate)(-.*)?$//' | sort -u | tr '\n' ' ')
-	check "linux-fixtures.yml covers every built-in fixture" test "$covered" = "$fixtures"
+		sed -E 's/-(install|register|verify|enable|uninstall|operate)(-.*)?$//' | sort -u | tr '\n' ' ')
+	check "linux-fixtures.yml covers every built-in fixture of a gate phase" test "$covered" = "$fixtures "
+	for p in install register verify enable uninstall operate; do
+		check "linux-fixtures.yml runs $p, ready and not ready" bash -c \
+			"grep -q '\"msg\": \"ok: ptacheck $p on .*: ready (exit 0)' '$work/matrix.log' && grep -q '\"msg\": \"ok: ptacheck $p on .*: not-ready (exit 1)' '$work/matrix.log'"
+	done
 	for c in 0 1 2 3; do
 		check "linux-fixtures.yml covers exit $c" grep -q "\"msg\": \"ok: ptacheck .*(exit $c)" "$work/matrix.log"
 	done
