@@ -32,7 +32,7 @@ const (
 )
 
 // collectPhases are the checklist phases a bundle can hold.
-var collectPhases = []checks.Phase{checks.PhaseInstall, checks.PhaseRegister, checks.PhaseEnable, checks.PhaseUninstall, checks.PhaseOperate, checks.PhaseSignin}
+var collectPhases = []checks.Phase{checks.PhaseInstall, checks.PhaseRegister, checks.PhaseVerify, checks.PhaseEnable, checks.PhaseUninstall, checks.PhaseOperate, checks.PhaseSignin}
 
 func parseCollectPhases(values []string) ([]checks.Phase, error) {
 	if len(values) == 0 {

@@ -74,6 +74,10 @@ var commands = []*command{
   ptacheck install --ignore-failures host.app-proxy-connector   # accept one known finding`),
 	phaseCommand(checks.PhaseRegister, "checklist before registering the installed agent with the tenant", `
   ptacheck register --tenant-id <guid> -o json --report-file pta.json`),
+	phaseCommand(checks.PhaseVerify, "right after the installer and the registration: the agent runs and the tenant lists it active", `
+  ptacheck verify --tenant-id <guid>                  # on the server, after RegisterConnector.ps1
+  ptacheck verify --retry-timeout 5m --sleep 30s      # wait for the agent to come up and show as active
+  ptacheck verify --fixture agent-stopped             # an emulated registered server whose agent is stopped`),
 	phaseCommand(checks.PhaseEnable, "checklist before enabling PTA on the tenant", `
   ptacheck enable --only net.outbound-ports --probe-timeout 2s
   ptacheck enable -o text --report-file r.xml --report-format junit   # text on screen, JUnit for CI`),
@@ -165,7 +169,7 @@ var commands = []*command{
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addCommon(fs, o, "text, json")
 			fs.StringVar(&o.bundleOut, "out", "", "write the bundle to this `FILE.zip` (required; replaced atomically, readable only by you)")
-			fs.StringArrayVar(&o.collectPhases, "phase", nil, "run this checklist `PHASE` into the bundle (repeatable or comma-separated: install, register, enable, uninstall, operate, signin, or all; default: operate)")
+			fs.StringArrayVar(&o.collectPhases, "phase", nil, "run this checklist `PHASE` into the bundle (repeatable or comma-separated: install, register, verify, enable, uninstall, operate, signin, or all; default: operate)")
 			fs.StringArrayVar(&o.logPaths, "logs", nil, "take the trace logs from this `PATH` (file, folder or .zip; repeatable; default: this host's agent trace folders)")
 			fs.Int64Var(&o.maxLogBytes, "max-log-bytes", 256<<20, "copy at most this many bytes of trace logs, newest files first (0: none; the summary still covers all)")
 			addSelection(fs, o)

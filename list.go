@@ -136,7 +136,7 @@ func runFixtures(_ context.Context, inv *invocation) (int, error) {
 				parts = append(parts, p.what)
 			}
 		}
-		items = append(items, report.FixtureInfo{Name: name, Description: sc.Description, Emulates: parts})
+		items = append(items, report.FixtureInfo{Name: name, Phase: sc.Phase, Description: sc.Description, Emulates: parts})
 	}
 	return report.ExitReady, report.Fixtures(inv.stdout, inv.o.output, items)
 }

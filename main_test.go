@@ -124,8 +124,9 @@ func TestFixturesExitCodes(t *testing.T) {
 	}
 }
 
-// The phases whose verdict the tenant decides, per fixture: healthy passes
-// install, enable and uninstall; the agent fixtures fail or warn as named.
+// The phases whose verdict the tenant decides, per fixture: healthy (a new
+// server, PTA04) passes install, enable and uninstall (it runs no agent:
+// all three remain); the agent fixtures fail or warn as named.
 func TestTenantFixturesPerPhase(t *testing.T) {
 	for _, tc := range []struct {
 		phase, fixture string
@@ -133,7 +134,12 @@ func TestTenantFixturesPerPhase(t *testing.T) {
 		id, status     string
 	}{
 		{"enable", "healthy", 0, "tenant.active-agents", "pass"},
-		{"uninstall", "healthy", 0, "tenant.other-agents", "warn"},
+		{"uninstall", "healthy", 0, "tenant.other-agents", "pass"},
+		{"uninstall", "in-service", 0, "tenant.other-agents", "warn"},
+		{"verify", "registered", 0, "tenant.this-agent-active", "pass"},
+		{"verify", "agent-stopped", 1, "tenant.this-agent-active", "fail"},
+		{"verify", "registered-other-tenant", 1, "host.agent-registered", "fail"},
+		{"operate", "agent-inactive", 1, "tenant.this-agent-active", "fail"},
 		{"enable", "no-active-agent", 1, "tenant.active-agents", "fail"},
 		{"uninstall", "last-agent", 1, "tenant.other-agents", "fail"},
 		{"uninstall", "two-agents", 0, "tenant.other-agents", "warn"},

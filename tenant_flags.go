@@ -114,6 +114,7 @@ var tenantCalls = map[string][]graph.Call{
 	"tenant.agent-limit":          {graph.CallPTAAgents},
 	"tenant.active-agents":        {graph.CallPTAAgents},
 	"tenant.other-agents":         {graph.CallPTAAgents},
+	"tenant.this-agent-active":    {graph.CallPTAAgents},
 	"tenant.cloud-admin-fallback": {graph.CallRoleAssignments, graph.CallUser},
 	"ad.forest-membership":        {graph.CallDomains, graph.CallUser},
 }

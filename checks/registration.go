@@ -454,7 +454,7 @@ func (c ThisAgentActiveCheck) decide(agents []graph.Agent, agentID, note string)
 		return Outcome{
 			Fail: fmt.Errorf("this server, %s, is not among the tenant's PTA agents (%s): the agent is not registered to this tenant", who, listed),
 			Remediation: "Check host.agent-registered (which tenant the agent registered to), then register the agent with a Hybrid Identity Administrator of this tenant (" +
-				registerCommand + "); registration reaches " + tenant + ".registration.msappproxy.net:443 (net.outbound-ports). " +
+				registerCommand + "); registration reaches " + tenant + ".registration.msappproxy.net:443 (ptacheck register probes it: net.outbound-ports). " +
 				"An agent that stayed inactive for 10 days has been dropped from the list and must be registered again.",
 			Details: d,
 		}
@@ -505,7 +505,7 @@ func (c ThisAgentActiveCheck) decide(agents []graph.Agent, agentID, note string)
 		Fail: fmt.Errorf("this server's agent is listed but inactive (%s): Microsoft Entra ID has not heard from it recently", strings.Join(inactive, ", ")),
 		Remediation: "An agent shows Inactive when its service does not reach Microsoft Entra ID: check that the service runs (host.agent-running); that this server reaches " +
 			"*.msappproxy.net and *.servicebus.windows.net on 443, directly or through the proxy in the agent's AzureADConnectAuthenticationAgentService.exe.config " +
-			"(net.outbound-ports; the FAQ: an agent installed behind a proxy it was not configured for \"still shows up as Inactive\"), and the bootstrap endpoint " +
+			"(ptacheck operate probes them: net.outbound-ports; the FAQ: an agent installed behind a proxy it was not configured for \"still shows up as Inactive\"), and the bootstrap endpoint " +
 			tenant + ".pta.bootstrap.his.msappproxy.net:443 (an unofficial name), which the agent calls every 10 minutes; read the agent's Admin log " +
 			"(Applications and Services Logs\\Microsoft\\AzureAdConnect\\AuthenticationAgent\\Admin), fix, and re-run after 10 minutes. " +
 			"An agent inactive for 10 days is dropped from the list.",

@@ -177,7 +177,9 @@ func Version(w io.Writer, format string, b BuildInfo) error {
 
 // FixtureInfo describes a built-in fixture for `ptacheck fixtures`.
 type FixtureInfo struct {
-	Name        string   `json:"name"`
+	Name string `json:"name"`
+	// Phase is the checklist the fixture's moment is for ("" none named).
+	Phase       string   `json:"phase"`
 	Description string   `json:"description"`
 	Emulates    []string `json:"emulates"`
 }
@@ -191,9 +193,10 @@ func Fixtures(w io.Writer, format string, items []FixtureInfo) error {
 			Fixtures []FixtureInfo `json:"fixtures"`
 		}{listHeader{SchemaVersion, "ptacheck", "fixtures"}, items})
 	}
-	width := 0
+	width, phaseWidth := 0, 0
 	for _, f := range items {
 		width = max(width, len(f.Name))
+		phaseWidth = max(phaseWidth, len(f.Phase), 1)
 	}
 	for _, f := range items {
 		desc := textfmt.OneLine(f.Description)
@@ -203,7 +206,11 @@ func Fixtures(w io.Writer, format string, items []FixtureInfo) error {
 		if len(desc) > 110 {
 			desc = desc[:107] + "..."
 		}
-		if _, err := fmt.Fprintf(w, "%-*s  %s\n", width, f.Name, desc); err != nil {
+		phase := f.Phase
+		if phase == "" {
+			phase = "-"
+		}
+		if _, err := fmt.Fprintf(w, "%-*s  %-*s  %s\n", width, f.Name, phaseWidth, phase, desc); err != nil {
 			return err
 		}
 	}
