@@ -275,6 +275,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sys *syst
 	if err != nil {
 		return failOrInterrupted(ctx, stderr, err)
 	}
+	o.cloudSet = fs.Changed("cloud")
 	if o.verbose {
 		for _, s := range origins {
 			fmt.Fprintf(stderr, "ptacheck: %s\n", s)

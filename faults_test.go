@@ -10,8 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ptacheck/ptacheck/checks"
 )
 
 // The fault matrix of the network family: the built binary against
@@ -21,6 +24,8 @@ import (
 func TestNetworkFaultMatrix(t *testing.T) {
 	bin := builtBinary(t)
 	const login = "login.microsoftonline.com:443"
+	t.Run("endpoints file over the probe cap", func(t *testing.T) { endpointsFileCap(t, bin, false) })
+	t.Run("endpoints file at the probe cap", func(t *testing.T) { endpointsFileCap(t, bin, true) })
 	for _, tc := range []struct {
 		name       string
 		network    string // the "network" object of fixture.json
@@ -108,5 +113,74 @@ func TestNetworkFaultMatrix(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// endpointsFileCap runs the built binary with an --endpoints-file at the
+// probe cap (every probe refused by the fixture network) or over it (the
+// shape that once made 196,000 probes and 917 MB: 10,000 entries of 20
+// ports). Over the cap: exit 2 with one line, at once. At the cap: the run
+// ends within its waves. Both stay under 200 MB of peak RSS (the child's
+// rusage, in KiB on Linux).
+func endpointsFileCap(t *testing.T, bin string, atCap bool) {
+	dir := t.TempDir()
+	entries, ports := 10000, strings.TrimSuffix(strings.Repeat("443,", 20), ",")
+	if atCap {
+		entries, ports = checks.MaxEndpointProbes, "443"
+	}
+	var b strings.Builder
+	b.WriteString(`{"endpoints": [`)
+	for i := range entries {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"host": "e%d.bulk.test", "ports": [%s], "protocol": "tls", "level": "required"}`, i, ports)
+	}
+	b.WriteString("]}")
+	file := filepath.Join(dir, "endpoints.json")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fixture.json"), []byte(`{"description": "every port refused", "network": {"default": "refuse"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	cmd := exec.Command(bin, "install", "--fixture", dir, "--only", "net.outbound-ports", "--endpoints-file", file, "--probe-timeout", "1s", "-o", "json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Run()
+	took := time.Since(start)
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB
+	t.Logf("%d bytes of endpoints: exit %d in %s, peak RSS %d MiB", b.Len(), cmd.ProcessState.ExitCode(), took.Round(time.Millisecond), rss>>10)
+	if rss >= 200<<10 {
+		t.Errorf("peak RSS %d MiB, want under 200 MiB", rss>>10)
+	}
+	if !atCap {
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if code := cmd.ProcessState.ExitCode(); code != 2 || stdout.Len() != 0 || len(lines) != 1 ||
+			!strings.Contains(lines[0], "200000 probes (one per port and name of each endpoint): at most 10000 are allowed") {
+			t.Errorf("exit %d, stdout %d bytes, stderr %q", code, stdout.Len(), stderr.String())
+		}
+		if took > 2*time.Second {
+			t.Errorf("took %s to refuse, want under 2s", took)
+		}
+		return
+	}
+	var rep struct {
+		Checks []struct {
+			Status  string
+			Details struct{ Endpoints []json.RawMessage }
+		}
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || len(rep.Checks) != 1 {
+		t.Fatalf("report: %v\n%s", err, stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 || rep.Checks[0].Status != "fail" || len(rep.Checks[0].Details.Endpoints) < checks.MaxEndpointProbes {
+		t.Errorf("exit %d, %s, %d endpoints probed", code, rep.Checks[0].Status, len(rep.Checks[0].Details.Endpoints))
+	}
+	// Waves of up to 2,048 probes, one probe timeout each, plus the
+	// check's margin.
+	if took > 15*time.Second {
+		t.Errorf("took %s, want under 15s", took)
 	}
 }

@@ -35,6 +35,7 @@ type options struct {
 	// network
 	probeTimeout  time.Duration
 	cloud         string
+	cloudSet      bool // --cloud was given (a fixture's cloud applies otherwise)
 	tenantID      string
 	dnsServers    []string
 	proxy         string

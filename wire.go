@@ -39,7 +39,10 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 			return nil, nil, fmt.Errorf("fixture %s: start the emulated network: %w", sc.Name, err)
 		}
 		stop = running.Close
+		// The emulated server's own resolver (its hosts file, then the
+		// emulated DNS server), never this machine's.
 		net.Servers = []string{running.DNSServer}
+		net.System, net.HostsFile = running, running.HostsFile
 		net.Dialer = running.Dialer
 		net.RootCAs = running.RootCAs
 		if running.ProxyURL != "" {
@@ -52,6 +55,12 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 		}
 		if cfg.TenantID == "" {
 			cfg.TenantID = running.TenantID
+		}
+		if sc.Cloud != "" && !o.cloudSet {
+			if cfg.Cloud, err = checks.ParseCloud(sc.Cloud); err != nil {
+				stop()
+				return nil, nil, err
+			}
 		}
 		if d := sc.Directory; d != nil {
 			dc, err := running.ServeDirectory(ctx, d)
@@ -103,7 +112,8 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 		return nil, nil, err
 	}
 	if len(in.dnsServers) > 0 {
-		net.Servers = in.dnsServers
+		// --dns-server: names resolve through these servers only.
+		net.Servers, net.System, net.HostsFile = in.dnsServers, nil, nil
 	}
 	if facts != nil {
 		cfg.WinHTTPProxy = facts.WinHTTPProxy

@@ -68,6 +68,15 @@ type Endpoint struct {
 	// Guessed marks a stand-in host no document names for this port: a
 	// failure says so rather than blaming the firewall outright.
 	Guessed bool `json:"guessed,omitempty"`
+	// Page is the Microsoft page (or, for an unofficial entry, the write-up)
+	// the entry comes from.
+	Page string `json:"page,omitempty"`
+	// Phases limits the entry to these phases (empty: every phase that
+	// probes the network): the US Government registration hosts are used
+	// "during the registration process" only.
+	Phases []string `json:"phases,omitempty"`
+	// site marks an entry of --endpoints-file (not Microsoft's catalogue).
+	site bool
 }
 
 // Target is one concrete host:port to probe, with what the catalogue says
@@ -79,14 +88,20 @@ type Target struct {
 	For     string   `json:"for,omitempty"` // the wildcard entry it stands in for
 	Guessed bool     `json:"guessed_host,omitempty"`
 	Issuers []string `json:"-"`
+	// Site marks an endpoint of --endpoints-file rather than Microsoft's
+	// catalogue.
+	Site bool `json:"-"`
+	// Phases are the phases the endpoint applies in (empty: all).
+	Phases []string `json:"phases,omitempty"`
 }
 
 // Untestable is a catalogue entry no probe can cover, and why.
 type Untestable struct {
-	Host   string `json:"host"`
-	Ports  []int  `json:"ports"`
-	Level  string `json:"level"`
-	Reason string `json:"reason"`
+	Host   string   `json:"host"`
+	Ports  []int    `json:"ports"`
+	Level  string   `json:"level"`
+	Reason string   `json:"reason"`
+	Phases []string `json:"phases,omitempty"` // the phases it applies in (empty: all)
 }
 
 // EndpointSet is the expanded catalogue for one run.
@@ -165,7 +180,62 @@ func (e Endpoint) validate() error {
 			return fmt.Errorf("host %q: test_with %q is not a concrete host name", e.Host, t)
 		}
 	}
+	for _, p := range e.Phases {
+		if !slices.Contains(networkPhases, Phase(p)) {
+			return fmt.Errorf("host %q: phase %q: want one of install, register, enable, operate", e.Host, p)
+		}
+	}
 	return nil
+}
+
+// probes counts the probes an entry can make: one per port and per name
+// (its host, or each test_with name of a wildcard), with --legacy and a
+// tenant ID.
+func (e Endpoint) probes() int {
+	names := 1
+	if strings.HasPrefix(e.Host, "*.") {
+		names = len(e.TestWith)
+	}
+	return names * len(e.Ports)
+}
+
+// networkPhases are the phases that probe the network.
+var networkPhases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate}
+
+// ForPhase keeps the targets and untestable entries that apply in phase.
+func (s EndpointSet) ForPhase(p Phase) EndpointSet {
+	out := s
+	out.Targets, out.Untestable = nil, nil
+	for _, t := range s.Targets {
+		if inPhases(t.Phases, p) {
+			out.Targets = append(out.Targets, t)
+		}
+	}
+	for _, u := range s.Untestable {
+		if inPhases(u.Phases, p) {
+			out.Untestable = append(out.Untestable, u)
+		}
+	}
+	return out
+}
+
+func inPhases(phases []string, p Phase) bool {
+	return len(phases) == 0 || slices.Contains(phases, string(p))
+}
+
+// unionPhases merges the phases of two entries for one target: empty (all
+// phases) wins.
+func unionPhases(a, b []string) []string {
+	if len(a) == 0 || len(b) == 0 {
+		return nil
+	}
+	out := append([]string{}, a...)
+	for _, p := range b {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // MaxEndpointsFileSize caps an --endpoints-file.
@@ -173,6 +243,12 @@ const MaxEndpointsFileSize = 4 << 20
 
 // MaxEndpoints caps the number of endpoints an --endpoints-file may add.
 const MaxEndpoints = 10000
+
+// MaxEndpointProbes caps the probes an --endpoints-file may add: each entry
+// makes one probe per port and per name (its host, or each test_with name
+// of a wildcard). A 1.3 MB file of 10,000 entries with 20 ports made
+// 196,000 probes and held 917 MB; at this cap a run stays under 200 MB.
+const MaxEndpointProbes = 10000
 
 // endpointsFile is the --endpoints-file format.
 type endpointsFile struct {
@@ -191,10 +267,15 @@ func ParseEndpointsFile(data []byte) ([]Endpoint, error) {
 	if len(f.Endpoints) == 0 {
 		return nil, errors.New(`no endpoints: want {"endpoints": [{"host": ..., "ports": [...], "protocol": ..., "level": ...}]}`)
 	}
+	probes := 0
 	for i, e := range f.Endpoints {
 		if err := e.validate(); err != nil {
 			return nil, fmt.Errorf("endpoints[%d]: %w", i, err)
 		}
+		probes += e.probes()
+	}
+	if probes > MaxEndpointProbes {
+		return nil, fmt.Errorf("%d probes (one per port and name of each endpoint): at most %d are allowed", probes, MaxEndpointProbes)
 	}
 	return f.Endpoints, nil
 }
@@ -233,7 +314,11 @@ func ParseTenantID(s string) (string, error) {
 
 // endpoints expands the catalogue for this configuration.
 func (c Config) endpoints() EndpointSet {
-	entries := append(append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...), c.ExtraEndpoints...)
+	entries := append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...)
+	for _, e := range c.ExtraEndpoints {
+		e.site = true
+		entries = append(entries, e)
+	}
 	return Expand(c.Cloud, entries, c.TenantID, c.Legacy)
 }
 
@@ -249,6 +334,7 @@ func Expand(cloud Cloud, entries []Endpoint, tenantID string, legacy bool) Endpo
 			if levelRank(t.Level) < levelRank(set.Targets[i].Level) {
 				set.Targets[i].Level = t.Level
 			}
+			set.Targets[i].Phases = unionPhases(set.Targets[i].Phases, t.Phases)
 			return
 		}
 		seen[key] = len(set.Targets)
@@ -273,7 +359,7 @@ func Expand(cloud Cloud, entries []Endpoint, tenantID string, legacy bool) Endpo
 				name = strings.ReplaceAll(name, "{tenant}", tenant)
 			}
 			for _, p := range e.Ports {
-				add(Target{Target: netprobe.Target{Host: name, Port: p, Protocol: e.Protocol}, Level: e.Level, Purpose: e.Purpose, For: forPattern, Guessed: e.Guessed, Issuers: e.Issuers})
+				add(Target{Target: netprobe.Target{Host: name, Port: p, Protocol: e.Protocol}, Level: e.Level, Purpose: e.Purpose, For: forPattern, Guessed: e.Guessed, Issuers: e.Issuers, Site: e.site, Phases: e.Phases})
 			}
 			tested = true
 		}
@@ -287,7 +373,7 @@ func Expand(cloud Cloud, entries []Endpoint, tenantID string, legacy bool) Endpo
 		case len(e.TestWith) > 0 || strings.Contains(e.Host, "{tenant}"):
 			reason = "needs --tenant-id to test " + strings.Join(orHost(e.TestWith, e.Host), ", ")
 		}
-		set.Untestable = append(set.Untestable, Untestable{Host: e.Host, Ports: e.Ports, Level: e.Level, Reason: reason})
+		set.Untestable = append(set.Untestable, Untestable{Host: e.Host, Ports: e.Ports, Level: e.Level, Reason: reason, Phases: e.Phases})
 	}
 	// Required first, then optional, then legacy; within a level the
 	// catalogue's order, which puts the most important endpoints first

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,9 +108,81 @@ func TestUSGovCatalogue(t *testing.T) {
 	if _, ok := got["login.microsoftonline.us:443/tls"]; !ok {
 		t.Error("usgov lacks login.microsoftonline.us")
 	}
-	for k := range got {
-		if strings.HasSuffix(strings.SplitN(k, ":", 2)[0], ".com") && !strings.Contains(k, "microsoftonline-p.com") {
-			t.Errorf("usgov probes a commercial host %s", k)
+	// The Government cloud page names these commercial hosts for
+	// registration; no other commercial host may be probed.
+	documented := []string{"secure.aadcdn.microsoftonline-p.com", "enterpriseregistration.windows.net", "management.azure.com", "policykeyservice.dc.ad.msft.net"}
+	for _, tg := range set.Targets {
+		if (strings.HasSuffix(tg.Host, ".com") || strings.HasSuffix(tg.Host, ".net")) && !slices.Contains(documented, tg.Host) && !strings.HasSuffix(tg.Host, ".usgovcloudapi.net") {
+			t.Errorf("usgov probes a commercial host %s", tg.Addr())
+		}
+	}
+}
+
+// The registration hosts of the Government cloud page ("The agent uses
+// these URLs during the registration process") are required when installing
+// and registering, and not probed when enabling or operating; the wildcards
+// no documented host stands in for are listed, not guessed.
+func TestUSGovRegistrationEndpoints(t *testing.T) {
+	const tenant = "84841066-274d-4ec0-a5c1-276be684bdd3"
+	registration := []string{
+		"login.windows.us:443/tls", "secure.aadcdn.microsoftonline-p.com:443/tls", "enterpriseregistration.windows.net:443/tls",
+		"management.azure.com:443/tls", "policykeyservice.dc.ad.msft.net:443/tls", "ctldl.windowsupdate.us:80/http",
+	}
+	wildcards := []string{"*.microsoftonline-p.us", "*.msauth.net", "*.msauthimages.net", "*.msecnd.net", "*.msftauth.net", "*.msftauthimages.net", "*.phonefactor.net"}
+	for _, phase := range []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate} {
+		var net OutboundPortsCheck
+		for _, e := range Plan(phase, Config{Cloud: CloudUSGov, TenantID: tenant}) {
+			if c, ok := e.Check.(OutboundPortsCheck); ok {
+				net = c
+			}
+		}
+		got := targetsOf(net.Endpoints)
+		registering := phase == PhaseInstall || phase == PhaseRegister
+		for _, k := range registration {
+			tg, ok := got[k]
+			if ok != registering || (ok && tg.Level != LevelRequired) {
+				t.Errorf("%s: %s probed %v level %q, want probed %v and required", phase, k, ok, tg.Level, registering)
+			}
+		}
+		// Service and certificate endpoints apply in every phase.
+		for _, k := range []string{"login.microsoftonline.us:443/tls", "mscrl.microsoft.us:80/http", "www.microsoft.us:80/http"} {
+			if got[k].Level != LevelRequired {
+				t.Errorf("%s: %s missing or not required", phase, k)
+			}
+		}
+		var untestable []string
+		for _, u := range net.Endpoints.Untestable {
+			untestable = append(untestable, u.Host)
+			if slices.Contains(wildcards, u.Host) && (u.Level != LevelRequired || !strings.Contains(u.Reason, "no documented host")) {
+				t.Errorf("%s: %+v", phase, u)
+			}
+			if u.Host == "*.microsoftonline.us" {
+				t.Errorf("%s: *.microsoftonline.us listed as untestable: login.microsoftonline.us stands in for it", phase)
+			}
+		}
+		for _, w := range wildcards {
+			if slices.Contains(untestable, w) != registering {
+				t.Errorf("%s: %s listed %v, want %v", phase, w, !registering, registering)
+			}
+		}
+	}
+	// *.microsoftonline.us is tested through login.microsoftonline.us,
+	// which every phase needs: the stand-in keeps its every-phase scope.
+	set := Expand(CloudUSGov, CatalogueEndpoints(CloudUSGov), tenant, false)
+	if tg := targetsOf(set)["login.microsoftonline.us:443/tls"]; len(tg.Phases) != 0 {
+		t.Errorf("login.microsoftonline.us limited to %v", tg.Phases)
+	}
+}
+
+// Every catalogue entry cites the page it comes from: Microsoft's, or the
+// write-up of an entry marked unofficial.
+func TestCatalogueCitesPages(t *testing.T) {
+	for _, cloud := range []Cloud{CloudPublic, CloudUSGov} {
+		for _, e := range CatalogueEndpoints(cloud) {
+			official := strings.HasPrefix(e.Page, "https://learn.microsoft.com/")
+			if !official && !(strings.HasPrefix(e.Source, "UNOFFICIAL") && strings.HasPrefix(e.Page, "https://")) {
+				t.Errorf("%s %s: page %q (source %q)", cloud, e.Host, e.Page, e.Source)
+			}
 		}
 	}
 }
@@ -131,6 +204,12 @@ func TestParseEndpointsFile(t *testing.T) {
 	if err != nil || len(eps) != 1 || len(eps[0].Ports) != 2 {
 		t.Fatalf("got %+v, %v", eps, err)
 	}
+	// Exactly MaxEndpointProbes probes: accepted.
+	ports := strings.TrimSuffix(strings.Repeat("443,", MaxEndpointProbes/10), ",")
+	atCap := `{"endpoints": [` + strings.TrimSuffix(strings.Repeat(`{"host": "a.test", "ports": [`+ports+`], "protocol": "tls", "level": "required"},`, 10), ",") + `]}`
+	if eps, err := ParseEndpointsFile([]byte(atCap)); err != nil || len(eps) != 10 {
+		t.Errorf("at the cap: %d endpoints, %v", len(eps), err)
+	}
 	for in, want := range map[string]string{
 		`{"endpoints": []}`: "no endpoints",
 		`{"endpoints": [{"host": "a b", "ports": [1], "protocol": "tls", "level": "required"}]}`:                            "not a host name",
@@ -139,7 +218,8 @@ func TestParseEndpointsFile(t *testing.T) {
 		`{"endpoints": [{"host": "a.test", "ports": [1], "protocol": "tls", "level": "must"}]}`:                             "level",
 		`{"endpoints": [{"host": "*.a.test", "ports": [1], "protocol": "tls", "level": "required", "test_with": ["*.b"]}]}`: "test_with",
 		`{"endpoint": []}`: "unknown field",
-		`{"endpoints": [`:  "cut short",
+		`{"endpoints": [{"host": "*.a.test", "ports": [` + strings.TrimSuffix(strings.Repeat("1,", 5001), ",") + `], "protocol": "tcp", "level": "required", "test_with": ["x.a.test", "y.a.test"]}]}`: "10002 probes (one per port and name of each endpoint): at most 10000 are allowed",
+		`{"endpoints": [`: "cut short",
 	} {
 		if _, err := ParseEndpointsFile([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", in, err, want)

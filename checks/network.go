@@ -18,6 +18,7 @@ import (
 
 const (
 	docPrereqNetwork = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-1-check-the-prerequisites"
+	docGovNetwork    = "https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-government-cloud#allow-access-to-urls"
 	docProxy         = "https://learn.microsoft.com/entra/identity/app-proxy/application-proxy-configure-connectors-with-proxy-servers"
 )
 
@@ -35,15 +36,23 @@ type OutboundPortsCheck struct {
 	WinHTTPProxy *hostfacts.WinHTTPProxy
 }
 
-func (OutboundPortsCheck) Meta() Meta {
+func (c OutboundPortsCheck) Meta() Meta {
 	return Meta{
 		ID:          "net.outbound-ports",
 		Title:       "Outbound endpoints reachable",
 		Description: "DNS, TCP and TLS to every required (443, 80) and optional (SSO, MFA pages, CRL) endpoint of the selected cloud; legacy ports with --legacy",
 		Remediation: "Allow outbound traffic from this server (the agent runs as Network Service) to the endpoints named above: " +
 			"443 to *.msappproxy.net, *.servicebus.windows.net and the login hosts, 80 to the CRL/OCSP hosts.",
-		DocURL: docPrereqNetwork,
+		DocURL: networkDoc(c.Endpoints.Cloud),
 	}
+}
+
+// networkDoc is the page that lists a cloud's endpoints.
+func networkDoc(c Cloud) string {
+	if c == CloudUSGov {
+		return docGovNetwork
+	}
+	return docPrereqNetwork
 }
 
 // EndpointResult is one probe's evidence: the catalogue entry and what the
@@ -57,6 +66,7 @@ type EndpointResult struct {
 type netDetails struct {
 	Cloud        Cloud                   `json:"cloud"`
 	Path         string                  `json:"path"`
+	Resolver     string                  `json:"resolver"` // how names resolve: system (as the agent does) or dns-server (--dns-server only)
 	ProxySource  string                  `json:"proxy_source,omitempty"`
 	Proxy        string                  `json:"proxy,omitempty"`
 	DNSServers   []string                `json:"dns_servers"`
@@ -85,7 +95,7 @@ func probe(ctx context.Context, env *Env, targets []Target, timeout time.Duratio
 func (c OutboundPortsCheck) details(env *Env, results []EndpointResult, causes []cause) netDetails {
 	set := c.Endpoints
 	d := netDetails{
-		Cloud: set.Cloud, Path: "direct", DNSServers: env.Net.Servers(),
+		Cloud: set.Cloud, Path: "direct", Resolver: env.Net.Resolver(), DNSServers: env.Net.Servers(),
 		ProbeTimeout: c.ProbeTimeout.String(), Endpoints: results, Untestable: set.Untestable,
 		Summary: map[string]int{}, Causes: causes,
 	}
@@ -125,6 +135,12 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 	var fail, warn *multierror.Error
 	var unevaluated []string
 	var outcomes []string // distinct failure outcomes, most important first
+	pinned := hostsPinned(results)
+	if slices.ContainsFunc(results, func(r EndpointResult) bool {
+		return viaHostsFile(r) && !r.Site && r.Outcome != netprobe.OutcomeCancelled
+	}) {
+		outcomes = append(outcomes, hostsFileFix) // first: it explains the rest
+	}
 	for _, k := range causes {
 		if k.Outcome == netprobe.OutcomeCancelled {
 			unevaluated = append(unevaluated, k.finding())
@@ -153,20 +169,34 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 	if w := c.WinHTTPProxy; w != nil && !w.Direct && details.Path == "direct" {
 		warn = multierror.Append(warn, fmt.Errorf("the WinHTTP proxy %s is configured but the probes went direct; re-run with --proxy winhttp to test through it", redact.URL(w.Proxy)))
 	}
+	for _, p := range pinned {
+		warn = multierror.Append(warn, errors.New(p))
+	}
 	short := c.ProbeTimeout < shortProbeTimeout && hasTimeouts(results)
 	if short {
 		warn = multierror.Append(warn, fmt.Errorf("--probe-timeout %s is shorter than a normal round trip: the timeouts above may come from the setting, not from the network", c.ProbeTimeout))
 	}
 	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Unevaluated: unevaluated, Details: details, Parts: endpointParts(results, set.Untestable)}
 	ok := countOutcome(results, netprobe.OutcomeOK)
-	switch {
+	// A probe cut off by Ctrl-C, SIGTERM or a deadline was not evaluated:
+	// it never counts as "not reachable".
+	cut := countOutcome(results, netprobe.OutcomeCancelled)
+	switch bad := len(results) - ok - cut; {
 	case ok == len(results):
 		out.Summary = fmt.Sprintf("all %s reachable (%s) in %s", textfmt.Plural(ok, "endpoint", "endpoints"), pathWord(details.Path), took.Round(time.Millisecond))
-	case len(causes) > 0:
-		out.Summary = fmt.Sprintf("%d of %d endpoints not reachable: %s", len(results)-ok, len(results), summarize(causes, 3))
+	case bad > 0:
+		out.Summary = fmt.Sprintf("%d of %d endpoints not reachable: %s", bad, len(results), summarize(causes, 3))
+		if cut > 0 {
+			out.Summary += fmt.Sprintf("; %d not evaluated (cut off before the probe finished)", cut)
+		}
+	case cut > 0:
+		out.Summary = fmt.Sprintf("%d of %d endpoints not evaluated (cut off before the probe finished); %d reachable", cut, len(results), ok)
 	}
 	if n := len(set.Untestable); n > 0 && out.Summary != "" {
 		out.Summary += fmt.Sprintf("; %s not directly testable", textfmt.Plural(n, "wildcard entry", "wildcard entries"))
+	}
+	if details.Resolver == netprobe.ResolvedDNSServer && out.Summary != "" {
+		out.Summary += fmt.Sprintf("; names resolved only by --dns-server %s, not as the agent resolves them", strings.Join(details.DNSServers, ", "))
 	}
 	out.Remediation = remediation(outcomes, short, c.ProbeTimeout)
 	return out
@@ -259,8 +289,9 @@ func diagnose(results []EndpointResult) []cause {
 	var out []cause
 	index := map[string]int{}
 	total := map[string]int{} // probes per shared key, to say "all N"
+	failing := proxiesFailingEverything(results)
 	for _, r := range results {
-		if k := sharedKey(r); k != "" {
+		if k, _ := sharedCause(r, failing); k != "" {
 			total[k]++
 		}
 	}
@@ -268,9 +299,9 @@ func diagnose(results []EndpointResult) []cause {
 		if r.OK() {
 			continue
 		}
-		key, what := sharedCause(r)
+		key, what := sharedCause(r, failing)
 		if key == "" || total[key] < 2 {
-			out = append(out, cause{Outcome: r.Outcome, Level: r.Level, What: r.Error, Endpoints: []string{r.Addr()}, guessed: r.Guessed})
+			out = append(out, cause{Outcome: r.Outcome, Level: r.Level, What: ownError(r), Endpoints: []string{r.Addr()}, guessed: r.Guessed})
 			continue
 		}
 		if i, ok := index[key]; ok {
@@ -286,17 +317,40 @@ func diagnose(results []EndpointResult) []cause {
 	return out
 }
 
-// sharedKey names the part of the path several probes share and that can
-// fail for all of them at once (the proxy, the resolvers), or "".
-func sharedKey(r EndpointResult) string {
-	k, _ := sharedCause(r)
-	return k
+// proxiesFailingEverything returns the proxies that answered an HTTP 5xx
+// to every probe through them that was evaluated (at least two), with the
+// status codes seen: the proxy itself fails, one root cause like an
+// unreachable proxy.
+func proxiesFailingEverything(results []EndpointResult) map[string]string {
+	through, failed := map[string]int{}, map[string]int{}
+	codes := map[string][]string{}
+	for _, r := range results {
+		if r.Proxy == "" || r.Outcome == netprobe.OutcomeCancelled {
+			continue
+		}
+		through[r.Proxy]++
+		if r.Outcome == netprobe.OutcomeProxyBadGateway || r.Outcome == netprobe.OutcomeProxyServerError {
+			failed[r.Proxy]++
+			if c := fmt.Sprint(r.ProxyStatus); !slices.Contains(codes[r.Proxy], c) {
+				codes[r.Proxy] = append(codes[r.Proxy], c)
+			}
+		}
+	}
+	out := map[string]string{}
+	for p, n := range failed {
+		if n >= 2 && n == through[p] {
+			slices.Sort(codes[p])
+			out[p] = strings.Join(codes[p], ", ")
+		}
+	}
+	return out
 }
 
 // sharedCause returns the key and wording of a failure whose cause is
 // shared by every probe that takes the same path, or "" for a failure of
-// the endpoint itself.
-func sharedCause(r EndpointResult) (key, what string) {
+// the endpoint itself. failing are the proxies that answered 5xx to every
+// probe (see proxiesFailingEverything).
+func sharedCause(r EndpointResult, failing map[string]string) (key, what string) {
 	switch {
 	case r.OK():
 		return "", ""
@@ -308,6 +362,8 @@ func sharedCause(r EndpointResult) (key, what string) {
 		return "proxy-connect:" + r.Proxy + ":" + r.Outcome, fmt.Sprintf("the proxy %s cannot be reached (%s); every endpoint goes through it", r.Proxy, afterColon(r.Error))
 	case r.Outcome == netprobe.OutcomeProxyAuthRequired:
 		return "proxy-auth:" + r.Proxy, fmt.Sprintf("the proxy %s requires authentication, which the agent cannot do", r.Proxy)
+	case r.Proxy != "" && failing[r.Proxy] != "" && (r.Outcome == netprobe.OutcomeProxyBadGateway || r.Outcome == netprobe.OutcomeProxyServerError):
+		return "proxy-5xx:" + r.Proxy, fmt.Sprintf("the proxy %s answered HTTP %s to every endpoint through it: the proxy itself fails (its own outbound access, DNS or health), not the endpoints", r.Proxy, failing[r.Proxy])
 	case r.Proxy == "" && r.Step == netprobe.StepDNS && (r.Outcome == netprobe.OutcomeDNSTimeout || r.Outcome == netprobe.OutcomeDNSRefused ||
 		r.Outcome == netprobe.OutcomeDNSServFail || r.Outcome == netprobe.OutcomeBlockedLocal || r.Outcome == netprobe.OutcomeDNSError):
 		return "dns:" + r.Outcome, dnsCause(r.Outcome)
@@ -333,6 +389,67 @@ func dnsCause(outcome string) string {
 	return "name resolution fails"
 }
 
+// hostsFileFix is the remediation key of a Microsoft endpoint the hosts
+// file sends to a fixed address.
+const hostsFileFix = "hosts-file"
+
+// viaHostsFile reports whether the probe connected to an address the hosts
+// file gave the endpoint's own name (not a proxy's).
+func viaHostsFile(r EndpointResult) bool {
+	return r.Source == netprobe.SourceHosts && r.Proxy == ""
+}
+
+// hostsOverride words where a hosts-file answer came from and what DNS
+// says instead: "login.microsoftonline.com -> 127.0.0.9 from the hosts file
+// (/etc/hosts); DNS answers 20.190.151.6".
+func hostsOverride(r EndpointResult) string {
+	s := fmt.Sprintf("%s -> %s from the hosts file (%s)", r.Host, strings.Join(r.Addresses, ", "), r.HostsFile)
+	switch {
+	case len(r.DNSAddresses) > 0 && slices.Equal(sortedCopy(r.DNSAddresses), sortedCopy(r.Addresses)):
+		s += "; DNS answers the same today"
+	case len(r.DNSAddresses) > 0:
+		s += "; DNS answers " + strings.Join(r.DNSAddresses, ", ")
+	case r.DNSError != "":
+		s += "; DNS: " + r.DNSError
+	}
+	return s
+}
+
+func sortedCopy(list []string) []string {
+	out := append([]string{}, list...)
+	slices.Sort(out)
+	return out
+}
+
+// ownError is the finding text of an endpoint's own failure: its error,
+// after where its address came from when the hosts file gave it.
+func ownError(r EndpointResult) string {
+	if viaHostsFile(r) {
+		return hostsOverride(r) + ": " + r.Error
+	}
+	return r.Error
+}
+
+// hostsPinned lists, once per host, the Microsoft endpoints that the hosts
+// file sends to a fixed address and that answered there. The agent
+// resolves names through the same system resolver, so it connects there
+// too: it works today, but the entry pins an address Microsoft changes
+// without notice (the endpoints are published as names, not addresses),
+// so it warns. An endpoint that fails at the pinned address is a failure
+// of its own level, named with its hosts-file entry (see ownError).
+func hostsPinned(results []EndpointResult) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range results {
+		if !viaHostsFile(r) || r.Site || !r.OK() || seen[strings.ToLower(r.Host)] {
+			continue
+		}
+		seen[strings.ToLower(r.Host)] = true
+		out = append(out, hostsOverride(r)+": the agent connects to this fixed address, which stops working when Microsoft moves the service; remove the entry")
+	}
+	return out
+}
+
 // afterColon drops the "resolve x (A) via y:" style prefix of a probe error.
 func afterColon(s string) string {
 	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
@@ -345,6 +462,9 @@ func afterColon(s string) string {
 func summarize(causes []cause, n int) string {
 	var names []string
 	for _, k := range causes {
+		if k.Outcome == netprobe.OutcomeCancelled {
+			continue // "not evaluated", counted apart
+		}
 		if k.shared {
 			names = append(names, fmt.Sprintf("%s %s", textfmt.Plural(len(k.Endpoints), "endpoint", "endpoints"), k.Outcome))
 		} else {
@@ -383,6 +503,7 @@ var fixes = map[string]string{
 	netprobe.OutcomeProxyBadGateway:   "proxy-bad-gateway: the proxy cannot reach the endpoints itself; check the proxy's own outbound access and DNS.",
 	netprobe.OutcomeProxyServerError:  "proxy-server-error: the proxy failed (HTTP 5xx); check the proxy's health and logs.",
 	netprobe.OutcomeProxyError:        "proxy-error: the proxy cannot be reached or answers badly; check the proxy address and that it runs (the agent would fail the same way).",
+	hostsFileFix:                      "hosts-file: the hosts file sends Microsoft endpoints to fixed addresses, and the agent resolves names through it first; remove those entries so the names resolve through DNS.",
 }
 
 // remediation composes the fix for the outcomes seen, most important first.

@@ -2,8 +2,10 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -331,4 +333,146 @@ func TestUnusableProxyVariableWarns(t *testing.T) {
 	if strings.Contains(text, "b%zz") || strings.Contains(text, "a:b") {
 		t.Errorf("the proxy credentials leaked: %s", text)
 	}
+}
+
+// The hosts file, as the agent meets it: an entry that sends a Microsoft
+// endpoint to an address where nothing answers fails that endpoint, named
+// with the entry and what DNS answers; one that pins an address which
+// answers warns (it breaks when Microsoft moves the service); a site name
+// only the hosts file knows is no finding, but its details say so.
+func TestOutboundPortsHostsFile(t *testing.T) {
+	env, fx := startNetwork(t, &fixtures.Network{
+		Hosts: []string{
+			"127.0.0.9 login.microsoftonline.com",
+			"203.0.113.50 login.windows.net # pinned by hand",
+			"10.20.30.40 app.contoso.test",
+		},
+		Rules: []fixtures.Rule{
+			{Host: "203.0.113.50", Behaviour: fixtures.Answer},
+			{Host: "10.20.30.40", Behaviour: fixtures.Answer},
+			{Host: "app.contoso.test", Behaviour: fixtures.NXDomain},
+		},
+	})
+	site := tlsTarget("app.contoso.test")
+	site.Site = true
+	check := OutboundPortsCheck{ProbeTimeout: time.Second, Endpoints: endpointSet(
+		tlsTarget("login.microsoftonline.com"), tlsTarget("login.windows.net"), site, tlsTarget("ok.test"))}
+	r := toResult(check.Meta(), check.Run(context.Background(), env), 0)
+	hostsPath := fixtures.EmulatedHostsPath
+	if r.Status != StatusFail || len(r.Findings) != 2 {
+		t.Fatalf("%s %q", r.Status, r.Findings)
+	}
+	dnsLogin, _ := fx.LookupHost(context.Background(), "login.microsoftonline.com") // the emulated DNS answer, as the hosts file comes first
+	if !strings.HasPrefix(r.Findings[0], "login.microsoftonline.com:443 (required): refused: login.microsoftonline.com -> 127.0.0.9 from the hosts file ("+hostsPath+"); DNS answers 127.") ||
+		!strings.Contains(r.Findings[0], "connection refused") || len(dnsLogin) != 1 || dnsLogin[0] != "127.0.0.9" {
+		t.Errorf("override that fails: %q (%v)", r.Findings[0], dnsLogin)
+	}
+	if !strings.HasPrefix(r.Findings[1], "warning: login.windows.net -> 203.0.113.50 from the hosts file ("+hostsPath+"); DNS answers 127.") ||
+		!strings.Contains(r.Findings[1], "stops working when Microsoft moves the service") {
+		t.Errorf("pinned address that answers: %q", r.Findings[1])
+	}
+	if !strings.HasPrefix(r.Remediation, "hosts-file: ") || !strings.Contains(r.Remediation, "refused: ") {
+		t.Errorf("remediation = %q", r.Remediation)
+	}
+	d := r.Details.(netDetails)
+	if d.Resolver != netprobe.ResolvedSystem {
+		t.Errorf("resolver %q", d.Resolver)
+	}
+	for _, e := range d.Endpoints {
+		wantSource := map[string]string{"login.microsoftonline.com": "hosts", "login.windows.net": "hosts", "app.contoso.test": "hosts", "ok.test": ""}[e.Host]
+		if e.Resolved != netprobe.ResolvedSystem || e.Source != wantSource || (wantSource != "" && e.HostsFile != hostsPath) {
+			t.Errorf("%s: resolved %q source %q file %q", e.Host, e.Resolved, e.Source, e.HostsFile)
+		}
+		if e.Host == "app.contoso.test" && (!e.OK() || !strings.Contains(e.DNSError, "NXDOMAIN") || e.Address != "10.20.30.40:443") {
+			t.Errorf("a name only the hosts file knows: %+v", e.Result)
+		}
+	}
+
+	// The same pinned address that answers, alone: a warning, not a pass.
+	check.Endpoints = endpointSet(tlsTarget("login.windows.net"))
+	r = toResult(check.Meta(), check.Run(context.Background(), env), 0)
+	if r.Status != StatusWarn || !strings.HasPrefix(r.Remediation, "hosts-file: ") {
+		t.Errorf("pinned alone: %s %q %q", r.Status, r.Findings, r.Remediation)
+	}
+}
+
+// A proxy that answers HTTP 5xx to every endpoint is one root cause, like
+// an unreachable proxy; the endpoints stay in the details and the parts.
+func TestOutboundPortsProxyFailingEverything(t *testing.T) {
+	set := endpointSet(tlsTarget("login.microsoftonline.com"), tlsTarget("login.windows.net"), target("crl3.digicert.com", 80, ProtoHTTP, LevelRequired))
+	check := OutboundPortsCheck{Endpoints: set, ProbeTimeout: time.Second}
+	for _, mode := range []string{fixtures.ProxyBadGateway, fixtures.ProxyError} {
+		env, fx := startNetwork(t, &fixtures.Network{Proxy: &fixtures.ProxySpec{Mode: mode}})
+		r := toResult(check.Meta(), check.Run(context.Background(), env), 0)
+		proxy := netprobe.DisplayURL(mustURL(t, fx.ProxyURL))
+		code := map[string]string{fixtures.ProxyBadGateway: "502", fixtures.ProxyError: "500"}[mode]
+		if r.Status != StatusFail || len(r.Findings) != 1 ||
+			!strings.HasPrefix(r.Findings[0], "the proxy "+proxy+" answered HTTP "+code+" to every endpoint through it: the proxy itself fails") ||
+			!strings.Contains(r.Findings[0], "3 endpoints (login.microsoftonline.com:443, login.windows.net:443, crl3.digicert.com:80)") {
+			t.Errorf("%s: %s %q", mode, r.Status, r.Findings)
+		}
+		if !strings.HasPrefix(r.Message, "3 of 3 endpoints not reachable: 3 endpoints proxy-") {
+			t.Errorf("%s: message %q", mode, r.Message)
+		}
+		if len(r.Parts) != 3 || r.Parts[0].Status != StatusFail || r.Parts[2].Name != "crl3.digicert.com:80" {
+			t.Errorf("%s: parts %+v", mode, r.Parts)
+		}
+		if d := r.Details.(netDetails); len(d.Endpoints) != 3 || d.Endpoints[0].ProxyStatus == 0 {
+			t.Errorf("%s: details %+v", mode, d.Endpoints)
+		}
+	}
+	// A tunnelling proxy that answers 502 for one endpoint only: that
+	// endpoint's own failure, not the proxy's.
+	env, _ := startNetwork(t, &fixtures.Network{Proxy: &fixtures.ProxySpec{Mode: fixtures.ProxyTunnel}, Rules: []fixtures.Rule{{Host: "login.windows.net", Behaviour: fixtures.NXDomain}}})
+	r := toResult(check.Meta(), check.Run(context.Background(), env), 0)
+	if r.Status != StatusFail || len(r.Findings) != 1 || !strings.HasPrefix(r.Findings[0], "login.windows.net:443 (required): proxy-bad-gateway") {
+		t.Errorf("one endpoint behind the proxy: %s %q", r.Status, r.Findings)
+	}
+}
+
+// After Ctrl-C or SIGTERM the headline counts cut-off probes as "not
+// evaluated", never as "not reachable".
+func TestOutboundPortsInterruptedHeadline(t *testing.T) {
+	env, _ := startNetwork(t, &fixtures.Network{Rules: []fixtures.Rule{
+		{Host: "dropped.test", Behaviour: fixtures.Drop},
+		{Host: "dropped2.test", Behaviour: fixtures.Drop},
+		{Host: "refused.test", Behaviour: fixtures.Refuse},
+	}})
+	run := func(set EndpointSet) Result {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		time.AfterFunc(300*time.Millisecond, func() { cancel(errors.New("interrupted by SIGINT")) })
+		defer cancel(nil)
+		check := OutboundPortsCheck{Endpoints: set, ProbeTimeout: time.Minute}
+		return toResult(check.Meta(), check.Run(ctx, env), 0)
+	}
+	r := run(endpointSet(tlsTarget("ok.test"), tlsTarget("dropped.test"), tlsTarget("dropped2.test")))
+	if r.Status != StatusError || r.Message != "2 of 3 endpoints not evaluated (cut off before the probe finished); 1 reachable" {
+		t.Errorf("nothing definite: %s %q", r.Status, r.Message)
+	}
+	r = run(endpointSet(tlsTarget("refused.test"), tlsTarget("dropped.test"), tlsTarget("dropped2.test")))
+	if r.Status != StatusFail || r.Message != "1 of 3 endpoints not reachable: refused.test:443 refused; 2 not evaluated (cut off before the probe finished)" {
+		t.Errorf("with a refusal: %s %q", r.Status, r.Message)
+	}
+}
+
+// --dns-server is said in the headline: the names did not resolve as the
+// agent resolves them.
+func TestOutboundPortsSaysDNSServerMode(t *testing.T) {
+	_, fx := checkstest.StartNetwork(t, &fixtures.Network{}, checkstest.NetworkOptions{})
+	env := &Env{Net: netprobe.New(netprobe.Config{Dialer: fx.Dialer, Servers: []string{fx.DNSServer}, RootCAs: fx.RootCAs})}
+	check := OutboundPortsCheck{Endpoints: endpointSet(tlsTarget("ok.test")), ProbeTimeout: time.Second}
+	r := toResult(check.Meta(), check.Run(context.Background(), env), 0)
+	if r.Status != StatusPass || !strings.HasSuffix(r.Message, "; names resolved only by --dns-server "+fx.DNSServer+", not as the agent resolves them") ||
+		r.Details.(netDetails).Resolver != netprobe.ResolvedDNSServer || r.Details.(netDetails).Endpoints[0].Resolved != netprobe.ResolvedDNSServer {
+		t.Errorf("%s %q", r.Status, r.Message)
+	}
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -133,7 +133,7 @@ func catalog(cfg Config, phase Phase) []Entry {
 	dc := []Phase{PhaseInstall, PhaseRegister, PhaseSignin, PhaseOperate}
 	verify := []Phase{PhaseVerify, PhaseOperate}
 	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine}
-	net := OutboundPortsCheck{Endpoints: cfg.endpoints(), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
+	net := OutboundPortsCheck{Endpoints: cfg.endpoints().ForPhase(phase), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
 		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: AppProxyConnectorAbsentCheck{Phase: phase, AgentVersion: cfg.AgentVersion}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},

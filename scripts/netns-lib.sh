@@ -90,6 +90,7 @@ ns_cleanup() {
 		sleep 0.1
 		ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$NS" 2>/dev/null
+		rm -rf "/etc/netns/$NS" # a namespace hosts file or resolv.conf a test wrote
 	fi
 	[ -n "${WORK:-}" ] && rm -rf "$WORK"
 }

@@ -19,7 +19,9 @@ type NetworkOptions struct {
 
 // StartNetwork starts the fixture network emulation (a real DNS server, TCP
 // and TLS listeners, a proxy) on loopback and returns a real network client
-// pointed at it. Both stop when the test ends.
+// pointed at it, resolving names through the emulated server's resolver
+// (its hosts file, then its DNS server) as fixture mode does. Both stop
+// when the test ends.
 func StartNetwork(t testing.TB, n *fixtures.Network, opts NetworkOptions) (*netprobe.Client, *fixtures.Running) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -32,7 +34,7 @@ func StartNetwork(t testing.TB, n *fixtures.Network, opts NetworkOptions) (*netp
 	if opts.WrapDialer != nil {
 		dialer = opts.WrapDialer(dialer)
 	}
-	cfg := netprobe.Config{Dialer: dialer, Servers: []string{r.DNSServer}, RootCAs: r.RootCAs}
+	cfg := netprobe.Config{Dialer: dialer, Servers: []string{r.DNSServer}, System: r, HostsFile: r.HostsFile, RootCAs: r.RootCAs}
 	if r.ProxyURL != "" {
 		u, err := netprobe.ParseProxyURL(r.ProxyURL)
 		if err != nil {

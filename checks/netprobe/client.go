@@ -1,6 +1,8 @@
-// Package netprobe is ptacheck's network client: DNS through miekg/dns (any
-// record type, SRV too), TCP connect, a verified TLS handshake, and HTTP
-// proxies (CONNECT, or HEAD for port-80 endpoints). A Client is built once
+// Package netprobe is ptacheck's network client: names resolved through the
+// operating system as the agent resolves them (hosts file, search list, the
+// Windows DNS Client), DNS through miekg/dns for SRV records, for
+// --dns-server and to diagnose a failed lookup, TCP connect, a verified TLS
+// handshake, and HTTP proxies (CONNECT, or HEAD for port-80 endpoints). A Client is built once
 // per run with its resolvers, dialer, trusted roots and proxy, and owns the
 // cache that lets several checks share one probe per endpoint. It returns
 // plain results with a stable outcome vocabulary; the checks package turns
@@ -18,6 +20,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/ptacheck/ptacheck/internal/hostsfile"
 )
 
 // ContextDialer opens TCP connections. *net.Dialer satisfies it; fixture mode
@@ -31,9 +35,24 @@ type DNSExchanger interface {
 	ExchangeContext(ctx context.Context, m *dns.Msg, address string) (*dns.Msg, time.Duration, error)
 }
 
+// HostResolver resolves a host name to addresses as the operating system
+// does. *net.Resolver satisfies it; fixture mode emulates one.
+type HostResolver interface {
+	LookupHost(ctx context.Context, host string) ([]string, error)
+}
+
 var (
 	_ ContextDialer = (*net.Dialer)(nil)
 	_ DNSExchanger  = (*dns.Client)(nil)
+	_ HostResolver  = (*net.Resolver)(nil)
+)
+
+// How a name was resolved (Result.Resolved), and where the answer came
+// from when that is known (Result.Source).
+const (
+	ResolvedSystem    = "system"     // the operating system's resolver, as the agent resolves it
+	ResolvedDNSServer = "dns-server" // only the DNS servers given (--dns-server)
+	SourceHosts       = "hosts"      // the hosts file gave the addresses
 )
 
 // MaxConcurrentProbes bounds a probe fan-out: far more than any built-in
@@ -52,12 +71,27 @@ func ProbeSlots() int { return probeSlots }
 
 // Config builds a Client.
 type Config struct {
-	// Servers are "host:port" resolvers. Empty means the system's resolvers
-	// (resolv.conf, or the adapters' DNS servers on Windows), read once.
+	// Servers are "host:port" DNS servers, asked directly for SRV records
+	// (the DC locator) and to diagnose a name the system cannot resolve.
+	// Empty means the system's (resolv.conf, or the adapters' DNS servers
+	// on Windows), read once. Servers given without System make them the
+	// only resolvers (--dns-server): names then resolve through them, not
+	// as the agent resolves them, and reports say so.
 	Servers []string
-	Dialer  ContextDialer // nil: a net.Dialer
-	DNS     DNSExchanger  // UDP queries; nil: a miekg/dns UDP client
-	DNSTCP  DNSExchanger  // TCP retry of a truncated answer; nil: a miekg/dns TCP client
+	// System resolves names as the operating system does (the hosts file,
+	// the DNS suffix search list, the Windows DNS Client and its policy);
+	// nil: net.DefaultResolver, unless Servers are given. Fixture mode
+	// passes its emulation.
+	System HostResolver
+	// HostsFile reads the hosts file, to say when a system answer came from
+	// it; nil: the operating system's hosts file, read once.
+	HostsFile func() (*hostsfile.File, error)
+	// Search is the DNS suffix search list tried when diagnosing a short
+	// name; nil: the system's (resolv.conf) when Servers is empty.
+	Search []string
+	Dialer ContextDialer // nil: a net.Dialer
+	DNS    DNSExchanger  // UDP queries; nil: a miekg/dns UDP client
+	DNSTCP DNSExchanger  // TCP retry of a truncated answer; nil: a miekg/dns TCP client
 	// RootCAs verifies TLS chains; nil means the system roots.
 	RootCAs *x509.CertPool
 	Proxy   *Proxy // nil: every probe goes direct
@@ -70,6 +104,13 @@ type Config struct {
 type Client struct {
 	servers    []string
 	serversErr error
+	mode       string // ResolvedSystem or ResolvedDNSServer
+	system     HostResolver
+	search     []string
+	readHosts  func() (*hostsfile.File, error)
+	hostsOnce  sync.Once
+	hosts      *hostsfile.File
+	hostsErr   error
 	dialer     ContextDialer
 	dns        DNSExchanger
 	dnsTCP     DNSExchanger
@@ -87,9 +128,22 @@ func New(cfg Config) *Client {
 	c := &Client{
 		servers: cfg.Servers, dialer: cfg.Dialer, dns: cfg.DNS, dnsTCP: cfg.DNSTCP,
 		roots: cfg.RootCAs, proxy: cfg.Proxy, now: cfg.Now, logf: cfg.Logf,
+		mode: ResolvedSystem, system: cfg.System, search: cfg.Search, readHosts: cfg.HostsFile,
+	}
+	if c.system == nil && len(c.servers) > 0 {
+		c.mode = ResolvedDNSServer
 	}
 	if len(c.servers) == 0 {
 		c.servers, c.serversErr = SystemDNSServers()
+		if c.search == nil {
+			c.search = systemSearchList()
+		}
+	}
+	if c.system == nil {
+		c.system = net.DefaultResolver
+	}
+	if c.readHosts == nil {
+		c.readHosts = func() (*hostsfile.File, error) { return hostsfile.ReadFile(systemHostsPath()) }
 	}
 	if c.dialer == nil {
 		c.dialer = &net.Dialer{}
@@ -109,8 +163,24 @@ func New(cfg Config) *Client {
 	return c
 }
 
-// Servers returns the resolvers the client asks.
+// Servers returns the DNS servers the client asks directly.
 func (c *Client) Servers() []string { return append([]string{}, c.servers...) }
+
+// Resolver says how names resolve: ResolvedSystem (as the agent resolves
+// them) or ResolvedDNSServer (only through the servers given).
+func (c *Client) Resolver() string { return c.mode }
+
+// hostsFile returns the hosts file, read once (nil when it cannot be read:
+// answers are then not attributed to it).
+func (c *Client) hostsFile() *hostsfile.File {
+	c.hostsOnce.Do(func() {
+		c.hosts, c.hostsErr = c.readHosts()
+		if c.hostsErr != nil {
+			c.logf("hosts file: %v (answers are not attributed to it)", c.hostsErr)
+		}
+	})
+	return c.hosts
+}
 
 // Proxy returns the proxy setting (nil: direct).
 func (c *Client) Proxy() *Proxy { return c.proxy }

@@ -15,40 +15,57 @@ import (
 
 // Answer is the result of resolving one name to addresses.
 type Answer struct {
-	Addrs   []string
-	Outcome string // OutcomeOK or a dns-* outcome
-	Took    time.Duration
-	Err     error
+	Addrs    []string
+	Outcome  string // OutcomeOK or a dns-* outcome
+	Took     time.Duration
+	Err      error
+	Resolved string // ResolvedSystem or ResolvedDNSServer ("" for an IP literal)
+	// Source is SourceHosts when the hosts file gave the addresses, and
+	// HostsFile its path; dns is then what DNS answers for the same name.
+	Source    string
+	HostsFile string
+	dns       *dnsView
 }
 
-// resolve looks host up once per Client, under a probe's deadlines.
-func (c *Client) resolve(a *attempt, host string) Answer {
+// resolve looks host up once per Client, under a probe's deadlines: through
+// the operating system (or only the --dns-server servers). With compare, an
+// answer from the hosts file is compared with DNS's (for a report); the
+// caller then waits for that (Answer.dns) before it returns.
+func (c *Client) resolve(a *attempt, host string, compare bool) Answer {
 	if ip := net.ParseIP(host); ip != nil {
 		return Answer{Addrs: []string{ip.String()}, Outcome: OutcomeOK}
 	}
 	ans, ok := c.names.do(a.ctx, strings.ToLower(host), func() Answer {
 		start := time.Now()
-		addrs, outcome, err := c.lookupAddrs(a, host)
-		return Answer{addrs, outcome, time.Since(start), err}
+		var ans Answer
+		if c.mode == ResolvedDNSServer {
+			addrs, outcome, err := c.lookupAddrs(a, host)
+			ans = Answer{Addrs: addrs, Outcome: outcome, Err: err}
+		} else {
+			ans = c.resolveSystem(a, host, compare)
+		}
+		ans.Took, ans.Resolved = time.Since(start), c.mode
+		return ans
 	})
 	if ok {
 		return ans
 	}
 	// Another probe is still resolving this name and our time ran out.
 	if m, cut := a.cutOff(true); cut {
-		return Answer{Outcome: OutcomeCancelled, Err: fmt.Errorf("resolve %s: %s", host, m)}
+		return Answer{Outcome: OutcomeCancelled, Err: fmt.Errorf("resolve %s: %s", host, m), Resolved: c.mode}
 	}
-	return Answer{Outcome: OutcomeDNSTimeout, Err: fmt.Errorf("resolve %s: no answer within %s", host, a.timeout)}
+	return Answer{Outcome: OutcomeDNSTimeout, Err: fmt.Errorf("resolve %s: no answer within %s", host, a.timeout), Resolved: c.mode}
 }
 
-// LookupHost resolves host to addresses (A, then AAAA) within timeout. It
-// and LookupSRV let other clients (the LDAP DC locator) use the same
-// resolvers as the probes; a timeout inside ctx is a finding (dns-timeout),
-// ctx ending first is a cut-off (cancelled).
+// LookupHost resolves host to addresses within timeout as the probes do:
+// through the operating system (or only --dns-server). It and LookupSRV
+// let other clients (the LDAP DC locator) resolve as the probes do; a
+// timeout inside ctx is a finding (dns-timeout), ctx ending first is a
+// cut-off (cancelled).
 func (c *Client) LookupHost(ctx context.Context, host string, timeout time.Duration) ([]string, error) {
 	a, cancel := begin(ctx, timeout)
 	defer cancel()
-	ans := c.resolve(a, host)
+	ans := c.resolve(a, host, false)
 	return ans.Addrs, ans.Err
 }
 

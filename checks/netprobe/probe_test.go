@@ -250,7 +250,7 @@ func TestResolveAnswers(t *testing.T) {
 		{"big.test", OutcomeOK, "127.0.0.10"},
 	} {
 		a, cancel := begin(context.Background(), 2*time.Second)
-		ans := env.resolve(a, tc.host)
+		ans := env.resolve(a, tc.host, true)
 		cancel()
 		addrs, outcome, err := ans.Addrs, ans.Outcome, ans.Err
 		if outcome != tc.outcome || (tc.addr != "" && (len(addrs) != 1 || addrs[0] != tc.addr)) {

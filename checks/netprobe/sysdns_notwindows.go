@@ -23,3 +23,18 @@ func SystemDNSServers() ([]string, error) {
 	}
 	return out, nil
 }
+
+// systemSearchList returns the DNS suffix search list of resolv.conf, tried
+// when a short name is diagnosed (nil when unreadable).
+func systemSearchList() []string {
+	cfg, err := dns.ClientConfigFromFile(resolvConf)
+	if err != nil {
+		return nil
+	}
+	return cfg.Search
+}
+
+// systemHostsPath is the hosts file the system resolver reads. Under
+// `ip netns exec NAME`, /etc/netns/NAME/hosts is bind-mounted over it, so
+// this path is right there too.
+func systemHostsPath() string { return "/etc/hosts" }
