@@ -267,7 +267,7 @@ func decideAgentRegistered(s *hostfacts.Snapshot, a agentInfo, want expectedTena
 		return Outcome{Unevaluated: unread, Details: d}
 	case d.AgentID == "":
 		return Outcome{
-			Fail:        fmt.Errorf("the agent's registry key holds no agent ID (no value whose name contains \"Instance\", which the FAQ reads with Select *Instance*): the registration did not complete"),
+			Fail:        errors.New("the agent's registry key holds no agent ID (no value whose name contains \"Instance\", which the FAQ reads with Select *Instance*): the registration did not complete"),
 			Remediation: notRegistered,
 			Details:     d,
 		}
