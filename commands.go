@@ -86,10 +86,13 @@ var commands = []*command{
 	withFlags(phaseCommand(checks.PhaseSignin, "diagnose why users' sign-ins fail, from their AD accounts", `
   ptacheck signin --user alice@contoso.com --user bob@contoso.com
   ptacheck signin --users-file users.txt -o json --report-file signin.json
-  ptacheck signin --domain corp.contoso.com --ldap-user svc@corp.contoso.com --user alice@contoso.com   # not on the agent server`),
+  ptacheck signin --domain corp.contoso.com --ldap-user svc@corp.contoso.com --user alice@contoso.com   # not on the agent server
+  ptacheck signin --user alice@contoso.com --password-file pw.txt   # one real sign-in (counts toward lockout if wrong)`),
 		func(fs *pflag.FlagSet, o *options) {
 			fs.StringArrayVar(&o.users, "user", nil, "diagnose this user `UPN` (repeatable, or comma-separated)")
 			fs.StringVar(&o.usersFile, "users-file", "", "diagnose the UPNs in this `FILE`, one per line (# comments)")
+			fs.StringVar(&o.passwordFile, "password-file", "", "sign in once as the one --user with the password in this `FILE` (or PTACHECK_USER_PASSWORD), as the agent's LogonUser does: "+
+				"user.password answers with the agent's Win32 reason. A wrong password counts toward the account's lockout: it is tried once, never retried")
 		}),
 	withFlags(phaseCommand(checks.PhaseOperate, "health check of a running setup: endpoints, DCs, active agents, recent failed sign-ins", `
   ptacheck operate                                     # on the agent server, on a schedule

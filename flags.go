@@ -66,6 +66,7 @@ type options struct {
 	// signin, operate
 	users            []string
 	usersFile        string
+	passwordFile     string // signin: the one user's password (user.password)
 	logPaths         []string
 	failureThreshold int
 	failureWindow    time.Duration

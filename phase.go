@@ -12,12 +12,14 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/fixtures"
 	"github.com/ptacheck/ptacheck/internal/input"
 	"github.com/ptacheck/ptacheck/internal/outfile"
+	"github.com/ptacheck/ptacheck/internal/redact"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -67,6 +69,11 @@ func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, er
 	}
 	if err := fixtureUsers(in, sc); err != nil {
 		return 0, err
+	}
+	if phase == checks.PhaseSignin {
+		if err := readUserPassword(ctx, o, inv.sys.Getenv, in); err != nil {
+			return 0, err
+		}
 	}
 	host, err := hostSource(ctx, inv.sys, o, sc)
 	if err != nil {
@@ -440,4 +447,38 @@ func isTerminal(w io.Writer) bool {
 	// A terminal, not any character device: /dev/null is one too, and a
 	// run with 2>/dev/null must not start a device-code sign-in.
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// readUserPassword reads the password user.password tries for the one
+// signin user: from --password-file or PTACHECK_USER_PASSWORD, never a flag.
+// Only `signin` reads it (collect never tries a password). It is checked
+// for exactly one user, and never over plain LDAP or to a DC whose
+// certificate is not verified.
+func readUserPassword(ctx context.Context, o *options, getenv func(string) string, in *phaseInputs) error {
+	from, password := "PTACHECK_USER_PASSWORD", getenv("PTACHECK_USER_PASSWORD")
+	if o.passwordFile != "" {
+		data, err := input.ReadFile(ctx, o.passwordFile, maxSecretFile)
+		if err != nil {
+			return usagef("--password-file %v", err)
+		}
+		from, password = "--password-file", strings.TrimRight(string(data), "\r\n")
+		if password == "" {
+			return usagef("--password-file %s: the file is empty", o.passwordFile)
+		}
+	}
+	if password == "" {
+		return nil
+	}
+	redact.Secret(password)
+	switch {
+	case len(in.cfg.Users) != 1:
+		return usagef("%s: a password is checked for exactly one --user, not %d (one password tried against several accounts is a password spray)", from, len(in.cfg.Users))
+	case in.dir.options.Security == directory.Plain:
+		return usagef("%s: a user's password is never sent over plain LDAP: use --ldap-security ldaps or starttls", from)
+	case in.dir.options.InsecureSkipVerify:
+		return usagef("%s: a user's password is sent only to a DC whose certificate is verified: drop --ldap-insecure-skip-verify (--ca-file adds a root)", from)
+	}
+	in.cfg.Password = checks.NewUserPassword(password)
+	in.notes = append(in.notes, "user.password signs in once as "+in.cfg.Users[0]+": a wrong password counts toward the account's lockout threshold, and is not retried")
+	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ptacheck/ptacheck/fixtures"
 )
 
 // sambaEnv reads the env file scripts/samba-dc.sh writes; the tests that
@@ -262,5 +264,171 @@ func TestSigninAgainstSamba(t *testing.T) {
 	}
 	if strings.Contains(text, "cli-ok@") || strings.Contains(text, "cli-pso-ended@") {
 		t.Errorf("an account that can sign in was reported: %s", text)
+	}
+}
+
+// `ptacheck signin --password-file` against the real Samba DC: one sign-in
+// per run, answered with the Win32 reason the agent's LogonUser would log,
+// for the right password, a wrong one, and accounts disabled, locked, that
+// must change the password or have expired; "Log On To" judged for the
+// agent's server, not the DC a bind logs on at.
+func TestSigninPasswordAgainstSamba(t *testing.T) {
+	s := sambaEnv(t)
+	adminPW, err := os.ReadFile(s["ADMIN_PASSWORD_FILE"])
+	if err != nil {
+		t.Skipf("no admin password: %v", err)
+	}
+	now := time.Now().UTC()
+	filetime := func(t time.Time) int64 { return t.Unix()*10000000 + 116444736000000000 }
+	password := fmt.Sprintf("Pw-%d-Zq7!", now.UnixNano())
+	utf16 := func(s string) string {
+		var b []byte
+		for _, r := range `"` + s + `"` {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	users := map[string]string{ // name -> extra LDIF
+		"pw-cli-ok":       "",
+		"pw-cli-disabled": "replace: userAccountControl\nuserAccountControl: 514",
+		"pw-cli-locked":   fmt.Sprintf("replace: lockoutTime\nlockoutTime: %d", filetime(now)),
+		"pw-cli-change":   "replace: pwdLastSet\npwdLastSet: 0",
+		"pw-cli-expired":  fmt.Sprintf("replace: accountExpires\naccountExpires: %d", filetime(now.Add(-24*time.Hour))),
+		"pw-cli-ws":       "replace: userWorkstations\nuserWorkstations: PTA01,PTA02",
+	}
+	base := "CN=Users," + s["BASE_DN"]
+	for name, extra := range users {
+		dn := "CN=" + name + "," + base
+		ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n")
+		ldapModify(t, s, fmt.Sprintf("dn: %s\nchangetype: add\nobjectClass: user\nsAMAccountName: %s\nuserPrincipalName: %s@%s\nunicodePwd:: %s\nuserAccountControl: 512\n",
+			dn, name, name, s["DOMAIN"], utf16(password)))
+		if extra != "" {
+			ldapModify(t, s, "dn: "+dn+"\nchangetype: modify\n"+extra+"\n")
+		}
+		t.Cleanup(func() { ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n") })
+	}
+	pwFile := writeTemp(t, password+"\n")
+	wrongFile := writeTemp(t, "Not-"+password+"\n")
+	run := func(user, file string, extra ...string) binResult {
+		args := append([]string{"signin", "--domain", s["DOMAIN"], "--dns-server", s["DNS"], "--ca-file", s["CA_FILE"], "--ldap-user", s["ADMIN_UPN"],
+			"--machine-name", "PTA01." + s["DOMAIN"], "--user", user + "@" + s["DOMAIN"], "--password-file", file}, extra...)
+		r := runBin(t, []string{"PTACHECK_LDAP_PASSWORD=" + strings.TrimSpace(string(adminPW))}, args...)
+		if strings.Contains(r.stdout+r.stderr, password) {
+			t.Fatalf("%s: the user's password reached the output", user)
+		}
+		return r
+	}
+	for _, c := range []struct {
+		user, file, status, want string
+		code                     int
+	}{
+		{"pw-cli-ok", pwFile, "pass", "the DC accepts the password of pw-cli-ok@", 0},
+		{"pw-cli-ok", wrongFile, "fail", "wrong password (1326 ERROR_LOGON_FAILURE)", 1},
+		{"pw-cli-disabled", pwFile, "fail", "1331 ERROR_ACCOUNT_DISABLED", 1},
+		{"pw-cli-locked", pwFile, "fail", "1909 ERROR_ACCOUNT_LOCKED_OUT", 1},
+		{"pw-cli-change", pwFile, "fail", "1907 ERROR_PASSWORD_MUST_CHANGE", 1},
+		{"pw-cli-expired", pwFile, "fail", "1793 ERROR_ACCOUNT_EXPIRED", 1},
+		// Samba refuses the bind with 531 (the DC is not in the list), but
+		// the list names PTA01, the agent's server: the password is right.
+		{"pw-cli-ws", pwFile, "pass", "the DC accepts the password", 0},
+		// An unknown name: Samba answers 52e, and the lookup says why.
+		{"pw-cli-nobody", pwFile, "fail", "there is no account pw-cli-nobody@", 1},
+	} {
+		r := run(c.user, c.file)
+		st, text := r.check("user.password")
+		if st != c.status || !strings.Contains(text, c.want) || r.code != c.code {
+			t.Errorf("%s: exit %d, user.password %s %q; want exit %d, %s with %q\n%s", c.user, r.code, st, text, c.code, c.status, c.want, r.stderr)
+		}
+		// The attribute prediction agrees with the DC on Samba.
+		if strings.Contains(text, "predicted") {
+			t.Errorf("%s: a disagreement with the attributes: %s", c.user, text)
+		}
+	}
+	// "Log On To" without this server: the right password, and still 1329.
+	r := run("pw-cli-ws", pwFile, "--machine-name", "PTA09."+s["DOMAIN"])
+	if st, text := r.check("user.password"); st != "fail" || !strings.Contains(text, "1329") {
+		t.Errorf("Log On To without this server: %s %s", st, text)
+	}
+}
+
+// `ptacheck signin` with the tenant emulator and the Samba DC together: a
+// synchronised user whose cloud UPN is not its on-premises UPN is named by
+// both, looked up in the DC by the on-premises one (so the account is still
+// checked) and its password tried with it; a cloud-only user is left out of
+// the AD checks; an on-premises UPN given by mistake is recognised.
+func TestSigninCloudUPNAgainstSamba(t *testing.T) {
+	s := sambaEnv(t)
+	adminPW, err := os.ReadFile(s["ADMIN_PASSWORD_FILE"])
+	if err != nil {
+		t.Skipf("no admin password: %v", err)
+	}
+	password := fmt.Sprintf("Pw-%d-Zq8!", time.Now().UnixNano())
+	var u16 []byte
+	for _, r := range `"` + password + `"` {
+		u16 = append(u16, byte(r), byte(r>>8))
+	}
+	onPrem := "upn-cli-bob@" + s["DOMAIN"]
+	dn := "CN=upn-cli-bob,CN=Users," + s["BASE_DN"]
+	ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n")
+	ldapModify(t, s, fmt.Sprintf("dn: %s\nchangetype: add\nobjectClass: user\nsAMAccountName: upn-cli-bob\nuserPrincipalName: %s\nunicodePwd:: %s\nuserAccountControl: 512\n",
+		dn, onPrem, base64.StdEncoding.EncodeToString(u16)))
+	t.Cleanup(func() { ldapModify(t, s, "dn: "+dn+"\nchangetype: delete\n") })
+
+	yes := true
+	rt, err := fixtures.StartTenant(context.Background(), &fixtures.Tenant{TenantID: "84841066-274d-4ec0-a5c1-276be684bdd3",
+		Domains: []fixtures.TenantDomain{{Name: "contoso-cli.test", AuthenticationType: "Managed", IsVerified: true}},
+		Users: []fixtures.TenantUser{
+			{ID: "00000000-0000-0000-0000-0000000000b0", UserPrincipalName: "bob@contoso-cli.test", OnPremisesSyncEnabled: &yes,
+				OnPremisesUserPrincipalName: onPrem, OnPremisesSamAccountName: "upn-cli-bob", OnPremisesDomainName: s["DOMAIN"]},
+			{ID: "00000000-0000-0000-0000-0000000000c0", UserPrincipalName: "carol@contoso-cli.test"},
+		}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close)
+	samba, err := os.ReadFile(s["CA_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := writeTemp(t, string(samba)+string(rt.CAPEM))
+	tokenFile := writeTemp(t, rt.Token)
+	pwFile := writeTemp(t, password+"\n")
+	run := func(extra ...string) binResult {
+		args := append([]string{"signin", "--domain", s["DOMAIN"], "--dns-server", s["DNS"], "--ca-file", caFile, "--ldap-user", s["ADMIN_UPN"],
+			"--graph-url", rt.GraphURL, "--login-url", rt.LoginURL, "--token-file", tokenFile, "--tenant-id", rt.TenantID}, extra...)
+		return runBin(t, []string{"PTACHECK_LDAP_PASSWORD=" + strings.TrimSpace(string(adminPW))}, args...)
+	}
+	want := func(r binResult, id, status string, contains ...string) {
+		t.Helper()
+		st, text := r.check(id)
+		if st != status {
+			t.Errorf("%s: %s %s, want %s\n%s", id, st, text, status, r.stderr)
+		}
+		for _, c := range contains {
+			if !strings.Contains(text, c) {
+				t.Errorf("%s: %q does not contain %q", id, text, c)
+			}
+		}
+	}
+	r := run("--user", "bob@contoso-cli.test", "--user", "carol@contoso-cli.test")
+	want(r, "user.cloud-upn", "fail", "bob@contoso-cli.test signs in to Entra ID as bob@contoso-cli.test, but the on-premises UPN is "+onPrem,
+		"carol@contoso-cli.test is cloud-only")
+	want(r, "user.exists", "pass", "1 user found; 1 not signing in through PTA")
+	want(r, "user.account-state", "pass", "1 account can sign in")
+
+	r = run("--user", "bob@contoso-cli.test", "--password-file", pwFile)
+	want(r, "user.password", "pass", "the DC accepts the password of bob@contoso-cli.test (on-premises "+onPrem+")")
+	if strings.Contains(r.stdout+r.stderr, password) {
+		t.Fatal("the user's password reached the output")
+	}
+	r = run("--user", onPrem)
+	want(r, "user.cloud-upn", "fail", onPrem+" is not a cloud UPN but the on-premises UPN of bob@contoso-cli.test")
+	want(r, "user.exists", "pass")
+	var sent []string
+	for _, q := range rt.Requests() {
+		sent = append(sent, q.Path)
+	}
+	if !strings.Contains(strings.Join(sent, " "), "/v1.0/users/bob@contoso-cli.test") {
+		t.Errorf("the emulator was not asked for bob: %v", sent)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
 	"encoding/xml"
@@ -231,5 +232,171 @@ func TestSecretsFromEveryInput(t *testing.T) {
 				assertNoSecret(t, "bundle "+entry, string(data))
 			}
 		})
+	}
+}
+
+// hostileLDAPS is a DC over LDAPS that accepts anonymous binds and answers
+// every other bind with AD's "data 52e" and the password it was sent, and
+// every search with nothing. binds receives each bind's name.
+func hostileLDAPS(t *testing.T) (addr, caFile string, binds func() []string) {
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS() // only for its certificate, valid for 127.0.0.1
+	t.Cleanup(srv.Close)
+	caFile = filepath.Join(t.TempDir(), "hostile-dc-ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: srv.TLS.Certificates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var names []string
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					p, err := ber.ReadPacket(br)
+					if err != nil || len(p.Children) < 2 {
+						return
+					}
+					id, op := p.Children[0].Value, p.Children[1]
+					code, diag, tag := int64(0), "", ber.Tag(op.Tag+1)
+					switch {
+					case op.Tag == 0 && len(op.Children) >= 3:
+						name, password := fmt.Sprint(op.Children[1].Value), op.Children[2].Data.String()
+						mu.Lock()
+						names = append(names, name)
+						mu.Unlock()
+						if name != "" || password != "" {
+							code, diag = 49, "80090308: LdapErr: DSID-0C09056B, comment: AcceptSecurityContext error, data 52e, v4563 (the password "+password+" is wrong)\x00"
+						}
+					case op.Tag == 3:
+						tag = 5 // SearchResultDone, no entries
+					case op.Tag == 2:
+						return // unbind
+					default:
+						code, diag = 53, "unwilling"
+					}
+					resp := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+					resp.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, ""))
+					res := ber.Encode(ber.ClassApplication, ber.TypeConstructed, tag, nil, "")
+					res.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, code, ""))
+					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", ""))
+					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, diag, ""))
+					resp.AppendChild(res)
+					if _, err := c.Write(resp.Bytes()); err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	return l.Addr().String(), caFile, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), names...)
+	}
+}
+
+// The signin user's password (user.password) from --password-file and
+// PTACHECK_USER_PASSWORD: a DC that quotes it back in its bind error does
+// not get it shown in any output, report or bundle; it is sent in exactly
+// one bind per run, never by collect, and never over plain LDAP or an
+// unverified TLS connection, for more than one user, or from an empty file.
+func TestUserPasswordNeverShown(t *testing.T) {
+	addr, caFile, binds := hostileLDAPS(t)
+	dnsAddr := nxdomainDNS(t)
+	const secret = "S3cretPW"
+	pwFile := writeTemp(t, secret+"\n")
+	bindsAs := func(user string) int {
+		n := 0
+		for _, b := range binds() {
+			if b == user {
+				n++
+			}
+		}
+		return n
+	}
+	common := []string{"--dc", addr, "--domain", "corp.contoso.test", "--ca-file", caFile, "--dns-server", dnsAddr, "--probe-timeout", "500ms", "-v",
+		"--only", "user.password", "--user", "alice@contoso.com"}
+	inputs := map[string]struct {
+		env  string
+		args []string
+	}{
+		"file":        {"", []string{"--password-file", pwFile}},
+		"environment": {secret, nil},
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("PTACHECK_USER_PASSWORD", in.env)
+			for _, format := range []string{"text", "json", "junit"} {
+				before := bindsAs("alice@contoso.com")
+				rf := filepath.Join(t.TempDir(), "r")
+				r := runCLI(t, append(append(append([]string{"signin"}, common...), in.args...), "-o", format, "--report-file", rf)...)
+				data, _ := os.ReadFile(rf)
+				assertNoSecret(t, "signin -o "+format, r.stdout, r.stderr, string(data))
+				if r.code != 1 || !strings.Contains(r.stdout+string(data), "1326") {
+					t.Fatalf("-o %s: exit %d, want 1 with 1326:\n%s%s", format, r.code, r.stdout, r.stderr)
+				}
+				// The DC got the password and quoted it: the test is not vacuous.
+				if format == "json" && !strings.Contains(r.stdout, "the password [redacted] is wrong") {
+					t.Errorf("the DC's quote of the password is not in the report, so this test proves nothing:\n%s", r.stdout)
+				}
+				if n := bindsAs("alice@contoso.com") - before; n != 1 {
+					t.Errorf("-o %s: %d binds as the user, want exactly one", format, n)
+				}
+			}
+		})
+	}
+	// --retry-timeout re-runs the checks until they pass: the password is
+	// not sent again, the first answer is reported again.
+	t.Setenv("PTACHECK_USER_PASSWORD", secret)
+	before := bindsAs("alice@contoso.com")
+	r := runCLI(t, append(append([]string{"signin"}, common...), "--retry-timeout", "2s", "--sleep", "500ms", "-o", "json")...)
+	if n := bindsAs("alice@contoso.com") - before; r.code != 1 || n != 1 || !strings.Contains(r.stdout, `"repeat": true`) {
+		t.Errorf("with --retry-timeout: exit %d, %d binds as the user (want 1), repeat not reported:\n%s", r.code, n, r.stdout)
+	}
+	// collect never tries a password, even with one in the environment.
+	before = bindsAs("alice@contoso.com")
+	out := filepath.Join(t.TempDir(), "b.zip")
+	r = runCLI(t, "collect", "--out", out, "--phase", "signin", "--user", "alice@contoso.com", "--dc", addr, "--domain", "corp.contoso.test",
+		"--ca-file", caFile, "--dns-server", dnsAddr, "--probe-timeout", "500ms")
+	assertNoSecret(t, "collect", r.stdout, r.stderr)
+	for entry, data := range readBundle(t, out) {
+		assertNoSecret(t, "bundle "+entry, string(data))
+	}
+	if n := bindsAs("alice@contoso.com") - before; n != 0 {
+		t.Errorf("collect sent %d binds as the user", n)
+	}
+	// Refusals: the usage error names the input, never the password, and
+	// nothing is sent.
+	before = bindsAs("alice@contoso.com")
+	for _, args := range [][]string{
+		{"--ldap-security", "plain"},
+		{"--ldap-insecure-skip-verify"},
+		{"--user", "bob@contoso.com"},
+	} {
+		r := runCLI(t, append(append([]string{"signin"}, common...), args...)...)
+		assertNoSecret(t, strings.Join(args, " "), r.stdout, r.stderr)
+		if r.code != 2 || !strings.Contains(r.stderr, "PTACHECK_USER_PASSWORD") {
+			t.Errorf("%v: exit %d %s, want a usage error", args, r.code, r.stderr)
+		}
+	}
+	t.Setenv("PTACHECK_USER_PASSWORD", "")
+	if r := runCLI(t, append(append([]string{"signin"}, common...), "--password-file", writeTemp(t, "\n"))...); r.code != 2 || !strings.Contains(r.stderr, "empty") {
+		t.Errorf("an empty password file: exit %d %s", r.code, r.stderr)
+	}
+	if n := bindsAs("alice@contoso.com") - before; n != 0 {
+		t.Errorf("%d binds as the user after refusals", n)
+	}
+	if r := runCLI(t, "collect", "--out", out, "--password-file", pwFile); r.code != 2 {
+		t.Errorf("collect --password-file: exit %d, want 2 (collect never tries a password)", r.code)
 	}
 }

@@ -117,6 +117,7 @@ var tenantCalls = map[string][]graph.Call{
 	"tenant.this-agent-active":    {graph.CallPTAAgents},
 	"tenant.cloud-admin-fallback": {graph.CallRoleAssignments, graph.CallUser},
 	"ad.forest-membership":        {graph.CallDomains, graph.CallUser},
+	"user.cloud-upn":              {graph.CallUser},
 }
 
 // scopesFor returns the delegated scopes the selected checks need.

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/fixtures"
@@ -123,7 +125,12 @@ func wire(ctx context.Context, inv *invocation, sc *fixtures.Scenario, host host
 		return fail(err)
 	}
 	net.Proxy = proxy
-	env := checks.DefaultEnv(checks.EnvOptions{Host: host, Net: net, LDAP: dir.options, Graph: graphOpts, Now: now, Logf: verboseLog(inv)})
+	var logon func(context.Context, string, string) (bool, directory.Reason, error)
+	if runtime.GOOS == "windows" && sc == nil && o.hostSnapshot == "" {
+		// On this server, as the agent: LogonUser (user.password).
+		logon = directory.LogonNetwork
+	}
+	env := checks.DefaultEnv(checks.EnvOptions{Host: host, Net: net, LDAP: dir.options, Graph: graphOpts, Now: now, Logf: verboseLog(inv), Logon: logon})
 	return env, stop, nil
 }
 

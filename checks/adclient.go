@@ -2,10 +2,13 @@ package checks
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/directory"
@@ -27,6 +30,10 @@ type ADClient struct {
 	// Timeout bounds the whole gathering (locate, dial, bind, reads): a
 	// DC that does not answer in that time is reported as not answering.
 	Timeout time.Duration
+	// Logon validates a password on this host as the agent does (LogonUser,
+	// directory.LogonNetwork); nil where it does not apply (not Windows, a
+	// fixture, another host's snapshot).
+	Logon func(ctx context.Context, user, password string) (ok bool, reason directory.Reason, err error)
 
 	gathered memoTable // the facts and user lookups, once per domain and DC list
 }
@@ -271,11 +278,15 @@ type UserFacts struct {
 	Took    time.Duration
 }
 
-// Users looks the UPNs up, once per run: in batches on the first DC of the
+// Users looks the UPNs up, once per run and list: in batches on the first DC of the
 // domain that binds (full attributes and the domain's password policy),
 // then, for the ones not found, forest-wide through the global catalog.
 func (c *ADClient) Users(ctx context.Context, cfg ADConfig, upns []string) *UserFacts {
-	key := "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",")
+	h := sha256.New()
+	for _, upn := range upns {
+		h.Write([]byte(strings.ToLower(upn) + "\n"))
+	}
+	key := "users|" + strings.ToLower(cfg.Domain) + "|" + strings.Join(cfg.DCs, ",") + "|" + hex.EncodeToString(h.Sum(nil))
 	u, _ := memo(ctx, &c.gathered, key, func(ctx context.Context) (*UserFacts, error) { return c.lookupUsers(ctx, cfg, upns), nil })
 	return u
 }
@@ -349,4 +360,88 @@ func (c *ADClient) lookupUsers(ctx context.Context, cfg ADConfig, upns []string)
 		}
 	}
 	return u
+}
+
+// UserPassword is the password `signin --password-file` checks. It is
+// handed out at most once per account per process, whatever re-runs the
+// checks (--retry-timeout, the phases of collect): every failed attempt
+// counts toward the account's lockout threshold, so the answer of the first
+// attempt is kept and reported again. It never prints its secret.
+type UserPassword struct {
+	secret string
+	mu     sync.Mutex
+	tried  map[string]*PasswordAttempt
+}
+
+// NewUserPassword holds secret (register it with redact first).
+func NewUserPassword(secret string) *UserPassword { return &UserPassword{secret: secret} }
+
+func (p *UserPassword) String() string   { return "(a password, not shown)" }
+func (p *UserPassword) GoString() string { return p.String() }
+
+// MarshalJSON never writes the secret.
+func (p *UserPassword) MarshalJSON() ([]byte, error) { return []byte(`"(not shown)"`), nil }
+
+// PasswordAttempt is the one attempt of a password for an account.
+type PasswordAttempt struct {
+	Account string
+	At      time.Time
+	// Logon is LogonUser's answer on this host (Windows, live runs).
+	Logon *LogonAnswer
+	// Bind is the simple bind's answer; nil when none was sent (NoBind
+	// says why).
+	Bind   *directory.PasswordAnswer
+	NoBind string
+}
+
+// LogonAnswer is what LogonUser (LOGON32_LOGON_NETWORK) answered.
+type LogonAnswer struct {
+	OK     bool
+	Reason directory.Reason // when !OK and Err is nil
+	Err    error            // no answer
+}
+
+// accountReasons are LogonUser answers that come from the DC's check of
+// the account: after one of them a second attempt (the bind) could count
+// toward the lockout threshold again, so none is sent.
+var accountReasons = map[directory.Reason]bool{
+	directory.ReasonNoSuchUser: true, 1323: true, directory.ReasonLogonFailure: true, 1327: true,
+	directory.ReasonInvalidLogonHours: true, directory.ReasonInvalidWorkstation: true, directory.ReasonPasswordExpired: true,
+	directory.ReasonAccountDisabled: true, directory.ReasonAccountExpired: true, directory.ReasonPasswordMustChange: true,
+	directory.ReasonAccountLockedOut: true,
+}
+
+// TryPassword tries p for account, once per process: the first call signs
+// in (LogonUser on this host when the client has it, then, unless that
+// answer came from the DC's check of the account, one simple bind at the
+// first of f's DCs that answers); every later call returns the same
+// attempt with repeat set.
+func (c *ADClient) TryPassword(ctx context.Context, f *ADFacts, account string, p *UserPassword) (a *PasswordAttempt, repeat bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := strings.ToLower(account)
+	if a := p.tried[key]; a != nil {
+		return a, true
+	}
+	a = &PasswordAttempt{Account: account, At: time.Now()}
+	if p.tried == nil {
+		p.tried = map[string]*PasswordAttempt{}
+	}
+	p.tried[key] = a
+	if c.Logon != nil {
+		ok, r, err := c.Logon(ctx, account, p.secret)
+		a.Logon = &LogonAnswer{OK: ok, Reason: r, Err: err}
+		switch {
+		case err != nil:
+			a.NoBind = "LogonUser got no answer, and may have reached the DC: a second attempt could count toward the lockout threshold again"
+		case !ok && accountReasons[r]:
+			a.NoBind = fmt.Sprintf("LogonUser's answer (%v) is the DC's check of the account: a second attempt could count toward the lockout threshold again", r)
+		}
+		if a.NoBind != "" {
+			return a, false
+		}
+	}
+	ans := directory.CheckPassword(ctx, f.DCs, c.Options, account, p.secret)
+	a.Bind = &ans
+	return a, false
 }

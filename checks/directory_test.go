@@ -15,6 +15,13 @@ import (
 // loopback) and returns an Env whose directory client binds to it.
 func adEnv(t *testing.T, d *fixtures.Directory, n *fixtures.Network, bind directory.Bind) *Env {
 	t.Helper()
+	env, _ := adEnvDC(t, d, n, bind)
+	return env
+}
+
+// adEnvDC is adEnv, and the emulated DC (to see what it received).
+func adEnvDC(t *testing.T, d *fixtures.Directory, n *fixtures.Network, bind directory.Bind) (*Env, *fixtures.RunningDirectory) {
+	t.Helper()
 	c, r, dc := checkstest.StartDirectory(t, d, checkstest.DirectoryOptions{Network: n})
 	// Read-only: the emulated DC must only ever see binds, searches,
 	// StartTLS and unbinds.
@@ -31,7 +38,7 @@ func adEnv(t *testing.T, d *fixtures.Directory, n *fixtures.Network, bind direct
 		Net:           c,
 		Options:       directory.Options{Dialer: c.Dialer(), RootCAs: r.RootCAs, Bind: bind},
 		LookupTimeout: time.Second, PortTimeout: time.Second,
-	}}
+	}}, dc
 }
 
 var fixtureBind = directory.Bind{User: "probe@corp.contoso.test", Password: "x"}

@@ -35,6 +35,9 @@ type EnvOptions struct {
 	LDAP directory.Options
 	// Graph builds the tenant client when Graph.Token is set.
 	Graph TenantOptions
+	// Logon validates a password on this host as the agent does
+	// (directory.LogonNetwork): set for live runs on Windows only.
+	Logon func(ctx context.Context, user, password string) (bool, directory.Reason, error)
 	Now   func() time.Time
 	Logf  func(format string, args ...any)
 }
@@ -61,7 +64,7 @@ func DefaultEnv(o EnvOptions) *Env {
 		// One read budget for the run: every DC, every operation.
 		ldap.Budget = directory.NewBudget(0)
 	}
-	ad := &ADClient{Net: net, Options: ldap, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: adGatherTimeout}
+	ad := &ADClient{Net: net, Options: ldap, LookupTimeout: 5 * time.Second, PortTimeout: 3 * time.Second, Timeout: adGatherTimeout, Logon: o.Logon}
 	env := &Env{Host: host, Net: net, AD: ad, Now: o.Now, Logf: o.Logf}
 	if g := o.Graph; g.Token != nil {
 		env.Tenant = &TenantClient{

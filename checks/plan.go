@@ -81,6 +81,9 @@ type Config struct {
 	// server's name for their workstation restrictions.
 	Users   []string
 	Machine string
+	// Password is the one signin user's password (--password-file), which
+	// user.password tries once per process; nil: none.
+	Password *UserPassword
 	// Logs parameterises logs.recent-failures.
 	Logs LogsConfig
 	// AgentVersion is the version of the agent about to be installed
@@ -132,7 +135,8 @@ func catalog(cfg Config, phase Phase) []Entry {
 	ad := []Phase{PhaseInstall, PhaseRegister}
 	dc := []Phase{PhaseInstall, PhaseRegister, PhaseSignin, PhaseOperate}
 	verify := []Phase{PhaseVerify, PhaseOperate}
-	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine}
+	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine, Tenant: cfg.Tenant, Password: cfg.Password}
+	users := []Phase{PhaseSignin}
 	net := OutboundPortsCheck{Endpoints: cfg.endpoints().ForPhase(phase), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
 	return []Entry{
 		{Check: OSVersionCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
@@ -155,8 +159,10 @@ func catalog(cfg Config, phase Phase) []Entry {
 		{Check: ADDCReachableCheck{Config: cfg.AD}, Phases: dc, Timeout: adCheckTimeout},
 		{Check: ADForestMembershipCheck{Config: cfg.AD}, Phases: ad, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
 		{Check: ADTimeSkewCheck{Config: cfg.AD}, Phases: dc, Requires: []string{"ad.dc-reachable"}, Timeout: adCheckTimeout},
-		{Check: UserExistsCheck{Config: signin}, Phases: []Phase{PhaseSignin}, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
-		{Check: UserAccountStateCheck{Config: signin}, Phases: []Phase{PhaseSignin}, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
+		{Check: UserCloudUPNCheck{Config: signin}, Phases: users, Timeout: userCheckTimeout},
+		{Check: UserExistsCheck{Config: signin}, Phases: users, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
+		{Check: UserAccountStateCheck{Config: signin}, Phases: users, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
+		{Check: UserPasswordCheck{Config: signin}, Phases: users, Requires: []string{"ad.dc-reachable"}, Timeout: userCheckTimeout},
 		{Check: RecentFailuresCheck{Config: cfg.Logs}, Phases: []Phase{PhaseOperate}, Timeout: logsCheckTimeout},
 	}
 }

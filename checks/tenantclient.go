@@ -185,3 +185,27 @@ func (s tenantSource) ConditionalAccessPolicies(ctx context.Context) ([]graph.Co
 func (s tenantSource) AuthenticationStrengthPolicies(ctx context.Context) ([]graph.AuthenticationStrengthPolicy, error) {
 	return s.c.strengths(ctx)
 }
+
+// cloudUser reads the cloud user who signs in with upn, once per run.
+func (c *TenantClient) cloudUser(ctx context.Context, upn string) (*graph.CloudUser, error) {
+	return memo(ctx, &c.calls, "clouduser:"+strings.ToLower(upn), func(ctx context.Context) (*graph.CloudUser, error) { return c.Graph.CloudUser(ctx, upn) })
+}
+
+func (c *TenantClient) cloudUsersByOnPremises(ctx context.Context, upn string) ([]graph.CloudUser, error) {
+	return memo(ctx, &c.calls, "onpremupn:"+strings.ToLower(upn), func(ctx context.Context) ([]graph.CloudUser, error) {
+		return c.Graph.CloudUsersByOnPremisesUPN(ctx, upn)
+	})
+}
+
+// cloudSource is the TenantClient as a graph.CloudUserSource.
+type cloudSource struct{ c *TenantClient }
+
+var _ graph.CloudUserSource = cloudSource{}
+
+func (s cloudSource) CloudUser(ctx context.Context, upn string) (*graph.CloudUser, error) {
+	return s.c.cloudUser(ctx, upn)
+}
+
+func (s cloudSource) CloudUsersByOnPremisesUPN(ctx context.Context, upn string) ([]graph.CloudUser, error) {
+	return s.c.cloudUsersByOnPremises(ctx, upn)
+}

@@ -158,7 +158,7 @@ func (e Entry) clone() Entry {
 // CheckIDs are the check IDs that related_checks may name.
 var CheckIDs = []string{
 	"ad.dc-reachable", "ad.forest-membership", "ad.time-skew",
-	"user.exists", "user.account-state",
+	"user.exists", "user.account-state", "user.password", "user.cloud-upn",
 	"net.outbound-ports",
 	"tenant.active-agents", "tenant.other-agents", "tenant.admin-account",
 	"host.existing-agent",

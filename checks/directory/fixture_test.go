@@ -290,3 +290,55 @@ func TestFixtureSpecValidation(t *testing.T) {
 		}
 	}
 }
+
+// CheckPassword against the emulated DC, which answers a bind as a user with
+// a password as AD does: the sub-code, in Samba's order, NUL included; one
+// bind as the user per check, after anonymous connects.
+func TestFixturePasswordCheck(t *testing.T) {
+	var users []string
+	for _, u := range []string{`"upn": "alice@contoso.com"`, `"upn": "bob@contoso.com", "disabled": true`, `"upn": "carol@contoso.com", "locked": true`,
+		`"upn": "dave@contoso.com", "expired": true`, `"upn": "erin@contoso.com", "must_change": true`, `"upn": "frank@contoso.com", "password_expired": true`,
+		`"upn": "grace@contoso.com", "logon_hours": "000000000000000000000000000000000000000000"`, `"upn": "heidi@contoso.com", "workstations": ["PTA1", "PTA2"]`,
+		`"upn": "judy@contoso.com", "workstations": ["PTA1", "DC1"]`, `"upn": "mallory@contoso.com", "disabled": true, "locked": true`} {
+		users = append(users, "{"+u+`, "password": "Pa55-word"}`)
+	}
+	f := startFixture(t, `{"domain": "corp.contoso.test", "now": "2026-11-25T12:00:00Z", "require_tls_bind": true, "users": [`+strings.Join(users, ",")+`]}`)
+	dc := f.dc(t, f.run.LDAPSAddr)
+	for _, c := range []struct {
+		user, password string
+		want           uint32
+	}{
+		{"alice@contoso.com", "Pa55-word", 0},
+		{"ALICE@contoso.com", "Pa55-word", 0},
+		{"CORP\\alice", "Pa55-word", 0},
+		{"CN=alice,CN=Users,DC=corp,DC=contoso,DC=test", "Pa55-word", 0},
+		{"alice@contoso.com", "wrong", 0x52e},
+		{"bob@contoso.com", "Pa55-word", 0x533},
+		{"bob@contoso.com", "wrong", 0x52e},
+		{"carol@contoso.com", "Pa55-word", 0x775},
+		{"carol@contoso.com", "wrong", 0x775},
+		{"dave@contoso.com", "Pa55-word", 0x701},
+		{"erin@contoso.com", "Pa55-word", 0x773},
+		{"frank@contoso.com", "Pa55-word", 0x532},
+		{"grace@contoso.com", "Pa55-word", 0x530},
+		{"heidi@contoso.com", "Pa55-word", 0x531},
+		{"judy@contoso.com", "Pa55-word", 0},
+		{"mallory@contoso.com", "Pa55-word", 0x775},
+	} {
+		before := len(f.run.Requests())
+		a := directory.CheckPassword(context.Background(), []directory.DC{dc}, directory.Options{RootCAs: f.roots}, c.user, c.password)
+		code, ok := directory.BindSubCode(a.Err)
+		if !a.Sent || (c.want == 0) != (a.Err == nil) || c.want != 0 && (!ok || code != c.want) {
+			t.Errorf("%s / %s: %+v (data %x), want data %x", c.user, c.password, a, code, c.want)
+		}
+		var binds []string
+		for _, q := range f.run.Requests()[before:] {
+			if q.Op == "bind" {
+				binds = append(binds, q.Object)
+			}
+		}
+		if len(binds) != 2 || binds[0] != "" || binds[1] != c.user {
+			t.Errorf("%s: binds %q, want one anonymous connect and one bind as the user", c.user, binds)
+		}
+	}
+}

@@ -32,6 +32,7 @@ var reasonSymbols = map[Reason]string{
 	ReasonPasswordMustChange: "ERROR_PASSWORD_MUST_CHANGE",
 	ReasonAccountLockedOut:   "ERROR_ACCOUNT_LOCKED_OUT",
 	ReasonLogonFailure:       "ERROR_LOGON_FAILURE",
+	ReasonNoSuchUser:         "ERROR_NO_SUCH_USER",
 }
 
 // Symbol returns the Win32 symbol, e.g. "ERROR_ACCOUNT_DISABLED".
