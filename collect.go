@@ -6,11 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,7 +16,8 @@ import (
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/secevents"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
-	"github.com/ptacheck/ptacheck/internal/outfile"
+	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -31,183 +30,56 @@ const (
 	maxLogFiles    = 10000
 )
 
-// collectPhases are the checklist phases a bundle can hold.
-var collectPhases = []checks.Phase{checks.PhaseInstall, checks.PhaseRegister, checks.PhaseVerify, checks.PhaseEnable, checks.PhaseUninstall, checks.PhaseOperate, checks.PhaseSignin}
-
-func parseCollectPhases(values []string) ([]checks.Phase, error) {
-	if len(values) == 0 {
-		return []checks.Phase{checks.PhaseOperate}, nil
-	}
-	var out []checks.Phase
-	add := func(p checks.Phase) {
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	for _, v := range values {
-		for _, s := range strings.Split(v, ",") {
-			p := checks.Phase(strings.ToLower(strings.TrimSpace(s)))
-			switch {
-			case p == "all":
-				for _, q := range collectPhases {
-					if q != checks.PhaseSignin {
-						add(q)
-					}
-				}
-			case slices.Contains(collectPhases, p):
-				add(p)
-			default:
-				return nil, usagef("--phase %q: want %s, or all (every phase but signin)", p, orList(phaseNames(collectPhases)))
-			}
-		}
-	}
-	return out, nil
-}
-
-func runCollect(ctx context.Context, inv *invocation) (int, error) {
-	o := inv.o
-	if err := validateOutput(o, "text", "json"); err != nil {
+func runCollect(ctx context.Context, inv *setup.Invocation) (int, error) {
+	f := inv.Flags
+	if _, err := f.Output.Validate(); err != nil {
 		return 0, err
 	}
-	if o.bundleOut == "" {
-		return 0, usagef("collect: name the bundle with --out FILE.zip")
-	}
-	// A device, FIFO or pipe (--out >(cat)) is written through, whatever
-	// its name; a file is a zip file by name.
-	if !outfile.Stream(o.bundleOut) && !strings.EqualFold(filepath.Ext(o.bundleOut), ".zip") {
-		return 0, usagef("--out %q: the bundle is a zip file: name it FILE.zip", o.bundleOut)
-	}
-	if o.maxLogBytes < 0 {
-		return 0, usagef("--max-log-bytes %d: must be 0 (no trace logs) or more", o.maxLogBytes)
-	}
-	phases, err := parseCollectPhases(o.collectPhases)
+	bundle, err := f.Bundle.Validate()
 	if err != nil {
 		return 0, err
 	}
 	// Every flag of every phase is checked before anything runs; the
-	// tenant inputs (and so one device-code sign-in) are shared.
-	var ins []*phaseInputs
-	for _, p := range phases {
-		in, err := validatePhase(ctx, p, o, inv.sys.Getenv)
-		if err != nil {
-			return 0, err
-		}
-		if len(ins) > 0 {
-			in.tenant = ins[0].tenant
-		}
-		in.scopePhases = phases
-		ins = append(ins, in)
-	}
-	for _, p := range o.logPaths {
-		if _, err := os.Stat(p); err != nil {
-			return 0, usagef("--logs %v", pathErr(err))
-		}
-	}
-	sc, err := loadFixture(o)
+	// phases share one tenant sign-in.
+	ins, err := setup.ValidateCollect(ctx, bundle.Phases, f, inv.World)
 	if err != nil {
 		return 0, err
 	}
-	for _, in := range ins {
-		if err := fixtureUsers(in, sc); err != nil {
-			return 0, err
-		}
-	}
-	host, err := hostSource(ctx, inv.sys, o, sc)
+	out, err := cli.CreateOutFile(ctx, bundle.Out)
 	if err != nil {
-		return 0, err
-	}
-	out, err := outfile.Create(ctx, o.bundleOut)
-	if err != nil {
-		return 0, usagef("--out: %v", err)
+		return 0, cli.Usagef("--out: %v", err)
 	}
 	defer out.Abort()
-	if sc != nil {
-		fmt.Fprintf(inv.stderr, "ptacheck: fixture mode %q: collecting from an emulated environment, not this host\n", sc.Name)
+	fixture := ins[0].Fixture()
+	if fixture != "" {
+		cli.Printf(inv.Stderr, "fixture mode %q: collecting from an emulated environment, not this host", fixture)
 	}
-
-	b := report.NewBundle(out, version, time.Now())
-	res := report.CollectResult{Out: o.bundleOut}
-	add := func(f report.BundleFile, data []byte) error { return b.AddBytes(f, data) }
-
-	// 1. The phase reports, each as JSON (the data) and text (to read).
-	for _, in := range ins {
-		if ctx.Err() != nil {
-			b.Missing("reports/"+string(in.phase)+".json", "interrupted before this phase ran")
-			continue
-		}
-		env, stop, err := wire(ctx, inv, sc, host, in)
-		if err != nil {
-			return 0, err
-		}
-		for _, w := range in.dir.warnings {
-			fmt.Fprintf(inv.stderr, "ptacheck: warning: %s\n", w)
-		}
-		rep := execute(ctx, inv, env, in, sc)
-		stop()
-		verdict, code := rep.Verdict()
-		res.Phases = append(res.Phases, report.BundlePhase{Phase: string(in.phase), Verdict: verdict, ExitCode: code, Summary: rep.Summary()})
-		for _, f := range []struct{ format, ext, what string }{{"json", "json", "the %[1]s phase's report (ptacheck %[1]s -o json)"}, {"text", "txt", "the %[1]s phase's report as text"}} {
-			fm, _ := report.Lookup(f.format)
-			data, err := report.Render(fm, rep, report.Options{Width: 100, Verbose: true})
-			if err != nil {
-				return 0, err
-			}
-			name := "reports/" + string(in.phase) + "." + f.ext
-			if err := add(report.BundleFile{Name: name, Description: fmt.Sprintf(f.what, in.phase), PersonalData: personalReport}, data); err != nil {
-				return 0, err
-			}
-		}
-	}
-
-	// 2. The host facts the checks saw.
-	if facts := readHostFacts(ctx, host); facts != nil {
-		data, err := snapshotJSON(facts)
-		if err != nil {
-			return 0, err
-		}
-		if err := add(report.BundleFile{Name: "host/snapshot.json", Description: "the host facts the checks evaluated (ptacheck snapshot)", PersonalData: personalHost}, data); err != nil {
-			return 0, err
-		}
-	} else {
-		b.Missing("host/snapshot.json", "no host facts here: run collect on the agent server, or pass --host-snapshot")
-	}
-
-	// 3. The trace logs: a summary, and the files themselves, newest first.
-	if err := collectLogs(ctx, b, o, sc != nil, inv.stderr, o.verbose); err != nil {
+	b := report.NewBundle(out, inv.Release.Version, time.Now())
+	res := report.CollectResult{Out: bundle.Out}
+	if err := collectReports(ctx, inv, b, ins, &res); err != nil {
 		return 0, err
 	}
-
-	// 4. The agent's event-log channels (Windows).
-	if err := collectEvents(ctx, b, sc != nil); err != nil {
+	if err := collectHost(ctx, b, ins[0].HostSource()); err != nil {
 		return 0, err
 	}
-
-	// 5. The Security-log query, ready for Event Viewer.
-	var q bytes.Buffer
-	if err := report.DCQuery(&q, "xml", []string{agentExe, connectorExe}); err != nil {
+	if err := collectLogs(ctx, inv, b, bundle.MaxLogBytes, fixture != ""); err != nil {
 		return 0, err
 	}
-	if err := add(report.BundleFile{Name: "security-log-query.xml", Description: "the Security-log query for the agent's logons (ptacheck dc-query): run it on this server"}, q.Bytes()); err != nil {
+	if err := collectEvents(ctx, b, fixture != ""); err != nil {
 		return 0, err
 	}
-	var about bytes.Buffer
-	fmt.Fprintf(&about, "ptacheck %s collect\nos/arch: %s/%s\ncreated: %s\nphases: %s\n", version, runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339), strings.Join(phaseNames(phases), ", "))
-	if sc != nil {
-		fmt.Fprintf(&about, "fixture: %s (an emulated environment, not a host)\n", sc.Name)
-	}
-	if err := add(report.BundleFile{Name: "ptacheck.txt", Description: "the ptacheck version and how the bundle was made"}, about.Bytes()); err != nil {
+	if err := collectAbout(b, inv.Release.Version, bundle.Phases, fixture); err != nil {
 		return 0, err
 	}
-
 	interrupt, stopped := checks.InterruptExit(ctx)
 	if err := b.Close(stopped); err != nil {
 		return 0, fmt.Errorf("collect: %w", err)
 	}
 	if err := out.Commit(0o600); err != nil {
-		return 0, usagef("--out: %v", err)
+		return 0, cli.Usagef("--out: %v", err)
 	}
 	res.Files, res.NotCollected, res.Interrupted = b.Files(), b.NotCollected(), stopped
-	if err := report.Collect(inv.stdout, o.output, res); err != nil {
+	if err := report.Collect(inv.Stdout, f.Output.Format, res); err != nil {
 		return 0, err
 	}
 	if stopped {
@@ -216,24 +88,84 @@ func runCollect(ctx context.Context, inv *invocation) (int, error) {
 	return report.ExitReady, nil
 }
 
-func phaseNames(ps []checks.Phase) []string {
-	var s []string
-	for _, p := range ps {
-		s = append(s, string(p))
+// collectReports runs each phase into the bundle: its report as JSON (the
+// data) and as text (to read). Each phase builds afresh from its inputs.
+func collectReports(ctx context.Context, inv *setup.Invocation, b *report.Bundle, ins []setup.Inputs, res *report.CollectResult) error {
+	for _, in := range ins {
+		if ctx.Err() != nil {
+			b.Missing("reports/"+string(in.Phase)+".json", "interrupted before this phase ran")
+			continue
+		}
+		cfg, env, stop, err := setup.Build(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, w := range in.Warnings {
+			cli.Printf(inv.Stderr, "warning: %s", w)
+		}
+		rep := execute(ctx, inv, in, cfg, env)
+		stop()
+		verdict, code := rep.Verdict()
+		res.Phases = append(res.Phases, report.BundlePhase{Phase: string(in.Phase), Verdict: verdict, ExitCode: code, Summary: rep.Summary()})
+		for _, f := range []struct{ format, ext, what string }{{"json", "json", "the %[1]s phase's report (ptacheck %[1]s -o json)"}, {"text", "txt", "the %[1]s phase's report as text"}} {
+			fm, _ := report.Lookup(f.format)
+			data, err := report.Render(fm, rep, report.Options{Width: 100, Verbose: true})
+			if err != nil {
+				return err
+			}
+			name := "reports/" + string(in.Phase) + "." + f.ext
+			if err := b.AddBytes(report.BundleFile{Name: name, Description: fmt.Sprintf(f.what, in.Phase), PersonalData: personalReport}, data); err != nil {
+				return err
+			}
+		}
 	}
-	return s
+	return nil
+}
+
+// collectHost adds the host facts the checks saw.
+func collectHost(ctx context.Context, b *report.Bundle, host hostfacts.Source) error {
+	hctx, cancel := context.WithTimeout(ctx, checks.HostReadTimeout)
+	defer cancel()
+	facts, err := host.Snapshot(hctx)
+	if err != nil || facts == nil {
+		b.Missing("host/snapshot.json", "no host facts here: run collect on the agent server, or pass --host-snapshot")
+		return nil
+	}
+	data, err := report.HostSnapshot(facts)
+	if err != nil {
+		return err
+	}
+	return b.AddBytes(report.BundleFile{Name: "host/snapshot.json", Description: "the host facts the checks evaluated (ptacheck snapshot)", PersonalData: personalHost}, data)
+}
+
+// collectAbout adds the Security-log query, ready for Event Viewer, and how
+// the bundle was made.
+func collectAbout(b *report.Bundle, release string, phases []checks.Phase, fixture string) error {
+	var q bytes.Buffer
+	if err := report.DCQuery(&q, "xml", []string{agentExe, connectorExe}); err != nil {
+		return err
+	}
+	if err := b.AddBytes(report.BundleFile{Name: "security-log-query.xml", Description: "the Security-log query for the agent's logons (ptacheck dc-query): run it on this server"}, q.Bytes()); err != nil {
+		return err
+	}
+	var about bytes.Buffer
+	fmt.Fprintf(&about, "ptacheck %s collect\nos/arch: %s/%s\ncreated: %s\nphases: %s\n", release, runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339), strings.Join(setup.PhaseNames(phases), ", "))
+	if fixture != "" {
+		fmt.Fprintf(&about, "fixture: %s (an emulated environment, not a host)\n", fixture)
+	}
+	return b.AddBytes(report.BundleFile{Name: "ptacheck.txt", Description: "the ptacheck version and how the bundle was made"}, about.Bytes())
 }
 
 // collectLogs adds the trace-log summary and copies the trace logs, newest
 // first, within --max-log-bytes.
-func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode bool, stderr io.Writer, verbose bool) error {
-	paths := o.logPaths
+func collectLogs(ctx context.Context, inv *setup.Invocation, b *report.Bundle, maxBytes int64, fixtureMode bool) error {
+	paths := inv.Flags.Logs.Paths
 	if len(paths) == 0 {
 		if fixtureMode {
 			b.Missing("logs/", "fixture mode: this host's trace logs are not the emulated environment's (pass --logs to add some)")
 			return nil
 		}
-		paths = existingPaths(tracelog.DefaultPaths())
+		paths = cli.ExistingPaths(tracelog.DefaultPaths())
 		if len(paths) == 0 {
 			b.Missing("logs/", "no agent trace folder on this host ("+strings.Join(tracelog.DefaultPaths(), ", ")+"); pass --logs")
 			return nil
@@ -259,10 +191,20 @@ func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode 
 	for _, n := range notes {
 		b.Missing("logs/", n)
 	}
-	budget := o.maxLogBytes
-	overBudget := fmt.Sprintf("over the --max-log-bytes budget (%d bytes); older files first left out", o.maxLogBytes)
-	prog := newCopyProgress(stderr, verbose, files)
-	defer prog.finish()
+	return copyLogs(ctx, inv, b, files, maxBytes)
+}
+
+// copyLogs copies the trace logs, newest first, within maxBytes; an
+// archive is re-packed entry by entry.
+func copyLogs(ctx context.Context, inv *setup.Invocation, b *report.Bundle, files []tracelog.LogFile, maxBytes int64) error {
+	budget := maxBytes
+	overBudget := fmt.Sprintf("over the --max-log-bytes budget (%d bytes); older files first left out", maxBytes)
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	prog := cli.NewCopyProgress(inv.Stderr, inv.Flags.Output.Verbose, len(files), total)
+	defer prog.Finish()
 	for i, f := range files {
 		if ctx.Err() != nil {
 			b.Missing(f.Path, "interrupted")
@@ -274,7 +216,7 @@ func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode 
 		}
 		fh, err := os.Open(f.Path)
 		if err != nil {
-			b.Missing(f.Path, pathErr(err).Error())
+			b.Missing(f.Path, cli.PathErr(err).Error())
 			continue
 		}
 		bf := report.BundleFile{
@@ -282,20 +224,19 @@ func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode 
 			Description: "agent trace log, modified " + f.ModTime.UTC().Format(time.RFC3339),
 			Source:      f.Path, PersonalData: personalLogs,
 		}
-		src := prog.reader(ctx, f, fh)
 		if f.Archive {
 			bf.Description = "agent trace log archive, modified " + f.ModTime.UTC().Format(time.RFC3339) + ": re-packed entry by entry, each entry redacted"
 			var used int64
 			used, err = addArchive(b, bf, fh, budget, overBudget, prog)
 			budget -= used
 		} else {
-			err = b.Add(bf, src, budget)
+			err = b.Add(bf, prog.Reader(ctx, fh), budget)
 			if err == nil {
 				budget -= b.Files()[len(b.Files())-1].Bytes
 			}
 		}
 		fh.Close()
-		prog.fileDone(f)
+		prog.FileDone(f.Path, f.Size)
 		if err != nil {
 			return err
 		}
@@ -308,10 +249,10 @@ func collectLogs(ctx context.Context, b *report.Bundle, o *options, fixtureMode 
 
 // addArchive re-packs a zip archive of trace logs into the bundle (see
 // report.Bundle.AddZip), within budget bytes of its entries.
-func addArchive(b *report.Bundle, bf report.BundleFile, fh *os.File, budget int64, overBudget string, prog *copyProgress) (int64, error) {
+func addArchive(b *report.Bundle, bf report.BundleFile, fh *os.File, budget int64, overBudget string, prog *cli.CopyProgress) (int64, error) {
 	st, err := fh.Stat()
 	if err != nil {
-		b.Missing(bf.Source, pathErr(err).Error())
+		b.Missing(bf.Source, cli.PathErr(err).Error())
 		return 0, nil
 	}
 	n, err := tracelog.ZipEntryCount(fh, st.Size())
@@ -323,7 +264,7 @@ func addArchive(b *report.Bundle, bf report.BundleFile, fh *os.File, budget int6
 		b.Missing(bf.Source, fmt.Sprintf("archive has %d entries, more than the limit of %d", n, tracelog.DefaultMaxZipEntries))
 		return 0, nil
 	}
-	zr, err := zip.NewReader(prog.readerAt(fh), st.Size())
+	zr, err := zip.NewReader(prog.ReaderAt(fh), st.Size())
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are cleaned by AddZip
 		b.Missing(bf.Source, "read archive: "+err.Error())
 		return 0, nil

@@ -238,7 +238,7 @@ func TestCollectUsage(t *testing.T) {
 		{[]string{"collect", "--out", filepath.Join(dir, "b.zip"), "--phase", "signin", "--fixture", "healthy"}, "--user"},
 		{[]string{"collect", "--out", filepath.Join(dir, "no", "such", "b.zip"), "--fixture", "healthy"}, "--out"},
 		{[]string{"collect", "--out", filepath.Join(dir, "b.zip"), "--logs", filepath.Join(dir, "missing")}, "--logs"},
-		{[]string{"collect", "--out", filepath.Join(dir, "b.zip"), "--report-file", "x"}, "unknown flag"},
+		{[]string{"collect", "--out", filepath.Join(dir, "b.zip"), "--report-file", "x"}, "--report-file does not apply to collect"},
 	} {
 		r := runCLI(t, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {

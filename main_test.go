@@ -13,6 +13,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/internal/setup"
 )
 
 type cliResult struct {
@@ -28,13 +29,13 @@ func runCLI(t *testing.T, args ...string) cliResult {
 func runCLICtx(t *testing.T, ctx context.Context, args ...string) cliResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(ctx, args, &out, &errb, testSystem())
+	code := runMain(ctx, args, &out, &errb, testSystem())
 	return cliResult{code, out.String(), errb.String()}
 }
 
 // testSystem is the real world for in-process CLI tests.
-func testSystem() *system {
-	return &system{Host: hostfacts.Cached(hostfacts.Live()), Getenv: os.Getenv, Stdin: strings.NewReader("")}
+func testSystem() *setup.World {
+	return &setup.World{Host: hostfacts.Cached(hostfacts.Live()), Getenv: os.Getenv, Stdin: strings.NewReader("")}
 }
 
 type jsonReport struct {
@@ -260,7 +261,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"install", "--dns-server", "a b"}, "--dns-server"},
 		{[]string{"install", "--endpoints-file", malformed}, "--endpoints-file"},
 		{[]string{"list", "-o", "junit"}, "want text or json"},
-		{[]string{"list", "--proxy", "none"}, "unknown flag: --proxy"},
+		{[]string{"list", "--proxy", "none"}, "--proxy does not apply to list: it is a flag of install, register, enable, operate or collect"},
+		{[]string{"enable", "--upn-suffix", "x"}, "--upn-suffix does not apply to enable: it is a flag of install, register or collect"},
+		{[]string{"enable", "--ldap-user", "u"}, "--ldap-user does not apply to enable: it is a flag of install, register, signin, operate or collect"},
+		{[]string{"dc-query", "-o", "json"}, "--output does not apply to dc-query"},
 		{[]string{"install", "--dns-server", "999.1.1.1"}, "--dns-server"},
 		{[]string{"install", "--dns-server", ""}, "--dns-server"},
 		{[]string{"install", "--agent-version", "latest"}, "--agent-version"},
@@ -268,7 +272,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"install", "--fixture", "healthy", "--report-file", "r.xml", "--report-format", "yaml"}, "--report-format"},
 		{[]string{"install", "--fixture", "healthy", "--host-snapshot", malformed}, "cannot be combined"},
 		{[]string{"version", "-o", "xml"}, "want text or json"},
-		{[]string{"snapshot", "--fixture", "healthy"}, "do not apply"},
+		{[]string{"snapshot", "--fixture", "healthy"}, "--fixture does not apply to snapshot"},
 	} {
 		r := runCLI(t, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
@@ -390,6 +394,18 @@ func TestRunDeadline(t *testing.T) {
 	if j.status("net.outbound-ports") != "fail" || strings.Contains(strings.Join(j.Checks[0].Findings, "|"), "2562047h") {
 		t.Fatalf("a huge --probe-timeout: exit %d %+v", r.code, j.Checks[0])
 	}
+}
+
+// configFile writes settings several commands share as a --config file:
+// each command takes the settings it has flags for and ignores the others
+// (on the command line, a flag of another command is a usage error).
+func configFile(t *testing.T, settings map[string]any) string {
+	t.Helper()
+	data, err := json.Marshal(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeTemp(t, string(data))
 }
 
 func writeTemp(t *testing.T, content string) string {
@@ -550,18 +566,5 @@ func TestListVersionHelp(t *testing.T) {
 	r = runCLI(t, "install", "-h")
 	if r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
 		t.Errorf("install -h: %d", r.code)
-	}
-}
-
-// /dev/null is a character device, not a terminal: a run with 2>/dev/null
-// must not think a person can answer a device-code prompt.
-func TestDevNullIsNotATerminal(t *testing.T) {
-	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Skip(err)
-	}
-	defer f.Close()
-	if isTerminal(f) || isTerminal(&lockedWriter{w: f}) {
-		t.Fatal("isTerminal(/dev/null) = true")
 	}
 }

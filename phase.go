@@ -3,351 +3,66 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"regexp"
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/checks/directory"
-	"github.com/ptacheck/ptacheck/checks/hostfacts"
-	"github.com/ptacheck/ptacheck/checks/netprobe"
-	"github.com/ptacheck/ptacheck/checks/tracelog"
-	"github.com/ptacheck/ptacheck/fixtures"
-	"github.com/ptacheck/ptacheck/internal/input"
-	"github.com/ptacheck/ptacheck/internal/outfile"
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
-
-// phaseInputs are a checklist run's validated flags.
-type phaseInputs struct {
-	format       report.Formatter // stdout
-	fileFormat   report.Formatter // --report-file
-	fileFormatID string
-	skip         map[string]bool
-	only         map[string]bool
-	ignore       map[string]bool
-	notes        []string // printed on stderr once everything validated
-	dnsServers   []string // --dns-server, normalised
-	dir          *directoryInputs
-	tenant       *tenantInputs
-	phase        checks.Phase
-	scopePhases  []checks.Phase // collect: the sign-in asks for the scopes of all these phases
-	cfg          checks.Config
-}
-
-// dnsServers validates --dns-server values (repeatable or comma-separated).
-func dnsServers(values []string) ([]string, error) {
-	var out []string
-	for _, v := range values {
-		for _, s := range strings.Split(v, ",") {
-			n, err := netprobe.NormalizeDNSServer(strings.TrimSpace(s))
-			if err != nil {
-				return nil, usageError{err.Error()}
-			}
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
 
 // runPhase runs one phase's checklist and writes the report. It returns the
 // exit code, or an error for usage and input problems (exit 2).
-func runPhase(ctx context.Context, phase checks.Phase, inv *invocation) (int, error) {
-	o := inv.o
-	in, err := validatePhase(ctx, phase, o, inv.sys.Getenv)
+func runPhase(ctx context.Context, phase checks.Phase, inv *setup.Invocation) (int, error) {
+	in, err := setup.ValidatePhase(ctx, phase, inv.Flags, inv.World)
 	if err != nil {
 		return 0, err
 	}
-	sc, err := loadFixture(o)
-	if err != nil {
-		return 0, err
-	}
-	if err := fixtureUsers(in, sc); err != nil {
-		return 0, err
-	}
-	if phase == checks.PhaseSignin {
-		if err := readUserPassword(ctx, o, inv.sys.Getenv, in); err != nil {
-			return 0, err
-		}
-	}
-	host, err := hostSource(ctx, inv.sys, o, sc)
-	if err != nil {
-		return 0, err
-	}
-	out, err := openReportFile(ctx, o)
+	out, err := openReportFile(ctx, in.Report.Path)
 	if err != nil {
 		return 0, err
 	}
 	defer out.abort()
-	env, stop, err := wire(ctx, inv, sc, host, in)
+	cfg, env, stop, err := setup.Build(ctx, in)
 	if err != nil {
 		return 0, err
 	}
 	defer stop()
-	for _, n := range in.notes {
-		fmt.Fprintf(inv.stderr, "ptacheck: note: %s\n", n)
+	for _, n := range in.Notes {
+		cli.Printf(inv.Stderr, "note: %s", n)
 	}
-	for _, w := range in.dir.warnings {
-		fmt.Fprintf(inv.stderr, "ptacheck: warning: %s\n", w)
+	for _, w := range in.Warnings {
+		cli.Printf(inv.Stderr, "warning: %s", w)
 	}
-	if sc != nil {
-		fmt.Fprintf(inv.stderr, "ptacheck: fixture mode %q: checking an emulated environment, not this host\n", sc.Name)
+	if name := in.Fixture(); name != "" {
+		cli.Printf(inv.Stderr, "fixture mode %q: checking an emulated environment, not this host", name)
 	}
-	rep := execute(ctx, inv, env, in, sc)
-	if o.retryTimeout > 0 {
-		rep = retry(ctx, inv, in, sc, host, rep)
+	rep := execute(ctx, inv, in, cfg, env)
+	if in.Gate.RetryTimeout > 0 {
+		rep = retry(ctx, inv, in, rep)
 	}
 	return rep.ExitCode(), writeReport(inv, in, out, rep)
-}
-
-// validatePhase checks every flag of a run before anything starts.
-func validatePhase(ctx context.Context, phase checks.Phase, o *options, getenv func(string) string) (*phaseInputs, error) {
-	in := &phaseInputs{}
-	var err error
-	if in.format, err = report.Lookup(o.output); err != nil {
-		return nil, usagef("--output: %v", err)
-	}
-	in.fileFormatID = o.output
-	if o.reportFormat != "" {
-		if o.reportFile == "" {
-			return nil, usagef("--report-format needs --report-file")
-		}
-		in.fileFormatID = o.reportFormat
-	}
-	if in.fileFormat, err = report.Lookup(in.fileFormatID); err != nil {
-		return nil, usagef("--report-format: %v", err)
-	}
-	if in.skip, err = checks.ValidateIDs("skip", o.skip, false); err != nil {
-		return nil, usageError{err.Error()}
-	}
-	if in.only, err = checks.ValidateIDs("only", o.only, false); err != nil {
-		return nil, usageError{err.Error()}
-	}
-	if in.ignore, err = checks.ValidateIDs("ignore-failures", o.ignore, true); err != nil {
-		return nil, usageError{err.Error()}
-	}
-	if o.timeout <= 0 {
-		return nil, usagef("--timeout %s: must be positive", o.timeout)
-	}
-	switch {
-	case o.retryTimeout < 0:
-		return nil, usagef("--retry-timeout %s: must be positive (0: no retries)", o.retryTimeout)
-	case o.retryTimeout > 0 && o.sleep <= 0:
-		return nil, usagef("--sleep %s: must be positive", o.sleep)
-	case o.retryTimeout > 0 && o.sleep >= o.retryTimeout:
-		return nil, usagef("--sleep %s leaves no time for a retry within --retry-timeout %s", o.sleep, o.retryTimeout)
-	}
-	if o.probeTimeout <= 0 {
-		return nil, usagef("--probe-timeout %s: must be positive", o.probeTimeout)
-	}
-	if in.cfg, err = catalogueConfig(ctx, o); err != nil {
-		return nil, err
-	}
-	in.cfg.ProbeTimeout = o.probeTimeout
-	if in.dnsServers, err = dnsServers(o.dnsServers); err != nil {
-		return nil, err
-	}
-	if in.cfg.AgentVersion, err = agentVersion(o); err != nil {
-		return nil, err
-	}
-	if in.dir, err = validateDirectory(ctx, o, getenv); err != nil {
-		return nil, err
-	}
-	if in.tenant, err = validateTenant(ctx, o, getenv); err != nil {
-		return nil, err
-	}
-	in.phase = phase
-	if phase == checks.PhaseSignin {
-		if in.cfg.Users, err = readUsers(ctx, o); err != nil {
-			return nil, err
-		}
-	}
-	if phase == checks.PhaseOperate {
-		in.cfg.Logs = checks.LogsConfig{Paths: o.logPaths, Window: o.failureWindow, Threshold: o.failureThreshold}
-		for _, p := range o.logPaths {
-			if _, err := os.Stat(p); err != nil {
-				return nil, usagef("--logs %v", pathErr(err))
-			}
-		}
-		if len(o.logPaths) == 0 {
-			in.cfg.Logs.Paths = existingPaths(tracelog.DefaultPaths())
-		}
-	}
-	if len(checks.Select(checks.Plan(phase, checks.Config{}), in.only)) == 0 {
-		return nil, usagef("--only selects no check of the %s phase (see 'ptacheck list')", phase)
-	}
-	return in, nil
-}
-
-// fixtureUsers gives a signin run without --user the users its fixture
-// names (signin_users); without either it is a usage error.
-func fixtureUsers(in *phaseInputs, sc *fixtures.Scenario) error {
-	if in.phase != checks.PhaseSignin || len(in.cfg.Users) > 0 {
-		return nil
-	}
-	if sc == nil || len(sc.SigninUsers) == 0 {
-		return errNoSigninUsers
-	}
-	in.cfg.Users = sc.SigninUsers
-	return nil
-}
-
-var errNoSigninUsers = usagef("signin: name the users to diagnose with --user UPN or --users-file FILE")
-
-// maxUsersFile caps --users-file; maxUsers the users of one run.
-const (
-	maxUsersFile = 16 << 20
-	maxUsers     = 100000
-)
-
-// readUsers gathers the UPNs of a signin run from --user and --users-file.
-func readUsers(ctx context.Context, o *options) ([]string, error) {
-	var raw []string
-	for _, v := range o.users {
-		raw = append(raw, strings.Split(v, ",")...)
-	}
-	if o.usersFile != "" {
-		data, err := input.ReadFile(ctx, o.usersFile, maxUsersFile)
-		if err != nil {
-			return nil, usagef("--users-file %v", err)
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				raw = append(raw, line)
-			}
-		}
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, u := range raw {
-		u = strings.TrimSpace(u)
-		if u == "" {
-			continue
-		}
-		local, suffix, ok := strings.Cut(u, "@")
-		if !ok || local == "" || !validDomain(strings.ToLower(suffix)) || strings.ContainsAny(u, " ,;\t") {
-			return nil, usagef("user %q: want a UPN such as alice@contoso.com", u)
-		}
-		if k := strings.ToLower(u); !seen[k] {
-			seen[k] = true
-			out = append(out, u)
-		}
-	}
-	switch {
-	case len(out) == 0 && o.fixture == "":
-		return nil, errNoSigninUsers
-	case len(out) > maxUsers:
-		return nil, usagef("signin: %d users; at most %d per run", len(out), maxUsers)
-	}
-	return out, nil
-}
-
-var versionRE = regexp.MustCompile(`^[0-9]{1,5}(\.[0-9]{1,5}){1,3}$`)
-
-// agentVersion takes the version of the agent about to be installed from
-// --agent-version or the installer's version resource.
-func agentVersion(o *options) (string, error) {
-	switch {
-	case o.agentVersion != "" && o.installer != "":
-		return "", usagef("--agent-version and --installer both give the agent version: pass one")
-	case o.installer != "":
-		v, err := hostfacts.FileVersion(o.installer)
-		if err != nil {
-			return "", usagef("--installer: %v", err)
-		}
-		return v, nil
-	case o.agentVersion != "" && !versionRE.MatchString(o.agentVersion):
-		return "", usagef("--agent-version %q: want a version such as 1.5.2482.0", o.agentVersion)
-	}
-	return o.agentVersion, nil
-}
-
-// catalogueConfig validates the flags that shape the endpoint catalogue.
-func catalogueConfig(ctx context.Context, o *options) (checks.Config, error) {
-	var cfg checks.Config
-	cloud, err := checks.ParseCloud(o.cloud)
-	if err != nil {
-		return cfg, usageError{err.Error()}
-	}
-	cfg.Cloud = cloud
-	if cfg.TenantID, err = checks.ParseTenantID(o.tenantID); err != nil {
-		return cfg, usageError{err.Error()}
-	}
-	cfg.Legacy = o.legacy
-	if o.endpointsFile != "" {
-		data, err := input.ReadFile(ctx, o.endpointsFile, checks.MaxEndpointsFileSize)
-		if err != nil {
-			return cfg, usagef("--endpoints-file %v", err)
-		}
-		if cfg.ExtraEndpoints, err = checks.ParseEndpointsFile(data); err != nil {
-			return cfg, usagef("--endpoints-file %s: %v", o.endpointsFile, err)
-		}
-	}
-	return cfg, nil
-}
-
-func loadFixture(o *options) (*fixtures.Scenario, error) {
-	if o.fixture == "" {
-		return nil, nil
-	}
-	sc, err := fixtures.Load(o.fixture)
-	if err != nil {
-		return nil, usageError{err.Error()}
-	}
-	if o.hostSnapshot != "" {
-		return nil, usagef("--host-snapshot and --fixture cannot be combined: a fixture brings its own host facts")
-	}
-	return sc, nil
-}
-
-// hostSource picks where the host facts come from: a snapshot file, the
-// fixture, or the live host.
-func hostSource(ctx context.Context, sys *system, o *options, sc *fixtures.Scenario) (hostfacts.Source, error) {
-	switch {
-	case o.hostSnapshot != "":
-		data, err := input.ReadFile(ctx, o.hostSnapshot, hostfacts.MaxSnapshotSize)
-		if err != nil {
-			return nil, usagef("--host-snapshot %v", err)
-		}
-		s, err := hostfacts.Parse(data)
-		if err != nil {
-			return nil, usagef("--host-snapshot %v", err)
-		}
-		return hostfacts.Static{S: s}, nil
-	case sc != nil && sc.Host == nil:
-		return hostfacts.None{}, nil
-	case sc != nil:
-		s, err := hostfacts.Parse(sc.Host)
-		if err != nil {
-			return nil, usagef("fixture %s: %s: %v", sc.Name, fixtures.HostFile, err)
-		}
-		return hostfacts.Static{S: s}, nil
-	}
-	return sys.Host, nil
 }
 
 // reportOutput is where --report-file goes: a file (replaced atomically, or
 // a device or FIFO written through), stdout ("-") or nowhere.
 type reportOutput struct {
-	file   *outfile.File
+	file   *cli.OutFile
 	stdout bool
 }
 
-func openReportFile(ctx context.Context, o *options) (*reportOutput, error) {
-	switch o.reportFile {
+func openReportFile(ctx context.Context, path string) (*reportOutput, error) {
+	switch path {
 	case "":
 		return &reportOutput{}, nil
 	case "-":
 		return &reportOutput{stdout: true}, nil
 	}
-	f, err := outfile.Create(ctx, o.reportFile)
+	f, err := cli.CreateOutFile(ctx, path)
 	if err != nil {
-		return nil, usagef("--report-file: %v", err)
+		return nil, cli.Usagef("--report-file: %v", err)
 	}
 	return &reportOutput{file: f}, nil
 }
@@ -359,15 +74,12 @@ func (r *reportOutput) abort() {
 }
 
 // execute runs the plan with live progress on stderr and returns the report.
-func execute(ctx context.Context, inv *invocation, env *checks.Env, in *phaseInputs, sc *fixtures.Scenario) *report.Report {
+func execute(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg checks.Config, env *checks.Env) *report.Report {
 	start := time.Now()
-	results := runPlan(ctx, inv, env, in, in.only)
+	results := runPlan(ctx, inv, in, cfg, env, in.Selection.Only)
 	rep := &report.Report{
-		Tool: "ptacheck", Version: version, Command: string(in.phase), Host: in.cfg.Machine,
-		StartedAt: start, Duration: time.Since(start), Strict: inv.o.strict, Results: results,
-	}
-	if sc != nil {
-		rep.Fixture = sc.Name
+		Tool: "ptacheck", Version: inv.Release.Version, Command: string(in.Phase), Host: cfg.Machine, Fixture: in.Fixture(),
+		StartedAt: start, Duration: time.Since(start), Strict: in.Gate.Strict, Results: results,
 	}
 	if code, stopped := checks.InterruptExit(ctx); stopped {
 		rep.Interrupted, rep.InterruptExit = true, code
@@ -377,21 +89,30 @@ func execute(ctx context.Context, inv *invocation, env *checks.Env, in *phaseInp
 
 // runPlan runs the phase's checks selected by only (all when empty), with
 // live progress on stderr.
-func runPlan(ctx context.Context, inv *invocation, env *checks.Env, in *phaseInputs, only map[string]bool) []checks.Result {
-	plan := checks.Plan(in.phase, in.cfg)
-	progress := newProgress(inv.stderr, inv.o.verbose, checks.Select(plan, only))
-	defer progress.finish()
+func runPlan(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg checks.Config, env *checks.Env, only map[string]bool) []checks.Result {
+	plan := checks.Plan(in.Phase, cfg)
+	var ids []string
+	for _, e := range checks.Select(plan, only) {
+		ids = append(ids, e.ID())
+	}
+	progress := cli.NewProgress(inv.Stderr, in.Verbose, ids)
+	defer progress.Finish()
 	return checks.Run(ctx, env, plan, checks.RunOptions{
-		Timeout: inv.o.timeout, Skip: in.skip, Only: only, Ignore: in.ignore,
-		OnStart: progress.start, OnDone: progress.done,
+		Timeout: in.Selection.Timeout, Skip: in.Selection.Skip, Only: only, Ignore: in.Selection.Ignore,
+		OnStart: func(e checks.Entry) { progress.Start(e.ID()) },
+		OnDone:  func(r checks.Result) { progress.Done(r.ID, string(r.Status), r.Duration) },
 	})
 }
 
 // writeReport renders the report once per format and writes it to stdout
 // and the report file.
-func writeReport(inv *invocation, in *phaseInputs, out *reportOutput, rep *report.Report) error {
-	opts := report.Options{Verbose: inv.o.verbose}
-	render := func(f report.Formatter, o report.Options) ([]byte, error) {
+func writeReport(inv *setup.Invocation, in setup.Inputs, out *reportOutput, rep *report.Report) error {
+	opts := report.Options{Verbose: in.Verbose}
+	render := func(name string, o report.Options) ([]byte, error) {
+		f, err := report.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
 		data, err := report.Render(f, rep, o)
 		if err != nil {
 			return nil, fmt.Errorf("format report: %w", err)
@@ -399,86 +120,112 @@ func writeReport(inv *invocation, in *phaseInputs, out *reportOutput, rep *repor
 		return data, nil
 	}
 	if out.stdout {
-		data, err := render(in.fileFormat, opts)
+		data, err := render(in.Report.Format, opts)
 		if err != nil {
 			return err
 		}
-		_, err = inv.stdout.Write(data)
+		_, err = inv.Stdout.Write(data)
 		return err
 	}
 	if out.file != nil {
-		data, err := render(in.fileFormat, opts)
+		data, err := render(in.Report.Format, opts)
 		if err != nil {
 			return err
 		}
 		if _, err := out.file.Write(data); err != nil {
-			return usagef("--report-file: %v", err)
+			return cli.Usagef("--report-file: %v", err)
 		}
 		if err := out.file.Commit(0o644); err != nil {
-			return usagef("--report-file: %v", err)
+			return cli.Usagef("--report-file: %v", err)
 		}
 	}
-	opts.Color = inv.o.output == "text" && colorOK(inv.stdout, inv.o.noColor, inv.sys.Getenv)
-	opts.Width = terminalWidth(inv.stdout)
-	data, err := render(in.format, opts)
+	opts.Color = in.Format == "text" && cli.Color(inv.Stdout, in.NoColor, inv.Getenv)
+	opts.Width = cli.Width(inv.Stdout)
+	data, err := render(in.Format, opts)
 	if err != nil {
 		return err
 	}
-	if _, err := inv.stdout.Write(data); err != nil {
+	if _, err := inv.Stdout.Write(data); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }
 
-// colorOK: colour only on a terminal, never with --no-color, NO_COLOR or a
-// dumb terminal.
-func colorOK(w io.Writer, noColor bool, getenv func(string) string) bool {
-	if noColor || getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
-		return false
+// toRetry lists the checks a retry runs again: those that failed or ended
+// in error, and those skipped because such a check was their prerequisite.
+// Passes, warnings (demoted failures too) and deliberate skips stand.
+func toRetry(results []checks.Result) map[string]bool {
+	ids := map[string]bool{}
+	for _, r := range results {
+		switch {
+		case r.Status == checks.StatusFail, r.Status == checks.StatusError:
+			ids[r.ID] = true
+		case r.Status == checks.StatusSkip && strings.HasPrefix(r.Message, "requires "):
+			ids[r.ID] = true
+		}
 	}
-	return isTerminal(w) && enableVT(w)
+	return ids
 }
 
-func isTerminal(w io.Writer) bool {
-	if l, ok := w.(*lockedWriter); ok {
-		w = l.w
-	}
-	f, ok := w.(*os.File)
-	// A terminal, not any character device: /dev/null is one too, and a
-	// run with 2>/dev/null must not start a device-code sign-in.
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// readUserPassword reads the password user.password tries for the one
-// signin user: from --password-file or PTACHECK_USER_PASSWORD, never a flag.
-// Only `signin` reads it (collect never tries a password). It is checked
-// for exactly one user, and never over plain LDAP or to a DC whose
-// certificate is not verified.
-func readUserPassword(ctx context.Context, o *options, getenv func(string) string, in *phaseInputs) error {
-	from, password := "PTACHECK_USER_PASSWORD", getenv("PTACHECK_USER_PASSWORD")
-	if o.passwordFile != "" {
-		data, err := input.ReadFile(ctx, o.passwordFile, maxSecretFile)
+// retry re-runs the checks that do not pass, every --sleep, until they do
+// or --retry-timeout (counted from the first run's start) runs out: the
+// gate waits for a firewall change or a service restart to take effect.
+// Each attempt builds afresh from the same inputs: new clients, and on a
+// live host new host facts. The report holds each check's latest result
+// and the attempts made.
+func retry(ctx context.Context, inv *setup.Invocation, in setup.Inputs, rep *report.Report) *report.Report {
+	g := in.Gate
+	deadline := rep.StartedAt.Add(g.RetryTimeout)
+	rep.Attempts = 1
+	for {
+		again := toRetry(rep.Results)
+		if len(again) == 0 || ctx.Err() != nil || rep.Interrupted {
+			return rep
+		}
+		next := time.Now().Add(g.Sleep)
+		if next.After(deadline) {
+			cli.Printf(inv.Stderr, "--retry-timeout %s reached after %s; %s still not passing", g.RetryTimeout, textfmt.Plural(rep.Attempts, "attempt", "attempts"), idList(again))
+			return rep
+		}
+		cli.Printf(inv.Stderr, "attempt %d: %s not passing (%s); next attempt at %s, giving up at %s",
+			rep.Attempts, textfmt.Plural(len(again), "check", "checks"), idList(again), next.Format("15:04:05"), deadline.Format("15:04:05"))
+		select {
+		case <-ctx.Done():
+			rep.Interrupted = true
+			if code, stopped := checks.InterruptExit(ctx); stopped {
+				rep.InterruptExit = code
+			}
+			return rep
+		case <-time.After(g.Sleep):
+		}
+		cfg, env, stop, err := setup.Build(ctx, in.Reread())
 		if err != nil {
-			return usagef("--password-file %v", err)
+			cli.Printf(inv.Stderr, "attempt %d could not start: %v", rep.Attempts+1, err)
+			return rep
 		}
-		from, password = "--password-file", strings.TrimRight(string(data), "\r\n")
-		if password == "" {
-			return usagef("--password-file %s: the file is empty", o.passwordFile)
+		results := runPlan(ctx, inv, in, cfg, env, again)
+		stop()
+		rep.Attempts++
+		for _, r := range results {
+			for i := range rep.Results {
+				if rep.Results[i].ID == r.ID {
+					rep.Results[i] = r
+				}
+			}
+		}
+		rep.Duration = time.Since(rep.StartedAt)
+		if code, stopped := checks.InterruptExit(ctx); stopped {
+			rep.Interrupted, rep.InterruptExit = true, code
 		}
 	}
-	if password == "" {
-		return nil
+}
+
+func idList(ids map[string]bool) string {
+	var out []string
+	for _, id := range checks.KnownIDs() {
+		if ids[id] {
+			out = append(out, id)
+		}
 	}
-	redact.Secret(password)
-	switch {
-	case len(in.cfg.Users) != 1:
-		return usagef("%s: a password is checked for exactly one --user, not %d (one password tried against several accounts is a password spray)", from, len(in.cfg.Users))
-	case in.dir.options.Security == directory.Plain:
-		return usagef("%s: a user's password is never sent over plain LDAP: use --ldap-security ldaps or starttls", from)
-	case in.dir.options.InsecureSkipVerify:
-		return usagef("%s: a user's password is sent only to a DC whose certificate is verified: drop --ldap-insecure-skip-verify (--ca-file adds a root)", from)
-	}
-	in.cfg.Password = checks.NewUserPassword(password)
-	in.notes = append(in.notes, "user.password signs in once as "+in.cfg.Users[0]+": a wrong password counts toward the account's lockout threshold, and is not retried")
-	return nil
+	return strings.Join(out, ", ")
 }

@@ -49,14 +49,13 @@ func TestReadmeIsComplete(t *testing.T) {
 		}
 	}
 	for _, c := range commands {
-		if !strings.Contains(readme, "| `"+c.name) {
-			t.Errorf("README: command %s is not in the Commands table", c.name)
+		if !strings.Contains(readme, "| `"+c.Name) {
+			t.Errorf("README: command %s is not in the Commands table", c.Name)
 		}
-		fs := newFlagSet(c.name)
-		c.flags(fs, &options{})
+		fs, _ := c.FlagSet()
 		fs.VisitAll(func(f *pflag.Flag) {
 			if !f.Hidden && !strings.Contains(readme, "--"+f.Name) {
-				t.Errorf("README: flag --%s of %s is not documented", f.Name, c.name)
+				t.Errorf("README: flag --%s of %s is not documented", f.Name, c.Name)
 			}
 		})
 	}
@@ -120,3 +119,34 @@ func TestReadmeSample(t *testing.T) {
 }
 
 var updateReadme = flag.Bool("update-readme", false, "rewrite the README's sample from a real run")
+
+// docs/flags.md says which commands take each flag: the registry agrees,
+// row by row, and every flag has its row.
+func TestFlagsDocNamesTheirCommands(t *testing.T) {
+	data, err := os.ReadFile("docs/flags.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(data), "# Which commands take a flag")
+	if !ok {
+		t.Fatal("docs/flags.md has no 'Which commands take a flag' section")
+	}
+	row := regexp.MustCompile("(?m)^\\| (`--.*`) \\| ([a-z, -]+) \\|$")
+	documented := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(table, -1) {
+		for _, f := range regexp.MustCompile("`--([a-z-]+)`").FindAllStringSubmatch(m[1], -1) {
+			documented[f[1]] = true
+			if got := strings.Join(registry.Takers(f[1]), ", "); got != m[2] {
+				t.Errorf("docs/flags.md: --%s is a flag of %q, the code says %q", f[1], m[2], got)
+			}
+		}
+	}
+	for _, c := range commands {
+		fs, _ := c.FlagSet()
+		fs.VisitAll(func(f *pflag.Flag) {
+			if !documented[f.Name] {
+				t.Errorf("docs/flags.md: --%s is in no row of 'Which commands take a flag'", f.Name)
+			}
+		})
+	}
+}

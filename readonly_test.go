@@ -6,6 +6,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -82,10 +83,13 @@ func TestReadOnlyEverywhere(t *testing.T) {
 	reports := filepath.Join(inputs, "reports")
 	os.Mkdir(reports, 0o755)
 
-	common := []string{"--host-snapshot", snap, "--dns-server", nxdomainDNS(t), "--probe-timeout", "300ms",
-		"--graph-url", rt.GraphURL, "--login-url", rt.LoginURL, "--token-file", token, "--ca-file", ca, "--tenant-id", rt.TenantID,
-		"--admin-upn", "admin@contoso.onmicrosoft.com",
-		"--dc", dc.LDAPAddr, "--domain", "corp.contoso.test", "--ldap-security", "plain", "--ldap-user", "svc@corp.contoso.test", "--ldap-password-file", pw}
+	// The settings the commands share come from a config file: each
+	// command takes those it has flags for.
+	config, _ := json.Marshal(map[string]any{"host-snapshot": snap, "dns-server": nxdomainDNS(t), "probe-timeout": "300ms",
+		"graph-url": rt.GraphURL, "login-url": rt.LoginURL, "token-file": token, "ca-file": ca, "tenant-id": rt.TenantID,
+		"admin-upn": "admin@contoso.onmicrosoft.com",
+		"dc":        dc.LDAPAddr, "domain": "corp.contoso.test", "ldap-security": "plain", "ldap-user": "svc@corp.contoso.test", "ldap-password-file": pw})
+	common := []string{"--config", write("config.json", string(config))}
 	work, home, tmp := t.TempDir(), t.TempDir(), t.TempDir()
 	before := tree(t, work, home, tmp)
 	for _, tc := range []struct {
@@ -181,10 +185,10 @@ func streamTargets() []streamTarget {
 			t.Fatal(err)
 		}
 		got := make(chan []byte, 1)
-		go func() {
+		go func(p string) { // its own copy: p changes below (a data race otherwise)
 			data, _ := os.ReadFile(p) // opens when the writer does
 			got <- data
-		}()
+		}(p)
 		if link {
 			os.Symlink(p, filepath.Join(dir, "link"))
 			p = filepath.Join(dir, "link")

@@ -51,7 +51,7 @@ func TestRetryUntilPass(t *testing.T) {
 			sys := testSystem()
 			sys.Host, sys.NewHost = newHost(), newHost
 			var out, errb bytes.Buffer
-			code := run(context.Background(), []string{"install", "--only", "host.app-proxy-connector", "--retry-timeout", tc.timeout, "--sleep", "200ms", "-o", "json"}, &out, &errb, sys)
+			code := runMain(context.Background(), []string{"install", "--only", "host.app-proxy-connector", "--retry-timeout", tc.timeout, "--sleep", "200ms", "-o", "json"}, &out, &errb, sys)
 			if code != tc.code || !strings.Contains(out.String(), tc.attempts) {
 				t.Fatalf("exit %d (want %d), report:\n%s\nstderr:\n%s", code, tc.code, out.String(), errb.String())
 			}

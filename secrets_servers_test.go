@@ -178,14 +178,21 @@ func TestSecretsFromEveryInput(t *testing.T) {
 	// The admin password has a "]]>" (JUnit CDATA) in one input and 3
 	// characters (masked too, at any length) in the other.
 	tokenFile, ldapFile, adminFile := writeTemp(t, "ghp_TOKEN123456\n"), writeTemp(t, "S3cretPW\n"), writeTemp(t, "Hu]]>tPW\n")
-	common := []string{"--host-snapshot", snap, "--dns-server", dnsAddr, "--probe-timeout", "500ms", "-v",
-		"--graph-url", graphURL, "--login-url", graphURL, "--ca-file", caFile, "--tenant-id", "8b9c2f35-7f6d-4e8a-9d0e-2b1c3a4d5e6f",
-		"--dc", dc, "--domain", "corp.contoso.test", "--ldap-security", "plain", "--ldap-user", "svc@corp.contoso.test", "--admin-upn", "admin@contoso.com"}
+	// The settings the commands share come from a config file: each
+	// command takes those it has flags for.
+	settings := map[string]any{"host-snapshot": snap, "dns-server": dnsAddr, "probe-timeout": "500ms",
+		"graph-url": graphURL, "login-url": graphURL, "ca-file": caFile, "tenant-id": "8b9c2f35-7f6d-4e8a-9d0e-2b1c3a4d5e6f",
+		"dc": dc, "domain": "corp.contoso.test", "ldap-security": "plain", "ldap-user": "svc@corp.contoso.test", "admin-upn": "admin@contoso.com"}
+	common := []string{"--config", configFile(t, settings), "-v"}
+	files := map[string]any{"token-file": tokenFile, "ldap-password-file": ldapFile, "admin-password-file": adminFile}
+	for k, v := range settings {
+		files[k] = v
+	}
 	inputs := map[string]struct {
 		env  map[string]string
 		args []string
 	}{
-		"files":       {nil, []string{"--token-file", tokenFile, "--ldap-password-file", ldapFile, "--admin-password-file", adminFile}},
+		"files":       {nil, []string{"--config", configFile(t, files)}},
 		"environment": {map[string]string{"PTACHECK_GRAPH_TOKEN": "ghp_TOKEN123456", "PTACHECK_LDAP_PASSWORD": "S3cretPW", "PTACHECK_ADMIN_PASSWORD": "p4w"}, nil},
 	}
 	for name, in := range inputs {
@@ -324,7 +331,7 @@ func TestUserPasswordNeverShown(t *testing.T) {
 		}
 		return n
 	}
-	common := []string{"--dc", addr, "--domain", "corp.contoso.test", "--ca-file", caFile, "--dns-server", dnsAddr, "--probe-timeout", "500ms", "-v",
+	common := []string{"--dc", addr, "--domain", "corp.contoso.test", "--ca-file", caFile, "--dns-server", dnsAddr, "-v",
 		"--only", "user.password", "--user", "alice@contoso.com"}
 	inputs := map[string]struct {
 		env  string

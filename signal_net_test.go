@@ -25,6 +25,7 @@ func TestInterruptedNetworkHeadline(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	awaitSignalHandler(t, cmd.Process.Pid)
 	time.Sleep(700 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()

@@ -5,10 +5,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,6 +66,7 @@ func TestSignalsWritePartialReport(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			awaitSignalHandler(t, cmd.Process.Pid)
 			time.Sleep(700 * time.Millisecond) // the dropped endpoints are still being probed
 			if data, _ := os.ReadFile(report); string(data) != "earlier report\n" {
 				t.Fatalf("the earlier report changed during the run: %q", data)
@@ -103,6 +106,7 @@ func TestSignalsWritePartialReport(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		awaitSignalHandler(t, cmd.Process.Pid)
 		time.Sleep(500 * time.Millisecond)
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -229,6 +233,7 @@ func signalWhileReading(t *testing.T, bin string, args func(string) []string, pi
 	}
 	guard := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
 	defer guard.Stop()
+	awaitSignalHandler(t, cmd.Process.Pid)
 	time.Sleep(300 * time.Millisecond) // blocked in open(2) or read(2) by now
 	sent := time.Now()
 	cmd.Process.Signal(sig)
@@ -263,6 +268,7 @@ func TestSignalsWithStreamedReport(t *testing.T) {
 			}
 			guard := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
 			defer guard.Stop()
+			awaitSignalHandler(t, cmd.Process.Pid)
 			time.Sleep(700 * time.Millisecond)
 			sent := time.Now()
 			cmd.Process.Signal(syscall.SIGTERM)
@@ -290,4 +296,29 @@ func TestSignalsWithStreamedReport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// awaitSignalHandler waits (at most 20 s) until the child has installed its
+// handler for SIGTERM and SIGINT, read from SigCgt in /proc/PID/status, so
+// that a signal sent after a settling sleep meets ptacheck's handler and
+// not a process still starting on a loaded machine (that one dies with -1).
+func awaitSignalHandler(t *testing.T, pid int) {
+	t.Helper()
+	want := uint64(1)<<(uint(syscall.SIGTERM)-1) | uint64(1)<<(uint(syscall.SIGINT)-1)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			t.Fatalf("read the child's status: %v", err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+				if v, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64); err == nil && v&want == want {
+					return
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the child did not install its signal handler within 20 s")
 }

@@ -9,7 +9,8 @@ import (
 	"strings"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/input"
+	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
 )
 
@@ -26,7 +27,7 @@ func reportFiles(args []string) ([]string, error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, usagef("summarize: %v", pathErr(err))
+			return nil, cli.Usagef("summarize: %v", cli.PathErr(err))
 		}
 		if !st.IsDir() {
 			out = append(out, a)
@@ -34,41 +35,41 @@ func reportFiles(args []string) ([]string, error) {
 		}
 		matches, err := filepath.Glob(filepath.Join(a, "*.json"))
 		if err != nil {
-			return nil, usagef("summarize: %s: %v", a, err)
+			return nil, cli.Usagef("summarize: %s: %v", a, err)
 		}
 		sort.Strings(matches)
 		out = append(out, matches...)
 	}
 	if len(out) == 0 {
-		return nil, usagef("summarize: no report files (name JSON reports, or folders holding them)")
+		return nil, cli.Usagef("summarize: no report files (name JSON reports, or folders holding them)")
 	}
 	if len(out) > maxReports {
-		return nil, usagef("summarize: %d reports; at most %d", len(out), maxReports)
+		return nil, cli.Usagef("summarize: %d reports; at most %d", len(out), maxReports)
 	}
 	return out, nil
 }
 
-func runSummarize(ctx context.Context, inv *invocation) (int, error) {
-	o := inv.o
-	if err := validateOutput(o, "text", "json", "csv"); err != nil {
+func runSummarize(ctx context.Context, inv *setup.Invocation) (int, error) {
+	format, err := inv.Flags.Output.Validate()
+	if err != nil {
 		return 0, err
 	}
-	if len(inv.args) == 0 {
-		return 0, usagef("summarize: name the JSON reports to merge, e.g. ptacheck summarize reports/*.json")
+	if len(inv.Args) == 0 {
+		return 0, cli.Usagef("summarize: name the JSON reports to merge, e.g. ptacheck summarize reports/*.json")
 	}
-	files, err := reportFiles(inv.args)
+	files, err := reportFiles(inv.Args)
 	if err != nil {
 		return 0, err
 	}
 	fleet := &report.Fleet{}
 	for _, path := range files {
-		data, err := input.ReadFile(ctx, path, maxReportBytes)
+		data, err := cli.ReadFile(ctx, path, maxReportBytes)
 		if err != nil {
-			return 0, usagef("summarize: %v", err)
+			return 0, cli.Usagef("summarize: %v", err)
 		}
 		r, err := report.ParseReport(data)
 		if err != nil {
-			return 0, usagef("summarize: %s: %v", path, err)
+			return 0, cli.Usagef("summarize: %s: %v", path, err)
 		}
 		r.File = path
 		if r.Host == "" {
@@ -80,8 +81,8 @@ func runSummarize(ctx context.Context, inv *invocation) (int, error) {
 		fleet.Reports = append(fleet.Reports, *r)
 	}
 	fleet.Removal = removalPlan(fleet.Reports)
-	fleet.ExitCode = fleetExit(fleet, o.strict)
-	return fleet.ExitCode, report.Summarize(inv.stdout, o.output, fleet)
+	fleet.ExitCode = fleetExit(fleet, inv.Flags.Fleet.Strict)
+	return fleet.ExitCode, report.Summarize(inv.Stdout, format, fleet)
 }
 
 // removalPlan builds the planned-removal finding from the uninstall

@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
+	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/graph"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
 
 // Status is the result of one check. The strings are part of the JSON schema;
@@ -44,6 +48,57 @@ type Check interface {
 	// Run evaluates the check. It must honour ctx, reach the world only via
 	// env and never print.
 	Run(ctx context.Context, env *Env) Outcome
+}
+
+// Entry is one item of the checklist: the check, the phases it runs in, the
+// checks it requires and its deadline.
+type Entry struct {
+	Check    Check
+	Phases   []Phase
+	Requires []string
+	Timeout  time.Duration
+}
+
+// ID returns the check's ID.
+func (e Entry) ID() string { return e.Check.Meta().ID }
+
+func (e Entry) inPhase(p Phase) bool {
+	for _, q := range e.Phases {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Phase is the operation the admin is about to perform.
+type Phase string
+
+const (
+	PhaseInstall  Phase = "install"
+	PhaseRegister Phase = "register"
+	// PhaseVerify confirms, right after the installer and the
+	// registration, that the agent runs and the tenant sees it.
+	PhaseVerify    Phase = "verify"
+	PhaseEnable    Phase = "enable"
+	PhaseUninstall Phase = "uninstall"
+	// PhaseSignin diagnoses users whose sign-ins fail (ptacheck signin).
+	PhaseSignin Phase = "signin"
+	// PhaseOperate is a health check of a running setup, for a schedule.
+	PhaseOperate Phase = "operate"
+)
+
+// allPhases lists every phase in lifecycle order.
+var allPhases = []Phase{PhaseInstall, PhaseRegister, PhaseVerify, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
+
+// ParsePhase recognises a phase name.
+func ParsePhase(s string) (Phase, bool) {
+	for _, p := range allPhases {
+		if string(p) == s {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 // Outcome is what a check returns; the runner turns it into a Result. The zero
@@ -184,4 +239,77 @@ func toResult(meta Meta, out Outcome, d time.Duration) Result {
 		r.Remediation = out.Remediation
 	}
 	return r
+}
+
+// Env is everything a check may touch: the clients of the leaf packages.
+// internal/setup builds one per run (for the real world or a fixture); tests
+// fill in only the fields the check under test uses, so an unexpected
+// dependency shows up as a nil-pointer panic in that test.
+type Env struct {
+	Host hostfacts.Source // host facts: live Windows host, a snapshot file or a fixture
+	Net  *netprobe.Client // DNS, TCP, TLS and proxy probes; one per run, owns its probe cache
+	AD   Directory        // LDAP to the domain's DCs (a *directory.Gatherer); gathers once per run
+	// Tenant reads Microsoft Graph (checks/graph); nil when no token
+	// source is configured (the tenant checks then say why they cannot run).
+	Tenant *graph.Tenant
+	Now    func() time.Time
+	Logf   func(format string, args ...any) // verbose log, stderr only; may be nil
+	// Met are the facts the check's declared needs brought: the runner
+	// fills them in before it runs the check.
+	Met Facts
+}
+
+// Directory is what the checks ask of the domain's DCs: the facts of a
+// domain, the accounts of a list of users, one password tried. A
+// *directory.Gatherer gathers each once per run; tests answer from facts.
+type Directory interface {
+	Gather(ctx context.Context, domain string, dcs []string) *directory.Facts
+	Users(ctx context.Context, domain string, dcs, upns []string) *directory.UserFacts
+	TryPassword(ctx context.Context, f *directory.Facts, account string, p *directory.UserPassword) (a *directory.PasswordAttempt, repeat bool)
+}
+
+// Facts are what a check's needs brought: the runner fills them in.
+type Facts struct {
+	Host      *hostfacts.Snapshot
+	Directory *directory.Facts
+	Users     *directory.UserFacts
+	Tenant    *graph.Tenant
+	Signin    []signinUser // the users of a signin run, as their cloud accounts name them
+}
+
+// signinUser is one user of a signin run.
+type signinUser struct {
+	UPN   string                // as given: the name the user signs in to Entra ID with
+	Cloud *graph.CloudUserFacts // nil: Graph not read for this user
+	// Account is the UPN the AD checks look up and the password is tried
+	// with: the on-premises UPN Graph shows, else the name given; "" when
+	// the user does not sign in through PTA (NotPTA says why).
+	Account string
+	NotPTA  string
+}
+
+// graphOutcome turns a Graph error into the check's result: a missing
+// permission or a broken answer means the check could not be evaluated.
+func graphOutcome(what string, err error) Outcome {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Outcome{Unevaluated: []string{what + " (cut off)"}}
+	}
+	out := Outcome{Err: fmt.Errorf("%s: %w", what, err)}
+	switch {
+	case graph.IsUnauthorized(err):
+		out.Remediation = "The Graph token was refused: sign in again (device code) or pass a fresh token with --token-file or PTACHECK_GRAPH_TOKEN."
+	case graph.IsForbidden(err):
+		out.Remediation = "The signed-in account lacks a permission this read needs (named above): sign in as an account with Global Reader, or grant the delegated permission with admin consent."
+	default:
+		out.Remediation = "Graph could not be read; see the message, then re-run."
+	}
+	return out
+}
+
+func errorList(errs []error) error {
+	var m *multierror.Error
+	for _, e := range errs {
+		m = multierror.Append(m, e)
+	}
+	return m.ErrorOrNil()
 }

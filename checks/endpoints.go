@@ -11,16 +11,7 @@ import (
 	"strings"
 
 	"github.com/ptacheck/ptacheck/checks/netprobe"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
-)
-
-// Cloud selects an endpoint set.
-type Cloud string
-
-const (
-	CloudPublic Cloud = "public"
-	CloudUSGov  Cloud = "usgov"
-	CloudChina  Cloud = "china"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // ErrChinaUnverified explains why --cloud china is refused.
@@ -39,61 +30,12 @@ func ParseCloud(s string) (Cloud, error) {
 	return "", fmt.Errorf("--cloud %q: want public or usgov", s)
 }
 
-// Endpoint levels: how a failure counts.
-const (
-	LevelRequired = "required" // failure fails net.outbound-ports
-	LevelOptional = "optional" // failure warns
-	LevelLegacy   = "legacy"   // only with --legacy; failure warns
-)
-
 // Probe protocols: how far a probe goes after TCP connect.
 const (
 	ProtoTLS  = netprobe.ProtoTLS  // TLS handshake with certificate verification
 	ProtoHTTP = netprobe.ProtoHTTP // TCP connect (through a proxy: an HTTP request)
 	ProtoTCP  = netprobe.ProtoTCP  // TCP connect only
 )
-
-// Endpoint is one catalogue entry. Host may be a wildcard ("*.msappproxy.net")
-// or contain "{tenant}", replaced by --tenant-id.
-type Endpoint struct {
-	Host     string   `json:"host"`
-	Ports    []int    `json:"ports"`
-	Protocol string   `json:"protocol"`
-	Level    string   `json:"level"`
-	Purpose  string   `json:"purpose,omitempty"`
-	Source   string   `json:"source,omitempty"`
-	Note     string   `json:"note,omitempty"`
-	TestWith []string `json:"test_with,omitempty"` // concrete names that stand in for a wildcard
-	Issuers  []string `json:"issuers,omitempty"`   // expected issuer organisations (default: the catalogue's list)
-	// Guessed marks a stand-in host no document names for this port: a
-	// failure says so rather than blaming the firewall outright.
-	Guessed bool `json:"guessed,omitempty"`
-	// Page is the Microsoft page (or, for an unofficial entry, the write-up)
-	// the entry comes from.
-	Page string `json:"page,omitempty"`
-	// Phases limits the entry to these phases (empty: every phase that
-	// probes the network): the US Government registration hosts are used
-	// "during the registration process" only.
-	Phases []string `json:"phases,omitempty"`
-	// site marks an entry of --endpoints-file (not Microsoft's catalogue).
-	site bool
-}
-
-// Target is one concrete host:port to probe, with what the catalogue says
-// about it.
-type Target struct {
-	netprobe.Target
-	Level   string   `json:"level"`
-	Purpose string   `json:"purpose,omitempty"`
-	For     string   `json:"for,omitempty"` // the wildcard entry it stands in for
-	Guessed bool     `json:"guessed_host,omitempty"`
-	Issuers []string `json:"-"`
-	// Site marks an endpoint of --endpoints-file rather than Microsoft's
-	// catalogue.
-	Site bool `json:"-"`
-	// Phases are the phases the endpoint applies in (empty: all).
-	Phases []string `json:"phases,omitempty"`
-}
 
 // Untestable is a catalogue entry no probe can cover, and why.
 type Untestable struct {
@@ -312,16 +254,6 @@ func ParseTenantID(s string) (string, error) {
 	return strings.ToLower(id), nil
 }
 
-// endpoints expands the catalogue for this configuration.
-func (c Config) endpoints() EndpointSet {
-	entries := append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...)
-	for _, e := range c.ExtraEndpoints {
-		e.site = true
-		entries = append(entries, e)
-	}
-	return Expand(c.Cloud, entries, c.TenantID, c.Legacy)
-}
-
 // Expand turns catalogue entries into probe targets and untestable entries.
 // Targets are de-duplicated by host, port and protocol (the strictest level
 // wins) and sorted: required first, then by host and port.
@@ -389,14 +321,4 @@ func orHost(list []string, host string) []string {
 		return list
 	}
 	return []string{host}
-}
-
-func levelRank(level string) int {
-	switch level {
-	case LevelRequired:
-		return 0
-	case LevelOptional:
-		return 1
-	}
-	return 2
 }

@@ -6,19 +6,32 @@ import (
 	"strings"
 )
 
-// FleetAgent is an agent as a report's tenant checks listed it.
-type FleetAgent struct {
+// AgentList is the tenant's agents as the agent checks (tenant.active-agents,
+// tenant.other-agents, tenant.agent-limit) give them in their details; a
+// report read back (summarize) gives the list by this type, whichever check
+// carried it.
+type AgentList struct {
+	Agents  []AgentInfo `json:"agents"`
+	Active  int         `json:"active"`
+	Machine string      `json:"this_machine,omitempty"` // this server, as its agent registered it
+	Remain  int         `json:"active_remaining,omitempty"`
+}
+
+// AgentInfo is one agent of the tenant.
+type AgentInfo struct {
 	ID          string `json:"id"`
 	MachineName string `json:"machine_name"`
 	Status      string `json:"status"`
+	ExternalIP  string `json:"external_ip"`
+	ThisServer  bool   `json:"this_server,omitempty"`
 }
 
 // RemovalPlan is the fleet rule before uninstalling agents from several
 // servers: the removals together must leave active agents behind.
 type RemovalPlan struct {
-	Removing []string     // the servers with an uninstall report
-	Agents   []FleetAgent // the tenant's agents, from the newest report that listed them
-	Source   string       // the report the agent list came from
+	Removing []string    // the servers with an uninstall report
+	Agents   []AgentInfo // the tenant's agents, from the newest report that listed them
+	Source   string      // the report the agent list came from
 }
 
 // RemovalFinding is the verdict on a plan.
@@ -73,4 +86,15 @@ func (p RemovalPlan) Evaluate() RemovalFinding {
 		f.Status, f.Message = StatusPass, what
 	}
 	return f
+}
+
+// sameMachine matches an agent's registered machine name with this server:
+// the FQDN, or the short name when either side has no domain.
+func sameMachine(agent, machine string) bool {
+	a, m := strings.ToLower(strings.TrimSuffix(agent, ".")), strings.ToLower(strings.TrimSuffix(machine, "."))
+	if a == m {
+		return true
+	}
+	short := func(s string) string { h, _, _ := strings.Cut(s, "."); return h }
+	return (!strings.Contains(a, ".") || !strings.Contains(m, ".")) && short(a) == short(m)
 }

@@ -1,11 +1,12 @@
 package checks
 
 import (
-	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
 )
 
 // Input files come from users: whatever they hold, parsing must not panic
@@ -30,7 +31,7 @@ func FuzzParseSnapshot(f *testing.F) {
 		// A snapshot that parses can be evaluated by every host check.
 		env := &Env{Host: hostfacts.Static{S: s}}
 		for _, c := range []Check{AppProxyConnectorAbsentCheck{}, ExistingAgentCheck{Phase: PhaseUninstall}, OSVersionCheck{}, TLS12Check{}, DotNetCheck{}} {
-			c.Run(t.Context(), env)
+			runWithNeeds(t.Context(), env, c)
 		}
 	})
 }

@@ -60,7 +60,7 @@ func withAppProxy(s *hostfacts.Snapshot) *hostfacts.Snapshot {
 func runCheck(t *testing.T, c Check, s *hostfacts.Snapshot) Result {
 	t.Helper()
 	env := &Env{Host: hostfacts.Static{S: s}}
-	return toResult(c.Meta(), c.Run(context.Background(), env), 0)
+	return toResult(c.Meta(), runWithNeeds(context.Background(), env, c), 0)
 }
 
 func TestHostChecks(t *testing.T) {
@@ -181,14 +181,14 @@ func TestHostChecksWithoutHostFacts(t *testing.T) {
 			want Status
 		}{{hostfacts.ErrUnsupportedOS, StatusSkip}, {hostfacts.ErrNoHostFacts, StatusSkip}, {errors.New("access denied"), StatusError}} {
 			env := &Env{Host: errHost{tc.err}}
-			r := toResult(c.Meta(), c.Run(context.Background(), env), 0)
+			r := toResult(c.Meta(), runWithNeeds(context.Background(), env, c), 0)
 			if r.Status != tc.want {
 				t.Errorf("%s with %v: %s, want %s", c.Meta().ID, tc.err, r.Status, tc.want)
 			}
 		}
 	}
 	// The live host on this OS: skip outside Windows, never fail.
-	r := toResult(OSVersionCheck{}.Meta(), OSVersionCheck{}.Run(context.Background(), &Env{Host: hostfacts.Cached(hostfacts.Live())}), 0)
+	r := toResult(OSVersionCheck{}.Meta(), runWithNeeds(context.Background(), &Env{Host: hostfacts.Cached(hostfacts.Live())}, OSVersionCheck{}), 0)
 	if r.Status == StatusFail {
 		t.Fatalf("live host check failed: %+v", r)
 	}
@@ -315,7 +315,7 @@ func TestTrustedRootsCheck(t *testing.T) {
 	now := func() time.Time { return time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) }
 	run := func(s *hostfacts.Snapshot, now func() time.Time) Result {
 		c := TrustedRootsCheck{}
-		return toResult(c.Meta(), c.Run(context.Background(), &Env{Host: hostfacts.Static{S: s}, Now: now}), 0)
+		return toResult(c.Meta(), runWithNeeds(context.Background(), &Env{Host: hostfacts.Static{S: s}, Now: now}, c), 0)
 	}
 	if r := run(healthySnapshot(), now); r.Status != StatusPass || r.Message != `2 of 2 roots present in LocalMachine\Root` {
 		t.Errorf("both present: %+v", r)

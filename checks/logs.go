@@ -8,14 +8,19 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/tracelog"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
-// LogsConfig parameterises logs.recent-failures.
-type LogsConfig struct {
-	Paths     []string      // trace files, folders or .zip; empty: none found on this host
-	Window    time.Duration // how far back from now (default 24 h)
-	Threshold int           // more failures than this in the window warn (default 100)
+// limits are the window and threshold in effect: the defaults for unset ones.
+func (c LogsConfig) limits() (window time.Duration, threshold int) {
+	window, threshold = c.Window, c.Threshold
+	if window <= 0 {
+		window = tracelog.DefaultRecentWindow
+	}
+	if threshold <= 0 {
+		threshold = defaultFailureThreshold
+	}
+	return window, threshold
 }
 
 const (
@@ -42,14 +47,7 @@ func (c RecentFailuresCheck) Run(ctx context.Context, env *Env) Outcome {
 	if len(c.Config.Paths) == 0 {
 		return Skipped("no agent trace log here: pass --logs PATH (the agent's Trace folder, on the agent server %s)", tracelog.DefaultPaths()[0])
 	}
-	window := c.Config.Window
-	if window <= 0 {
-		window = tracelog.DefaultRecentWindow
-	}
-	threshold := c.Config.Threshold
-	if threshold <= 0 {
-		threshold = defaultFailureThreshold
-	}
+	window, threshold := c.Config.limits()
 	now := time.Now()
 	if env.Now != nil {
 		now = env.Now()
@@ -61,6 +59,12 @@ func (c RecentFailuresCheck) Run(ctx context.Context, env *Env) Outcome {
 	if err != nil {
 		return Errored(fmt.Errorf("read the trace logs: %w", err), nil)
 	}
+	return recentFailuresVerdict(s, window, threshold)
+}
+
+// recentFailuresVerdict decides logs.recent-failures from what the trace
+// logs said over the window: more failures than the threshold warn.
+func recentFailuresVerdict(s *tracelog.Summary, window time.Duration, threshold int) Outcome {
 	type reason struct {
 		Code  int `json:"code"`
 		Count int `json:"count"`
@@ -87,10 +91,15 @@ func (c RecentFailuresCheck) Run(ctx context.Context, env *Env) Outcome {
 	return Outcome{Summary: msg, Details: details}
 }
 
-// shortDuration renders 24h rather than 24h0m0s.
+// shortDuration renders 24h rather than 24h0m0s, 30m rather than 30m0s:
+// only zero units go (trimming "0s" from 10s or "0m" from 30m would not).
 func shortDuration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
 	return s
 }

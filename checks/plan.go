@@ -6,46 +6,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 )
-
-// Phase is the operation the admin is about to perform.
-type Phase string
-
-const (
-	PhaseInstall  Phase = "install"
-	PhaseRegister Phase = "register"
-	// PhaseVerify confirms, right after the installer and the
-	// registration, that the agent runs and the tenant sees it.
-	PhaseVerify    Phase = "verify"
-	PhaseEnable    Phase = "enable"
-	PhaseUninstall Phase = "uninstall"
-	// PhaseSignin diagnoses users whose sign-ins fail (ptacheck signin).
-	PhaseSignin Phase = "signin"
-	// PhaseOperate is a health check of a running setup, for a schedule.
-	PhaseOperate Phase = "operate"
-)
-
-// Phases lists every phase in lifecycle order.
-var Phases = []Phase{PhaseInstall, PhaseRegister, PhaseVerify, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
-
-// ParsePhase recognises a phase name.
-func ParsePhase(s string) (Phase, bool) {
-	for _, p := range Phases {
-		if string(p) == s {
-			return p, true
-		}
-	}
-	return "", false
-}
 
 // Timeouts. Each check gets its own deadline inside the run's. Keep them
 // consistent (TestTimeoutsConsistent): a probe deadline must end before its
 // check's, so a slow probe is reported as slow, not as a check timeout.
 const (
-	DefaultRunTimeout   = 2 * time.Minute
-	DefaultProbeTimeout = 5 * time.Second
 	// HostReadTimeout bounds reading the live host's facts (SCM
 	// enumeration, registry reads) and so every host check.
 	HostReadTimeout  = 20 * time.Second
@@ -66,69 +33,19 @@ func netCheckTimeout(probe time.Duration, targets int) time.Duration {
 	return time.Duration(waves)*probe + netCheckMargin
 }
 
-// Config parameterises the plan: it becomes the fields of the checks.
-type Config struct {
-	Cloud          Cloud
-	TenantID       string
-	ProbeTimeout   time.Duration // 0: DefaultProbeTimeout
-	Legacy         bool          // also probe the legacy ports of pre-2018 agents
-	ExtraEndpoints []Endpoint    // from --endpoints-file
-	// AD parameterises the directory checks.
-	AD ADConfig
-	// Tenant parameterises the tenant checks.
-	Tenant TenantConfig
-	// Users are the UPNs `ptacheck signin` diagnoses; Machine this
-	// server's name for their workstation restrictions.
-	Users   []string
-	Machine string
-	// Password is the one signin user's password (--password-file), which
-	// user.password tries once per process; nil: none.
-	Password *UserPassword
-	// Logs parameterises logs.recent-failures.
-	Logs LogsConfig
-	// AgentVersion is the version of the agent about to be installed
-	// (--agent-version or the installer's version resource); "" unknown.
-	AgentVersion string
-	// WinHTTPProxy is the host's WinHTTP proxy when the host facts carry
-	// it (read once while the run is wired up, not by a network check).
-	WinHTTPProxy *hostfacts.WinHTTPProxy
-}
-
-// withDefaults fills in the defaults, once, before the checks are built.
-func (c Config) withDefaults() Config {
-	if c.ProbeTimeout <= 0 {
-		c.ProbeTimeout = DefaultProbeTimeout
+// endpoints expands the catalogue for this configuration.
+func (c Config) endpoints() EndpointSet {
+	entries := append([]Endpoint{}, CatalogueEndpoints(c.Cloud)...)
+	for _, e := range c.ExtraEndpoints {
+		e.site = true
+		entries = append(entries, e)
 	}
-	if c.Cloud == "" {
-		c.Cloud = CloudPublic
-	}
-	return c
+	return Expand(c.Cloud, entries, c.TenantID, c.Legacy)
 }
 
-// Entry is one item of the checklist: the check, the phases it runs in, the
-// checks it requires and its deadline.
-type Entry struct {
-	Check    Check
-	Phases   []Phase
-	Requires []string
-	Timeout  time.Duration
-}
-
-// ID returns the check's ID.
-func (e Entry) ID() string { return e.Check.Meta().ID }
-
-func (e Entry) inPhase(p Phase) bool {
-	for _, q := range e.Phases {
-		if q == p {
-			return true
-		}
-	}
-	return false
-}
-
-// catalog is the whole checklist in order. phase parameterises the checks
+// checklist is the whole checklist in order. phase parameterises the checks
 // whose verdict depends on it.
-func catalog(cfg Config, phase Phase) []Entry {
+func checklist(cfg Config, phase Phase) []Entry {
 	cfg = cfg.withDefaults()
 	all := []Phase{PhaseInstall, PhaseRegister, PhaseEnable}
 	netPhases := []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate}
@@ -168,12 +85,12 @@ func catalog(cfg Config, phase Phase) []Entry {
 }
 
 // Catalog returns every check in checklist order, for `ptacheck list`.
-func Catalog(cfg Config) []Entry { return catalog(cfg, PhaseInstall) }
+func Catalog(cfg Config) []Entry { return checklist(cfg, PhaseInstall) }
 
 // Plan returns the ordered checklist for one phase.
 func Plan(phase Phase, cfg Config) []Entry {
 	var out []Entry
-	for _, e := range catalog(cfg, phase) {
+	for _, e := range checklist(cfg, phase) {
 		if e.inPhase(phase) {
 			out = append(out, e)
 		}

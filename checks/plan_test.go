@@ -1,10 +1,14 @@
 package checks
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/graph"
 )
 
 var idRE = regexp.MustCompile(`^(host|net|ad|tenant|logs|user)\.[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -71,8 +75,17 @@ func TestPlanPerPhase(t *testing.T) {
 // TestReportTimeouts): a probe must end before its check, and every check
 // before the default run deadline.
 func TestTimeoutsConsistent(t *testing.T) {
-	if adGatherTimeout >= adCheckTimeout {
-		t.Errorf("adGatherTimeout %s must end before adCheckTimeout %s: a silent DC is a finding, not a cut-off", adGatherTimeout, adCheckTimeout)
+	if directory.GatherTimeout >= adCheckTimeout {
+		t.Errorf("directory.GatherTimeout %s must end before adCheckTimeout %s: a silent DC is a finding, not a cut-off", directory.GatherTimeout, adCheckTimeout)
+	}
+	// The shared fetches end before the checks that wait for them.
+	for _, c := range []struct {
+		what         string
+		fetch, check time.Duration
+	}{{"directory.FactsTimeout", directory.FactsTimeout, adCheckTimeout}, {"directory.UsersTimeout", directory.UsersTimeout, userCheckTimeout}, {"graph.FetchTimeout", graph.FetchTimeout, tenantCheckTimeout}} {
+		if c.fetch > c.check {
+			t.Errorf("%s %s is longer than the deadline %s of the checks that wait for it", c.what, c.fetch, c.check)
+		}
 	}
 	for _, pt := range []time.Duration{time.Second, DefaultProbeTimeout, 30 * time.Second} {
 		for _, e := range Catalog(Config{ProbeTimeout: pt}) {
@@ -124,4 +137,66 @@ func TestAnnouncedIDsExist(t *testing.T) {
 			t.Errorf("%s is not a check ID", id)
 		}
 	}
+}
+
+// Every check that reads the tenant says which Graph reads it makes: the
+// sign-in asks for their scopes only. A new tenant check without them would
+// get a token without its permissions.
+func TestChecksDeclareTheirNeeds(t *testing.T) {
+	for _, e := range Catalog(Config{}) {
+		n, id := e.Needs(), e.ID()
+		switch {
+		case strings.HasPrefix(id, "tenant."):
+			if n.Tenant == nil || len(n.Graph) == 0 {
+				t.Errorf("%s: needs %+v, want a Graph client and its reads", id, n)
+			}
+		case strings.HasPrefix(id, "host."):
+			if !n.Host {
+				t.Errorf("%s does not need the host facts", id)
+			}
+		case strings.HasPrefix(id, "ad."):
+			if n.Directory == nil {
+				t.Errorf("%s does not need the directory facts", id)
+			}
+		case strings.HasPrefix(id, "user."):
+			if n.Users == nil && n.Signin == nil {
+				t.Errorf("%s does not need the users' accounts or sign-in facts", id)
+			}
+		}
+	}
+	if got := Scopes("https://graph.microsoft.com", Plan(PhaseUninstall, Config{})); len(got) == 0 {
+		t.Error("uninstall reads the tenant, yet needs no scope")
+	}
+	// signin reads the users' cloud accounts only (user.cloud-upn).
+	if got := Scopes("https://graph.microsoft.com", Plan(PhaseSignin, Config{})); len(got) != 1 || got[0] != "https://graph.microsoft.com/User.Read.All" {
+		t.Errorf("signin needs %v, want User.Read.All only", got)
+	}
+}
+
+// An unmet need is the check's skip or error, decided by the runner before
+// the check runs: the check itself is never called.
+func TestUnmetNeedsStopTheCheck(t *testing.T) {
+	called := false
+	c := needyCheck{needs: Needs{Directory: &ADConfig{}}, called: &called}
+	r := Run(context.Background(), &Env{}, []Entry{{Check: c}}, RunOptions{})[0]
+	if r.Status != StatusSkip || !strings.Contains(r.Message, "--domain") || called {
+		t.Errorf("no domain: %s %q (check called: %v)", r.Status, r.Message, called)
+	}
+	c.needs = Needs{Tenant: &TenantConfig{}}
+	r = Run(context.Background(), &Env{}, []Entry{{Check: c}}, RunOptions{})[0]
+	if r.Status != StatusError || !strings.Contains(r.Message, "no Graph client") || called {
+		t.Errorf("no Graph client: %s %q (check called: %v)", r.Status, r.Message, called)
+	}
+}
+
+type needyCheck struct {
+	needs  Needs
+	called *bool
+}
+
+func (needyCheck) Meta() Meta     { return Meta{ID: "test.needy"} }
+func (c needyCheck) Needs() Needs { return c.needs }
+func (c needyCheck) Run(context.Context, *Env) Outcome {
+	*c.called = true
+	return Outcome{}
 }

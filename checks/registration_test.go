@@ -176,7 +176,7 @@ func TestAgentRegisteredTokenTenant(t *testing.T) {
 	withToken := func(tok func(context.Context) (string, error)) *Env {
 		return &Env{
 			Host:   hostfacts.Static{S: registeredSnapshot(otherTenant)},
-			Tenant: &TenantClient{Graph: &graph.Client{Token: tok}},
+			Tenant: &graph.Tenant{Graph: &graph.Client{Token: tok}},
 		}
 	}
 	static := func(s string) func(context.Context) (string, error) {
@@ -197,7 +197,7 @@ func TestAgentRegisteredTokenTenant(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := AgentRegisteredCheck{}
-			r := toResult(c.Meta(), c.Run(context.Background(), tc.env), 0)
+			r := toResult(c.Meta(), runWithNeeds(context.Background(), tc.env, c), 0)
 			if r.Status != tc.status || !strings.Contains(findings(r), tc.want) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, findings(r), tc.status, tc.want)
 			}
@@ -291,7 +291,7 @@ func TestVerifyPlan(t *testing.T) {
 	if got := ids(PhaseVerify); got != "host.agent-running host.agent-registered tenant.this-agent-active" {
 		t.Errorf("verify: %s", got)
 	}
-	for _, p := range Phases {
+	for _, p := range allPhases {
 		has := strings.Contains(ids(p), "host.agent-running")
 		if has != (p == PhaseVerify || p == PhaseOperate) {
 			t.Errorf("%s: host.agent-running planned = %v", p, has)
@@ -303,7 +303,7 @@ func TestVerifyPlan(t *testing.T) {
 // import checks).
 func TestFixturePhasesArePhases(t *testing.T) {
 	var want []string
-	for _, p := range Phases {
+	for _, p := range allPhases {
 		want = append(want, string(p))
 	}
 	if strings.Join(fixtures.Phases, " ") != strings.Join(want, " ") {

@@ -7,7 +7,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ptacheck/ptacheck/util/memo"
 )
+
+// DefaultRunTimeout is the deadline of a run (--timeout).
+const DefaultRunTimeout = 2 * time.Minute
 
 // ErrRunDeadline is the context cause of a run cut off by --timeout. Causes
 // are shown to users ("cut off before the probe finished: <cause>").
@@ -84,6 +89,7 @@ func Run(ctx context.Context, env *Env, plan []Entry, opts RunOptions) []Result 
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, ErrRunDeadline)
 	defer cancel()
+	ctx = memo.WithRun(ctx)
 	parallel := opts.Parallel
 	if parallel <= 0 {
 		parallel = DefaultParallel
@@ -224,7 +230,7 @@ func runOne(ctx context.Context, env *Env, e Entry) Result {
 				ch <- Outcome{Err: fmt.Errorf("internal error in check %s: panic: %v", meta.ID, p)}
 			}
 		}()
-		ch <- e.Check.Run(cctx, env)
+		ch <- runWithNeeds(cctx, env, e.Check)
 	}()
 	var out Outcome
 	select {

@@ -63,7 +63,7 @@ func TestUserAccountStatePSO(t *testing.T) {
 				{Check: UserAccountStateCheck{Config: cfg}, Requires: []string{"ad.dc-reachable"}, Timeout: 10 * time.Second},
 			}
 			env := *env
-			env.AD = &ADClient{Net: env.AD.Net, Options: env.AD.Options, LookupTimeout: time.Second, PortTimeout: time.Second}
+			env.AD = &directory.Gatherer{Net: env.AD.(*directory.Gatherer).Net, Options: env.AD.(*directory.Gatherer).Options, LookupTimeout: time.Second, PortTimeout: time.Second}
 			r := Run(context.Background(), &env, plan, RunOptions{})[1]
 			if r.Status != tc.status || !strings.Contains(findings(r), tc.want) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, findings(r), tc.status, tc.want)
@@ -101,7 +101,7 @@ func TestDecidePassword(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name      string
-		logon     *LogonAnswer
+		logon     *directory.LogonAnswer
 		bind      *directory.PasswordAnswer
 		noBind    string
 		predicted *directory.UserState
@@ -141,19 +141,19 @@ func TestDecidePassword(t *testing.T) {
 			want: []string{"could not be checked", "may have reached the DC"}},
 		{name: "repeat", bind: bind(bindErr("52e")), repeat: true, status: StatusFail, reason: 1326},
 		// On the agent server: LogonUser decides, the bind is shown beside.
-		{name: "LogonUser and bind accept", logon: &LogonAnswer{OK: true}, bind: bind(nil), status: StatusPass,
+		{name: "LogonUser and bind accept", logon: &directory.LogonAnswer{OK: true}, bind: bind(nil), status: StatusPass,
 			want: []string{"LogonUser on this server accepts the password of alice@contoso.com: the account can sign in now (the bind at dc1.corp.contoso.test too)"}},
-		{name: "LogonUser refuses, no bind", logon: &LogonAnswer{Reason: 1326}, noBind: "LogonUser's answer ...", status: StatusFail, reason: 1326,
+		{name: "LogonUser refuses, no bind", logon: &directory.LogonAnswer{Reason: 1326}, noBind: "LogonUser's answer ...", status: StatusFail, reason: 1326,
 			want: []string{"LogonUser on this server refuses the password"}},
-		{name: "LogonUser finds no DC, the bind accepts", logon: &LogonAnswer{Reason: 1311}, bind: bind(nil), status: StatusFail, reason: 1311,
+		{name: "LogonUser finds no DC, the bind accepts", logon: &directory.LogonAnswer{Reason: 1311}, bind: bind(nil), status: StatusFail, reason: 1311,
 			want: []string{"LogonUser on this server refuses the sign-in: 1311 ERROR_NO_LOGON_SERVERS"}},
-		{name: "LogonUser without answer", logon: &LogonAnswer{Err: context.DeadlineExceeded}, noBind: "LogonUser got no answer", status: StatusError,
+		{name: "LogonUser without answer", logon: &directory.LogonAnswer{Err: context.DeadlineExceeded}, noBind: "LogonUser got no answer", status: StatusError,
 			want: []string{"LogonUser: context deadline exceeded", "may have reached the DC"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := passwordFacts{
 				User:    signinUser{UPN: "alice@contoso.com", Account: "alice@contoso.com"},
-				Attempt: &PasswordAttempt{Account: "alice@contoso.com", At: at, Logon: tc.logon, Bind: tc.bind, NoBind: tc.noBind},
+				Attempt: &directory.PasswordAttempt{Account: "alice@contoso.com", At: at, Logon: tc.logon, Bind: tc.bind, NoBind: tc.noBind},
 				Repeat:  tc.repeat, Machine: "PTA1", Predicted: tc.predicted, Workstations: tc.ws,
 			}
 			out := decidePassword(f)
@@ -229,7 +229,7 @@ func TestSigninWithCloudUsers(t *testing.T) {
 			fixtures.TenantUser{ID: "00000000-0000-0000-0000-00000000da7e", UserPrincipalName: "dave@contoso.com", OnPremisesSyncEnabled: &yes},
 			fixtures.TenantUser{ID: "00000000-0000-0000-0000-00000000e41e", UserPrincipalName: "erin@contoso.com", OnPremisesSyncEnabled: &yes})
 	}, "").Tenant
-	run := func(users []string, password *UserPassword) map[string]Result {
+	run := func(users []string, password *directory.UserPassword) map[string]Result {
 		t.Helper()
 		cfg := SigninConfig{AD: ADConfig{Domain: "corp.contoso.test"}, Users: users, Password: password, Machine: "PTA1"}
 		plan := []Entry{{Check: ADDCReachableCheck{Config: cfg.AD}, Timeout: 10 * time.Second}}
@@ -237,8 +237,8 @@ func TestSigninWithCloudUsers(t *testing.T) {
 			plan = append(plan, Entry{Check: c, Requires: []string{"ad.dc-reachable"}, Timeout: 10 * time.Second})
 		}
 		e := *env
-		e.AD = &ADClient{Net: env.AD.Net, Options: env.AD.Options, LookupTimeout: time.Second, PortTimeout: time.Second}
-		e.Tenant = &TenantClient{Graph: env.Tenant.Graph}
+		e.AD = &directory.Gatherer{Net: env.AD.(*directory.Gatherer).Net, Options: env.AD.(*directory.Gatherer).Options, LookupTimeout: time.Second, PortTimeout: time.Second}
+		e.Tenant = &graph.Tenant{Graph: env.Tenant.Graph}
 		out := map[string]Result{}
 		for _, r := range Run(context.Background(), &e, plan, RunOptions{}) {
 			out[r.ID] = r
@@ -266,7 +266,7 @@ func TestSigninWithCloudUsers(t *testing.T) {
 	want(rs, "user.password", StatusSkip, "no password to check")
 
 	// The password of the on-premises account, tried with its on-premises UPN.
-	p := NewUserPassword(pw)
+	p := directory.NewUserPassword(pw)
 	rs = run([]string{"bob@contoso.com"}, p)
 	want(rs, "user.password", StatusPass, "the DC accepts the password of bob@contoso.com (on-premises bob@corp.contoso.test)")
 	want(rs, "user.cloud-upn", StatusFail, "the agent is handed bob@contoso.com, which AD does not know")
@@ -285,18 +285,18 @@ func TestSigninWithCloudUsers(t *testing.T) {
 	}
 	t.Log(findings(rs["user.password"]))
 
-	rs = run([]string{"alice@contoso.com"}, NewUserPassword("wrong"))
+	rs = run([]string{"alice@contoso.com"}, directory.NewUserPassword("wrong"))
 	want(rs, "user.password", StatusFail, "wrong password (1326 ERROR_LOGON_FAILURE)")
-	rs = run([]string{"dave@contoso.com"}, NewUserPassword(pw))
+	rs = run([]string{"dave@contoso.com"}, directory.NewUserPassword(pw))
 	want(rs, "user.password", StatusFail, "1331 ERROR_ACCOUNT_DISABLED")
 	want(rs, "user.account-state", StatusFail, "ACCOUNTDISABLE")
 	// The attributes can only say "may be locked"; the DC says 1909: a
 	// failure, and the disagreement a finding of its own.
-	rs = run([]string{"erin@contoso.com"}, NewUserPassword(pw))
+	rs = run([]string{"erin@contoso.com"}, directory.NewUserPassword(pw))
 	want(rs, "user.password", StatusFail, "1909 ERROR_ACCOUNT_LOCKED_OUT", "predicted nothing that blocks the sign-in, the DC answers 1909")
-	rs = run([]string{"carol@contoso.com"}, NewUserPassword(pw))
+	rs = run([]string{"carol@contoso.com"}, directory.NewUserPassword(pw))
 	want(rs, "user.password", StatusSkip, "carol@contoso.com is cloud-only")
-	rs = run([]string{"alice@contoso.com", "bob@contoso.com"}, NewUserPassword(pw))
+	rs = run([]string{"alice@contoso.com", "bob@contoso.com"}, directory.NewUserPassword(pw))
 	want(rs, "user.password", StatusError, "one user at a time")
 	for _, id := range []string{"user.cloud-upn", "user.password"} {
 		t.Logf("%s: %s", id, findings(rs[id]))

@@ -4,40 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-multierror"
-
 	"github.com/ptacheck/ptacheck/checks/graph"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
-
-const (
-	docTroubleshootAuth = "https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-pass-through-authentication"
-	docHA               = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-4-ensure-high-availability"
-	docCloudAdmin       = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-1-check-the-prerequisites"
-)
-
-// TenantConfig parameterises the tenant checks.
-type TenantConfig struct {
-	// NoTokenReason, when set, says why Graph cannot be read (no token):
-	// the tenant checks skip with it.
-	NoTokenReason string
-	// AdminUPN is the admin who installs, registers or enables (--admin-upn;
-	// "" means the signed-in user).
-	AdminUPN string
-	// RequireGlobalAdmin fails a Hybrid Identity Administrator who is not
-	// also a Global Administrator (2017-era agents needed GA).
-	RequireGlobalAdmin bool
-	// MachineName is this server's name as the agent registers it (FQDN):
-	// tenant.other-agents leaves it out of the agents that remain.
-	MachineName string
-	// AgentLimit is the per-tenant limit of agents (40, the current docs).
-	AgentLimit int
-}
 
 // Tenant limits and recommendations (pta-facts.md 4).
 const (
@@ -45,507 +18,6 @@ const (
 	recommendedAgents  = 3
 	tenantCheckTimeout = 60 * time.Second
 )
-
-func tenantReady(env *Env, cfg TenantConfig) *Outcome {
-	if cfg.NoTokenReason != "" {
-		out := Skipped("%s", cfg.NoTokenReason)
-		return &out
-	}
-	if env.Tenant == nil {
-		out := Errored(errors.New("no Graph client in this run"), nil)
-		return &out
-	}
-	return nil
-}
-
-// graphOutcome turns a Graph error into the check's result: a missing
-// permission or a broken answer means the check could not be evaluated.
-func graphOutcome(what string, err error) Outcome {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return Outcome{Unevaluated: []string{what + " (cut off)"}}
-	}
-	out := Outcome{Err: fmt.Errorf("%s: %w", what, err)}
-	switch {
-	case graph.IsUnauthorized(err):
-		out.Remediation = "The Graph token was refused: sign in again (device code) or pass a fresh token with --token-file or PTACHECK_GRAPH_TOKEN."
-	case graph.IsForbidden(err):
-		out.Remediation = "The signed-in account lacks a permission this read needs (named above): sign in as an account with Global Reader, or grant the delegated permission with admin consent."
-	default:
-		out.Remediation = "Graph could not be read; see the message, then re-run."
-	}
-	return out
-}
-
-// AdminAccountCheck verifies the admin account that installs, registers or
-// enables the agent: the troubleshooting guide's "token or account
-// authorization errors". It gathers the facts (graph.GatherAdmin) and
-// decides on them (decideAdmin).
-type AdminAccountCheck struct{ Config TenantConfig }
-
-func (AdminAccountCheck) Meta() Meta {
-	return Meta{
-		ID:    "tenant.admin-account",
-		Title: "Admin account fit to register agents",
-		Description: "the admin (--admin-upn, or the signed-in user) exists, is enabled, a member, cloud-only, holds Hybrid Identity Administrator or Global Administrator " +
-			"assigned directly (not through a group) and active, and is not subject to MFA (per-user MFA, security defaults, Conditional Access; --admin-password-file tries a password sign-in)",
-		Remediation: "Use a cloud-only Hybrid Identity Administrator (or Global Administrator) account, with the role assigned directly to the user and active, for installing, registering and enabling; " +
-			"\"there is a known issue with MFA-enabled Hybrid Identity Administrator accounts; turn off MFA temporarily (only to complete the operations)\".",
-		DocURL: docTroubleshootAuth,
-	}
-}
-
-// adminDetails is the evidence of tenant.admin-account.
-type adminDetails struct {
-	User        *graph.User `json:"user"`
-	Sync        string      `json:"sync"`
-	Roles       []string    `json:"roles"`
-	Eligible    []string    `json:"eligible_roles"`
-	PerUserMFA  string      `json:"per_user_mfa,omitempty"`
-	SecurityDef *bool       `json:"security_defaults,omitempty"`
-	Policies    []caFinding `json:"conditional_access"`
-	PasswordSig string      `json:"password_sign_in,omitempty"`
-	Unread      []string    `json:"not_read"`
-}
-
-type caFinding struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	State   string   `json:"state"`
-	Applies string   `json:"applies"`
-	MFA     string   `json:"requires_mfa"`
-	Reasons []string `json:"reasons"`
-}
-
-func (c AdminAccountCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	t := env.Tenant
-	facts := graph.GatherAdmin(ctx, tenantSource{t}, c.Config.AdminUPN)
-	var pw *graph.Fact[*graph.PasswordResult]
-	if t.AdminPassword != "" && facts.User.Err == nil {
-		r, err := t.passwordSignIn(ctx, facts.User.V.UserPrincipalName)
-		pw = &graph.Fact[*graph.PasswordResult]{V: r, Err: err}
-	}
-	return decideAdmin(facts, pw, c.Config)
-}
-
-// adminDecision collects the findings of tenant.admin-account.
-type adminDecision struct {
-	name       string
-	d          *adminDetails
-	fail, warn []error
-}
-
-func (a *adminDecision) failf(format string, args ...any) {
-	a.fail = append(a.fail, fmt.Errorf(format, args...))
-}
-
-func (a *adminDecision) warnf(format string, args ...any) {
-	a.warn = append(a.warn, fmt.Errorf(format, args...))
-}
-
-// unread records a fact that could not be read or has a value ptacheck
-// does not know: the check cannot pass on it.
-func (a *adminDecision) unread(format string, args ...any) {
-	a.d.Unread = append(a.d.Unread, fmt.Sprintf(format, args...))
-}
-
-// decideAdmin decides tenant.admin-account on gathered facts. Every fact
-// a verdict reads must have been read and hold a known value; otherwise the
-// check cannot pass (it errors, naming the call and the field, unless a
-// definite failure was found).
-func decideAdmin(f *graph.AdminFacts, pw *graph.Fact[*graph.PasswordResult], cfg TenantConfig) Outcome {
-	who := cfg.AdminUPN
-	if who == "" {
-		who = "the signed-in user"
-	}
-	if graph.IsNotFound(f.User.Err) {
-		return Outcome{Fail: fmt.Errorf("no user %s in the tenant", who), Remediation: "Check --admin-upn: the admin must be a user of this tenant (its home tenant)."}
-	}
-	if f.User.Err != nil {
-		return graphOutcome("read the admin account ("+who+")", f.User.Err)
-	}
-	u := f.User.V
-	a := &adminDecision{name: u.UserPrincipalName, d: &adminDetails{User: u, Sync: string(u.Sync()), Roles: []string{}, Eligible: []string{}, Policies: []caFinding{}, Unread: []string{}}}
-
-	// The account itself (GET /v1.0/users/{id}: accountEnabled, userType
-	// and onPremisesSyncEnabled are required members of the answer).
-	switch {
-	case u.AccountEnabled == nil:
-		a.unread("whether %s is enabled: GET /v1.0/users answered no accountEnabled", a.name)
-	case !*u.AccountEnabled:
-		a.failf("%s is disabled", a.name)
-	}
-	switch {
-	case strings.EqualFold(u.UserType, "Member"):
-	case strings.EqualFold(u.UserType, "Guest"):
-		a.failf("%s is a guest: agents are registered in the admin's home tenant, so the admin must be a member", a.name)
-	default:
-		a.unread("whether %s is a member: GET /v1.0/users answered userType %q, neither Member nor Guest", a.name, u.UserType)
-	}
-	switch u.Sync() {
-	case graph.SyncActive:
-		a.failf("%s is synchronised from on-premises AD (onPremisesSyncEnabled true): use a cloud-only admin, which does not depend on the agents it registers", a.name)
-	case graph.SyncFormerly:
-		a.warnf("%s was synchronised from on-premises AD (onPremisesSyncEnabled false): make sure it is now a cloud-only account", a.name)
-	}
-
-	active := a.roles(f, cfg)
-	a.mfa(f, active)
-	a.conditionalAccess(f, u)
-	if pw != nil {
-		a.password(pw)
-	}
-
-	out := Outcome{Fail: errorList(a.fail), Warn: errorList(a.warn), Details: a.d, Unevaluated: a.d.Unread}
-	if out.Fail == nil && out.Warn == nil && len(a.d.Unread) == 0 {
-		out.Summary = fmt.Sprintf("%s: cloud-only, %s, no MFA requirement found", a.name, strings.Join(a.d.Roles, ", "))
-	}
-	return out
-}
-
-func errorList(errs []error) error {
-	var m *multierror.Error
-	for _, e := range errs {
-		m = multierror.Append(m, e)
-	}
-	return m.ErrorOrNil()
-}
-
-// roleHold is how the admin holds one role.
-type roleHold struct {
-	direct, indirect, activated bool
-}
-
-// roles decides the role requirement: Hybrid Identity Administrator or
-// Global Administrator (Global Administrator only with
-// --require-global-admin) assigned directly to the user and active. A role
-// held only through a group fails, naming the group: Microsoft Entra
-// Connect's prerequisites say these roles "can't be granted through group
-// membership". It returns the role template IDs the admin holds actively
-// (any way), or nil when they could not be read.
-func (a *adminDecision) roles(f *graph.AdminFacts, cfg TenantConfig) map[string]bool {
-	if f.Assignments.Err != nil {
-		a.unread("the admin's role assignments: %v", f.Assignments.Err)
-		return nil
-	}
-	held := map[string]*roleHold{}
-	get := func(role string) *roleHold {
-		role = strings.ToLower(role)
-		if held[role] == nil {
-			held[role] = &roleHold{}
-		}
-		return held[role]
-	}
-	for _, r := range f.Assignments.V {
-		if r.TenantWide() {
-			get(r.RoleDefinitionID).direct = true
-		}
-	}
-	// PIM needs Entra ID P2: without it these reads fail, and the direct
-	// assignments above still decide.
-	if f.Instances.Err == nil {
-		for _, i := range f.Instances.V {
-			if i.DirectoryScopeID != graph.DirectoryScopeTenant {
-				continue
-			}
-			h := get(i.RoleDefinitionID)
-			if strings.EqualFold(i.MemberType, "Direct") {
-				h.direct = true
-				h.activated = h.activated || i.Activated()
-			} else {
-				h.indirect = true
-			}
-		}
-	}
-	if f.DirectoryRoles.Err == nil {
-		for _, r := range f.DirectoryRoles.V {
-			if r.RoleTemplateID == "" {
-				a.unread("a directory role of the admin (GET /v1.0/users/{id}/transitiveMemberOf/microsoft.graph.directoryRole) has no roleTemplateId")
-				continue
-			}
-			get(r.RoleTemplateID).indirect = true
-		}
-	}
-	active := map[string]bool{}
-	for role, h := range held {
-		if h.direct || h.indirect {
-			active[role] = true
-		}
-	}
-	for _, role := range graph.AdminRoles {
-		h := held[role]
-		if h == nil || !(h.direct || h.indirect) {
-			continue
-		}
-		how := "direct"
-		if !h.direct {
-			how = "through a group"
-		}
-		if h.activated {
-			how += ", activated in PIM"
-		}
-		a.d.Roles = append(a.d.Roles, graph.RoleName(role)+" ("+how+")")
-	}
-	if f.Eligible.Err == nil {
-		for _, e := range f.Eligible.V {
-			if slices.Contains(graph.AdminRoles, strings.ToLower(e.RoleDefinitionID)) {
-				a.d.Eligible = append(a.d.Eligible, graph.RoleName(e.RoleDefinitionID))
-			}
-		}
-	}
-
-	wanted := graph.AdminRoles
-	if cfg.RequireGlobalAdmin {
-		wanted = []string{graph.RoleGlobalAdministrator}
-	}
-	for _, role := range wanted {
-		if h := held[role]; h != nil && h.direct {
-			return active
-		}
-	}
-	for _, role := range wanted {
-		if h := held[role]; h != nil && h.indirect {
-			a.failf("%s holds %s only through %s: the role must be assigned directly to the user (Microsoft Entra Connect prerequisites: it \"can't be granted through group membership\")",
-				a.name, graph.RoleName(role), a.groupsHolding(f, role))
-			return active
-		}
-	}
-	switch h := held[graph.RoleHybridIdentityAdministrator]; {
-	case cfg.RequireGlobalAdmin && h != nil && h.direct:
-		a.failf("%s holds Hybrid Identity Administrator but not Global Administrator, which --require-global-admin asks for (2017-era agents needed it)", a.name)
-	case len(a.d.Eligible) > 0:
-		a.failf("%s is only eligible for %s (PIM), not active: activate the role before installing or registering", a.name, strings.Join(a.d.Eligible, ", "))
-	default:
-		if f.Eligible.Err != nil {
-			a.unread("the admin's eligible roles: %v", f.Eligible.Err)
-		}
-		if cfg.RequireGlobalAdmin {
-			a.failf("%s does not hold Global Administrator, which --require-global-admin asks for", a.name)
-		} else {
-			a.failf("%s holds neither Hybrid Identity Administrator nor Global Administrator", a.name)
-		}
-	}
-	return active
-}
-
-// groupsHolding names the groups of the admin that hold role: the role's
-// holders (principals expanded) that are groups the admin belongs to.
-func (a *adminDecision) groupsHolding(f *graph.AdminFacts, role string) string {
-	h, ok := f.Holders[role]
-	switch {
-	case !ok:
-		return "a group"
-	case h.Err != nil:
-		return "a group (its holders could not be read: " + h.Err.Error() + ")"
-	case f.Groups.Err != nil:
-		return "a group (the admin's groups could not be read: " + f.Groups.Err.Error() + ")"
-	}
-	member := map[string]bool{}
-	for _, g := range f.Groups.V {
-		member[strings.ToLower(g.ID)] = true
-	}
-	var names []string
-	for _, r := range h.V {
-		if r.TenantWide() && r.Principal != nil && r.Principal.IsType(graph.ODataTypeGroup) && member[strings.ToLower(r.PrincipalID)] {
-			names = append(names, fmt.Sprintf("%q (%s)", r.Principal.DisplayName, r.PrincipalID))
-		}
-	}
-	sort.Strings(names)
-	switch len(names) {
-	case 0:
-		return "a group (not among the role's tenant-wide holders)"
-	case 1:
-		return "the group " + names[0]
-	}
-	return "the groups " + strings.Join(names, ", ")
-}
-
-// securityDefaultsMFARoles are the roles security defaults require MFA for
-// at every sign-in (security-defaults.md, "Require administrators to do
-// multifactor authentication"); Hybrid Identity Administrator is not one.
-var securityDefaultsMFARoles = map[string]string{
-	graph.RoleGlobalAdministrator:          "Global Administrator",
-	"9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
-	"c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
-	"b0f54661-2d74-4c50-afa3-1ec803f12efe": "Billing Administrator",
-	"158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
-	"b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
-	"29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
-	"729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
-	"966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
-	"7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
-	graph.RolePrivilegedRoleAdministrator:  "Privileged Role Administrator",
-	"194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
-	"f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
-	"69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
-	"fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
-	"0526716b-113d-4c15-b2c8-68e3c22b9f80": "Authentication Policy Administrator",
-	"45d8d3c5-c802-45c6-b32a-1d70b5e1e86e": "Identity Governance Administrator",
-}
-
-// mfa decides per-user MFA and security defaults; active are the admin's
-// active roles (nil: unknown).
-func (a *adminDecision) mfa(f *graph.AdminFacts, active map[string]bool) {
-	if f.MFA.Err != nil {
-		a.unread("the per-user MFA state: %v", f.MFA.Err)
-	} else {
-		a.d.PerUserMFA = f.MFA.V.PerUserMFAState
-		switch strings.ToLower(f.MFA.V.PerUserMFAState) {
-		case graph.PerUserMFADisabled:
-		case graph.PerUserMFAEnforced:
-			a.failf("%s has per-user MFA enforced: the registration wizard cannot complete an MFA prompt (turn it off for the operation)", a.name)
-		case graph.PerUserMFAEnabled:
-			a.failf("%s has per-user MFA enabled: it becomes enforced at the next sign-in", a.name)
-		default:
-			a.unread("the per-user MFA state: GET /beta/users/{id}/authentication/requirements answered perUserMfaState %q, not disabled, enabled or enforced", f.MFA.V.PerUserMFAState)
-		}
-	}
-	if f.SecurityDefaults.Err != nil {
-		a.unread("security defaults: %v", f.SecurityDefaults.Err)
-		return
-	}
-	on := f.SecurityDefaults.V.IsEnabled
-	a.d.SecurityDef = &on
-	if !on {
-		return
-	}
-	var roles []string
-	for id, name := range securityDefaultsMFARoles {
-		if active[id] {
-			roles = append(roles, name)
-		}
-	}
-	sort.Strings(roles)
-	switch {
-	case len(roles) > 0:
-		a.failf("security defaults are on: %s (%s) must complete MFA at every sign-in", a.name, strings.Join(roles, ", "))
-	case active == nil:
-		a.unread("whether security defaults demand MFA at every sign-in of %s: its roles could not be read", a.name)
-	default:
-		a.warnf("security defaults are on: %s must register for MFA and may be prompted when necessary", a.name)
-	}
-}
-
-func (a *adminDecision) password(pw *graph.Fact[*graph.PasswordResult]) {
-	res, err := pw.V, pw.Err
-	switch {
-	case err != nil:
-		a.unread("a password sign-in as %s: %v", a.name, err)
-	case res.Outcome == graph.PasswordOK:
-		a.d.PasswordSig = "a password sign-in succeeded without MFA"
-	case res.Outcome == graph.PasswordMFARequired || res.Outcome == graph.PasswordMFARegistrationRequired:
-		a.d.PasswordSig = string(res.Outcome)
-		a.failf("a password sign-in as %s answered %s: MFA is required, the very failure the registration wizard hits", a.name, signInCodes(res))
-	case res.Outcome == graph.PasswordBlockedByCA || res.Outcome == graph.PasswordBlockedBySecurityDefaults:
-		a.d.PasswordSig = string(res.Outcome)
-		a.failf("a password sign-in as %s was blocked (%s): %s", a.name, signInCodes(res), res.Outcome)
-	case res.Outcome == graph.PasswordInvalidCredentials:
-		a.unread("a password sign-in as %s: the password given with --admin-password-file was refused (%s)", a.name, signInCodes(res))
-	default:
-		a.d.PasswordSig = string(res.Outcome)
-		a.warnf("a password sign-in as %s failed: %s (%s)", a.name, res.Outcome, signInCodes(res))
-	}
-}
-
-// signInCodes names the AADSTS codes of a sign-in answer, with its trace
-// ID (what Microsoft support asks for with the code).
-func signInCodes(r *graph.PasswordResult) string {
-	if r.Error == nil || len(r.Error.Codes) == 0 {
-		return "no AADSTS code"
-	}
-	var s []string
-	for _, code := range r.Error.Codes {
-		s = append(s, strings.TrimSpace(fmt.Sprintf("AADSTS%d %s", code, graph.AADSTSName(code))))
-	}
-	out := strings.Join(s, ", ")
-	if r.Error.TraceID != "" {
-		out += " [trace " + r.Error.TraceID + "]"
-	}
-	return out
-}
-
-// conditionalAccess evaluates every enabled or report-only policy for the
-// admin. A policy whose state is not one Graph documents cannot be passed
-// over: it is not read.
-func (a *adminDecision) conditionalAccess(f *graph.AdminFacts, u *graph.User) {
-	if f.Policies.Err != nil {
-		a.unread("Conditional Access policies: %v", f.Policies.Err)
-		return
-	}
-	subject := graph.Subject{UserID: u.ID, Guest: strings.EqualFold(u.UserType, "Guest")}
-	if f.DirectoryRoles.Err == nil {
-		for _, r := range f.DirectoryRoles.V {
-			subject.RoleTemplateIDs = append(subject.RoleTemplateIDs, r.RoleTemplateID)
-		}
-	} else {
-		subject.RolesUnknown = true
-	}
-	if f.Assignments.Err == nil {
-		for _, r := range f.Assignments.V {
-			if r.TenantWide() && !slices.ContainsFunc(subject.RoleTemplateIDs, func(x string) bool { return strings.EqualFold(x, r.RoleDefinitionID) }) {
-				subject.RoleTemplateIDs = append(subject.RoleTemplateIDs, r.RoleDefinitionID)
-			}
-		}
-	}
-	if f.Groups.Err == nil {
-		for _, g := range f.Groups.V {
-			if g.IsType(graph.ODataTypeGroup) {
-				subject.GroupIDs = append(subject.GroupIDs, g.ID)
-			}
-		}
-	} else {
-		subject.GroupsUnknown = true
-	}
-	// Without the strengths list, the built-in strengths are still known
-	// by ID; a custom one gives "maybe".
-	index := graph.StrengthIndex(f.Strengths.V)
-	for _, p := range f.Policies.V {
-		switch {
-		case p.Enforced(), p.ReportOnly():
-		case strings.EqualFold(p.State, graph.CAStateDisabled):
-			continue
-		default:
-			a.unread("Conditional Access policy %q (%s): GET /v1.0/identity/conditionalAccess/policies answered state %q, not enabled, disabled or enabledForReportingButNotEnforced", p.DisplayName, p.ID, p.State)
-			continue
-		}
-		applies := p.Applies(subject)
-		if applies.Value == graph.No {
-			continue
-		}
-		mfa := p.RequiresMFA(index)
-		blocks := p.Blocks()
-		if mfa.Value == graph.No && !blocks {
-			continue
-		}
-		cf := caFinding{ID: p.ID, Name: p.DisplayName, State: p.State, Applies: triWord(applies.Value), MFA: triWord(mfa.Value), Reasons: append(append([]string{}, applies.Reasons...), mfa.Reasons...)}
-		a.d.Policies = append(a.d.Policies, cf)
-		what := "requires MFA"
-		if blocks {
-			what = "blocks the sign-in"
-		}
-		label := fmt.Sprintf("Conditional Access policy %q (%s)", p.DisplayName, p.ID)
-		switch {
-		case p.ReportOnly():
-			a.warnf("%s %s for %s, in report-only mode (not enforced)", label, what, a.name)
-		case applies.Value == graph.Yes && (mfa.Value == graph.Yes || blocks):
-			a.failf("%s %s for %s (%s)", label, what, a.name, strings.Join(cf.Reasons, "; "))
-		default:
-			a.warnf("%s may %s for %s (%s)", label, strings.Replace(what, "requires", "require", 1), a.name, strings.Join(cf.Reasons, "; "))
-		}
-	}
-}
-
-func triWord(t graph.Tri) string {
-	switch t {
-	case graph.Yes:
-		return "yes"
-	case graph.Maybe:
-		return "maybe"
-	}
-	return "no"
-}
 
 // unknownAgents names the agents whose evidence a count of active agents
 // cannot use: a status Graph does not document (active, inactive), or,
@@ -577,45 +49,19 @@ func orNone(s string) string {
 	return s
 }
 
-type agentDetails struct {
-	Agents  []agentInfoT `json:"agents"`
-	Active  int          `json:"active"`
-	Machine string       `json:"this_machine,omitempty"`
-	Remain  int          `json:"active_remaining,omitempty"`
-}
-
-type agentInfoT struct {
-	ID          string `json:"id"`
-	MachineName string `json:"machine_name"`
-	Status      string `json:"status"`
-	ExternalIP  string `json:"external_ip"`
-	ThisServer  bool   `json:"this_server,omitempty"`
-}
-
-func describeAgents(agents []graph.Agent, machine string) agentDetails {
-	d := agentDetails{Agents: []agentInfoT{}, Machine: machine}
+func describeAgents(agents []graph.Agent, machine string) AgentList {
+	d := AgentList{Agents: []AgentInfo{}, Machine: machine}
 	sorted := append([]graph.Agent{}, agents...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		return strings.ToLower(sorted[i].MachineName) < strings.ToLower(sorted[j].MachineName)
 	})
 	for _, a := range sorted {
-		d.Agents = append(d.Agents, agentInfoT{a.ID, a.MachineName, strings.ToLower(a.Status), a.ExternalIP, machine != "" && sameMachine(a.MachineName, machine)})
+		d.Agents = append(d.Agents, AgentInfo{a.ID, a.MachineName, strings.ToLower(a.Status), a.ExternalIP, machine != "" && sameMachine(a.MachineName, machine)})
 		if a.Active() {
 			d.Active++
 		}
 	}
 	return d
-}
-
-// sameMachine matches an agent's registered machine name with this server:
-// the FQDN, or the short name when either side has no domain.
-func sameMachine(agent, machine string) bool {
-	a, m := strings.ToLower(strings.TrimSuffix(agent, ".")), strings.ToLower(strings.TrimSuffix(machine, "."))
-	if a == m {
-		return true
-	}
-	short := func(s string) string { h, _, _ := strings.Cut(s, "."); return h }
-	return (!strings.Contains(a, ".") || !strings.Contains(m, ".")) && short(a) == short(m)
 }
 
 // ActiveAgentsCheck: enabling PTA needs at least one active agent.
@@ -631,11 +77,13 @@ func (ActiveAgentsCheck) Meta() Meta {
 	}
 }
 
+func (c ActiveAgentsCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallPTAAgents}}
+}
+
 func (c ActiveAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	agents, err := env.Tenant.Agents(ctx)
+	t := env.Met.Tenant
+	agents, err := t.Agents(ctx)
 	if err != nil {
 		return graphOutcome("list the PTA agents", err)
 	}
@@ -673,11 +121,13 @@ func (OtherAgentsCheck) Meta() Meta {
 	}
 }
 
+func (c OtherAgentsCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallPTAAgents}}
+}
+
 func (c OtherAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	agents, err := env.Tenant.Agents(ctx)
+	t := env.Met.Tenant
+	agents, err := t.Agents(ctx)
 	if err != nil {
 		return graphOutcome("list the PTA agents", err)
 	}
@@ -725,15 +175,17 @@ func (AgentLimitCheck) Meta() Meta {
 	}
 }
 
+func (c AgentLimitCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallPTAAgents}}
+}
+
 func (c AgentLimitCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
+	t := env.Met.Tenant
 	limit := c.Config.AgentLimit
 	if limit <= 0 {
 		limit = defaultAgentLimit
 	}
-	agents, err := env.Tenant.Agents(ctx)
+	agents, err := t.Agents(ctx)
 	if err != nil {
 		return graphOutcome("list the PTA agents", err)
 	}
@@ -762,15 +214,16 @@ func (CloudAdminFallbackCheck) Meta() Meta {
 	}
 }
 
+func (c CloudAdminFallbackCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallRoleAssignments, graph.CallUser}}
+}
+
 func (c CloudAdminFallbackCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	t := env.Tenant
+	t := env.Met.Tenant
 	var found, unknown []string
 	seen := map[string]bool{}
 	for _, role := range graph.AdminRoles {
-		holders, err := t.roleHolders(ctx, role)
+		holders, err := t.RoleHolders(ctx, role)
 		if err != nil {
 			return graphOutcome("list the "+graph.RoleName(role)+"s", err)
 		}
@@ -779,7 +232,7 @@ func (c CloudAdminFallbackCheck) Run(ctx context.Context, env *Env) Outcome {
 				continue
 			}
 			seen[h.PrincipalID] = true
-			u, err := t.user(ctx, h.PrincipalID)
+			u, err := t.User(ctx, h.PrincipalID)
 			if err != nil {
 				return graphOutcome("read a "+graph.RoleName(role), err)
 			}
@@ -818,11 +271,13 @@ func (ManagedDomainsCheck) Meta() Meta {
 	}
 }
 
+func (c ManagedDomainsCheck) Needs() Needs {
+	return Needs{Tenant: &c.Config, Graph: []graph.Call{graph.CallDomains}}
+}
+
 func (c ManagedDomainsCheck) Run(ctx context.Context, env *Env) Outcome {
-	if out := tenantReady(env, c.Config); out != nil {
-		return *out
-	}
-	all, err := env.Tenant.Domains(ctx)
+	t := env.Met.Tenant
+	all, err := t.Domains(ctx)
 	if err != nil {
 		return graphOutcome("list the tenant's domains", err)
 	}

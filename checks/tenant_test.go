@@ -25,7 +25,7 @@ func tenantEnv(t *testing.T, scenario string, edit func(*fixtures.Tenant), passw
 		}
 	})
 	tok, _ := graph.StaticToken(rt.Token)
-	return &Env{Tenant: &TenantClient{
+	return &Env{Tenant: &graph.Tenant{
 		Graph:         &graph.Client{BaseURL: rt.GraphURL, HTTP: rt.HTTPClient(), Token: tok},
 		SignIn:        graph.SignIn{LoginURL: rt.LoginURL, Tenant: rt.TenantID, HTTP: rt.HTTPClient()},
 		AdminPassword: password,
@@ -300,7 +300,7 @@ func TestForestUsesTenantDomains(t *testing.T) {
 		spec.Users = append(spec.Users, fixtures.TenantUser{ID: "0f7c6f3e-1d2b-4c8a-9e5f-3a2b1c0d9e8f", UserPrincipalName: "carol@contoso.net"})
 	}
 	env.Tenant = tenantEnv(t, "healthy", cloudDomain, "").Tenant
-	env.AD.gathered = memoTable{}
+	forgetAD(env)
 	rs = runAD(t, env, cfg)
 	if rs[1].Status != StatusPass || !strings.Contains(rs[1].Message, "cloud-only, not served by PTA: contoso.net") {
 		t.Fatalf("cloud-only domain: %s %q", rs[1].Status, findings(rs[1]))
@@ -310,7 +310,7 @@ func TestForestUsesTenantDomains(t *testing.T) {
 		cloudDomain(spec)
 		spec.Users = append(spec.Users, fixtures.TenantUser{ID: "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d", UserPrincipalName: "dave@contoso.net", OnPremisesSyncEnabled: &yes})
 	}, "").Tenant
-	env.AD.gathered = memoTable{}
+	forgetAD(env)
 	rs = runAD(t, env, cfg)
 	if rs[1].Status != StatusFail || !strings.Contains(findings(rs[1]), "UPN suffix contoso.net is neither a domain of forest corp.contoso.test") {
 		t.Fatalf("synchronised users in another forest: %s %q", rs[1].Status, findings(rs[1]))
@@ -321,7 +321,7 @@ func TestForestUsesTenantDomains(t *testing.T) {
 		cloudDomain(spec)
 		spec.Faults = append(spec.Faults, fixtures.TenantFault{Path: "/v1.0/users", Status: 403})
 	}, "").Tenant
-	env.AD.gathered = memoTable{}
+	forgetAD(env)
 	rs = runAD(t, env, cfg)
 	if rs[1].Status != StatusWarn || !strings.Contains(findings(rs[1]), "could not tell whether contoso.net has synchronised users") ||
 		!strings.Contains(findings(rs[1]), "User.Read.All") || strings.Contains(findings(rs[1]), "could not tell whether corp.contoso.test") {
@@ -375,5 +375,17 @@ func TestTenantChecksNeedEvidence(t *testing.T) {
 	}, ""), ActiveAgentsCheck{Config: cfg})
 	if r.Status != StatusPass {
 		t.Errorf("3 active and 1 unknown: %s %s", r.Status, findings(r))
+	}
+}
+
+// AADSTS codes are named once, by the table of codes (checks/codes): the
+// sign-in client carries the numbers only.
+func TestAADSTSNamesComeFromTheCodes(t *testing.T) {
+	r := &graph.PasswordResult{Error: &graph.SignInError{Codes: []int{graph.AADSTSMFARequired}, TraceID: "t1"}}
+	if got := signInCodes(r); got != "AADSTS50076 UserStrongAuthClientAuthNRequired [trace t1]" {
+		t.Errorf("signInCodes = %q", got)
+	}
+	if got := aadstsName(65001); got != "" {
+		t.Errorf("a code the table does not know has the name %q", got)
 	}
 }

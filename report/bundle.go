@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptacheck/ptacheck/internal/redact"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/redact"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // Names of the bundle's own files.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // logLike is text that compresses like a trace log.

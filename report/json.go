@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // SchemaVersion is the version of the JSON report. Additive changes keep it;

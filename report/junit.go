@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 type junitTestSuites struct {

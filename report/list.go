@@ -3,13 +3,14 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/ptacheck/ptacheck/internal/redact"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/util/redact"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // CheckInfo describes one check for `ptacheck list`.
@@ -215,4 +216,13 @@ func Fixtures(w io.Writer, format string, items []FixtureInfo) error {
 		}
 	}
 	return nil
+}
+
+// HostSnapshot renders host facts as 'ptacheck snapshot' writes them.
+func HostSnapshot(s *hostfacts.Snapshot) ([]byte, error) {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // Prometheus writes the report in the Prometheus text exposition format

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/redact"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/redact"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // Exit codes: the public contract scripts gate on. Documented in the README.
@@ -22,6 +22,7 @@ const (
 	ExitUsage        = 2   // usage or input error
 	ExitInconclusive = 3   // nothing failed, but a check could not be evaluated
 	ExitInterrupted  = 130 // Ctrl-C; the partial report is still written
+	ExitTerminated   = 143 // SIGTERM; the partial report is still written
 )
 
 // Verdicts as they appear in the JSON report.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

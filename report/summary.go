@@ -13,8 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // FleetReport is one phase report read back for summarize.
@@ -28,9 +28,10 @@ type FleetReport struct {
 	StartedAt string
 	Summary   Summary
 	Checks    []FleetCheck
-	// Agents is the tenant's agent list from the report's tenant checks;
-	// nil when none listed them. ThisMachine is the server as they named it.
-	Agents      []checks.FleetAgent
+	// Agents is the tenant's agent list from the report's agent checks
+	// (checks.AgentList); nil when none listed them. ThisMachine is the
+	// server as they named it.
+	Agents      []checks.AgentInfo
 	ThisMachine string
 }
 
@@ -39,28 +40,31 @@ type FleetCheck struct {
 	ID, Status string
 }
 
+// reportJSON is a JSON phase report as summarize reads it back.
+type reportJSON struct {
+	SchemaVersion *string     `json:"schema_version"`
+	Tool          string      `json:"tool"`
+	Kind          string      `json:"kind"`
+	Command       string      `json:"command"`
+	Host          string      `json:"host"`
+	Fixture       string      `json:"fixture"`
+	StartedAt     string      `json:"started_at"`
+	Verdict       string      `json:"verdict"`
+	ExitCode      *int        `json:"exit_code"`
+	Strict        bool        `json:"strict"`
+	Interrupted   bool        `json:"interrupted"`
+	Summary       jsonSummary `json:"summary"`
+	Checks        []struct {
+		ID      string          `json:"id"`
+		Status  string          `json:"status"`
+		Ignored bool            `json:"ignored"`
+		Details json.RawMessage `json:"details"`
+	} `json:"checks"`
+}
+
 // ParseReport reads a JSON phase report (schema version 1).
 func ParseReport(data []byte) (*FleetReport, error) {
-	var in struct {
-		SchemaVersion *string     `json:"schema_version"`
-		Tool          string      `json:"tool"`
-		Kind          string      `json:"kind"`
-		Command       string      `json:"command"`
-		Host          string      `json:"host"`
-		Fixture       string      `json:"fixture"`
-		StartedAt     string      `json:"started_at"`
-		Verdict       string      `json:"verdict"`
-		ExitCode      *int        `json:"exit_code"`
-		Strict        bool        `json:"strict"`
-		Interrupted   bool        `json:"interrupted"`
-		Summary       jsonSummary `json:"summary"`
-		Checks        []struct {
-			ID      string          `json:"id"`
-			Status  string          `json:"status"`
-			Ignored bool            `json:"ignored"`
-			Details json.RawMessage `json:"details"`
-		} `json:"checks"`
-	}
+	var in reportJSON
 	if err := json.Unmarshal(data, &in); err != nil {
 		return nil, fmt.Errorf("not a JSON report: %v", err)
 	}
@@ -83,29 +87,38 @@ func ParseReport(data []byte) (*FleetReport, error) {
 	if _, ok := checks.ParsePhase(in.Command); !ok {
 		return nil, fmt.Errorf("command %q is not a checklist phase", textfmt.OneLine(textfmt.Sanitize(in.Command)))
 	}
+	if err := in.consistent(); err != nil {
+		return nil, err
+	}
+	return in.fleetReport(), nil
+}
+
+// consistent recomputes the verdict, the exit code and the summary from
+// the checks and says where the report contradicts them.
+func (in *reportJSON) consistent() error {
 	rep := &Report{Strict: in.Strict, Interrupted: in.Interrupted}
 	seen := map[string]bool{}
 	for i, c := range in.Checks {
 		st := checks.Status(c.Status)
 		switch {
 		case c.ID == "":
-			return nil, fmt.Errorf("checks[%d]: no id", i)
+			return fmt.Errorf("checks[%d]: no id", i)
 		case seen[c.ID]:
-			return nil, fmt.Errorf("check %s appears twice", quoted(c.ID))
+			return fmt.Errorf("check %s appears twice", quoted(c.ID))
 		case !slices.Contains(knownStatuses, st):
-			return nil, fmt.Errorf("check %s: unknown status %s (want pass, warn, fail, skip or error)", quoted(c.ID), quoted(c.Status))
+			return fmt.Errorf("check %s: unknown status %s (want pass, warn, fail, skip or error)", quoted(c.ID), quoted(c.Status))
 		case c.Ignored && st != checks.StatusWarn:
-			return nil, fmt.Errorf("check %s: an ignored failure is a warning, not %s", quoted(c.ID), st)
+			return fmt.Errorf("check %s: an ignored failure is a warning, not %s", quoted(c.ID), st)
 		}
 		seen[c.ID] = true
 		rep.Results = append(rep.Results, checks.Result{ID: c.ID, Status: st, Ignored: c.Ignored})
 	}
 	if !slices.Contains([]string{VerdictReady, VerdictNotReady, VerdictInconclusive}, in.Verdict) {
-		return nil, fmt.Errorf("unknown verdict %s (want ready, not-ready or inconclusive)", quoted(in.Verdict))
+		return fmt.Errorf("unknown verdict %s (want ready, not-ready or inconclusive)", quoted(in.Verdict))
 	}
 	if in.Interrupted {
 		if *in.ExitCode != 130 && *in.ExitCode != 143 {
-			return nil, fmt.Errorf("an interrupted run exits 130 or 143, not %d", *in.ExitCode)
+			return fmt.Errorf("an interrupted run exits 130 or 143, not %d", *in.ExitCode)
 		}
 		rep.InterruptExit = *in.ExitCode
 	}
@@ -113,33 +126,34 @@ func ParseReport(data []byte) (*FleetReport, error) {
 	sum := rep.Summary()
 	switch {
 	case in.Verdict != verdict:
-		return nil, fmt.Errorf("verdict %s contradicts its checks (%s): they make it %s", quoted(in.Verdict), countsText(sum), verdict)
+		return fmt.Errorf("verdict %s contradicts its checks (%s): they make it %s", quoted(in.Verdict), countsText(sum), verdict)
 	case *in.ExitCode != code:
-		return nil, fmt.Errorf("exit_code %d contradicts its verdict %s (exit %d)", *in.ExitCode, verdict, code)
+		return fmt.Errorf("exit_code %d contradicts its verdict %s (exit %d)", *in.ExitCode, verdict, code)
 	case Summary(in.Summary) != sum:
-		return nil, fmt.Errorf("summary (%s) contradicts its checks (%s)", countsText(Summary(in.Summary)), countsText(sum))
+		return fmt.Errorf("summary (%s) contradicts its checks (%s)", countsText(Summary(in.Summary)), countsText(sum))
 	}
+	return nil
+}
+
+// fleetReport is what summarize keeps of a consistent report.
+func (in *reportJSON) fleetReport() *FleetReport {
 	r := &FleetReport{
 		Host: in.Host, Phase: in.Command, Verdict: in.Verdict, ExitCode: *in.ExitCode, Fixture: in.Fixture,
 		StartedAt: in.StartedAt, Summary: Summary(in.Summary),
 	}
 	for _, c := range in.Checks {
 		r.Checks = append(r.Checks, FleetCheck{c.ID, c.Status})
-		if c.ID != "tenant.other-agents" && c.ID != "tenant.active-agents" || len(c.Details) == 0 {
-			continue
-		}
-		var d struct {
-			Agents      []checks.FleetAgent `json:"agents"`
-			ThisMachine string              `json:"this_machine"`
-		}
-		if json.Unmarshal(c.Details, &d) == nil && d.Agents != nil {
+		// The agent checks' evidence, by its type: details without an
+		// agent list (most checks) leave Agents as it was.
+		var d checks.AgentList
+		if len(c.Details) > 0 && json.Unmarshal(c.Details, &d) == nil && d.Agents != nil {
 			r.Agents = d.Agents
-			if d.ThisMachine != "" {
-				r.ThisMachine = d.ThisMachine
+			if d.Machine != "" {
+				r.ThisMachine = d.Machine
 			}
 		}
 	}
-	return r, nil
+	return r
 }
 
 var knownStatuses = []checks.Status{checks.StatusPass, checks.StatusWarn, checks.StatusFail, checks.StatusSkip, checks.StatusError}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks"
-	"github.com/ptacheck/ptacheck/internal/redact"
-	"github.com/ptacheck/ptacheck/internal/textfmt"
+	"github.com/ptacheck/ptacheck/util/redact"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 var statusColor = map[checks.Status]string{

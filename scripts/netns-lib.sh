@@ -1,4 +1,7 @@
-# Shared set-up for scripts/e2e-netns.sh and scripts/perf-net.sh (sourced).
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # CODE, MILLIS, WORK... are read by the sourcing script
+# Shared set-up for scripts/e2e-netns.sh and scripts/perf-net.sh (sourced;
+# the sourcing script sets ROOT, the repository's top).
 #
 # ns_setup builds the ptacheck binary and a network namespace that stands in
 # for a server behind a firewall: loopback only, the catalogue's host names
@@ -7,27 +10,38 @@
 # that answer for every name. Tests then add iptables rules inside the
 # namespace. Nothing outside the namespace is touched.
 
+# shellcheck source=ci-lib.sh disable=SC2153
+. "$ROOT/scripts/ci-lib.sh"
 TENANT=84841066-274d-4ec0-a5c1-276be684bdd3
 
+# ns_require NAME: SKIP (exit 0) without root; as root, install what is
+# missing or FAIL (exit 1): a tool apt can install is never a reason to skip.
 ns_require() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "SKIP: $1 needs root (network namespaces and iptables)"
 		exit 0
 	fi
-	local missing=()
-	command -v iptables >/dev/null || missing+=(iptables)
-	command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
-	command -v jq >/dev/null || missing+=(jq)
-	command -v ip >/dev/null || missing+=(iproute2)
-	if [ ${#missing[@]} -gt 0 ]; then
-		echo "installing ${missing[*]}"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
-			{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+	local rc=0
+	apt_install iptables dnsmasq-base jq iproute2 || rc=$?
+	case $rc in
+	0) ;;
+	2) echo "SKIP: $1: no apt-get to install ${APT_MISSING:-}"; exit 0 ;;
+	*) echo "FAIL: $1: cannot install iptables dnsmasq-base jq iproute2"; exit 1 ;;
+	esac
+	# iptables must work in a namespace (the kernel's netfilter modules).
+	local probe=ptacheck-probe-$$-$RANDOM err
+	if ! err=$(ip netns add "$probe" 2>&1 && ip netns exec "$probe" iptables -A OUTPUT -d 10.77.0.1 -j DROP 2>&1); then
+		echo "FAIL: $1: iptables does not work in a network namespace here: $err"
+		ip netns del "$probe" 2>/dev/null
+		exit 1
 	fi
+	ip netns del "$probe"
 }
 
+# Names unique per run (pid and a random number), so runs at the same time
+# never share a namespace or a directory; ns_cleanup runs on every exit.
 ns_setup() {
-	WORK=$(mktemp -d)
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/ptacheck-netns.XXXXXX")
 	NS=ptacheck-$$-$RANDOM
 	trap ns_cleanup EXIT
 	(cd "$ROOT" && go build -o "$WORK/ptacheck" . && go build -o "$WORK/netns-endpoints" ./scripts/netns-endpoints)
@@ -59,8 +73,8 @@ ns_setup() {
 		ip netns exec "$NS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/53' 2>/dev/null && return 0
 		sleep 0.05
 	done
-	echo "FAIL: the namespace's DNS server did not start"
-	cat "$WORK/dnsmasq.log"
+	echo "FAIL: the namespace's DNS server (dnsmasq) did not start"
+	log_tail "$WORK/dnsmasq.log"
 	exit 1
 }
 
@@ -84,7 +98,10 @@ ns_endpoints() {
 	exit 1
 }
 
+# ns_cleanup: every process in the namespace (dnsmasq, the listeners, a
+# ptacheck under test), every child of this script, the namespace, the files.
 ns_cleanup() {
+	kill_tree
 	if [ -n "${NS:-}" ]; then
 		ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
 		sleep 0.1

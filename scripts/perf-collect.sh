@@ -9,26 +9,27 @@
 # on the same bytes, and stay below 200 MB (200e6 bytes) of peak memory. The
 # bundle must hold the log whole (its size in the manifest) and be a valid
 # zip. Each command runs PERF_RUNS times (default 3), round-robin so both see
-# the same background load, from a warm page cache; the best time of each
-# is compared. The CPU time of both is printed too (information: on an idle
-# machine collect compresses on every core, gzip on one). Like perf-logs.sh,
-# the time goal is judged only for 256 MiB or more ("info" below). PTACHECK
-# names the binary (bench.sh builds one); else it is built here.
+# the same background load, from a warm page cache; the ratio is taken run by
+# run and its median compared with the goal. The CPU time of both is printed
+# too (information: on an idle machine collect compresses on every core,
+# gzip on one). Like perf-logs.sh, the time goal is judged only for 256 MiB
+# or more ("info" below). PTACHECK names the binary (bench.sh builds one);
+# else it is built here. Prints "ok|MISS|info" lines; exit 2 when a result
+# is wrong or could not be measured; a missed goal exits 0 unless
+# BENCH_STRICT=1 (then 1).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/ci-lib.sh"
 SIZE=${PERF_COLLECT_SIZE:-256M}
 RUNS=${PERF_RUNS:-3}
 
 if [ ! -x /usr/bin/time ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time >/dev/null 2>&1 ||
-			{ apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time >/dev/null; }
-	fi
+	apt_install time || true
 	[ -x /usr/bin/time ] || { echo "perf-collect: /usr/bin/time (Debian package time) is needed" >&2; exit 2; }
 fi
 
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ptacheck-perf-collect.XXXXXX")
+trap 'kill_tree; rm -rf "$WORK"' EXIT
 mkdir "$WORK/logs"
 LOG=$WORK/logs/AzureADConnectAuthenticationAgent_trace.log
 (cd "$ROOT" && go build -o "$WORK/gen-tracelog" ./scripts/gen-tracelog)
@@ -54,18 +55,17 @@ run_collect() {
 	[ "$rss" -gt "$max_rss" ] && max_rss=$rss
 	return 0
 }
-best_gzip=0 best_collect=0 max_rss=0
-timed() { # timed VAR FUNC: run FUNC, keep the smallest duration in VAR (ns)
-	local s e d
+t_gzip=() t_collect=() max_rss=0
+timed() { # timed ARRAY FUNC: run FUNC, append its duration (ns) to ARRAY
+	local s e
 	s=$(date +%s%N)
 	"$2"
 	e=$(date +%s%N)
-	d=$((e - s))
-	if [ "${!1}" = 0 ] || [ "$d" -lt "${!1}" ]; then printf -v "$1" '%s' "$d"; fi
+	eval "$1+=($((e - s)))"
 }
 for _ in $(seq "$RUNS"); do
-	timed best_collect run_collect
-	timed best_gzip run_gzip
+	timed t_collect run_collect
+	timed t_gzip run_gzip
 done
 
 # The bundle holds the whole log and is a valid archive (CRCs checked with
@@ -82,21 +82,25 @@ if ! grep -q "\"bytes\": $bytes," "$WORK/collect.json" || ! valid; then
 	exit 2
 fi
 
-fails=0
+missed=0
 judged=1
 [ "$bytes" -ge $((256 << 20)) ] || judged=0
-ratio=$(calc "$best_collect / $best_gzip")
+ratios=()
+for i in "${!t_collect[@]}"; do ratios+=("$(calc "${t_collect[$i]} / ${t_gzip[$i]}")"); done
+ratio=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 verdict=ok
 if [ "$judged" = 0 ]; then
 	verdict=info
-elif [ "$(calc "($best_collect / $best_gzip > 1.5) ? 1 : 0")" = 1 ]; then
-	verdict=FAIL
-	fails=1
+elif [ "$(calc "($ratio > 1.5) ? 1 : 0")" = 1 ]; then
+	verdict=MISS
+	missed=1
 fi
 cpu() { awk '{printf "%.2f", $1 + $2}' "$1"; }
-printf '  %-4s collect of %s bytes %.3f s vs gzip -6 %.3f s: %.2fx (goal <= 1.5x); CPU %s s vs %s s\n' "$verdict" "$bytes" \
-	"$(calc "$best_collect / 1e9")" "$(calc "$best_gzip / 1e9")" "$ratio" "$(cpu "$WORK/collect.cpu")" "$(cpu "$WORK/gzip.cpu")"
+printf '  %-4s collect of %s bytes %.3f s vs gzip -6 %.3f s (medians): %.2fx, median of %s paired runs (goal <= 1.5x); CPU %s s vs %s s\n' \
+	"$verdict" "$bytes" "$(calc "$(median "${t_collect[@]}") / 1e9")" "$(calc "$(median "${t_gzip[@]}") / 1e9")" "$ratio" "$RUNS" \
+	"$(cpu "$WORK/collect.cpu")" "$(cpu "$WORK/gzip.cpu")"
 verdict=ok # /usr/bin/time reports KiB; 200 MB = 200e6 bytes
-[ "$((max_rss * 1024))" -lt 200000000 ] || { verdict=FAIL; fails=1; }
+[ "$((max_rss * 1024))" -lt 200000000 ] || { verdict=MISS; missed=1; }
 printf '  %-4s collect max RSS %.1f MB (goal < 200 MB)\n' "$verdict" "$(calc "$max_rss * 1024 / 1e6")"
-exit $fails
+[ "$missed" = 1 ] && [ "${BENCH_STRICT:-0}" = 1 ] && exit 1
+exit 0

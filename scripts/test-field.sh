@@ -3,7 +3,7 @@
 #
 #   bash scripts/test-field.sh
 #
-#   1. shellcheck on the bash scripts;
+#   1. shellcheck on every bash script of scripts/ (settings: scripts/.shellcheckrc);
 #   2. scripts/release.sh: the three builds with a stamped version, the test-certificate and the
 #      PKCS#12 ("real certificate") signing flows, osslsigncode verify against the right CA
 #      (and failing against a tampered copy and the wrong CA), SHA256SUMS, the PE machine types,
@@ -18,12 +18,15 @@
 #      otherwise only that the flags it passes exist in ptacheck's help.
 #
 # As root it installs what is missing (ansible, ansible-lint, shellcheck, osslsigncode, jq) with
-# apt; a part whose tool cannot be had prints "SKIP: reason". Every assertion prints ok or FAIL;
-# the last lines are "N passed, N failed, N skipped" and the time taken. Exit 1 on any FAIL.
+# apt, and a failed install is a FAIL; without root (or apt-get) a part whose tool is missing
+# prints "SKIP: reason", as does the PowerShell part where there is no pwsh (Debian has none).
+# Every assertion prints ok or FAIL; the last lines are "N passed, N failed, N skipped" and the
+# time taken. Exit 1 on any FAIL. Nothing it starts outlives it (an EXIT trap, SIGTERM included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 start=$SECONDS
+. scripts/ci-lib.sh
 
 passed=0 failed=0 skipped=0
 ok() { passed=$((passed + 1)); printf 'ok    %s\n' "$*"; }
@@ -41,20 +44,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ptacheck-field.XXXXXX")
 bg_pids=()
 cleanup() {
 	local p
-	for p in "${bg_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	# The gates of the signal tests run in sessions of their own: end their groups.
+	for p in "${bg_pids[@]}"; do kill -9 -- "-$p" 2>/dev/null || kill -9 "$p" 2>/dev/null || true; done
+	kill_tree
 	rm -rf "$work"
 }
 trap cleanup EXIT
 export TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
-
-apt_install() {
-	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
-	echo "installing $*"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 ||
-		{ apt-get update -qq >/dev/null 2>&1 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1; }
-}
 
 # json FILE KEY.PATH: one value of a JSON file ("" when absent); booleans as true/false.
 json() {
@@ -77,7 +74,13 @@ command -v jq >/dev/null || missing+=(jq)
 command -v ansible-playbook >/dev/null || missing+=(ansible)
 command -v ansible-lint >/dev/null || missing+=(ansible-lint)
 if [ ${#missing[@]} -gt 0 ]; then
-	apt_install "${missing[@]}" || echo "NOTE: could not install ${missing[*]} (not root, or no apt): the parts that need them skip"
+	rc=0
+	apt_install "${missing[@]}" || rc=$?
+	case $rc in
+	0) ;;
+	2) echo "NOTE: cannot install ${missing[*]} here (not root, or no apt-get): the parts that need them skip" ;;
+	*) bad "installing ${missing[*]} (apt-get's messages above)"; exit 1 ;;
+	esac
 fi
 command -v python3 >/dev/null || { echo "SKIP: no python3: cannot read the reports"; exit 0; }
 strip_ansi() { sed 's/\x1b\[[0-9;]*m//g; s/\x1b\]8;[^\\]*\\//g'; }
@@ -94,7 +97,7 @@ strip_ansi() { sed 's/\x1b\[[0-9;]*m//g; s/\x1b\]8;[^\\]*\\//g'; }
 # --- 1. shellcheck -----------------------------------------------------------------------------
 step "shellcheck"
 if command -v shellcheck >/dev/null; then
-	for f in scripts/gate.sh scripts/release.sh scripts/test-field.sh; do
+	for f in scripts/*.sh; do
 		check "shellcheck $f" shellcheck -x "$f"
 	done
 else

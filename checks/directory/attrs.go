@@ -147,41 +147,57 @@ func ParseGeneralizedTime(s string) (time.Time, error) {
 	if month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) || hour > 23 || minute > 59 || sec > 60 {
 		return bad("field out of range")
 	}
-	rest := s[digits:]
-	var frac time.Duration
-	if rest != "" && (rest[0] == '.' || rest[0] == ',') {
-		n := 1
-		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
-			n++
-		}
-		if n == 1 {
-			return bad("empty fraction")
-		}
-		f, err := strconv.ParseFloat("0."+rest[1:min(n, 19)], 64)
-		if err != nil {
-			return bad("fraction")
-		}
-		// The fraction is of the last unit given (RFC 4517).
-		unit := time.Second
-		switch digits {
-		case 10:
-			unit = time.Hour
-		case 12:
-			unit = time.Minute
-		}
-		frac = time.Duration(f * float64(unit))
-		rest = rest[n:]
+	frac, rest, why := generalizedFraction(s[digits:], digits)
+	if why != "" {
+		return bad(why)
 	}
-	var offset time.Duration
+	offset, why := generalizedZone(rest)
+	if why != "" {
+		return bad(why)
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC).Add(frac).Add(-offset)
+	return t, nil
+}
+
+// generalizedFraction reads an optional fraction of the last unit given
+// (RFC 4517: hours, minutes or seconds, by digits) and returns the rest.
+func generalizedFraction(rest string, digits int) (time.Duration, string, string) {
+	if rest == "" || (rest[0] != '.' && rest[0] != ',') {
+		return 0, rest, ""
+	}
+	n := 1
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 1 {
+		return 0, rest, "empty fraction"
+	}
+	f, err := strconv.ParseFloat("0."+rest[1:min(n, 19)], 64)
+	if err != nil {
+		return 0, rest, "fraction"
+	}
+	unit := time.Second
+	switch digits {
+	case 10:
+		unit = time.Hour
+	case 12:
+		unit = time.Minute
+	}
+	return time.Duration(f * float64(unit)), rest[n:], ""
+}
+
+// generalizedZone reads the time zone: Z or an offset (+HH or +HHMM).
+func generalizedZone(rest string) (time.Duration, string) {
 	switch {
 	case rest == "Z":
+		return 0, ""
 	case len(rest) == 3 || len(rest) == 5:
 		if rest[0] != '+' && rest[0] != '-' {
-			return bad("want Z or an offset")
+			return 0, "want Z or an offset"
 		}
 		for _, c := range rest[1:] {
 			if c < '0' || c > '9' {
-				return bad("offset")
+				return 0, "offset"
 			}
 		}
 		oh, om := int(rest[1]-'0')*10+int(rest[2]-'0'), 0
@@ -189,19 +205,17 @@ func ParseGeneralizedTime(s string) (time.Time, error) {
 			om = int(rest[3]-'0')*10 + int(rest[4]-'0')
 		}
 		if oh > 23 || om > 59 {
-			return bad("offset out of range")
+			return 0, "offset out of range"
 		}
-		offset = time.Duration(oh)*time.Hour + time.Duration(om)*time.Minute
+		offset := time.Duration(oh)*time.Hour + time.Duration(om)*time.Minute
 		if rest[0] == '-' {
 			offset = -offset
 		}
+		return offset, ""
 	case rest == "":
-		return bad("no time zone (local time is ambiguous)")
-	default:
-		return bad("trailing data")
+		return 0, "no time zone (local time is ambiguous)"
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC).Add(frac).Add(-offset)
-	return t, nil
+	return 0, "trailing data"
 }
 
 func daysIn(m time.Month, year int) int {

@@ -620,8 +620,11 @@ func TestSambaFindUsersMany(t *testing.T) {
 		}
 	}
 	t.Logf("FindUsers: %d UPNs in %v (%d searches of up to %d UPNs)", n, elapsed.Round(time.Millisecond), searches, UserBatch)
-	if limit := time.Duration(n) * time.Millisecond; elapsed > limit {
-		t.Errorf("FindUsers of %d UPNs took %v, want under %v", n, elapsed, limit)
+	// Batched, not one search per user. The time is measured, not asserted
+	// (it depends on the machine's load): scripts/perf-signin.sh prints it
+	// for 10,000 users with the goal.
+	if want := (n + UserBatch - 1) / UserBatch; searches != want {
+		t.Errorf("FindUsers of %d UPNs made %d user searches, want %d (batches of %d)", n, searches, want, UserBatch)
 	}
 }
 

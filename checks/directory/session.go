@@ -3,13 +3,10 @@ package directory
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,114 +14,6 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 )
-
-// Security is how a Session protects the LDAP connection.
-type Security int
-
-const (
-	// LDAPS: TLS from the first byte (port 636; global catalog 3269). The
-	// zero value, so the default is encrypted.
-	LDAPS Security = iota
-	// StartTLS: plain LDAP (389; GC 3268) upgraded with the StartTLS
-	// extended operation before the bind.
-	StartTLS
-	// Plain: no encryption. Only for reporting that a DC refuses simple
-	// binds without it (see Options.AllowCleartextPassword).
-	Plain
-)
-
-func (s Security) String() string {
-	switch s {
-	case LDAPS:
-		return "ldaps"
-	case StartTLS:
-		return "starttls"
-	case Plain:
-		return "plain"
-	}
-	return "security(" + strconv.Itoa(int(s)) + ")"
-}
-
-// Bind says how a Session authenticates. Exactly one mode must be chosen:
-// User (with Password) for a simple bind, Anonymous, or CurrentUser.
-type Bind struct {
-	User     string // DN, UPN (user@domain) or DOMAIN\user for a simple bind
-	Password string // never printed, logged or put in an error
-	// Anonymous sends an anonymous simple bind (empty name and password),
-	// enough for RootDSE reads.
-	Anonymous bool
-	// CurrentUser binds as the logged-on Windows user with GSSAPI (SSPI,
-	// Kerberos) and service principal ldap/<dc host name>. Elsewhere Dial
-	// fails with ErrNeedsWindows.
-	CurrentUser bool
-}
-
-// identity names the bind in errors and logs, never with the password.
-func (b Bind) identity() string {
-	switch {
-	case b.Anonymous:
-		return "anonymous"
-	case b.CurrentUser:
-		return "the logged-on user"
-	}
-	return b.User
-}
-
-// String prints the identity only, so %v of a Bind or an Options never shows
-// the password.
-func (b Bind) String() string { return "bind as " + b.identity() }
-
-// GoString is String, for %#v.
-func (b Bind) GoString() string { return b.String() }
-
-func (b Bind) validate() error {
-	n := 0
-	if b.Anonymous {
-		n++
-	}
-	if b.CurrentUser {
-		n++
-	}
-	if b.User != "" {
-		n++
-	}
-	switch {
-	case n == 0:
-		return errors.New("bind: no identity (set User and Password, Anonymous or CurrentUser)")
-	case n > 1:
-		return errors.New("bind: choose one of User, Anonymous and CurrentUser")
-	case b.User != "" && b.Password == "":
-		// An empty password would be an "unauthenticated bind" (RFC 4513
-		// 5.1.2), which some servers answer with success.
-		return fmt.Errorf("bind as %s: empty password", b.User)
-	case len(b.User) > 1024:
-		return errors.New("bind: user name too long")
-	}
-	return nil
-}
-
-// Options configure Dial and DialFirst.
-type Options struct {
-	Dialer             ContextDialer  // nil: a net.Dialer
-	RootCAs            *x509.CertPool // nil: the system roots
-	InsecureSkipVerify bool           // skip certificate verification (only when asked)
-	Security           Security
-	// GC connects to the global-catalog ports (3269 / 3268) when the DC has
-	// no explicit port: the forest-wide partial replica.
-	GC   bool
-	Bind Bind
-	// AllowCleartextPassword lets a Plain session send a simple-bind
-	// password. Off by default: if the DC accepted it, the password would
-	// have crossed the network in clear. Turn it on only to report a DC's
-	// refusal (LDAP result 8) on a network you trust.
-	AllowCleartextPassword bool
-	// MaxResponseBytes bounds the bytes read for one LDAP operation (one
-	// page of a search); 0: DefaultMaxResponseBytes.
-	MaxResponseBytes int64
-	// Budget, when set, bounds the bytes read by every session that shares
-	// it (one run: every DC, every operation); nil: no run budget.
-	Budget *Budget
-}
 
 // Limits and timeouts.
 const (
@@ -145,34 +34,6 @@ const (
 	// maxOps bounds Session.Ops.
 	maxOps = 10000
 )
-
-func (o *Options) port(dc DC) int {
-	if dc.Port != 0 {
-		return dc.Port
-	}
-	switch {
-	case o.GC && o.Security == LDAPS:
-		return PortGCLDAPS
-	case o.GC:
-		return PortGC
-	case o.Security == LDAPS:
-		return PortLDAPS
-	}
-	return PortLDAP
-}
-
-func (o *Options) validate() error {
-	if o.Security < LDAPS || o.Security > Plain {
-		return fmt.Errorf("options: unknown security %d", o.Security)
-	}
-	if err := o.Bind.validate(); err != nil {
-		return err
-	}
-	if o.Security == Plain && o.Bind.User != "" && !o.AllowCleartextPassword {
-		return &OpError{Op: "bind as", Object: o.Bind.User, Err: ErrCleartextPassword}
-	}
-	return nil
-}
 
 // Op is one LDAP operation a Session sent.
 type Op struct {
@@ -252,33 +113,10 @@ func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session,
 		step, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
-	dialer := opts.Dialer
-	if dialer == nil {
-		dialer = &net.Dialer{}
-	}
-	port := strconv.Itoa(opts.port(dc))
-	addrs := dc.Addrs
-	if len(addrs) == 0 {
-		addrs = []string{dc.Name}
-	}
 	start := time.Now()
-	var raw net.Conn
-	var addr string
-	var lastErr error
-	for _, a := range addrs {
-		addr = net.JoinHostPort(a, port)
-		c, err := dialer.DialContext(step, "tcp", addr)
-		if err == nil {
-			raw = c
-			break
-		}
-		lastErr = &OpError{Op: "dial", Object: addr, Err: ctxCause(step, err)}
-		if step.Err() != nil {
-			break
-		}
-	}
-	if raw == nil {
-		return nil, lastErr
+	raw, addr, err := dialTCP(step, dc, opts)
+	if err != nil {
+		return nil, err
 	}
 	maxResp := opts.MaxResponseBytes
 	if maxResp <= 0 {
@@ -300,7 +138,46 @@ func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session,
 	}()
 	stopStep := context.AfterFunc(step, s.abort)
 	defer stopStep()
+	if err := s.secure(step, opts, start); err != nil {
+		return nil, err
+	}
+	if err := s.bind(step, opts.Bind); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
+// dialTCP connects to the DC's first address that answers.
+func dialTCP(step context.Context, dc DC, opts Options) (net.Conn, string, error) {
+	dialer := opts.Dialer
+	if dialer == nil {
+		dialer = &net.Dialer{}
+	}
+	port := strconv.Itoa(opts.port(dc))
+	addrs := dc.Addrs
+	if len(addrs) == 0 {
+		addrs = []string{dc.Name}
+	}
+	var addr string
+	var lastErr error
+	for _, a := range addrs {
+		addr = net.JoinHostPort(a, port)
+		c, err := dialer.DialContext(step, "tcp", addr)
+		if err == nil {
+			return c, addr, nil
+		}
+		lastErr = &OpError{Op: "dial", Object: addr, Err: ctxCause(step, err)}
+		if step.Err() != nil {
+			break
+		}
+	}
+	return nil, addr, lastErr
+}
+
+// secure sets up the session's encryption (LDAPS, StartTLS or none) and
+// the guard go-ldap reads through.
+func (s *Session) secure(step context.Context, opts Options, start time.Time) error {
+	dc, addr := s.DC, s.Addr
 	cfg := &tls.Config{
 		ServerName:         dc.Name,
 		RootCAs:            opts.RootCAs,
@@ -315,7 +192,7 @@ func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session,
 	case LDAPS:
 		tc := tls.Client(s.bc, cfg)
 		if err := tc.HandshakeContext(step); err != nil {
-			return nil, &OpError{Op: "tls handshake", Object: dc.Name + " (" + addr + ")", Err: s.cause(step, err)}
+			return &OpError{Op: "tls handshake", Object: dc.Name + " (" + addr + ")", Err: s.cause(step, err)}
 		}
 		s.tls = tc
 		s.guard = newGuard(tc)
@@ -325,7 +202,7 @@ func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session,
 		if _, err := s.do(step, Op{Kind: "starttls", Object: dc.Name}, func() (int, error) {
 			return 0, s.startTLS(step, cfg)
 		}); err != nil {
-			return nil, err
+			return err
 		}
 	default:
 		s.guard = newGuard(s.bc)
@@ -333,22 +210,25 @@ func dial(ctx context.Context, dc DC, opts Options, release func()) (_ *Session,
 	}
 	s.conn = ldap.NewConn(s.guard, s.tls != nil)
 	s.conn.Start()
-	b := opts.Bind
+	return nil
+}
+
+// bind binds as b: anonymously, as the current user (Windows) or with a
+// password.
+func (s *Session) bind(step context.Context, b Bind) error {
+	var err error
 	s.BindLatency, err = s.do(step, Op{Kind: "bind", Object: b.identity()}, func() (int, error) {
 		switch {
 		case b.Anonymous:
 			_, err := s.conn.SimpleBind(&ldap.SimpleBindRequest{AllowEmptyPassword: true})
 			return 0, err
 		case b.CurrentUser:
-			return 0, bindCurrentUser(s.conn, dc.Name)
+			return 0, bindCurrentUser(s.conn, s.DC.Name)
 		}
 		_, err := s.conn.SimpleBind(&ldap.SimpleBindRequest{Username: b.User, Password: b.Password})
 		return 0, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return err
 }
 
 // startTLS sends the StartTLS extended operation (RFC 4511 section 4.14)
@@ -577,110 +457,3 @@ func (s *Session) Close() error {
 	})
 	return nil
 }
-
-// cause turns what go-ldap or crypto/tls returned into an error the
-// classifiers understand: the context's error when it ended, timeouts as
-// os.ErrDeadlineExceeded, closed connections as ErrConnClosed, LDAP result
-// codes in this package's wording.
-func (s *Session) cause(ctx context.Context, err error) error {
-	if s.bc.overBudget.Load() {
-		return fmt.Errorf("%w (%d bytes)", ErrRunBudget, s.bc.budget.limit)
-	}
-	if s.bc.exceeded.Load() {
-		return fmt.Errorf("%w (over %d bytes)", ErrResponseTooLarge, s.bc.limit)
-	}
-	if s.guard != nil {
-		if gerr := s.guard.failure(); gerr != nil {
-			return gerr
-		}
-	}
-	if cerr := ctxCause(ctx, nil); cerr != nil {
-		return cerr
-	}
-	var le *ldap.Error
-	if errors.As(err, &le) {
-		if le.ResultCode != ldap.ErrorNetwork {
-			return &ldapCause{err: le}
-		}
-		msg := ""
-		if le.Err != nil {
-			msg = le.Err.Error()
-		}
-		if strings.Contains(msg, "timed out") {
-			return fmt.Errorf("%w: no answer in time", os.ErrDeadlineExceeded)
-		}
-		if strings.Contains(msg, "TLS handshake failed") {
-			return fmt.Errorf("tls handshake: %s", clipLong(strings.TrimPrefix(msg, "TLS handshake failed ")))
-		}
-		if s.aborted.Load() {
-			return ErrConnClosed
-		}
-		if s.conn == nil {
-			return fmt.Errorf("%w: %s", ErrConnClosed, clipLong(strings.TrimPrefix(msg, "ldap: ")))
-		}
-		if last := s.conn.GetLastError(); last != nil && !strings.Contains(msg, last.Error()) {
-			msg += " (" + last.Error() + ")"
-		}
-		return fmt.Errorf("%w: %s", ErrConnClosed, clipLong(strings.TrimPrefix(msg, "ldap: ")))
-	}
-	if s.aborted.Load() && errors.Is(err, net.ErrClosed) {
-		return ErrConnClosed
-	}
-	err = ctxCause(ctx, err)
-	// go-ldap reports a failed read as text ("unable to read LDAP response
-	// packet: ..."), without the error chain.
-	if msg := err.Error(); strings.HasPrefix(msg, "unable to read LDAP response packet") {
-		if strings.Contains(msg, "i/o timeout") {
-			return fmt.Errorf("%w: no answer in time", os.ErrDeadlineExceeded)
-		}
-		return fmt.Errorf("%w: %s", ErrConnClosed, clipLong(msg))
-	}
-	return err
-}
-
-// ctxCause prefers the context's error (deadline vs cancellation) over the
-// I/O error it caused. The kernel's deadline on the socket can fire a hair
-// before the context's timer: a passed deadline counts as the context's.
-func ctxCause(ctx context.Context, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
-		return cerr
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
-	}
-	return err
-}
-
-// boundedConn counts the bytes read per operation and fails the read that
-// crosses the limit, so a DC (or something posing as one) cannot make the
-// client buffer without bound; go-ldap frames messages but accepts up to
-// 2 GiB each.
-type boundedConn struct {
-	net.Conn
-	limit      int64
-	budget     *Budget // the run's, shared with other sessions; may be nil
-	n          atomic.Int64
-	exceeded   atomic.Bool
-	overBudget atomic.Bool
-}
-
-func (c *boundedConn) Read(b []byte) (int, error) {
-	if c.overBudget.Load() {
-		return 0, ErrRunBudget
-	}
-	// The read that crosses a bound returns no bytes: a reader that got
-	// what it asked for along with the error (io.ReadFull) would drop the
-	// error.
-	n, err := c.Conn.Read(b)
-	if !c.budget.take(n) {
-		c.overBudget.Store(true)
-		return 0, ErrRunBudget
-	}
-	if c.n.Add(int64(n)) > c.limit {
-		c.exceeded.Store(true)
-		return 0, ErrResponseTooLarge
-	}
-	return n, err
-}
-
-func (c *boundedConn) reset() { c.n.Store(0) }

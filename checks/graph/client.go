@@ -295,6 +295,9 @@ func (c *Client) get(ctx context.Context, path string, hdr http.Header, decode f
 			}
 		}
 		err := c.attempt(ctx, target, path, hdr, decode)
+		if paced {
+			c.pacedAnswered()
+		}
 		if err == nil {
 			return nil
 		}
@@ -379,6 +382,19 @@ func (c *Client) pace(ctx context.Context, path string) error {
 		return fmt.Errorf("graph GET %s: %w: pacing to 1 request/s needs %s", pathOnly(path), ErrRetryBudget, wait.Round(time.Millisecond))
 	}
 	return sleep(ctx, wait)
+}
+
+// pacedAnswered: Graph counts a request when it arrives, so the next paced
+// request must not arrive within ThrottledInterval of this one. A schedule of
+// send times does not ensure it (a send delayed by a busy machine arrives
+// close to the next); counting the interval from this answer, which came
+// after the request arrived, does, whatever the delays on the way.
+func (c *Client) pacedAnswered() {
+	c.mu.Lock()
+	if next := time.Now().Add(ThrottledInterval); next.After(c.nextPaced) {
+		c.nextPaced = next
+	}
+	c.mu.Unlock()
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -123,90 +123,6 @@ func checkDocument(ctx context.Context, raw []byte, budget *int) (map[string]boo
 	return scanValid(ctx, raw, budget)
 }
 
-// scanValid walks JSON that json.Valid accepted.
-func scanValid(ctx context.Context, raw []byte, budget *int) (map[string]bool, error) {
-	type frame struct {
-		object    bool
-		keys      map[string]string // folded -> as sent; made on the first key
-		expectKey bool
-	}
-	var stack []*frame
-	var top map[string]bool
-	topKey := "" // the last member name of the outermost object
-	next := 0    // where to look at the context again
-	for i := 0; i < len(raw); i++ {
-		if i >= next {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			next = i + 64<<10
-		}
-		var f *frame
-		if len(stack) > 0 {
-			f = stack[len(stack)-1]
-		}
-		switch c := raw[i]; c {
-		case '{', '[':
-			if len(stack) >= MaxDepth {
-				return nil, fmt.Errorf("%w: %w: more than %d levels", ErrMalformed, ErrTooComplex, MaxDepth)
-			}
-			if *budget--; *budget < 0 {
-				return nil, fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
-			}
-			if len(stack) == 0 && c == '{' {
-				top = map[string]bool{}
-			} else if len(stack) == 1 && f.object {
-				top[topKey] = true
-			}
-			stack = append(stack, &frame{object: c == '{', expectKey: c == '{'})
-		case '}', ']':
-			stack = stack[:len(stack)-1]
-		case ',':
-			if f != nil && f.object {
-				f.expectKey = true
-			}
-		case '"':
-			j := i + 1
-			escaped := false
-			for ; raw[j] != '"'; j++ {
-				if raw[j] == '\\' {
-					escaped = true
-					j++
-				}
-			}
-			if f != nil && f.object && f.expectKey {
-				key := string(raw[i+1 : j])
-				if escaped {
-					json.Unmarshal(raw[i:j+1], &key)
-				}
-				if f.keys == nil {
-					f.keys = map[string]string{}
-				}
-				folded := foldKey(key)
-				if prev, dup := f.keys[folded]; dup {
-					return nil, fmt.Errorf("%w: %w %q (also sent as %q)", ErrMalformed, ErrDuplicateKey, key, prev)
-				}
-				f.keys[folded] = key
-				f.expectKey = false
-				if len(stack) == 1 {
-					topKey = key
-				}
-			} else if len(stack) == 1 && f.object {
-				top[topKey] = true
-			}
-			i = j
-		default:
-			// A scalar member of the outermost object: null or not.
-			if len(stack) == 1 && f.object && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ':' {
-				if _, seen := top[topKey]; !seen {
-					top[topKey] = c != 'n'
-				}
-			}
-		}
-	}
-	return top, nil
-}
-
 // strictJSON checks a small answer that is decoded leniently afterwards
 // (the sign-in's token and error documents, Graph's error document): no
 // duplicate keys, bounded objects. Syntax errors are left to the decoder.
@@ -297,54 +213,13 @@ func decodePage[T any](ctx context.Context, r io.Reader, lim pageLimits, emit fu
 		keys[f] = key
 		switch key {
 		case "value":
-			vt, err := w.token()
-			if err != nil {
-				return "", err
-			}
-			if d, ok := vt.(json.Delim); !ok || d != '[' {
-				return "", fmt.Errorf("%w: \"value\" is not an array", ErrMalformed)
-			}
 			gotValue = true
-			if budget--; budget < 0 {
-				return "", fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
-			}
-			n := 0
-			for w.dec.More() {
-				if err := w.tick(); err != nil {
-					return "", err
-				}
-				if n++; n > lim.pageItems {
-					return "", fmt.Errorf("%w: %w: more than %d in one page", ErrMalformed, ErrTooManyItems, lim.pageItems)
-				}
-				if *lim.seen++; *lim.seen > lim.items {
-					return "", fmt.Errorf("%w: %w: more than %d in the collection", ErrMalformed, ErrTooManyItems, lim.items)
-				}
-				var raw json.RawMessage
-				if err := w.dec.Decode(&raw); err != nil {
-					return "", classify(err)
-				}
-				var item T
-				if err := decodeValue(ctx, raw, &item, &budget); err != nil {
-					return "", fmt.Errorf("item %d: %w", n, err)
-				}
-				if err := emit(item); err != nil {
-					return "", err
-				}
-			}
-			if _, err := w.token(); err != nil { // ]
+			if err := decodeItems(ctx, w, lim, &budget, emit); err != nil {
 				return "", err
 			}
 		case "@odata.nextLink":
-			vt, err := w.token()
-			if err != nil {
+			if next, err = nextLink(w); err != nil {
 				return "", err
-			}
-			switch s := vt.(type) {
-			case string:
-				next = s
-			case nil:
-			default:
-				return "", fmt.Errorf("%w: @odata.nextLink is not a string", ErrMalformed)
 			}
 		default:
 			// Another member (@odata.context, @odata.count, or junk):
@@ -368,6 +243,61 @@ func decodePage[T any](ctx context.Context, r io.Reader, lim pageLimits, emit fu
 		return "", fmt.Errorf("%w: no \"value\" array", ErrMalformed)
 	}
 	return next, nil
+}
+
+// decodeItems decodes the "value" array of a page, item by item, within
+// the page's and the collection's limits.
+func decodeItems[T any](ctx context.Context, w *walker, lim pageLimits, budget *int, emit func(T) error) error {
+	vt, err := w.token()
+	if err != nil {
+		return err
+	}
+	if d, ok := vt.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("%w: \"value\" is not an array", ErrMalformed)
+	}
+	if *budget--; *budget < 0 {
+		return fmt.Errorf("%w: %w: more than %d objects and arrays in one answer", ErrMalformed, ErrTooComplex, MaxContainers)
+	}
+	n := 0
+	for w.dec.More() {
+		if err := w.tick(); err != nil {
+			return err
+		}
+		if n++; n > lim.pageItems {
+			return fmt.Errorf("%w: %w: more than %d in one page", ErrMalformed, ErrTooManyItems, lim.pageItems)
+		}
+		if *lim.seen++; *lim.seen > lim.items {
+			return fmt.Errorf("%w: %w: more than %d in the collection", ErrMalformed, ErrTooManyItems, lim.items)
+		}
+		var raw json.RawMessage
+		if err := w.dec.Decode(&raw); err != nil {
+			return classify(err)
+		}
+		var item T
+		if err := decodeValue(ctx, raw, &item, budget); err != nil {
+			return fmt.Errorf("item %d: %w", n, err)
+		}
+		if err := emit(item); err != nil {
+			return err
+		}
+	}
+	_, err = w.token() // ]
+	return err
+}
+
+// nextLink reads @odata.nextLink: a string, or null.
+func nextLink(w *walker) (string, error) {
+	vt, err := w.token()
+	if err != nil {
+		return "", err
+	}
+	switch s := vt.(type) {
+	case string:
+		return s, nil
+	case nil:
+		return "", nil
+	}
+	return "", fmt.Errorf("%w: @odata.nextLink is not a string", ErrMalformed)
 }
 
 // capReader passes at most limit bytes of r; more is ErrBodyTooLarge

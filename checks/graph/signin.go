@@ -187,10 +187,7 @@ func (e *SignInError) Error() string {
 		b.WriteString(" " + e.OAuthError)
 	}
 	for _, c := range e.Codes {
-		fmt.Fprintf(&b, " AADSTS%d", c)
-		if n := AADSTSName(c); n != "" {
-			b.WriteString(" (" + n + ")")
-		}
+		fmt.Fprintf(&b, " AADSTS%d", c) // named by checks/codes, the one table of codes
 	}
 	if e.Err != nil {
 		b.WriteString(": " + e.Err.Error())
@@ -206,7 +203,8 @@ func (e *SignInError) Unwrap() error { return e.Err }
 // Has reports whether error_codes contains code.
 func (e *SignInError) Has(code int) bool { return e != nil && slices.Contains(e.Codes, code) }
 
-// AADSTS codes ptacheck recognises (error-codes.md 1.3).
+// AADSTS codes the sign-in tells apart (error-codes.md 1.3); their names
+// and meanings are in checks/codes.
 const (
 	AADSTSStrongAuthEnrollmentRequired = 50072
 	AADSTSStrongAuthInterrupt          = 50074
@@ -224,27 +222,6 @@ const (
 	AADSTSConsentRequired              = 65001
 	AADSTSLoopDetected                 = 50196
 )
-
-var aadstsNames = map[int]string{
-	AADSTSStrongAuthEnrollmentRequired: "second factor enrolment required",
-	AADSTSStrongAuthInterrupt:          "strong authentication required",
-	AADSTSMFARequired:                  "multifactor authentication required",
-	AADSTSStrongAuthExpired:            "multifactor authentication expired",
-	AADSTSMFARegistrationRequired:      "MFA registration required",
-	AADSTSExternalChallenge:            "external security challenge not satisfied",
-	AADSTSBlockedByCA:                  "blocked by Conditional Access",
-	AADSTSBlockedBySecurityDefaults:    "blocked by security defaults",
-	AADSTSUserDisabled:                 "account disabled",
-	AADSTSInvalidCredentials:           "invalid username or password",
-	AADSTSUserNotFound:                 "user not found",
-	AADSTSAccountLocked:                "account locked",
-	AADSTSPasswordExpired:              "password expired",
-	AADSTSConsentRequired:              "consent required",
-	AADSTSLoopDetected:                 "client loop detected",
-}
-
-// AADSTSName describes a known AADSTS code, or returns "".
-func AADSTSName(code int) string { return aadstsNames[code] }
 
 // parseTokenError decodes the token endpoint's error body (graph-api.md
 // 8.2). error_description is not kept: it is text, not a contract.

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ptacheck/ptacheck/internal/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/jsonstrict"
 )
 
 // ErrUnsupportedOS is returned by the live reader on systems other than
@@ -193,41 +193,14 @@ func Parse(data []byte) (*Snapshot, error) {
 	if s.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("schema_version %q is not supported (want %q)", s.SchemaVersion, SchemaVersion)
 	}
-	// What is absent or null (Decode cannot tell them from empty).
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	if err := s.readPresence(data); err != nil {
 		return nil, err
-	}
-	for _, f := range evidenceLists {
-		if raw, ok := top[f]; !ok || isNull(raw) {
-			s.unrecorded = append(s.unrecorded, f)
-		}
-	}
-	if raw, ok := top["authroot_policy"]; ok && !isNull(raw) {
-		var p map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("authroot_policy: %v", err)
-		}
-		if _, ok := p["disable_root_auto_update"]; !ok {
-			return nil, errors.New("authroot_policy.disable_root_auto_update is missing (null when the value is not set)")
-		}
 	}
 	if s.OS.Build < 0 {
 		return nil, fmt.Errorf("os.build %d is negative", s.OS.Build)
 	}
-	for i, svc := range s.Services {
-		if strings.TrimSpace(svc.Name) == "" {
-			return nil, fmt.Errorf("services[%d]: name is empty", i)
-		}
-		// The words the reader writes, nothing else: a typo ("automatic")
-		// must not read as "does not start automatically". An absent
-		// value stays absent, and a check that needs it says so.
-		if svc.State != "" && !slices.Contains(ServiceStates, svc.State) {
-			return nil, fmt.Errorf("services[%d] (%s): state %q: want one of %s", i, svc.Name, svc.State, strings.Join(ServiceStates, ", "))
-		}
-		if svc.StartType != "" && !slices.Contains(StartTypes, svc.StartType) {
-			return nil, fmt.Errorf("services[%d] (%s): start_type %q: want one of %s", i, svc.Name, svc.StartType, strings.Join(StartTypes, ", "))
-		}
+	if err := s.checkServices(); err != nil {
+		return nil, err
 	}
 	for i, u := range s.UninstallEntries {
 		if strings.TrimSpace(u.DisplayName) == "" {
@@ -237,43 +210,11 @@ func Parse(data []byte) (*Snapshot, error) {
 	if err := s.checkNames(); err != nil {
 		return nil, err
 	}
-	for _, key := range slices.Sorted(maps.Keys(s.Registry)) {
-		values := s.Registry[key]
-		if !strings.HasPrefix(strings.ToUpper(key), `HKLM\`) {
-			return nil, fmt.Errorf("registry key %q: must start with HKLM\\", key)
-		}
-		for _, name := range slices.Sorted(maps.Keys(values)) {
-			v := values[name]
-			switch v := v.(type) {
-			case json.Number, string:
-			case []any:
-				for _, e := range v {
-					if _, ok := e.(string); !ok {
-						return nil, fmt.Errorf("registry %s\\%s: a multi-string value holds a non-string", key, name)
-					}
-				}
-			default:
-				return nil, fmt.Errorf("registry %s\\%s: value must be a number, string or array of strings", key, name)
-			}
-		}
+	if err := s.checkRegistry(); err != nil {
+		return nil, err
 	}
-	for i, r := range s.TrustedRoots {
-		if len(r.SHA1) != 40 || strings.Trim(strings.ToLower(r.SHA1), "0123456789abcdef") != "" {
-			return nil, fmt.Errorf("trusted_roots[%d]: sha1 %q is not 40 hex digits", i, r.SHA1)
-		}
-	}
-	if p := s.AgentProxy; p != nil {
-		if p.Source != ProxySourceAgentConfig && p.Source != ProxySourceMachineConfig {
-			return nil, fmt.Errorf("agent_proxy.source %q: want %q or %q", p.Source, ProxySourceAgentConfig, ProxySourceMachineConfig)
-		}
-		if strings.Contains(p.ProxyAddress, "@") {
-			return nil, errors.New("agent_proxy.proxy_address: credentials are never part of a snapshot")
-		}
-	}
-	for i, w := range s.Warnings {
-		if strings.TrimSpace(w) == "" {
-			return nil, fmt.Errorf("warnings[%d] is empty", i)
-		}
+	if err := s.checkRest(); err != nil {
+		return nil, err
 	}
 	s.normalize()
 	return &s, nil

@@ -21,7 +21,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptacheck/ptacheck/internal/hostsfile"
+	"github.com/ptacheck/ptacheck/util/hostsfile"
 )
 
 // ContextDialer opens TCP connections. *net.Dialer satisfies it; fixture mode

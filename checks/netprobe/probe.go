@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ptacheck/ptacheck/internal/bufconn"
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/bufconn"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // Result is what one probe found. Timings are milliseconds.
@@ -79,6 +79,20 @@ func (c *Client) ProbeAll(ctx context.Context, targets []Target, timeout time.Du
 // agent reaches directly (domain controllers).
 func (c *Client) ProbeAllDirect(ctx context.Context, targets []Target, timeout time.Duration) []Result {
 	return c.probeAll(ctx, targets, timeout, true)
+}
+
+// ProbePortsDirect probes hosts[i]:ports[i] over TCP, direct, and returns
+// each probe's outcome and error, in order: the ports of domain controllers,
+// for a caller that knows no Target.
+func (c *Client) ProbePortsDirect(ctx context.Context, hosts []string, ports []int, timeout time.Duration) (outcomes, errs []string) {
+	targets := make([]Target, len(hosts))
+	for i := range hosts {
+		targets[i] = Target{Host: hosts[i], Port: ports[i], Protocol: ProtoTCP}
+	}
+	for _, r := range c.ProbeAllDirect(ctx, targets, timeout) {
+		outcomes, errs = append(outcomes, r.Outcome), append(errs, r.Error)
+	}
+	return outcomes, errs
 }
 
 func (c *Client) probeAll(ctx context.Context, targets []Target, timeout time.Duration, direct bool) []Result {
@@ -386,21 +400,7 @@ func (c *Client) probeViaProxy(a *attempt, t Target, proxy *url.URL, answer *Ans
 	stop := context.AfterFunc(a.ctx, func() { conn.Close() })
 	defer stop()
 
-	req := &http.Request{
-		Method: http.MethodConnect,
-		URL:    &url.URL{Opaque: t.Addr()},
-		Host:   t.Addr(),
-		Header: http.Header{"User-Agent": {"ptacheck"}},
-	}
-	if t.Protocol == ProtoHTTP {
-		req = &http.Request{
-			Method: http.MethodHead,
-			URL:    &url.URL{Scheme: "http", Host: t.Addr(), Path: "/"},
-			Host:   t.Host,
-			Header: http.Header{"User-Agent": {"ptacheck"}},
-			Close:  true,
-		}
-	}
+	req := proxyRequest(t)
 	// WriteProxy writes the absolute URI a proxy expects for HEAD; for
 	// CONNECT both forms are the authority.
 	if err := req.WriteProxy(conn); err != nil {
@@ -417,41 +417,64 @@ func (c *Client) probeViaProxy(a *attempt, t Target, proxy *url.URL, answer *Ans
 		return res
 	}
 	resp.Body.Close()
-	res.ProxyStatus = resp.StatusCode
-	status := fmt.Sprintf("%d %s", resp.StatusCode, SanitizeReason(http.StatusText(resp.StatusCode)))
-	switch code := resp.StatusCode; {
-	case code == http.StatusProxyAuthRequired:
-		res.Outcome, res.Step = OutcomeProxyAuthRequired, StepProxy
-		res.Error = fmt.Sprintf("proxy %s answered %s: it requires authentication, which the agent cannot do", shown, status)
-		return res
-	case code == http.StatusForbidden:
-		res.Outcome, res.Step = OutcomeProxyDenied, StepProxy
-		res.Error = fmt.Sprintf("proxy %s answered %s: it does not allow %s", shown, status, t.Addr())
-		return res
-	case code == http.StatusBadGateway, code == http.StatusServiceUnavailable, code == http.StatusGatewayTimeout:
-		res.Outcome, res.Step = OutcomeProxyBadGateway, StepProxy
-		res.Error = fmt.Sprintf("proxy %s answered %s: it could not reach %s", shown, status, t.Addr())
-		return res
-	case code >= 500:
-		res.Outcome, res.Step = OutcomeProxyServerError, StepProxy
-		res.Error = fmt.Sprintf("proxy %s answered %s to %s %s", shown, status, req.Method, t.Addr())
-		return res
-	case t.Protocol == ProtoHTTP && code >= 200 && code < 500:
-		// An HTTP answer other than the proxy's own refusals (403, 407,
-		// 5xx) comes from the endpoint: the path through the proxy is open.
-		res.Outcome = OutcomeOK
-		return res
-	case code/100 != 2:
-		res.Outcome, res.Step = OutcomeProxyError, StepProxy
-		res.Error = fmt.Sprintf("proxy %s answered %s to %s %s", shown, status, req.Method, t.Addr())
-		return res
-	}
-	if t.Protocol != ProtoTLS {
-		res.Outcome = OutcomeOK
+	if done := proxyAnswer(&res, resp.StatusCode, t, shown, req.Method); done {
 		return res
 	}
 	cr.lifted = true
 	return c.handshake(a, &bufconn.Conn{Conn: conn, R: br}, t, res)
+}
+
+// proxyRequest is what a probe asks the proxy: CONNECT to the endpoint, or
+// (port 80) HEAD for its root.
+func proxyRequest(t Target) *http.Request {
+	if t.Protocol == ProtoHTTP {
+		return &http.Request{
+			Method: http.MethodHead,
+			URL:    &url.URL{Scheme: "http", Host: t.Addr(), Path: "/"},
+			Host:   t.Host,
+			Header: http.Header{"User-Agent": {"ptacheck"}},
+			Close:  true,
+		}
+	}
+	return &http.Request{
+		Method: http.MethodConnect,
+		URL:    &url.URL{Opaque: t.Addr()},
+		Host:   t.Addr(),
+		Header: http.Header{"User-Agent": {"ptacheck"}},
+	}
+}
+
+// proxyAnswer classifies the proxy's answer into res; done is false when
+// the probe goes on (a CONNECT tunnel to a TLS endpoint: the handshake).
+func proxyAnswer(res *Result, code int, t Target, shown, method string) (done bool) {
+	res.ProxyStatus = code
+	status := fmt.Sprintf("%d %s", code, SanitizeReason(http.StatusText(code)))
+	switch {
+	case code == http.StatusProxyAuthRequired:
+		res.Outcome, res.Step = OutcomeProxyAuthRequired, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s: it requires authentication, which the agent cannot do", shown, status)
+	case code == http.StatusForbidden:
+		res.Outcome, res.Step = OutcomeProxyDenied, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s: it does not allow %s", shown, status, t.Addr())
+	case code == http.StatusBadGateway, code == http.StatusServiceUnavailable, code == http.StatusGatewayTimeout:
+		res.Outcome, res.Step = OutcomeProxyBadGateway, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s: it could not reach %s", shown, status, t.Addr())
+	case code >= 500:
+		res.Outcome, res.Step = OutcomeProxyServerError, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s to %s %s", shown, status, method, t.Addr())
+	case t.Protocol == ProtoHTTP && code >= 200 && code < 500:
+		// An HTTP answer other than the proxy's own refusals (403, 407,
+		// 5xx) comes from the endpoint: the path through the proxy is open.
+		res.Outcome = OutcomeOK
+	case code/100 != 2:
+		res.Outcome, res.Step = OutcomeProxyError, StepProxy
+		res.Error = fmt.Sprintf("proxy %s answered %s to %s %s", shown, status, method, t.Addr())
+	case t.Protocol != ProtoTLS:
+		res.Outcome = OutcomeOK
+	default:
+		return false
+	}
+	return true
 }
 
 // SanitizeReason keeps only printable ASCII of a reason phrase or other

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/net/http/httpproxy"
 
-	"github.com/ptacheck/ptacheck/internal/redact"
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // ProxyFunc picks the proxy for a target URL; a nil URL means direct.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ptacheck/ptacheck/internal/hostsfile"
+	"github.com/ptacheck/ptacheck/util/hostsfile"
 )
 
 // goResolver is the Go resolver sending its queries to one loopback DNS

@@ -39,81 +39,104 @@ func readRanges(ctx context.Context, r io.ReaderAt, start, size int64, head []by
 		bounds = append(bounds, s)
 	}
 	bounds = append(bounds, size)
-	count := len(bounds) - 1
-
-	results := make([]rangeResult, count)
-	done := make([]chan struct{}, count)
-	for i := range done {
-		done[i] = make(chan struct{})
+	w := &rangeWork{r: r, bounds: bounds, size: size, root: root, f: f, m: m, count: len(bounds) - 1}
+	w.results = make([]rangeResult, w.count)
+	w.done = make([]chan struct{}, w.count)
+	for i := range w.done {
+		w.done[i] = make(chan struct{})
 	}
+	// At most 2*workers ranges are read or waiting to be merged at once.
+	w.tokens = make(chan struct{}, 2*workers)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// At most 2*workers ranges are read or waiting to be merged at once.
-	tokens := make(chan struct{}, 2*workers)
-	var next int
-	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for range min(workers, count) {
-		wg.Go(func() {
-			for {
-				select {
-				case tokens <- struct{}{}:
-				case <-rctx.Done():
-					return
-				}
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= count {
-					<-tokens
-					return
-				}
-				results[i] = readRange(rctx, r, i, bounds, size, root, f, m)
-				close(done[i])
-			}
-		})
+	for range min(workers, w.count) {
+		wg.Go(func() { w.read(rctx) })
 	}
-	total := rangeResult{agg: newAgg(), begin: start}
-	consistent := true
-	for i := range count {
+	total, consistent, interrupted := w.merge(ctx, start)
+	cancel()
+	wg.Wait()
+	switch {
+	case interrupted:
+		return total
+	case !consistent:
+		return whole()
+	case total.err == nil && total.stopped < size:
+		// Cannot happen: the last range reads to the end.
+		return whole()
+	}
+	return total
+}
+
+// rangeWork is the ranges of one file read concurrently and merged in
+// order.
+type rangeWork struct {
+	r       io.ReaderAt
+	bounds  []int64
+	size    int64
+	root    []byte
+	f       Filter
+	m       *matcher
+	count   int
+	results []rangeResult
+	done    []chan struct{}
+	tokens  chan struct{}
+	mu      sync.Mutex
+	next    int
+}
+
+// read reads the next ranges until none is left or ctx ends.
+func (w *rangeWork) read(ctx context.Context) {
+	for {
 		select {
-		case <-done[i]:
+		case w.tokens <- struct{}{}:
 		case <-ctx.Done():
-			cancel()
-			wg.Wait()
-			return rangeResult{agg: total.agg, err: ctx.Err()}
+			return
 		}
-		res := results[i]
-		results[i] = rangeResult{}
-		<-tokens
+		w.mu.Lock()
+		i := w.next
+		w.next++
+		w.mu.Unlock()
+		if i >= w.count {
+			<-w.tokens
+			return
+		}
+		w.results[i] = readRange(ctx, w.r, i, w.bounds, w.size, w.root, w.f, w.m)
+		close(w.done[i])
+	}
+}
+
+// merge merges the ranges in order as they are done; consistent is false
+// when a range did not start where the one before stopped (the file is read
+// whole instead). When ctx ends it returns what was merged with ctx's error.
+func (w *rangeWork) merge(ctx context.Context, start int64) (total rangeResult, consistent, interrupted bool) {
+	total = rangeResult{agg: newAgg(), begin: start}
+	for i := range w.count {
+		select {
+		case <-w.done[i]:
+		case <-ctx.Done():
+			return rangeResult{agg: total.agg, err: ctx.Err()}, true, true
+		}
+		res := w.results[i]
+		w.results[i] = rangeResult{}
+		<-w.tokens
 		if i > 0 {
 			prev := total.stopped
-			if prev != res.begin || prev < size && !total.ctxOK {
-				consistent = false
-				break
+			if prev != res.begin || prev < w.size && !total.ctxOK {
+				return total, false, false
 			}
 		}
 		total.agg.merge(res.agg)
 		total.events += res.events
 		total.stopped, total.ctxOK, total.err = res.stopped, res.ctxOK, res.err
 		if total.stopped < 0 {
-			total.stopped = size
+			total.stopped = w.size
 		}
-		if res.err != nil || total.stopped >= size {
+		if res.err != nil || total.stopped >= w.size {
 			break // a single reader stops here too
 		}
 	}
-	cancel()
-	wg.Wait()
-	if !consistent {
-		return whole()
-	}
-	if total.err == nil && total.stopped < size {
-		// Cannot happen: the last range reads to the end.
-		return whole()
-	}
-	return total
+	return total, true, false
 }
 
 // readRange reads range i of bounds.

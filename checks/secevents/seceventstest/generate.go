@@ -88,8 +88,7 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	cw := &countWriter{w: bw}
 	t := &Truth{Reasons: map[string]int{}, Accounts: map[string]int{}, First: map[string]string{}, Last: map[string]string{}}
-	seen := map[string]map[int]bool{}
-	first, last := map[string]time.Time{}, map[string]time.Time{}
+	acc := &truthAcc{t: t, seen: map[string]map[int]bool{}, first: map[string]time.Time{}, last: map[string]time.Time{}}
 	if cfg.Shape == Viewer {
 		fmt.Fprint(cw, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<Events>\r\n")
 	}
@@ -110,40 +109,7 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 		if user%997 == 0 {
 			userName = fmt.Sprintf("o&amp;brien%05d", user) // o&brien
 		}
-		kind := rng.IntN(100)
-		var id int
-		var key string // reason key for the agent's events
-		switch {
-		case kind < 25: // the agent's failure
-			id = 4625
-			st := statuses[rng.IntN(len(statuses))]
-			code := st[1]
-			if code == 0 {
-				code = st[0]
-			}
-			key = fmt.Sprintf("0x%08X", code)
-			fmt.Fprintf(&b, header, id, 0, 12544, "0x8010000000000000", sysTime, rec, 100+rng.IntN(900))
-			failureData(&b, userName, st, AgentExe)
-		case kind < 55: // the agent's success
-			id = 4624
-			key = "success"
-			fmt.Fprintf(&b, header, id, 2, 12544, "0x8020000000000000", sysTime, rec, 100+rng.IntN(900))
-			successData(&b, userName, AgentExe)
-		case kind < 70: // another process's logon
-			id = 4624 + rng.IntN(2)
-			proc := otherProcesses[rng.IntN(len(otherProcesses))]
-			fmt.Fprintf(&b, header, id, 0, 12544, "0x8010000000000000", sysTime, rec, 100+rng.IntN(900))
-			if id == 4625 {
-				failureData(&b, userName, statuses[rng.IntN(len(statuses))], proc)
-			} else {
-				successData(&b, userName, proc)
-			}
-			t.OtherProcess++
-		default: // other Security events
-			id = []int{4634, 4672, 4688}[rng.IntN(3)]
-			fmt.Fprintf(&b, header, id, 0, 12545, "0x8020000000000000", sysTime, rec, 100+rng.IntN(900))
-			fmt.Fprintf(&b, "<Data Name='TargetUserSid'>S-1-5-21-3623811015-3361044348-30300820-%d</Data><Data Name='TargetUserName'>%s</Data><Data Name='TargetDomainName'>CONTOSO</Data><Data Name='TargetLogonId'>0x%x</Data><Data Name='LogonType'>3</Data>", 1000+user, userName, rng.Uint32())
-		}
+		id, key := writeEventData(&b, rng, t, user, userName, sysTime, rec)
 		b.WriteString("</EventData>")
 		if cfg.Shape == Viewer {
 			fmt.Fprintf(&b, "<RenderingInfo Culture='en-US'><Message>%s</Message><Level>Information</Level><Task>Logon</Task><Opcode>Info</Opcode><Channel>Security</Channel><Provider>Microsoft Windows security auditing.</Provider><Keywords><Keyword>Audit Success</Keyword></Keywords></RenderingInfo>", message)
@@ -160,32 +126,8 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 		if id == 4624 || id == 4625 {
 			t.Logons++
 		}
-		if key == "" {
-			continue
-		}
-		if untimed {
-			t.Untimed++
-		}
-		if key == "success" {
-			t.Successes++
-		} else {
-			t.Failures++
-			t.Reasons[key]++
-		}
-		if seen[key] == nil {
-			seen[key] = map[int]bool{}
-		}
-		if !seen[key][user] {
-			seen[key][user] = true
-			t.Accounts[key]++
-		}
-		if !untimed {
-			if f, ok := first[key]; !ok || clock.Before(f) {
-				first[key] = clock
-			}
-			if clock.After(last[key]) {
-				last[key] = clock
-			}
+		if key != "" {
+			acc.record(key, user, untimed, clock)
 		}
 	}
 	if cfg.Shape == Viewer {
@@ -194,14 +136,88 @@ func Generate(w io.Writer, cfg Config) (*Truth, error) {
 	if err := bw.Flush(); err != nil {
 		return nil, err
 	}
-	for k, v := range first {
+	for k, v := range acc.first {
 		t.First[k] = v.Format(time.RFC3339Nano)
 	}
-	for k, v := range last {
+	for k, v := range acc.last {
 		t.Last[k] = v.Format(time.RFC3339Nano)
 	}
 	t.Bytes = cw.n
 	return t, nil
+}
+
+// writeEventData writes an event's System and EventData of a kind drawn
+// from rng: the agent's failure or success, another process's logon, or
+// another Security event. key is the reason key of the agent's events ("").
+func writeEventData(b *strings.Builder, rng *rand.Rand, t *Truth, user int, userName, sysTime string, rec int) (id int, key string) {
+	kind := rng.IntN(100)
+	switch {
+	case kind < 25: // the agent's failure
+		id = 4625
+		st := statuses[rng.IntN(len(statuses))]
+		code := st[1]
+		if code == 0 {
+			code = st[0]
+		}
+		key = fmt.Sprintf("0x%08X", code)
+		fmt.Fprintf(b, header, id, 0, 12544, "0x8010000000000000", sysTime, rec, 100+rng.IntN(900))
+		failureData(b, userName, st, AgentExe)
+	case kind < 55: // the agent's success
+		id = 4624
+		key = "success"
+		fmt.Fprintf(b, header, id, 2, 12544, "0x8020000000000000", sysTime, rec, 100+rng.IntN(900))
+		successData(b, userName, AgentExe)
+	case kind < 70: // another process's logon
+		id = 4624 + rng.IntN(2)
+		proc := otherProcesses[rng.IntN(len(otherProcesses))]
+		fmt.Fprintf(b, header, id, 0, 12544, "0x8010000000000000", sysTime, rec, 100+rng.IntN(900))
+		if id == 4625 {
+			failureData(b, userName, statuses[rng.IntN(len(statuses))], proc)
+		} else {
+			successData(b, userName, proc)
+		}
+		t.OtherProcess++
+	default: // other Security events
+		id = []int{4634, 4672, 4688}[rng.IntN(3)]
+		fmt.Fprintf(b, header, id, 0, 12545, "0x8020000000000000", sysTime, rec, 100+rng.IntN(900))
+		fmt.Fprintf(b, "<Data Name='TargetUserSid'>S-1-5-21-3623811015-3361044348-30300820-%d</Data><Data Name='TargetUserName'>%s</Data><Data Name='TargetDomainName'>CONTOSO</Data><Data Name='TargetLogonId'>0x%x</Data><Data Name='LogonType'>3</Data>", 1000+user, userName, rng.Uint32())
+	}
+	return id, key
+}
+
+// truthAcc accumulates the ground truth of the agent's events.
+type truthAcc struct {
+	t           *Truth
+	seen        map[string]map[int]bool
+	first, last map[string]time.Time
+}
+
+func (a *truthAcc) record(key string, user int, untimed bool, clock time.Time) {
+	t := a.t
+	if untimed {
+		t.Untimed++
+	}
+	if key == "success" {
+		t.Successes++
+	} else {
+		t.Failures++
+		t.Reasons[key]++
+	}
+	if a.seen[key] == nil {
+		a.seen[key] = map[int]bool{}
+	}
+	if !a.seen[key][user] {
+		a.seen[key][user] = true
+		t.Accounts[key]++
+	}
+	if !untimed {
+		if f, ok := a.first[key]; !ok || clock.Before(f) {
+			a.first[key] = clock
+		}
+		if clock.After(a.last[key]) {
+			a.last[key] = clock
+		}
+	}
 }
 
 const message = "An account failed to log on.&#13;&#10;&#13;&#10;Subject:&#13;&#10;&#9;Security ID:&#9;&#9;S-1-5-18&#13;&#10;&#9;Account Name:&#9;&#9;PTA01$&#13;&#10;&#9;Account Domain:&#9;&#9;CONTOSO&#13;&#10;&#9;Logon ID:&#9;&#9;0x3E7&#13;&#10;&#13;&#10;Logon Type:&#9;&#9;&#9;3&#13;&#10;&#13;&#10;Account For Which Logon Failed:&#13;&#10;&#9;Security ID:&#9;&#9;S-1-0-0&#13;&#10;&#13;&#10;Failure Information:&#13;&#10;&#9;Failure Reason:&#9;&#9;Unknown user name or bad password.&#13;&#10;&#13;&#10;Process Information:&#13;&#10;&#9;Caller Process ID:&#9;0x1a2c&#13;&#10;&#13;&#10;This event is generated when a logon request fails. It is generated on the computer where access was attempted."

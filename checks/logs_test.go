@@ -1,0 +1,88 @@
+package checks
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ptacheck/ptacheck/checks/tracelog"
+)
+
+// Verdicts of logs.recent-failures over what the trace logs said (a
+// tracelog.Summary), no files.
+func TestRecentFailuresVerdicts(t *testing.T) {
+	reasons := []tracelog.Reason{{Code: 1326, Count: 90}, {Code: 1909, Count: 7}, {Code: 1331, Count: 3}, {Code: 1330, Count: 1}}
+	for _, tc := range []struct {
+		name      string
+		summary   tracelog.Summary
+		window    time.Duration
+		threshold int
+		status    Status
+		message   string
+	}{
+		{name: "no failure", summary: tracelog.Summary{Records: 500}, window: 24 * time.Hour, threshold: 100,
+			status: StatusPass, message: "0 failed sign-ins in the last 24h"},
+		{name: "one failure, singular", summary: tracelog.Summary{Records: 500, Failures: 1, Reasons: []tracelog.Reason{{Code: 1326, Count: 1}}},
+			window: 24 * time.Hour, threshold: 100, status: StatusPass, message: "1 failed sign-in in the last 24h (reasons 1326 x1)"},
+		{name: "at the threshold passes", summary: tracelog.Summary{Records: 900, Failures: 100, Reasons: reasons[:1]}, window: 24 * time.Hour, threshold: 100,
+			status: StatusPass, message: "100 failed sign-ins in the last 24h (reasons 1326 x90)"},
+		{name: "over the threshold warns, top three reasons", summary: tracelog.Summary{Records: 900, Failures: 101, Reasons: reasons}, window: 24 * time.Hour, threshold: 100,
+			status: StatusWarn, message: "101 failed sign-ins in the last 24h (reasons 1326 x90, 1909 x7, 1331 x3): more than the threshold of 100"},
+		{name: "a threshold of 5 over an hour", summary: tracelog.Summary{Records: 40, Failures: 6, Reasons: reasons[1:2]}, window: time.Hour, threshold: 5,
+			status: StatusWarn, message: "6 failed sign-ins in the last 1h (reasons 1909 x7): more than the threshold of 5"},
+		{name: "a window of 90 minutes", summary: tracelog.Summary{Records: 40, Failures: 2, Reasons: reasons[2:3]}, window: 90 * time.Minute, threshold: 5,
+			status: StatusPass, message: "2 failed sign-ins in the last 1h30m (reasons 1331 x3)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.summary
+			out := recentFailuresVerdict(&s, tc.window, tc.threshold)
+			r := Run(context.Background(), &Env{}, []Entry{{Check: fakeCheck{id: "logs.recent-failures", out: out}}}, RunOptions{})[0]
+			if r.Status != tc.status || r.Message != tc.message {
+				t.Fatalf("%s %q, want %s %q", r.Status, r.Message, tc.status, tc.message)
+			}
+			d := out.Details.(map[string]any)
+			if d["failures"] != tc.summary.Failures || d["threshold"] != tc.threshold || d["window"] != tc.window.String() || d["records"] != tc.summary.Records {
+				t.Fatalf("details %v", d)
+			}
+			if n := reflect.ValueOf(d["reasons"]).Len(); n != len(tc.summary.Reasons) {
+				t.Fatalf("%d reasons in the details, want every one (%d)", n, len(tc.summary.Reasons))
+			}
+		})
+	}
+
+	t.Run("the window as people write it", func(t *testing.T) {
+		for d, want := range map[time.Duration]string{24 * time.Hour: "24h", 90 * time.Minute: "1h30m", 30 * time.Minute: "30m",
+			time.Minute: "1m", 10 * time.Second: "10s", 90 * time.Second: "1m30s", 2*time.Hour + 5*time.Second: "2h0m5s"} {
+			if got := shortDuration(d); got != want {
+				t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+			}
+		}
+	})
+
+	t.Run("untimed failures are counted in the details", func(t *testing.T) {
+		out := recentFailuresVerdict(&tracelog.Summary{Records: 10, Failures: 2, Untimed: 3}, 24*time.Hour, 100)
+		if out.Details.(map[string]any)["untimed"] != 3 || out.Warn != nil {
+			t.Fatalf("%+v", out)
+		}
+	})
+
+	t.Run("defaults: 24 h and 100", func(t *testing.T) {
+		for _, c := range []LogsConfig{{}, {Window: -time.Hour, Threshold: -1}} {
+			if w, n := c.limits(); w != 24*time.Hour || n != 100 {
+				t.Fatalf("%+v: %v, %d", c, w, n)
+			}
+		}
+		if w, n := (LogsConfig{Window: time.Hour, Threshold: 7}).limits(); w != time.Hour || n != 7 {
+			t.Fatalf("%v, %d", w, n)
+		}
+	})
+
+	t.Run("no trace log here: skip naming the flag", func(t *testing.T) {
+		r := Run(context.Background(), &Env{}, []Entry{{Check: RecentFailuresCheck{}}}, RunOptions{})[0]
+		if r.Status != StatusSkip || !strings.Contains(r.Message, "pass --logs PATH") {
+			t.Fatalf("%s %q", r.Status, r.Message)
+		}
+	})
+}

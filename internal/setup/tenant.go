@@ -1,0 +1,201 @@
+package setup
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ptacheck/ptacheck/checks"
+	"github.com/ptacheck/ptacheck/checks/graph"
+	"github.com/ptacheck/ptacheck/checks/hostfacts"
+	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/util/redact"
+)
+
+// TenantFlags say how to reach Microsoft Graph and with which token.
+type TenantFlags struct {
+	TokenFile  string
+	DeviceCode bool
+	LoginURL   string
+	GraphURL   string
+	ClientID   string
+}
+
+func (t *TenantFlags) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&t.TokenFile, "token-file", "", "read a Microsoft Graph access token from this `FILE` (or set PTACHECK_GRAPH_TOKEN); without either, a device-code sign-in on a terminal")
+	fs.BoolVar(&t.DeviceCode, "device-code", false, "sign in with a device code even when stderr is not a terminal (the prompt goes to stderr)")
+	fs.StringVar(&t.LoginURL, "login-url", "", "sign-in authority root `URL` (default: the --cloud's, e.g. https://login.microsoftonline.com)")
+	fs.StringVar(&t.GraphURL, "graph-url", "", "Microsoft Graph root `URL` (default: the --cloud's, e.g. https://graph.microsoft.com)")
+	fs.StringVar(&t.ClientID, "client-id", "", "public client `ID` for the device-code and password sign-ins (default: Microsoft Graph Command Line Tools)")
+}
+
+// Tenant are the validated tenant flags.
+type Tenant struct {
+	cloud      graph.Cloud
+	token      graph.TokenFunc // nil: a device-code sign-in or none, decided by Build
+	clientID   string
+	deviceCode bool
+	// signIn is the one device-code sign-in of the process, shared by every
+	// copy of these inputs: a collect's phases and a retry's attempts ask
+	// the person once.
+	signIn *signInOnce
+}
+
+type signInOnce struct {
+	mu    sync.Mutex
+	token graph.TokenFunc
+}
+
+// Validate checks the Graph and sign-in roots and reads the token (from
+// --token-file or PTACHECK_GRAPH_TOKEN), which is registered as a secret so
+// no output can show it. Secrets never come from flags.
+func (t *TenantFlags) Validate(ctx context.Context, cloud checks.Cloud, getenv func(string) string) (Tenant, error) {
+	in := Tenant{clientID: t.ClientID, deviceCode: t.DeviceCode, signIn: &signInOnce{}}
+	var err error
+	if in.cloud, err = graph.CloudByName(string(cloud)); err != nil {
+		in.cloud = graph.CloudPublic // --cloud is validated with the catalogue
+	}
+	for _, u := range []struct {
+		flag string
+		val  string
+		root *string
+	}{{"--login-url", t.LoginURL, &in.cloud.LoginURL}, {"--graph-url", t.GraphURL, &in.cloud.GraphURL}} {
+		if u.val == "" {
+			continue
+		}
+		p, err := url.Parse(u.val)
+		loopback := err == nil && isLoopbackHost(p.Hostname())
+		if err != nil || p.Host == "" || (p.Scheme != "https" && !(p.Scheme == "http" && loopback)) || p.User != nil {
+			return in, cli.Usagef("%s %q: want an https:// URL (http only on loopback), without credentials", u.flag, redact.URL(u.val))
+		}
+		*u.root = strings.TrimRight(u.val, "/")
+	}
+	switch {
+	case t.TokenFile != "":
+		data, err := cli.ReadFile(ctx, t.TokenFile, graph.MaxTokenFileBytes)
+		if err != nil {
+			return in, cli.Usagef("--token-file: token file: %v", err)
+		}
+		if in.token, err = graph.StaticToken(string(data)); err != nil {
+			return in, cli.Usagef("--token-file: token file %s: %v", t.TokenFile, err)
+		}
+		// Register the token's value as a secret right away.
+		if tok, err := in.token(context.Background()); err == nil {
+			redact.Secret(tok)
+		}
+	case getenv(graph.EnvToken) != "":
+		redact.Secret(getenv(graph.EnvToken))
+		if in.token, err = graph.StaticToken(getenv(graph.EnvToken)); err != nil {
+			return in, cli.Usagef("%s: %v", graph.EnvToken, err)
+		}
+	}
+	return in, nil
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// AdminFlags name the admin whose account tenant.admin-account checks.
+type AdminFlags struct {
+	UPN                string
+	PassFile           string
+	RequireGlobalAdmin bool
+}
+
+func (a *AdminFlags) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&a.UPN, "admin-upn", "", "the admin `UPN` who installs, registers or enables (default: the signed-in user)")
+	fs.StringVar(&a.PassFile, "admin-password-file", "", "try a password sign-in as the admin with the password in this `FILE` (or PTACHECK_ADMIN_PASSWORD): an MFA answer fails tenant.admin-account")
+	fs.BoolVar(&a.RequireGlobalAdmin, "require-global-admin", false, "tenant.admin-account: the 2017 rule, only a Global Administrator passes (a Hybrid Identity Administrator without it fails)")
+}
+
+// Admin are the validated admin flags.
+type Admin struct {
+	UPN                string
+	RequireGlobalAdmin bool
+	password           string
+}
+
+// Validate reads the admin's password (from --admin-password-file or
+// PTACHECK_ADMIN_PASSWORD), registered as a secret.
+func (a *AdminFlags) Validate(ctx context.Context, getenv func(string) string) (Admin, error) {
+	in := Admin{UPN: a.UPN, RequireGlobalAdmin: a.RequireGlobalAdmin, password: getenv("PTACHECK_ADMIN_PASSWORD")}
+	if a.PassFile != "" {
+		data, err := cli.ReadFile(ctx, a.PassFile, maxSecretFile)
+		if err != nil {
+			return in, cli.Usagef("--admin-password-file %v", err)
+		}
+		in.password = strings.TrimRight(string(data), "\r\n")
+		if in.password == "" {
+			return in, cli.Usagef("--admin-password-file %s: the file is empty", a.PassFile)
+		}
+	}
+	redact.Secret(in.password)
+	if in.password != "" && a.UPN == "" {
+		return in, cli.Usagef("a password sign-in needs the admin's UPN: pass --admin-upn")
+	}
+	return in, nil
+}
+
+// MachineFlags name this server as its agent registered it.
+type MachineFlags struct{ Name string }
+
+func (m *MachineFlags) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&m.Name, "machine-name", "", "this server's `NAME` as its agent registered it (default: its FQDN): tenant.this-agent-active looks for it, tenant.other-agents leaves it out, signin checks workstation restrictions against it")
+}
+
+// scopes returns the delegated scopes the Graph reads of the selected
+// checks of the phases need: each check declares its reads (checks.Needs),
+// so the sign-in asks for what runs and for no more.
+func scopes(graphURL string, phases []checks.Phase, only map[string]bool) []string {
+	var plan []checks.Entry
+	for _, p := range phases {
+		plan = append(plan, checks.Select(checks.Plan(p, checks.Config{}), only)...)
+	}
+	return checks.Scopes(graphURL, plan)
+}
+
+// graphHTTP is ptacheck's own HTTP client for Graph and sign-in: the
+// standard proxy variables, verified TLS (system roots, plus --ca-file),
+// and deadlines.
+func graphHTTP(roots *x509.CertPool) *http.Client {
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		TLSClientConfig:        &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  30 * time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
+}
+
+// machineName is this server's FQDN as an agent registers it.
+func machineName(facts *hostfacts.Snapshot, adDomain string) string {
+	name, domain := "", adDomain
+	if facts != nil {
+		name = facts.ComputerName
+		if facts.Domain != "" {
+			domain = facts.Domain
+		}
+	}
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	if name != "" && domain != "" && !strings.Contains(name, ".") {
+		name += "." + domain
+	}
+	return name
+}
