@@ -153,6 +153,27 @@ func TestTenantFixturesPerPhase(t *testing.T) {
 	}
 }
 
+// host.agent-registered names where the tenant it compares with came
+// from: the fixture's own, unless --tenant-id names another, which then
+// decides (the agent of registered is this fixture tenant's).
+func TestVerifyNamesTheExpectedTenant(t *testing.T) {
+	const other = "6b1e3f5a-9c2d-4e8f-a7b6-0d1c2e3f4a5b"
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 0, "(the fixture's tenant)"},
+		{[]string{"--tenant-id", other}, 1, "not to " + other + " (--tenant-id)"},
+	} {
+		r := runCLI(t, append([]string{"verify", "--fixture", "registered", "--only", "host.agent-registered", "-o", "json"}, tc.args...)...)
+		j := parseJSON(t, r.stdout)
+		if r.code != tc.code || len(j.Checks) != 1 || !strings.Contains(j.Checks[0].Message, tc.want) {
+			t.Errorf("verify %v: exit %d %+v, want exit %d naming %q", tc.args, r.code, j.Checks, tc.code, tc.want)
+		}
+	}
+}
+
 func TestPortsBlockedNamesEachEndpoint(t *testing.T) {
 	r := runCLI(t, "install", "--fixture", "ports-blocked", "--only", "net.outbound-ports", "--probe-timeout", "500ms", "-o", "json")
 	j := parseJSON(t, r.stdout)

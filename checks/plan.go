@@ -63,7 +63,7 @@ func checklist(cfg Config, phase Phase) []Entry {
 		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: TrustedRootsCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: AgentRunningCheck{}, Phases: verify, Timeout: hostCheckTimeout},
-		{Check: AgentRegisteredCheck{TenantID: cfg.TenantID}, Phases: verify, Timeout: hostCheckTimeout},
+		{Check: AgentRegisteredCheck{TenantID: cfg.TenantID, TenantFrom: cfg.TenantIDFrom}, Phases: verify, Timeout: hostCheckTimeout},
 		{Check: net, Phases: netPhases, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: netPhases, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: ManagedDomainsCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},

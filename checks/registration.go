@@ -170,6 +170,8 @@ type AgentRegisteredCheck struct {
 	// TenantID is the tenant the agent should serve (--tenant-id, or the
 	// fixture's); "" asks the run's Graph token (its tid claim), if any.
 	TenantID string
+	// TenantFrom says where TenantID came from ("" --tenant-id).
+	TenantFrom string
 }
 
 func (AgentRegisteredCheck) Meta() Meta {
@@ -209,7 +211,10 @@ func (c AgentRegisteredCheck) Run(ctx context.Context, env *Env) Outcome {
 	if missing := unrecordedLists(s, hostfacts.EvidenceRegistry); len(missing) > 0 {
 		return Errored(errors.New(missing[0]), nil)
 	}
-	expected := expectedTenant{id: c.TenantID, from: "--tenant-id"}
+	expected := expectedTenant{id: c.TenantID, from: c.TenantFrom}
+	if expected.from == "" {
+		expected.from = "--tenant-id"
+	}
 	if expected.id == "" && env.Tenant != nil {
 		expected = tokenTenant(ctx, env.Tenant)
 	}
