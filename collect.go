@@ -145,7 +145,7 @@ func collectAbout(b *report.Bundle, release string, phases []checks.Phase, fixtu
 	if err := report.DCQuery(&q, "xml", []string{agentExe, connectorExe}); err != nil {
 		return err
 	}
-	if err := b.AddBytes(report.BundleFile{Name: "security-log-query.xml", Description: "the Security-log query for the agent's logons (ptacheck dc-query): run it on this server"}, q.Bytes()); err != nil {
+	if err := b.AddBytes(report.BundleFile{Name: "security-log-query.xml", Description: "the Security-log query for the agent's logons (ptacheck security-query): run it on this server"}, q.Bytes()); err != nil {
 		return err
 	}
 	var about bytes.Buffer
@@ -307,7 +307,7 @@ func collectEvents(ctx context.Context, b *report.Bundle, fixtureMode bool) erro
 }
 
 // collectSecurityLogons adds the summary of the agent's logons in this
-// host's Security log (ptacheck logs over the dc-query's events), not the
+// host's Security log (ptacheck logs over the security-query's events), not the
 // events themselves.
 func collectSecurityLogons(ctx context.Context, b *report.Bundle, dir string) error {
 	const name = "events/security-logons.json"
@@ -330,5 +330,5 @@ func collectSecurityLogons(ctx context.Context, b *report.Bundle, dir string) er
 	if err := report.Logs(&buf, "json", report.LogsInput{Security: s}); err != nil {
 		return err
 	}
-	return b.AddBytes(report.BundleFile{Name: name, Description: "the agent's logons in this server's Security log, events 4625 and 4624 by status (ptacheck logs -o json over the dc-query's events)", PersonalData: "file paths; no account names (accounts are only counted)"}, buf.Bytes())
+	return b.AddBytes(report.BundleFile{Name: name, Description: "the agent's logons in this server's Security log, events 4625 and 4624 by status (ptacheck logs -o json over the security-query's events)", PersonalData: "file paths; no account names (accounts are only counted)"}, buf.Bytes())
 }

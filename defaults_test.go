@@ -24,7 +24,9 @@ func TestDefaultsFromEnvironmentAndConfig(t *testing.T) {
 		{"the environment wins over the file", map[string]string{"PTACHECK_CONFIG": cfg, "PTACHECK_FIXTURE": "healthy"}, []string{"install"}, 0, []string{`fixture "healthy"`}},
 		{"a list flag from the environment", map[string]string{"PTACHECK_SKIP": "net.outbound-ports,net.tls-inspection"}, []string{"install", "--fixture", "ports-blocked"}, 0,
 			[]string{"skipped by --skip"}},
-		{"another command's settings are ignored", nil, []string{"explain", "--config", cfg, "1326"}, 0, []string{"ERROR_LOGON_FAILURE"}},
+		{"another command's settings are ignored", nil, []string{"list", "--config", cfg}, 0, []string{"msappproxy.net"}},
+		// explain, fixtures and version read no config file: nothing of theirs is worth a setting.
+		{"explain reads no config file", map[string]string{"PTACHECK_CONFIG": "/nonexistent/ptacheck.json"}, []string{"explain", "1326"}, 0, []string{"ERROR_LOGON_FAILURE"}},
 		{"a bad value in the environment", map[string]string{"PTACHECK_PROBE_TIMEOUT": "soon"}, []string{"install", "--fixture", "healthy"}, 2,
 			[]string{`PTACHECK_PROBE_TIMEOUT="soon"`}},
 	} {

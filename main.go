@@ -29,6 +29,7 @@ import (
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/internal/setup"
 	"github.com/ptacheck/ptacheck/report"
+	"github.com/ptacheck/ptacheck/util/suggest"
 )
 
 // exitCodes are the codes scripts gate on, the same for every output
@@ -84,7 +85,7 @@ type command struct {
 }
 
 // The flag groups of the commands, beside the Output group every command
-// but dc-query takes.
+// but security-query takes.
 var (
 	phaseGroups     = []setup.Group{setup.SelectionGroup, setup.GateGroup, setup.ReportGroup}
 	networkGroups   = []setup.Group{setup.CloudGroup, setup.CatalogueGroup, setup.DNSGroup, setup.ProbeGroup, setup.TrustGroup}
@@ -111,19 +112,24 @@ var commands = []*command{
   ptacheck install --ignore-failures host.app-proxy-connector   # accept one known finding`),
 	phaseCommand(checks.PhaseRegister, []setup.Group{setup.AgentGroup}, slices.Concat(networkGroups, directoryGroups, tenantGroups),
 		"checklist before registering the installed agent with the tenant", `
-  ptacheck register --tenant-id <guid> -o json --report-file pta.json`),
+  ptacheck register --tenant-id "$TENANT_ID"          # on the server, after installing
+  ptacheck register --tenant-id "$TENANT_ID" -o json --report-file pta.json
+  ptacheck register --fixture two-agents              # an emulated environment, anywhere`),
 	phaseCommand(checks.PhaseVerify, []setup.Group{setup.MachineGroup}, []setup.Group{setup.CloudGroup, setup.TrustGroup, setup.TenantGroup},
 		"right after the installer and the registration: the agent runs and the tenant lists it active", `
-  ptacheck verify --tenant-id <guid>                  # on the server, after RegisterConnector.ps1
+  ptacheck verify --tenant-id "$TENANT_ID"            # on the server, after RegisterConnector.ps1
   ptacheck verify --retry-timeout 5m --sleep 30s      # wait for the agent to come up and show as active
   ptacheck verify --fixture agent-stopped             # an emulated registered server whose agent is stopped`),
 	phaseCommand(checks.PhaseEnable, nil, slices.Concat(networkGroups, tenantGroups),
 		"checklist before enabling PTA on the tenant", `
+  ptacheck enable --tenant-id "$TENANT_ID"
   ptacheck enable --only net.outbound-ports --probe-timeout 2s
-  ptacheck enable -o text --report-file r.xml --report-format junit   # text on screen, JUnit for CI`),
+  ptacheck enable --report-file r.xml --report-format junit   # text on screen, JUnit for CI`),
 	phaseCommand(checks.PhaseUninstall, []setup.Group{setup.MachineGroup}, []setup.Group{setup.CloudGroup, setup.TrustGroup, setup.TenantGroup},
 		"checklist before uninstalling the agent from this server", `
-  ptacheck uninstall --host-snapshot host.json`),
+  ptacheck uninstall                                 # on the server, before uninstalling
+  ptacheck uninstall --host-snapshot host.json       # facts captured with 'ptacheck snapshot'
+  ptacheck uninstall --fixture last-agent -o json    # an emulated environment, anywhere`),
 	phaseCommand(checks.PhaseSignin, []setup.Group{setup.UsersGroup, setup.PasswordGroup, setup.MachineGroup}, []setup.Group{setup.CloudGroup, setup.DNSGroup, setup.TrustGroup, setup.DirectoryGroup, setup.TenantGroup},
 		"diagnose why users' sign-ins fail, from their AD accounts", `
   ptacheck signin --user alice@contoso.com --user bob@contoso.com
@@ -133,24 +139,28 @@ var commands = []*command{
 	phaseCommand(checks.PhaseOperate, []setup.Group{setup.LogsGroup, setup.MachineGroup}, slices.Concat(networkGroups, []setup.Group{setup.DirectoryGroup, setup.TenantGroup}),
 		"health check of a running setup: endpoints, DCs, active agents, recent failed sign-ins", `
   ptacheck operate                                     # on the agent server, on a schedule
-  ptacheck operate --logs C:\Temp\Trace --failure-threshold 50 -o json`),
+  ptacheck operate --logs C:\Temp\Trace --failure-threshold 50 -o json
+  ptacheck operate -o prometheus --report-file ptacheck.prom   # for a textfile collector`),
 	{
 		Command: setup.Command{Name: "list", Formats: textJSON, Own: []setup.Group{setup.EndpointsGroup}, Shared: []setup.Group{setup.CloudGroup, setup.CatalogueGroup}},
 		summary: "print every check (--endpoints: the endpoint catalogue)", run: runList, examples: `
   ptacheck list
-  ptacheck list --endpoints --cloud usgov --tenant-id <guid> -o json`,
+  ptacheck list -o json
+  ptacheck list --endpoints --cloud usgov --tenant-id "$TENANT_ID" -o json`,
 	},
 	{
 		Command: setup.Command{Name: "snapshot", Formats: []string{"json", "text"}, Own: []setup.Group{setup.SnapshotFileGroup}},
 		summary: "write this Windows host's facts as JSON (for --host-snapshot)", run: runSnapshot, examples: `
   ptacheck snapshot > host.json                      # on the agent server
+  ptacheck snapshot --report-file host.json          # the same, the JSON on screen too
   ptacheck install --host-snapshot host.json         # then on any system`,
 	},
 	{
-		Command: setup.Command{Name: "explain", Formats: textJSON},
+		Command: setup.Command{Name: "explain", Formats: textJSON, NoConfig: true, NumericArgs: true},
 		summary: "explain AADSTS, Win32 (trace-log Reason) and NTSTATUS codes", args: " CODE...", maxArgs: -1, run: runExplain, examples: `
   ptacheck explain AADSTS80001          # a sign-in error
   ptacheck explain 1328 1909 0x530      # Reason codes from the agent's trace log
+  ptacheck explain -2146892994          # a negative Reason (an HRESULT), as 'ptacheck logs' prints it
   ptacheck explain -o json AADSTS8002   # the documented typo of 80002`,
 	},
 	{
@@ -159,13 +169,13 @@ var commands = []*command{
   ptacheck logs                                        # this host's agent trace folders
   ptacheck logs --since 24h C:\Temp\trace.zip
   ptacheck logs -o json --request-id df63f4a4-68b9-44ae-8d81-6ad2d844d84e trace/
-  ptacheck logs security.xml    # wevtutil qe Security /q:"$(ptacheck dc-query --format xpath)" /f:xml > security.xml`,
+  ptacheck logs security.xml    # wevtutil qe Security /q:"$(ptacheck security-query --format xpath)" /f:xml > security.xml`,
 	},
 	{
-		Command: setup.Command{Name: "dc-query", Own: []setup.Group{setup.DCQueryGroup}},
-		summary: "print the Security-log query for the agent's logons (Event Viewer, wevtutil)", run: runDCQuery, examples: `
-  ptacheck dc-query > pta-logons.xml                   # Event Viewer > Create Custom View > XML
-  wevtutil qe Security /rd:true /c:20 /f:text /q:"$(ptacheck dc-query --format xpath)"`,
+		Command: setup.Command{Name: "security-query", Aliases: []string{"dc-query"}, Own: []setup.Group{setup.DCQueryGroup}},
+		summary: "print the Security-log query for the agent's logons on its server (Event Viewer, wevtutil)", run: runDCQuery, examples: `
+  ptacheck security-query > pta-logons.xml             # Event Viewer > Create Custom View > XML
+  wevtutil qe Security /rd:true /c:20 /f:text /q:"$(ptacheck security-query --format xpath)"`,
 	},
 	{
 		Command: setup.Command{Name: "collect", Formats: textJSON, Own: []setup.Group{setup.BundleGroup},
@@ -184,12 +194,19 @@ var commands = []*command{
   ptacheck summarize --strict uninstall-*.json         # before removing agents from several servers`,
 	},
 	{
-		Command: setup.Command{Name: "fixtures", Formats: textJSON},
+		Command: setup.Command{Name: "fixtures", Formats: textJSON, NoConfig: true},
 		summary: "list the built-in fixture environments, one line each", run: runFixtures, examples: `
   ptacheck fixtures
+  ptacheck fixtures -o json
   ptacheck install --fixture wrong-forest`,
 	},
-	{Command: setup.Command{Name: "version", Formats: textJSON}, summary: "print the version", run: runVersion},
+	{
+		Command: setup.Command{Name: "version", Formats: textJSON, NoConfig: true},
+		summary: "print the version", run: runVersion, examples: `
+  ptacheck version
+  ptacheck --version
+  ptacheck version -o json`,
+	},
 }
 
 // registry knows every command's flags.
@@ -203,11 +220,20 @@ var registry = func() *setup.Registry {
 
 func lookupCommand(name string) *command {
 	for _, c := range commands {
-		if c.Name == name {
+		if c.Name == name || slices.Contains(c.Aliases, name) {
 			return c
 		}
 	}
 	return nil
+}
+
+// unknownCommand is the error for a command name no command answers to:
+// the nearest one, or the list.
+func unknownCommand(prefix, name string) error {
+	if hint := suggest.DidYouMean(name, registry.CommandNames(), ""); hint != "" {
+		return cli.Usagef("%sunknown command %q: %s (run 'ptacheck --help' for the commands)", prefix, name, hint)
+	}
+	return cli.Usagef("%sunknown command %q (want %s); run 'ptacheck --help'", prefix, name, commandNames())
 }
 
 func commandNames() string {
@@ -237,12 +263,19 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, sys *
 	case name == "" && help:
 		printUsage(stdout)
 		return report.ExitReady
+	case name == "" && len(args) == 0:
+		// ptacheck alone: the commands, one line each, on stderr; still
+		// a usage error for a script (exit 2).
+		fmt.Fprintln(stderr, "ptacheck: no command given: ptacheck <command> [flags]")
+		printCommands(stderr)
+		fmt.Fprintln(stderr, "\nRun 'ptacheck <command> --help' for a command's flags and examples, 'ptacheck --help' for more.")
+		return report.ExitUsage
 	case name == "":
 		return fail(stderr, cli.Usagef("no command given (want %s); run 'ptacheck --help'", commandNames()))
 	}
 	cmd := lookupCommand(name)
 	if cmd == nil {
-		return fail(stderr, cli.Usagef("unknown command %q (want %s); run 'ptacheck --help'", name, commandNames()))
+		return fail(stderr, unknownCommand("", name))
 	}
 	if help {
 		printCommandUsage(stdout, cmd)
@@ -315,7 +348,7 @@ func findCommand(args []string) (name string, help bool, err error) {
 				if c := lookupCommand(args[i+1]); c != nil {
 					return c.Name, true, nil
 				}
-				return "", true, cli.Usagef("help: unknown command %q (want %s)", args[i+1], commandNames())
+				return "", true, unknownCommand("help: ", args[i+1])
 			}
 			return "", true, nil
 		default:
@@ -333,6 +366,18 @@ Usage:
   ptacheck <command> --help       the command's flags and examples
 `
 
+// reference says where the reference is, true for someone who has only the
+// binary: the docs travel with the source, not with the executable.
+const reference = "Reference: docs/flags.md (every flag) and the rest of docs/ in the ptacheck source\n(module github.com/ptacheck/ptacheck)."
+
+// helpWidth is the width help is wrapped to: the terminal's, at most 100.
+func helpWidth(w io.Writer) int {
+	if n := cli.Width(w); n > 0 {
+		return min(n, 100)
+	}
+	return 100
+}
+
 func printExitCodes(w io.Writer) {
 	fmt.Fprintln(w, "Exit codes (the same for every output format):")
 	for _, e := range exitCodes {
@@ -340,12 +385,17 @@ func printExitCodes(w io.Writer) {
 	}
 }
 
-func printUsage(w io.Writer) {
-	fmt.Fprint(w, usageHead)
+// printCommands prints the command table, one line each.
+func printCommands(w io.Writer) {
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s  %s\n", c.Name, c.summary)
+		fmt.Fprintf(w, "  %-14s  %s\n", c.Name, c.summary)
 	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usageHead)
+	printCommands(w)
 	fmt.Fprintln(w)
 	printExitCodes(w)
 	fmt.Fprint(w, `
@@ -353,25 +403,31 @@ Examples:
   ptacheck install                                   # on the server, before installing
   ptacheck install --fixture healthy                 # an emulated environment, anywhere
   ptacheck uninstall -o json --report-file pta.json  # gate a script on the exit code
-  ptacheck install --ignore-failures host.app-proxy-connector   # accept one known finding
+  ptacheck explain AADSTS80001                       # what a sign-in error means
 
-Check IDs: 'ptacheck list'. Documentation: README.md.
+Check IDs: 'ptacheck list'. Fixtures: 'ptacheck fixtures'.
 `)
+	fmt.Fprintln(w, reference)
 }
 
 // printCommandUsage prints a command's help: its own flags first, then the
-// groups it shares with other commands, the common flags last.
+// groups it shares with other commands, the common flags last, then its
+// examples.
 func printCommandUsage(w io.Writer, c *command) {
 	fmt.Fprintf(w, "ptacheck %s: %s\n\nUsage:\n  ptacheck %s [flags]%s\n", c.Name, c.summary, c.Name, c.args)
-	for _, s := range c.Help(100) {
+	if len(c.Aliases) > 0 {
+		fmt.Fprintf(w, "\nAlso answers to: %s (its former name).\n", strings.Join(c.Aliases, ", "))
+	}
+	for _, s := range c.Help(helpWidth(w)) {
 		fmt.Fprintf(w, "\n%s:\n%s", s.Title, s.Usages)
 	}
+	fmt.Fprintln(w)
+	if _, ok := checks.ParsePhase(c.Name); ok {
+		printExitCodes(w)
+		fmt.Fprint(w, "\nCheck IDs: 'ptacheck list'. ")
+	}
+	fmt.Fprintln(w, reference)
 	if c.examples != "" {
 		fmt.Fprintf(w, "\nExamples:%s\n", c.examples)
-	}
-	if _, ok := checks.ParsePhase(c.Name); ok {
-		fmt.Fprintln(w)
-		printExitCodes(w)
-		fmt.Fprintln(w, "\nCheck IDs: 'ptacheck list'. Documentation: README.md.")
 	}
 }

@@ -97,7 +97,7 @@ func runPlan(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg ch
 	}
 	progress := cli.NewProgress(inv.Stderr, in.Verbose, ids)
 	defer progress.Finish()
-	return checks.Run(ctx, env, plan, checks.RunOptions{
+	return checks.RunPlan(ctx, env, plan, checks.RunOptions{
 		Timeout: in.Selection.Timeout, Skip: in.Selection.Skip, Only: only, Ignore: in.Selection.Ignore,
 		OnStart: func(e checks.Entry) { progress.Start(e.ID()) },
 		OnDone:  func(r checks.Result) { progress.Done(r.ID, string(r.Status), r.Duration) },

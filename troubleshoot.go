@@ -25,19 +25,34 @@ func runExplain(_ context.Context, inv *setup.Invocation) (int, error) {
 	if len(inv.Args) == 0 {
 		return 0, cli.Usagef("explain: name at least one code, e.g. ptacheck explain AADSTS80001 1328")
 	}
+	// Every code that can be explained is, in the order given; each input
+	// that is not a code or not known gets its line on stderr, and the
+	// exit code says so (2) at the end.
 	var xs []codes.Explanation
+	var bad []error
 	for _, arg := range inv.Args {
 		c, err := codes.Parse(arg)
-		if err != nil {
-			return 0, cli.Usage(err)
+		if err == nil {
+			var x codes.Explanation
+			if x, err = codes.Explain(c); err == nil {
+				xs = append(xs, x)
+				continue
+			}
 		}
-		x, err := codes.Explain(c)
-		if err != nil {
-			return 0, cli.Usage(err)
-		}
-		xs = append(xs, x)
+		bad = append(bad, err)
 	}
-	return report.ExitReady, report.Explain(inv.Stdout, format, xs)
+	if len(xs) > 0 {
+		if err := report.Explain(inv.Stdout, format, xs); err != nil {
+			return 0, err
+		}
+	}
+	for _, err := range bad {
+		cli.Fail(inv.Stderr, err)
+	}
+	if len(bad) > 0 {
+		return report.ExitUsage, nil
+	}
+	return report.ExitReady, nil
 }
 
 func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
@@ -137,7 +152,7 @@ func passedOver(t *tracelog.Summary, s *secevents.Summary) ([]string, int) {
 }
 
 // agentExecutables are the processes whose logons count in Security
-// events: --agent-path, or the executables dc-query names (both known
+// events: --agent-path, or the executables security-query names (both known
 // generations, and the agent under this host's Program Files).
 func agentExecutables(agentPath string) []string {
 	if agentPath != "" {

@@ -56,7 +56,7 @@ func runAD(t *testing.T, env *Env, cfg ADConfig) []Result {
 		{Check: ADForestMembershipCheck{Config: cfg}, Requires: []string{"ad.dc-reachable"}, Timeout: 10 * time.Second},
 		{Check: ADTimeSkewCheck{Config: cfg}, Requires: []string{"ad.dc-reachable"}, Timeout: 10 * time.Second},
 	}
-	return Run(context.Background(), env, plan, RunOptions{})
+	return RunPlan(context.Background(), env, plan, RunOptions{})
 }
 
 func findings(r Result) string { return r.Message + " | " + strings.Join(r.Findings, " | ") }
@@ -149,7 +149,7 @@ func TestADChecks(t *testing.T) {
 		env := adEnv(t, d, nil, fixtureBind)
 		plan := []Entry{{Check: ADDCReachableCheck{Config: cfg}, Timeout: 500 * time.Millisecond}}
 		start := time.Now()
-		r := Run(context.Background(), env, plan, RunOptions{})[0]
+		r := RunPlan(context.Background(), env, plan, RunOptions{})[0]
 		if took := time.Since(start); took > 2*time.Second {
 			t.Fatalf("took %s: the check did not end at its deadline", took)
 		}

@@ -279,8 +279,8 @@ type Facts struct {
 
 // signinUser is one user of a signin run.
 type signinUser struct {
-	UPN   string                // as given: the name the user signs in to Entra ID with
-	Cloud *graph.CloudUserFacts // nil: Graph not read for this user
+	UPN          string                // as given: the name the user signs in to Entra ID with
+	CloudAccount *graph.CloudUserFacts // nil: Graph not read for this user
 	// Account is the UPN the AD checks look up and the password is tried
 	// with: the on-premises UPN Graph shows, else the name given; "" when
 	// the user does not sign in through PTA (NotPTA says why).

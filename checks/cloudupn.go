@@ -68,7 +68,7 @@ type cloudUPNTally struct {
 // add decides one user: the row of the details, with the findings tallied.
 func (t *cloudUPNTally) add(u signinUser) cloudUPNJSON {
 	row := cloudUPNJSON{UPN: u.UPN, Verdict: "not-evaluated"}
-	f := u.Cloud
+	f := u.CloudAccount
 	switch {
 	case f == nil:
 		t.unread = append(t.unread, u.UPN+" (not read: the cloud account is read for the first "+fmt.Sprint(maxCloudUsers)+" users of a run)")
@@ -100,7 +100,7 @@ func (t *cloudUPNTally) add(u signinUser) cloudUPNJSON {
 
 // account decides a user whose cloud account was read.
 func (t *cloudUPNTally) account(u signinUser, row *cloudUPNJSON) {
-	cu := u.Cloud.User.V
+	cu := u.CloudAccount.User.V
 	row.CloudUPN, row.OnPremisesUPN, row.OnPremisesSAM, row.OnPremisesDom = cu.UserPrincipalName, cu.OnPremisesUserPrincipalName, cu.OnPremisesSamAccountName, cu.OnPremisesDomainName
 	row.Sync, row.AccountEnabled, row.Verdict = string(cu.Sync()), cu.AccountEnabled, "pass"
 	if cu.AccountEnabled != nil && !*cu.AccountEnabled {

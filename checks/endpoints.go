@@ -12,6 +12,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks/netprobe"
 	"github.com/ptacheck/ptacheck/util/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/suggest"
 )
 
 // ErrChinaUnverified explains why --cloud china is refused.
@@ -26,6 +27,9 @@ func ParseCloud(s string) (Cloud, error) {
 		return CloudUSGov, nil
 	case CloudChina:
 		return "", ErrChinaUnverified
+	}
+	if hint := suggest.DidYouMean(s, []string{string(CloudPublic), string(CloudUSGov)}, ""); hint != "" {
+		return "", fmt.Errorf("--cloud %q: %s (want public or usgov)", s, hint)
 	}
 	return "", fmt.Errorf("--cloud %q: want public or usgov", s)
 }

@@ -38,7 +38,7 @@ func TestRecentFailuresVerdicts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.summary
 			out := recentFailuresVerdict(&s, tc.window, tc.threshold)
-			r := Run(context.Background(), &Env{}, []Entry{{Check: fakeCheck{id: "logs.recent-failures", out: out}}}, RunOptions{})[0]
+			r := RunPlan(context.Background(), &Env{}, []Entry{{Check: fakeCheck{id: "logs.recent-failures", out: out}}}, RunOptions{})[0]
 			if r.Status != tc.status || r.Message != tc.message {
 				t.Fatalf("%s %q, want %s %q", r.Status, r.Message, tc.status, tc.message)
 			}
@@ -80,7 +80,7 @@ func TestRecentFailuresVerdicts(t *testing.T) {
 	})
 
 	t.Run("no trace log here: skip naming the flag", func(t *testing.T) {
-		r := Run(context.Background(), &Env{}, []Entry{{Check: RecentFailuresCheck{}}}, RunOptions{})[0]
+		r := RunPlan(context.Background(), &Env{}, []Entry{{Check: RecentFailuresCheck{}}}, RunOptions{})[0]
 		if r.Status != StatusSkip || !strings.Contains(r.Message, "pass --logs PATH") {
 			t.Fatalf("%s %q", r.Status, r.Message)
 		}

@@ -29,7 +29,7 @@ func TestMemoThroughTheRunner(t *testing.T) {
 			return memo.Do(ctx, &table, "shared", time.Minute, fetch)
 		}}, Phases: []Phase{PhaseInstall}, Timeout: timeout}
 	}
-	results := Run(context.Background(), &Env{}, []Entry{use("a.short", 30*time.Millisecond), use("b.patient", 5*time.Second)}, RunOptions{Parallel: 2})
+	results := RunPlan(context.Background(), &Env{}, []Entry{use("a.short", 30*time.Millisecond), use("b.patient", 5*time.Second)}, RunOptions{Parallel: 2})
 	if results[0].Status != StatusError {
 		t.Errorf("the short check: %s %s", results[0].Status, results[0].Message)
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/ptacheck/ptacheck/checks/directory"
 	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
@@ -207,7 +209,7 @@ func signinUsers(ctx context.Context, env *Env, cfg SigninConfig) []signinUser {
 			defer wg.Done()
 			for i := range next {
 				f := graph.GatherCloudUser(ctx, env.Tenant, out[i].UPN)
-				out[i].Cloud = &f
+				out[i].CloudAccount = &f
 				out[i].resolve()
 			}
 		}()
@@ -224,10 +226,10 @@ func signinUsers(ctx context.Context, env *Env, cfg SigninConfig) []signinUser {
 }
 
 func (u *signinUser) resolve() {
-	if u.Cloud.User.Err != nil {
+	if u.CloudAccount.User.Err != nil {
 		return // not in Entra ID, or not read: the name as given
 	}
-	c := u.Cloud.User.V
+	c := u.CloudAccount.User.V
 	switch c.Sync() {
 	case graph.SyncNever:
 		u.Account, u.NotPTA = "", "is cloud-only (onPremisesSyncEnabled null): Entra ID checks its password itself, PTA is never asked"
@@ -274,4 +276,46 @@ func meetTenant(env *Env, cfg TenantConfig) (*graph.Tenant, *Outcome) {
 		return nil, needError(errors.New("no Graph client in this run"))
 	}
 	return env.Tenant, nil
+}
+
+// Limits of the user checks.
+const (
+	// maxListedUsers bounds the findings listed one by one; the details
+	// carry every user.
+	maxListedUsers   = 50
+	userCheckTimeout = 60 * time.Second
+	// maxCloudUsers bounds the users whose cloud account is read (one Graph
+	// call each, cloudReaders at a time); the rest are not evaluated by
+	// user.cloud-upn and are looked up in AD by the name given.
+	maxCloudUsers = 200
+	cloudReaders  = 4
+)
+
+// named is the user as findings name it: with the on-premises UPN when it
+// is not the one given.
+func (u signinUser) named() string {
+	if u.Account != "" && !strings.EqualFold(u.Account, u.UPN) {
+		return u.UPN + " (on-premises " + u.Account + ")"
+	}
+	return u.UPN
+}
+
+// listed turns findings into one error, at most maxListedUsers of them.
+func listed(errs []error, more string) error {
+	var m *multierror.Error
+	for i, err := range errs {
+		if i == maxListedUsers {
+			m = multierror.Append(m, fmt.Errorf("and %d more %s (every user is in the details)", len(errs)-maxListedUsers, more))
+			break
+		}
+		m = multierror.Append(m, err)
+	}
+	return m.ErrorOrNil()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -143,7 +143,7 @@ func TestNetChecksShareProbes(t *testing.T) {
 		{Check: OutboundPortsCheck{Endpoints: set, ProbeTimeout: time.Second}, Timeout: 5 * time.Second},
 		{Check: TLSInspectionCheck{Endpoints: set, ProbeTimeout: time.Second}, Timeout: 5 * time.Second},
 	}
-	rs := Run(context.Background(), env, plan, RunOptions{})
+	rs := RunPlan(context.Background(), env, plan, RunOptions{})
 	if statuses(rs) != "net.outbound-ports=pass net.tls-inspection=pass" {
 		t.Fatalf("%s", statuses(rs))
 	}
@@ -270,7 +270,7 @@ func TestOutboundPortsCutOff(t *testing.T) {
 	}})
 	run := func(set EndpointSet) Result {
 		plan := []Entry{{Check: OutboundPortsCheck{Endpoints: set, ProbeTimeout: time.Hour}, Timeout: 300 * time.Millisecond}}
-		return Run(context.Background(), env, plan, RunOptions{})[0]
+		return RunPlan(context.Background(), env, plan, RunOptions{})[0]
 	}
 	r := run(endpointSet(tlsTarget("dropped.test")))
 	if r.Status != StatusError || !strings.Contains(strings.Join(r.Findings, "|"), "not evaluated: ") || strings.Contains(strings.Join(r.Findings, "|"), "within 1h") {
@@ -281,7 +281,7 @@ func TestOutboundPortsCutOff(t *testing.T) {
 		{Host: "refused.test", Behaviour: fixtures.Refuse},
 	}})
 	plan := []Entry{{Check: OutboundPortsCheck{Endpoints: endpointSet(tlsTarget("refused.test"), tlsTarget("dropped.test")), ProbeTimeout: time.Hour}, Timeout: 300 * time.Millisecond}}
-	r = Run(context.Background(), env2, plan, RunOptions{})[0]
+	r = RunPlan(context.Background(), env2, plan, RunOptions{})[0]
 	got := strings.Join(r.Findings, "|")
 	if r.Status != StatusFail || !strings.Contains(got, "refused.test:443 (required): refused") || !strings.Contains(got, "not evaluated: dropped.test:443") {
 		t.Fatalf("cut off with a refusal: %s %q", r.Status, r.Findings)
@@ -306,7 +306,7 @@ func TestRunDeadlineVerdictIsStable(t *testing.T) {
 			{Check: TLSInspectionCheck{Endpoints: set, ProbeTimeout: 60 * time.Millisecond}, Timeout: time.Minute},
 		}
 		// The run deadline equals the probe timeout: the timers race.
-		rs := Run(context.Background(), env, plan, RunOptions{Timeout: 60 * time.Millisecond})
+		rs := RunPlan(context.Background(), env, plan, RunOptions{Timeout: 60 * time.Millisecond})
 		if got := statuses(rs); got != want {
 			t.Fatalf("run %d: %s, want %s; findings %q / %q", i, got, want, rs[0].Findings, rs[1].Findings)
 		}

@@ -2,11 +2,13 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/netprobe"
+	"github.com/ptacheck/ptacheck/util/suggest"
 )
 
 // Timeouts. Each check gets its own deadline inside the run's. Keep them
@@ -126,9 +128,33 @@ func ValidateIDs(flag string, ids []string, allowAll bool) (map[string]bool, err
 				return nil, fmt.Errorf("--%s: \"all\" cannot be combined with check IDs", flag)
 			}
 		case !known[id]:
-			return nil, fmt.Errorf("--%s: unknown check ID %q (see `ptacheck list`)", flag, raw)
+			if hint := suggestID(id); hint != "" {
+				return nil, fmt.Errorf("--%s: unknown check ID %q: %s (see 'ptacheck list')", flag, raw, hint)
+			}
+			return nil, fmt.Errorf("--%s: unknown check ID %q (see 'ptacheck list')", flag, raw)
 		}
 		out[id] = true
 	}
 	return out, nil
+}
+
+// suggestID is the "did you mean" of a mistyped check ID: the nearest ID,
+// or for a name without its category (outbound-ports) the ID it ends.
+func suggestID(id string) string {
+	ids := KnownIDs() // sorted: ties go to the first, every time
+	if hint := suggest.DidYouMean(id, ids, ""); hint != "" || strings.Contains(id, ".") {
+		return hint
+	}
+	names := make([]string, len(ids))
+	for i, full := range ids {
+		_, names[i], _ = strings.Cut(full, ".")
+	}
+	near := id
+	if !slices.Contains(names, id) {
+		near = suggest.Closest(id, names)
+	}
+	if near == "" {
+		return ""
+	}
+	return "did you mean " + ids[slices.Index(names, near)] + "?"
 }

@@ -178,12 +178,12 @@ func TestChecksDeclareTheirNeeds(t *testing.T) {
 func TestUnmetNeedsStopTheCheck(t *testing.T) {
 	called := false
 	c := needyCheck{needs: Needs{Directory: &ADConfig{}}, called: &called}
-	r := Run(context.Background(), &Env{}, []Entry{{Check: c}}, RunOptions{})[0]
+	r := RunPlan(context.Background(), &Env{}, []Entry{{Check: c}}, RunOptions{})[0]
 	if r.Status != StatusSkip || !strings.Contains(r.Message, "--domain") || called {
 		t.Errorf("no domain: %s %q (check called: %v)", r.Status, r.Message, called)
 	}
 	c.needs = Needs{Tenant: &TenantConfig{}}
-	r = Run(context.Background(), &Env{}, []Entry{{Check: c}}, RunOptions{})[0]
+	r = RunPlan(context.Background(), &Env{}, []Entry{{Check: c}}, RunOptions{})[0]
 	if r.Status != StatusError || !strings.Contains(r.Message, "no Graph client") || called {
 		t.Errorf("no Graph client: %s %q (check called: %v)", r.Status, r.Message, called)
 	}

@@ -77,12 +77,12 @@ func Select(plan []Entry, only map[string]bool) []Entry {
 	return out
 }
 
-// Run runs the plan and returns one Result per selected check, in plan order.
+// RunPlan runs the plan and returns one Result per selected check, in plan order.
 // Independent checks run concurrently; a check that requires another waits for
 // it and is skipped unless it passed or warned. Every check has its own
 // deadline inside the run's; a panic becomes an error result; a cancelled ctx
 // (Ctrl-C) ends the run with the unfinished checks reported as errors.
-func Run(ctx context.Context, env *Env, plan []Entry, opts RunOptions) []Result {
+func RunPlan(ctx context.Context, env *Env, plan []Entry, opts RunOptions) []Result {
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultRunTimeout

@@ -80,7 +80,7 @@ func TestRunEveryStatusInPlanOrder(t *testing.T) {
 		entry(fakeCheck{id: "t.skip", out: Skipped("not here: %s", "linux")}),
 		entry(fakeCheck{id: "t.error", out: Outcome{Err: errors.New("cannot tell")}}),
 	}
-	rs := Run(context.Background(), &Env{}, plan, RunOptions{})
+	rs := RunPlan(context.Background(), &Env{}, plan, RunOptions{})
 	if got, want := statuses(rs), "t.pass=pass t.warn=warn t.fail=fail t.skip=skip t.error=error"; got != want {
 		t.Fatalf("statuses = %s, want %s", got, want)
 	}
@@ -100,7 +100,7 @@ func TestRunEveryStatusInPlanOrder(t *testing.T) {
 
 func TestRunManyFindings(t *testing.T) {
 	var fail, warn error = joinErrs("a", "b"), errors.New("w")
-	rs := Run(context.Background(), &Env{}, []Entry{entry(fakeCheck{id: "t.multi", out: Outcome{Fail: fail, Warn: warn}})}, RunOptions{})
+	rs := RunPlan(context.Background(), &Env{}, []Entry{entry(fakeCheck{id: "t.multi", out: Outcome{Fail: fail, Warn: warn}})}, RunOptions{})
 	r := rs[0]
 	if r.Status != StatusFail || strings.Join(r.Findings, "|") != "a|b|warning: w" {
 		t.Fatalf("result = %+v", r)
@@ -115,7 +115,7 @@ func TestRunPanicBecomesErrorNamingTheCheck(t *testing.T) {
 		entry(fakeCheck{id: "t.boom", panicMsg: "nil map"}),
 		entry(fakeCheck{id: "t.after"}),
 	}
-	rs := Run(context.Background(), &Env{}, plan, RunOptions{})
+	rs := RunPlan(context.Background(), &Env{}, plan, RunOptions{})
 	if rs[0].Status != StatusError || !strings.Contains(rs[0].Message, "t.boom") || !strings.Contains(rs[0].Message, "panic: nil map") {
 		t.Fatalf("panic result = %+v", rs[0])
 	}
@@ -128,7 +128,7 @@ func TestRunCheckDeadline(t *testing.T) {
 	t.Run("check honours ctx", func(t *testing.T) {
 		e := entry(fakeCheck{id: "t.slow", delay: time.Minute})
 		e.Timeout = 50 * time.Millisecond
-		rs := Run(context.Background(), &Env{}, []Entry{e}, RunOptions{})
+		rs := RunPlan(context.Background(), &Env{}, []Entry{e}, RunOptions{})
 		// Nothing definite was found before the cut-off: an error, never
 		// a failure and never a pass.
 		if rs[0].Status != StatusError || !strings.Contains(rs[0].Message, "deadline of 50ms") || !strings.Contains(strings.Join(rs[0].Findings, "|"), "probe cut off") {
@@ -138,7 +138,7 @@ func TestRunCheckDeadline(t *testing.T) {
 	t.Run("cut off with a definite failure", func(t *testing.T) {
 		e := entry(fakeCheck{id: "t.partial", delay: time.Minute, out: Outcome{Fail: errors.New("login.windows.net:443 refused")}})
 		e.Timeout = 50 * time.Millisecond
-		rs := Run(context.Background(), &Env{}, []Entry{e}, RunOptions{})
+		rs := RunPlan(context.Background(), &Env{}, []Entry{e}, RunOptions{})
 		got := strings.Join(rs[0].Findings, "|")
 		if rs[0].Status != StatusFail || !strings.Contains(got, "refused") || !strings.Contains(got, "not evaluated: probe cut off") ||
 			!strings.Contains(got, "deadline of 50ms") {
@@ -148,7 +148,7 @@ func TestRunCheckDeadline(t *testing.T) {
 	t.Run("returned pass after the deadline", func(t *testing.T) {
 		e := entry(fakeCheck{id: "t.late", delay: 100 * time.Millisecond, ignoreCtx: true})
 		e.Timeout = 50 * time.Millisecond
-		rs := Run(context.Background(), &Env{}, []Entry{e}, RunOptions{})
+		rs := RunPlan(context.Background(), &Env{}, []Entry{e}, RunOptions{})
 		if rs[0].Status != StatusError || !strings.Contains(rs[0].Message, "deadline of 50ms was exceeded before the check finished") {
 			t.Fatalf("a pass on unfinished evidence: %+v", rs[0])
 		}
@@ -159,7 +159,7 @@ func TestRunCheckDeadline(t *testing.T) {
 		e := entry(fakeCheck{id: "t.stuck", delay: 3 * time.Second, ignoreCtx: true, release: release})
 		e.Timeout = 50 * time.Millisecond
 		start := time.Now()
-		rs := Run(context.Background(), &Env{}, []Entry{e}, RunOptions{})
+		rs := RunPlan(context.Background(), &Env{}, []Entry{e}, RunOptions{})
 		if took := time.Since(start); took > 2*time.Second {
 			t.Fatalf("runner waited %s for a stuck check", took)
 		}
@@ -172,14 +172,14 @@ func TestRunCheckDeadline(t *testing.T) {
 func TestRunRunDeadlineAndInterrupt(t *testing.T) {
 	plan := []Entry{entry(fakeCheck{id: "t.slow", delay: time.Minute})}
 	plan[0].Timeout = time.Minute
-	rs := Run(context.Background(), &Env{}, plan, RunOptions{Timeout: 50 * time.Millisecond})
+	rs := RunPlan(context.Background(), &Env{}, plan, RunOptions{Timeout: 50 * time.Millisecond})
 	if rs[0].Status != StatusError || !strings.Contains(strings.Join(rs[0].Findings, "|"), "run deadline") {
 		t.Fatalf("run deadline: %+v", rs[0])
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rs = Run(ctx, &Env{}, plan, RunOptions{})
+	rs = RunPlan(ctx, &Env{}, plan, RunOptions{})
 	if rs[0].Status != StatusError || !strings.Contains(strings.Join(rs[0].Findings, "|"), "interrupted") {
 		t.Fatalf("interrupt: %+v", rs[0])
 	}
@@ -193,7 +193,7 @@ func TestRunRequires(t *testing.T) {
 		entry(fakeCheck{id: "t.warnbase", out: Outcome{Warn: errors.New("meh")}}),
 		entry(fakeCheck{id: "t.dependent2", ran: &ran}, "t.warnbase"),
 	}
-	rs := Run(context.Background(), &Env{}, plan, RunOptions{})
+	rs := RunPlan(context.Background(), &Env{}, plan, RunOptions{})
 	if got, want := statuses(rs), "t.base=fail t.dependent=skip t.warnbase=warn t.dependent2=pass"; got != want {
 		t.Fatalf("statuses = %s, want %s", got, want)
 	}
@@ -205,11 +205,11 @@ func TestRunRequires(t *testing.T) {
 	}
 
 	// A prerequisite the user skipped or left out does not gate.
-	rs = Run(context.Background(), &Env{}, plan[:2], RunOptions{Skip: map[string]bool{"t.base": true}})
+	rs = RunPlan(context.Background(), &Env{}, plan[:2], RunOptions{Skip: map[string]bool{"t.base": true}})
 	if got, want := statuses(rs), "t.base=skip t.dependent=pass"; got != want {
 		t.Fatalf("with --skip: %s, want %s", got, want)
 	}
-	rs = Run(context.Background(), &Env{}, plan[:2], RunOptions{Only: map[string]bool{"t.dependent": true}})
+	rs = RunPlan(context.Background(), &Env{}, plan[:2], RunOptions{Only: map[string]bool{"t.dependent": true}})
 	if got, want := statuses(rs), "t.dependent=pass"; got != want {
 		t.Fatalf("with --only: %s, want %s", got, want)
 	}
@@ -222,25 +222,25 @@ func TestRunSkipOnlyIgnore(t *testing.T) {
 		entry(fakeCheck{id: "t.b", out: Outcome{Fail: errors.New("b broke")}, ran: &ran}),
 		entry(fakeCheck{id: "t.c", out: Outcome{Err: errors.New("c unknown")}, ran: &ran}),
 	}
-	rs := Run(context.Background(), &Env{}, plan, RunOptions{Skip: map[string]bool{"t.a": true}})
+	rs := RunPlan(context.Background(), &Env{}, plan, RunOptions{Skip: map[string]bool{"t.a": true}})
 	if got := statuses(rs); got != "t.a=skip t.b=fail t.c=error" || rs[0].Message != "skipped by --skip" {
 		t.Fatalf("--skip: %s (%q)", got, rs[0].Message)
 	}
 	if ran.Load() != 2 {
 		t.Errorf("a skipped check ran")
 	}
-	rs = Run(context.Background(), &Env{}, plan, RunOptions{Only: map[string]bool{"t.b": true}})
+	rs = RunPlan(context.Background(), &Env{}, plan, RunOptions{Only: map[string]bool{"t.b": true}})
 	if got := statuses(rs); got != "t.b=fail" {
 		t.Fatalf("--only: %s", got)
 	}
-	rs = Run(context.Background(), &Env{}, plan, RunOptions{Ignore: map[string]bool{"t.b": true}})
+	rs = RunPlan(context.Background(), &Env{}, plan, RunOptions{Ignore: map[string]bool{"t.b": true}})
 	if got := statuses(rs); got != "t.a=fail t.b=warn t.c=error" {
 		t.Fatalf("--ignore-failures t.b: %s", got)
 	}
 	if !strings.HasPrefix(rs[1].Message, "failure ignored") || rs[1].Findings[0] != "b broke" {
 		t.Errorf("a demoted failure keeps its findings and says so: %+v", rs[1])
 	}
-	rs = Run(context.Background(), &Env{}, plan, RunOptions{Ignore: map[string]bool{"all": true}})
+	rs = RunPlan(context.Background(), &Env{}, plan, RunOptions{Ignore: map[string]bool{"all": true}})
 	if got := statuses(rs); got != "t.a=warn t.b=warn t.c=error" {
 		t.Fatalf("--ignore-failures all: %s (errors are not failures and stay errors)", got)
 	}
@@ -275,7 +275,7 @@ func TestRunIndependentChecksRunConcurrently(t *testing.T) {
 	for _, id := range []string{"t.1", "t.2", "t.3", "t.4"} {
 		plan = append(plan, Entry{Check: barrierCheck{id: id, arrived: &arrived, all: all, n: 4}, Timeout: 5 * time.Second})
 	}
-	rs := Run(context.Background(), &Env{}, plan, RunOptions{Parallel: 4})
+	rs := RunPlan(context.Background(), &Env{}, plan, RunOptions{Parallel: 4})
 	if got := statuses(rs); got != "t.1=pass t.2=pass t.3=pass t.4=pass" {
 		t.Fatalf("independent checks did not run concurrently: %s", got)
 	}
@@ -295,7 +295,7 @@ func TestRunHooksAreSerialised(t *testing.T) {
 		time.Sleep(time.Millisecond)
 		inHook.Add(-1)
 	}
-	Run(context.Background(), &Env{}, plan, RunOptions{
+	RunPlan(context.Background(), &Env{}, plan, RunOptions{
 		OnStart: func(Entry) { check(); started++ },
 		OnDone:  func(Result) { check(); done++ },
 	})
@@ -313,11 +313,11 @@ func joinErrs(msgs ...string) error {
 }
 
 func TestErrorRemediationIsNotTheFailureFix(t *testing.T) {
-	rs := Run(context.Background(), &Env{}, []Entry{entry(fakeCheck{id: "t.err", out: Outcome{Err: errors.New("access denied")}})}, RunOptions{})
+	rs := RunPlan(context.Background(), &Env{}, []Entry{entry(fakeCheck{id: "t.err", out: Outcome{Err: errors.New("access denied")}})}, RunOptions{})
 	if rs[0].Remediation == "fix t.err" || rs[0].Remediation == "" {
 		t.Fatalf("remediation = %q", rs[0].Remediation)
 	}
-	rs = Run(context.Background(), &Env{}, []Entry{entry(fakeCheck{id: "t.err", out: Outcome{Err: errors.New("x"), Remediation: "run elevated"}})}, RunOptions{})
+	rs = RunPlan(context.Background(), &Env{}, []Entry{entry(fakeCheck{id: "t.err", out: Outcome{Err: errors.New("x"), Remediation: "run elevated"}})}, RunOptions{})
 	if rs[0].Remediation != "run elevated" {
 		t.Fatalf("remediation = %q", rs[0].Remediation)
 	}

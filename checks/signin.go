@@ -14,28 +14,6 @@ import (
 	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
-// Limits of the user checks.
-const (
-	// maxListedUsers bounds the findings listed one by one; the details
-	// carry every user.
-	maxListedUsers   = 50
-	userCheckTimeout = 60 * time.Second
-	// maxCloudUsers bounds the users whose cloud account is read (one Graph
-	// call each, cloudReaders at a time); the rest are not evaluated by
-	// user.cloud-upn and are looked up in AD by the name given.
-	maxCloudUsers = 200
-	cloudReaders  = 4
-)
-
-// named is the user as findings name it: with the on-premises UPN when it
-// is not the one given.
-func (u signinUser) named() string {
-	if u.Account != "" && !strings.EqualFold(u.Account, u.UPN) {
-		return u.UPN + " (on-premises " + u.Account + ")"
-	}
-	return u.UPN
-}
-
 // UserExistsCheck: the UPN a user signs in with must name an account of
 // the forest (AADSTS80004 "the username passed to the agent was not valid").
 type UserExistsCheck struct{ Config SigninConfig }
@@ -227,24 +205,4 @@ func (c UserAccountStateCheck) Run(ctx context.Context, env *Env) Outcome {
 		return Outcome{Warn: warn.ErrorOrNil(), Summary: fmt.Sprintf("%d of %d accounts may not sign in: the policy that decides could not be read", uncertain, evaluated), Details: details}
 	}
 	return Outcome{Summary: fmt.Sprintf("%s can sign in as far as AD says", textfmt.Plural(evaluated, "account", "accounts")), Details: details}
-}
-
-// listed turns findings into one error, at most maxListedUsers of them.
-func listed(errs []error, more string) error {
-	var m *multierror.Error
-	for i, err := range errs {
-		if i == maxListedUsers {
-			m = multierror.Append(m, fmt.Errorf("and %d more %s (every user is in the details)", len(errs)-maxListedUsers, more))
-			break
-		}
-		m = multierror.Append(m, err)
-	}
-	return m.ErrorOrNil()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

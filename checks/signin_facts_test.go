@@ -50,7 +50,7 @@ func factsEnv(t *testing.T, _ SigninConfig, u *directory.UserFacts) *Env {
 // runFacts runs one check as the runner does and returns its result.
 func runFacts(t *testing.T, env *Env, c Check) Result {
 	t.Helper()
-	return Run(context.Background(), env, []Entry{{Check: c, Timeout: 10 * time.Second}}, RunOptions{})[0]
+	return RunPlan(context.Background(), env, []Entry{{Check: c, Timeout: 10 * time.Second}}, RunOptions{})[0]
 }
 
 var factsAD = ADConfig{Domain: "corp.contoso.test"}

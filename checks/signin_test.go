@@ -64,7 +64,7 @@ func TestUserAccountStatePSO(t *testing.T) {
 			}
 			env := *env
 			env.AD = &directory.Gatherer{Net: env.AD.(*directory.Gatherer).Net, Options: env.AD.(*directory.Gatherer).Options, LookupTimeout: time.Second, PortTimeout: time.Second}
-			r := Run(context.Background(), &env, plan, RunOptions{})[1]
+			r := RunPlan(context.Background(), &env, plan, RunOptions{})[1]
 			if r.Status != tc.status || !strings.Contains(findings(r), tc.want) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, findings(r), tc.status, tc.want)
 			}
@@ -157,7 +157,7 @@ func TestDecidePassword(t *testing.T) {
 				Repeat:  tc.repeat, Machine: "PTA1", Predicted: tc.predicted, Workstations: tc.ws,
 			}
 			out := decidePassword(f)
-			r := Run(context.Background(), &Env{}, []Entry{{Check: fakeOutcome{out}, Timeout: time.Second}}, RunOptions{})[0]
+			r := RunPlan(context.Background(), &Env{}, []Entry{{Check: fakeOutcome{out}, Timeout: time.Second}}, RunOptions{})[0]
 			if r.Status != tc.status {
 				t.Fatalf("%s %q, want %s", r.Status, findings(r), tc.status)
 			}
@@ -240,7 +240,7 @@ func TestSigninWithCloudUsers(t *testing.T) {
 		e.AD = &directory.Gatherer{Net: env.AD.(*directory.Gatherer).Net, Options: env.AD.(*directory.Gatherer).Options, LookupTimeout: time.Second, PortTimeout: time.Second}
 		e.Tenant = &graph.Tenant{Graph: env.Tenant.Graph}
 		out := map[string]Result{}
-		for _, r := range Run(context.Background(), &e, plan, RunOptions{}) {
+		for _, r := range RunPlan(context.Background(), &e, plan, RunOptions{}) {
 			out[r.ID] = r
 		}
 		return out
@@ -341,11 +341,11 @@ func TestDecideCloudUPN(t *testing.T) {
 			if tc.facts != nil {
 				upn = tc.facts.UPN
 			}
-			u := signinUser{UPN: upn, Account: upn, Cloud: tc.facts}
+			u := signinUser{UPN: upn, Account: upn, CloudAccount: tc.facts}
 			if tc.facts != nil {
 				u.resolve()
 			}
-			r := Run(context.Background(), &Env{}, []Entry{{Check: fakeOutcome{decideCloudUPN([]signinUser{u})}, Timeout: time.Second}}, RunOptions{})[0]
+			r := RunPlan(context.Background(), &Env{}, []Entry{{Check: fakeOutcome{decideCloudUPN([]signinUser{u})}, Timeout: time.Second}}, RunOptions{})[0]
 			if r.Status != tc.status || !strings.Contains(findings(r), tc.want) {
 				t.Fatalf("%s %q, want %s with %q", r.Status, findings(r), tc.status, tc.want)
 			}

@@ -34,7 +34,7 @@ func tenantEnv(t *testing.T, scenario string, edit func(*fixtures.Tenant), passw
 
 func runTenant(t *testing.T, env *Env, c Check) Result {
 	t.Helper()
-	return Run(context.Background(), env, []Entry{{Check: c, Timeout: 30 * time.Second}}, RunOptions{})[0]
+	return RunPlan(context.Background(), env, []Entry{{Check: c, Timeout: 30 * time.Second}}, RunOptions{})[0]
 }
 
 const admin = "admin@contoso.onmicrosoft.com"

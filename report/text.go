@@ -81,7 +81,7 @@ func text(w io.Writer, r *Report, opts Options) error {
 	verdict, code := r.Verdict()
 	s := r.Summary()
 	fmt.Fprintln(bw)
-	word := map[string]string{VerdictReady: "READY", VerdictNotReady: "NOT READY", VerdictInconclusive: "INCONCLUSIVE"}[verdict]
+	word := verdictWords(r.Command)[verdict]
 	if r.Interrupted {
 		word = "INTERRUPTED (" + word + " so far)"
 	}
@@ -99,6 +99,19 @@ func text(w io.Writer, r *Report, opts Options) error {
 	}
 	fmt.Fprintln(bw, paint(st, line))
 	return bw.Flush()
+}
+
+// verdictWords are the words of a command's summary line: signin diagnoses
+// users and operate checks a running setup, where "ready" would not fit.
+// The JSON verdict values (ready, not-ready, inconclusive) stay.
+func verdictWords(command string) map[string]string {
+	switch command {
+	case string(checks.PhaseSignin):
+		return map[string]string{VerdictReady: "NO SIGN-IN PROBLEM FOUND", VerdictNotReady: "SIGN-IN PROBLEMS FOUND", VerdictInconclusive: "INCONCLUSIVE"}
+	case string(checks.PhaseOperate):
+		return map[string]string{VerdictReady: "HEALTHY", VerdictNotReady: "UNHEALTHY", VerdictInconclusive: "INCONCLUSIVE"}
+	}
+	return map[string]string{VerdictReady: "READY", VerdictNotReady: "NOT READY", VerdictInconclusive: "INCONCLUSIVE"}
 }
 
 // writeWrapped writes text after first, folding it at width (0: no

@@ -90,7 +90,7 @@ func Explain(w io.Writer, format string, xs []codes.Explanation) error {
 			if le, ok := codes.Lookup(l.Code()); ok && le.Symbol != "" {
 				s += " " + le.Symbol
 			}
-			links = append(links, s+" ("+l.Confidence+")")
+			links = append(links, s+" ("+confidenceWords[l.Confidence]+")")
 		}
 		row("related codes:", strings.Join(links, ", "))
 		note := e.Note
@@ -98,13 +98,22 @@ func Explain(w io.Writer, format string, xs []codes.Explanation) error {
 			note = x.Code.Note // how the input was read says it best
 		}
 		row("note:", note)
-		row("unverified:", e.Unverified)
+		row("not confirmed:", e.Unverified)
 		row("source:", e.Source)
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// confidenceWords say in words how sure a link between two codes is (the
+// JSON keeps the table's values).
+var confidenceWords = map[string]string{
+	"documented":     "documented",
+	"strong-derived": "likely: the texts match",
+	"derived":        "inferred",
+	"unverified":     "unconfirmed",
 }
 
 func orNone(s []string) []string {

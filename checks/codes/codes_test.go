@@ -238,15 +238,15 @@ func TestExplain(t *testing.T) {
 	}
 	// Unknown everywhere: a one-line *Error with the number and hex form.
 	_, err = explain(Code{Kind: Win32, Number: 0x12345}, system)
-	if !errors.Is(err, ErrUnknown) || err.Error() != "explain code 0x12345: unknown code (not in ptacheck's table and the system has no message for it)" {
+	if !errors.Is(err, ErrUnknown) || !strings.HasPrefix(err.Error(), "explain code 0x12345: unknown code (not in ptacheck's table and the system has no message for it; look it up with Microsoft's Error Lookup Tool (err.exe 0x12345; https://learn.microsoft.com/windows/win32/debug/system-error-code-lookup-tool) or in the Windows error codes specification [MS-ERREF] (https://") {
 		t.Errorf("unknown win32: %v", err)
 	}
 	_, err = explain(Code{Kind: Win32, Number: 4711}, nil)
-	if err == nil || err.Error() != "explain code 4711 (0x1267): unknown code (not in ptacheck's table and the system has no message for it)" {
+	if err == nil || !strings.HasPrefix(err.Error(), "explain code 4711 (0x1267): unknown code (not in ptacheck's table and the system has no message for it; look it up with Microsoft's Error Lookup Tool (err.exe 0x1267;") {
 		t.Errorf("unknown win32: %v", err)
 	}
 	_, err = Explain(Code{Kind: AADSTS, Number: 99999})
-	if !errors.Is(err, ErrUnknown) || err.Error() != "explain code AADSTS99999: unknown code (not in ptacheck's table)" {
+	if !errors.Is(err, ErrUnknown) || err.Error() != "explain code AADSTS99999: unknown code (not in ptacheck's table; look it up at https://login.microsoftonline.com/error?code=99999)" {
 		t.Errorf("unknown aadsts: %v", err)
 	}
 }

@@ -194,7 +194,30 @@ func explain(c Code, system func(int) (string, bool)) (Explanation, error) {
 		if h := c.Hex(); h != "" && h != input {
 			input += " (" + h + ")"
 		}
-		return x, &Error{Op: opExplain, Input: input, Err: ErrUnknown, Hint: hint}
+		return x, &Error{Op: opExplain, Input: input, Err: ErrUnknown, Hint: hint + "; " + LookElsewhere(c)}
 	}
 	return x, nil
+}
+
+// Where to look up a code ptacheck does not know.
+const (
+	// AADSTSLookup is Microsoft's current AADSTS descriptions, one code
+	// per page (the AADSTS error reference links it:
+	// https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
+	AADSTSLookup = "https://login.microsoftonline.com/error?code="
+	// ErrLookupTool is Microsoft's Error Lookup Tool (err.exe), which
+	// searches the Windows headers for a Win32, HRESULT or NTSTATUS value
+	// (linked from https://learn.microsoft.com/windows/win32/debug/system-error-codes).
+	ErrLookupTool = "https://learn.microsoft.com/windows/win32/debug/system-error-code-lookup-tool"
+	// ErrorCodesSpec is [MS-ERREF], Microsoft's specification of the
+	// Windows error codes (HRESULT, Win32, NTSTATUS values).
+	ErrorCodesSpec = "https://learn.microsoft.com/openspecs/windows_protocols/ms-erref/1bc92ddf-b79e-413c-bbaa-99a5281a6c90"
+)
+
+// LookElsewhere says where to look up a code ptacheck does not know.
+func LookElsewhere(c Code) string {
+	if c.Kind == AADSTS {
+		return fmt.Sprintf("look it up at %s%d", AADSTSLookup, c.Number)
+	}
+	return fmt.Sprintf("look it up with Microsoft's Error Lookup Tool (err.exe %s; %s) or in the Windows error codes specification [MS-ERREF] (%s)", c.Hex(), ErrLookupTool, ErrorCodesSpec)
 }

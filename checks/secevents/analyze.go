@@ -143,7 +143,7 @@ type FileInfo struct {
 }
 
 // EVTXHint says how to turn an .evtx file into XML that Analyze reads.
-const EVTXHint = `a binary event log (.evtx) is not read: export its events as XML on Windows, e.g. wevtutil qe FILE.evtx /lf:true /f:xml /e:Events > security.xml (add /q:"$(ptacheck dc-query --format xpath)" for the agent's logons only)`
+const EVTXHint = `a binary event log (.evtx) is not read: export its events as XML on Windows, e.g. wevtutil qe FILE.evtx /lf:true /f:xml /e:Events > security.xml (add /q:"$(ptacheck security-query --format xpath)" for the agent's logons only)`
 
 // ErrNoProcesses: Options.Processes is empty.
 var ErrNoProcesses = errors.New("analyze security events: no agent executable to match")

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ptacheck/ptacheck/util/fastdate"
 )
 
 // Values of an event: entity and character references decoded, and the
@@ -120,16 +122,16 @@ func parseEventID(b []byte) (int, bool) {
 func parseSystemTime(b []byte) (time.Time, bool) {
 	b = bytes.TrimSpace(b)
 	if len(b) >= 21 && len(b) <= 30 && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[19] == '.' && b[len(b)-1] == 'Z' {
-		year, ok1 := digits(b[0:4])
-		month, ok2 := digits(b[5:7])
-		day, ok3 := digits(b[8:10])
-		hour, ok4 := digits(b[11:13])
-		minute, ok5 := digits(b[14:16])
-		sec, ok6 := digits(b[17:19])
+		year, ok1 := fastdate.Digits(b[0:4])
+		month, ok2 := fastdate.Digits(b[5:7])
+		day, ok3 := fastdate.Digits(b[8:10])
+		hour, ok4 := fastdate.Digits(b[11:13])
+		minute, ok5 := fastdate.Digits(b[14:16])
+		sec, ok6 := fastdate.Digits(b[17:19])
 		frac := b[20 : len(b)-1]
-		ns, ok7 := digits(frac)
+		ns, ok7 := fastdate.Digits(frac)
 		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && month >= 1 && month <= 12 && day >= 1 &&
-			day <= daysIn(month, year) && hour < 24 && minute < 60 && sec < 60 {
+			day <= fastdate.DaysIn(month, year) && hour < 24 && minute < 60 && sec < 60 {
 			for range 9 - len(frac) {
 				ns *= 10
 			}
@@ -142,28 +144,4 @@ func parseSystemTime(b []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
-}
-
-func digits(b []byte) (int, bool) {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, len(b) > 0
-}
-
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }

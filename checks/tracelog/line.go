@@ -3,6 +3,8 @@ package tracelog
 import (
 	"bytes"
 	"time"
+
+	"github.com/ptacheck/ptacheck/util/fastdate"
 )
 
 // Line classification. Everything here works on one line without its line
@@ -344,15 +346,15 @@ func parseInt32(b []byte) (v int, n int, ok bool) {
 func parseTime(v []byte) (time.Time, bool) {
 	v = trimRight(v)
 	if len(v) == 28 && v[4] == '-' && v[7] == '-' && v[10] == 'T' && v[13] == ':' && v[16] == ':' && v[19] == '.' && v[27] == 'Z' {
-		year, ok1 := digits(v[0:4])
-		month, ok2 := digits(v[5:7])
-		day, ok3 := digits(v[8:10])
-		hour, ok4 := digits(v[11:13])
-		minute, ok5 := digits(v[14:16])
-		sec, ok6 := digits(v[17:19])
-		frac, ok7 := digits(v[20:27])
+		year, ok1 := fastdate.Digits(v[0:4])
+		month, ok2 := fastdate.Digits(v[5:7])
+		day, ok3 := fastdate.Digits(v[8:10])
+		hour, ok4 := fastdate.Digits(v[11:13])
+		minute, ok5 := fastdate.Digits(v[14:16])
+		sec, ok6 := fastdate.Digits(v[17:19])
+		frac, ok7 := fastdate.Digits(v[20:27])
 		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 &&
-			month >= 1 && month <= 12 && day >= 1 && day <= daysIn(month, year) && hour < 24 && minute < 60 && sec < 60 {
+			month >= 1 && month <= 12 && day >= 1 && day <= fastdate.DaysIn(month, year) && hour < 24 && minute < 60 && sec < 60 {
 			return time.Date(year, time.Month(month), day, hour, minute, sec, frac*100, time.UTC), true
 		}
 		return time.Time{}, false
@@ -362,28 +364,4 @@ func parseTime(v []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
-}
-
-func digits(b []byte) (int, bool) {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }

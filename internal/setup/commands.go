@@ -11,6 +11,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/util/suggest"
 )
 
 // The flag groups that belong to one command each.
@@ -36,21 +37,21 @@ func (f *FleetFlags) Register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.Strict, "strict", false, "planned removals that leave fewer than 3 active agents fail (exit 1)")
 }
 
-// DCQueryFlags are dc-query's own.
+// DCQueryFlags are security-query's own (dc-query was its name).
 type DCQueryFlags struct {
 	Format    string
 	AgentPath string
 }
 
 func (d *DCQueryFlags) Register(fs *pflag.FlagSet) {
-	fs.StringVar(&d.Format, "format", "xml", "xml (a QueryList for Event Viewer's custom view) or xpath (for wevtutil qe Security /q:...)")
+	fs.StringVar(&d.Format, "format", "xml", "the query's `FORMAT`: xml (a QueryList for Event Viewer's custom view) or xpath (for wevtutil qe Security /q:...)")
 	fs.StringVar(&d.AgentPath, "agent-path", "", "the agent executable's `PATH` (default: the installed agent, or both known paths)")
 }
 
 // Validate checks --format.
 func (d *DCQueryFlags) Validate() error {
 	if d.Format != "xml" && d.Format != "xpath" {
-		return cli.Usagef("dc-query: --format %q: want xml or xpath", d.Format)
+		return enumError("--format", d.Format, []string{"xml", "xpath"}, "")
 	}
 	return nil
 }
@@ -65,8 +66,8 @@ type TraceLogsFlags struct {
 func (t *TraceLogsFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&t.Since, "since", "", "only failures at or after this `TIME` (2026-11-25T08:00:00Z, 2026-11-25, or a duration back from now such as 24h)")
 	fs.StringVar(&t.Until, "until", "", "only failures before this `TIME`")
-	fs.StringVar(&t.RequestID, "request-id", "", "only this request `ID` (from the trace log or the sign-in log; Security events carry none)")
-	fs.StringVar(&t.AgentPath, "agent-path", "", "in Security events, count the logons of this agent executable `PATH` (default: the executables dc-query names)")
+	fs.StringVar(&t.RequestID, "request-id", "", "only this request `GUID` (from the trace log or the sign-in log; Security events carry none)")
+	fs.StringVar(&t.AgentPath, "agent-path", "", "in Security events, count the logons of this agent executable `PATH` (default: the executables security-query names)")
 	fs.DurationVar(&t.Timeout, "timeout", 10*time.Minute, "deadline for reading the logs")
 }
 
@@ -122,7 +123,7 @@ type BundleFlags struct {
 func (b *BundleFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.Out, "out", "", "write the bundle to this `FILE.zip` (required; replaced atomically, readable only by you)")
 	fs.StringArrayVar(&b.Phases, "phase", nil, "run this checklist `PHASE` into the bundle (repeatable or comma-separated: install, register, verify, enable, uninstall, operate, signin, or all; default: operate)")
-	fs.Int64Var(&b.MaxLogBytes, "max-log-bytes", 256<<20, "copy at most this many bytes of trace logs, newest files first (0: none; the summary still covers all)")
+	fs.Int64Var(&b.MaxLogBytes, "max-log-bytes", 256<<20, "copy at most `BYTES` of trace logs, newest files first (0: none; the summary still covers all)")
 }
 
 // CollectPhases are the checklist phases a bundle can hold.
@@ -176,11 +177,23 @@ func parseCollectPhases(values []string) ([]checks.Phase, error) {
 			case slices.Contains(CollectPhases, p):
 				add(p)
 			default:
-				return nil, cli.Usagef("--phase %q: want %s, or all (every phase but signin)", p, cli.OrList(PhaseNames(CollectPhases)))
+				return nil, enumError("--phase", string(p), append(PhaseNames(CollectPhases), "all"), cli.OrList(PhaseNames(CollectPhases))+", or all: every phase but signin")
 			}
 		}
 	}
 	return out, nil
+}
+
+// enumError is the usage error of a value that is none of valid: the
+// nearest one, and what is wanted (want; "": the valid values).
+func enumError(flag, value string, valid []string, want string) error {
+	if want == "" {
+		want = cli.OrList(valid)
+	}
+	if hint := suggest.DidYouMean(value, valid, ""); hint != "" {
+		return cli.Usagef("%s %q: %s (want %s)", flag, value, hint, want)
+	}
+	return cli.Usagef("%s %q: want %s", flag, value, want)
 }
 
 // PhaseNames returns the phases' names.

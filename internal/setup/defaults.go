@@ -13,6 +13,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/util/jsonstrict"
+	"github.com/ptacheck/ptacheck/util/suggest"
 )
 
 // EnvConfig names the config file when --config is not given.
@@ -37,7 +38,7 @@ func isList(f *pflag.Flag) bool {
 // PTACHECK_<FLAG> environment variables, then from the config file
 // (--config, or PTACHECK_CONFIG). Flags win over both; the environment wins
 // over the file. It returns where each default came from, for -v.
-func applyDefaults(ctx context.Context, fs *pflag.FlagSet, configPath string, getenv func(string) string, known func(string) bool) ([]string, error) {
+func applyDefaults(ctx context.Context, fs *pflag.FlagSet, config bool, configPath string, getenv func(string) string, known []string) ([]string, error) {
 	var origins []string
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -63,7 +64,7 @@ func applyDefaults(ctx context.Context, fs *pflag.FlagSet, configPath string, ge
 	if err != nil {
 		return nil, err
 	}
-	if configPath == "" {
+	if configPath == "" && config {
 		configPath = getenv(EnvConfig)
 	}
 	if configPath == "" {
@@ -98,8 +99,8 @@ func applyDefaults(ctx context.Context, fs *pflag.FlagSet, configPath string, ge
 }
 
 // readConfig reads a config file: one JSON object of flag names (without
-// dashes) to values.
-func readConfig(ctx context.Context, path string, known func(string) bool) (map[string]json.RawMessage, error) {
+// dashes) to values; known are the flag names of every command.
+func readConfig(ctx context.Context, path string, known []string) (map[string]json.RawMessage, error) {
 	data, err := cli.ReadFile(ctx, path, maxConfigBytes)
 	if err != nil {
 		return nil, cli.Usagef("--config %v", err)
@@ -115,7 +116,10 @@ func readConfig(ctx context.Context, path string, known func(string) bool) (map[
 		switch {
 		case k == "config":
 			return nil, cli.Usagef("--config %s: a config file cannot name another config file", path)
-		case !known(k):
+		case !slices.Contains(known, k):
+			if hint := suggest.DidYouMean(k, known, ""); hint != "" {
+				return nil, cli.Usagef("--config %s: unknown setting %q: %s (settings are flag names without the dashes)", path, k, hint)
+			}
 			return nil, cli.Usagef("--config %s: unknown setting %q (settings are flag names without the dashes; see ptacheck <command> --help)", path, k)
 		}
 	}

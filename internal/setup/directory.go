@@ -31,7 +31,7 @@ func (d *DirectoryFlags) Register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&d.DCs, "dc", nil, "use this domain controller `HOST[:PORT]` instead of the DC locator (repeatable)")
 	fs.StringVar(&d.LDAPUser, "ldap-user", "", "bind to the DC as this `USER` (user@domain or a DN); the password comes from PTACHECK_LDAP_PASSWORD or --ldap-password-file. Default: the current user on Windows")
 	fs.StringVar(&d.LDAPPassFile, "ldap-password-file", "", "read the LDAP bind password from this `FILE` (never from a flag)")
-	fs.StringVar(&d.LDAPSecurity, "ldap-security", "ldaps", "how to reach the DC: ldaps (636), starttls (389), or plain (389, unencrypted: only to see whether the DC refuses it)")
+	fs.StringVar(&d.LDAPSecurity, "ldap-security", "ldaps", "how to reach the DC, `MODE`: ldaps (636), starttls (389), or plain (389, unencrypted: only to see whether the DC refuses it)")
 	fs.BoolVar(&d.LDAPInsecureTLS, "ldap-insecure-skip-verify", false, "do not verify the DC's certificate (insecure; warned)")
 }
 
@@ -96,7 +96,7 @@ func (o *DirectoryFlags) Validate(ctx context.Context, getenv func(string) strin
 		in.options.AllowCleartextPassword = true
 		in.warnings = append(in.warnings, "--ldap-security plain sends the LDAP bind password unencrypted; use it only to see whether the DC refuses it")
 	default:
-		return in, cli.Usagef("--ldap-security %q: want ldaps, starttls or plain", o.LDAPSecurity)
+		return in, enumError("--ldap-security", o.LDAPSecurity, []string{"ldaps", "starttls", "plain"}, "")
 	}
 	if o.LDAPInsecureTLS {
 		in.options.InsecureSkipVerify = true

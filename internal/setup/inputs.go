@@ -12,6 +12,7 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks"
 	"github.com/ptacheck/ptacheck/checks/directory"
+	"github.com/ptacheck/ptacheck/checks/graph"
 	"github.com/ptacheck/ptacheck/checks/hostfacts"
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
@@ -204,11 +205,46 @@ func validateTenant(ctx context.Context, in *Inputs, f *Flags) error {
 		if in.tenant, err = f.Tenant.Validate(ctx, in.config.Cloud, in.world.Getenv); err != nil {
 			return err
 		}
+		if f.Selection.Fixture == "" {
+			if err := tenantFromToken(in); err != nil {
+				return err
+			}
+		}
 	}
 	if f.Has(AdminGroup) {
 		if in.admin, err = f.Admin.Validate(ctx, in.world.Getenv); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// tenantFromToken takes the tenant ID from the given token's tid claim
+// when --tenant-id is absent, and says so; a token of another tenant than
+// --tenant-id names is an error naming both. A device-code sign-in has no
+// token yet: it signs in to --tenant-id's tenant, or the user's.
+func tenantFromToken(in *Inputs) error {
+	if in.tenant.token == nil {
+		return nil
+	}
+	tok, err := in.tenant.token(context.Background())
+	if err != nil {
+		return nil
+	}
+	raw, err := graph.TenantOfToken(tok)
+	if err != nil {
+		return nil // opaque, or no GUID in tid: leave it to Graph
+	}
+	tid, err := checks.ParseTenantID(raw)
+	if err != nil {
+		return nil
+	}
+	switch {
+	case in.config.TenantID == "":
+		in.config.TenantID, in.config.TenantIDFrom = tid, "the Graph token's tid"
+		in.Notes = append(in.Notes, "tenant ID from the token: "+tid)
+	case !strings.EqualFold(in.config.TenantID, tid):
+		return cli.Usagef("--tenant-id %s: the Graph token was issued for tenant %s: use a token of that tenant, or its ID", in.config.TenantID, tid)
 	}
 	return nil
 }
@@ -236,7 +272,7 @@ type AgentFlags struct {
 
 func (a *AgentFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.Version, "agent-version", "", "the `VERSION` of the PTA agent about to be installed (e.g. 1.5.2482.0): 1.5.193.0 and later may share a server with an App Proxy connector; a newer one upgrades an installed agent")
-	fs.StringVar(&a.Installer, "installer", "", "(Windows) read the agent version from this installer `PATH` (AADConnectAuthAgentSetup.exe)")
+	fs.StringVar(&a.Installer, "installer", "", "(Windows) read the agent version from this installer `FILE` (AADConnectAuthAgentSetup.exe)")
 }
 
 var versionRE = regexp.MustCompile(`^[0-9]{1,5}(\.[0-9]{1,5}){1,3}$`)
@@ -326,7 +362,7 @@ type LogsFlags struct {
 
 func (l *LogsFlags) Register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&l.Paths, "logs", nil, "read the agent trace logs at this `PATH` (file, folder or .zip; repeatable; default: this host's agent trace folders)")
-	fs.IntVar(&l.Threshold, "failure-threshold", 100, "logs.recent-failures warns above this many failed sign-ins in the window")
+	fs.IntVar(&l.Threshold, "failure-threshold", 100, "logs.recent-failures warns above `N` failed sign-ins in the window")
 	fs.DurationVar(&l.Window, "failure-window", 24*time.Hour, "logs.recent-failures: how far back from now")
 }
 

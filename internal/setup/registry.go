@@ -8,11 +8,15 @@ package setup
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/ptacheck/ptacheck/internal/cli"
+	"github.com/ptacheck/ptacheck/util/suggest"
 )
 
 // Group names a set of flags that belong together. A command registers the
@@ -23,7 +27,8 @@ type Group int
 // The flag groups. The first ones are shared by several commands; the last
 // ones belong to one command each.
 const (
-	OutputGroup       Group = iota // -o, --no-color, -v, --config: every command but dc-query
+	OutputGroup       Group = iota // -o, --no-color, -v: every command but security-query
+	ConfigGroup                    // --config: the commands with settings worth a file
 	ReportGroup                    // --report-file, --report-format
 	SelectionGroup                 // --skip, --only, --ignore-failures, --timeout, --fixture, --host-snapshot
 	GateGroup                      // --strict, --retry-timeout, --sleep
@@ -44,14 +49,14 @@ const (
 	EndpointsGroup                 // list --endpoints
 	SnapshotFileGroup              // snapshot --report-file
 	TraceLogsGroup                 // logs --since, --until, --request-id, --timeout
-	DCQueryGroup                   // dc-query --format, --agent-path
+	DCQueryGroup                   // security-query --format, --agent-path
 	BundleGroup                    // collect --out, --phase, --max-log-bytes
 	FleetGroup                     // summarize --strict
 )
 
 // section is the heading a shared group is listed under in a command's help.
 var section = map[Group]string{
-	OutputGroup: "Common flags", ReportGroup: "Report flags", SelectionGroup: "Selection flags", GateGroup: "Selection flags",
+	OutputGroup: "Common flags", ConfigGroup: "Common flags", ReportGroup: "Report flags", SelectionGroup: "Selection flags", GateGroup: "Selection flags",
 	CloudGroup: "Network flags", CatalogueGroup: "Network flags", DNSGroup: "Network flags", ProbeGroup: "Network flags",
 	TrustGroup:     "Network flags",
 	DirectoryGroup: "Directory flags", ForestGroup: "Directory flags",
@@ -66,6 +71,7 @@ type registrar interface{ Register(fs *pflag.FlagSet) }
 // groups it registers, and the others keep their zero values.
 type Flags struct {
 	Output       OutputFlags
+	Config       ConfigFlags
 	Report       ReportFlags
 	Selection    SelectionFlags
 	Gate         GateFlags
@@ -95,7 +101,7 @@ type Flags struct {
 
 func (f *Flags) group(g Group) registrar {
 	return [...]registrar{
-		OutputGroup: &f.Output, ReportGroup: &f.Report, SelectionGroup: &f.Selection, GateGroup: &f.Gate, AgentGroup: &f.Agent,
+		OutputGroup: &f.Output, ConfigGroup: &f.Config, ReportGroup: &f.Report, SelectionGroup: &f.Selection, GateGroup: &f.Gate, AgentGroup: &f.Agent,
 		CloudGroup: &f.Cloud, CatalogueGroup: &f.Catalogue, DNSGroup: &f.DNS, ProbeGroup: &f.Probe, TrustGroup: &f.Trust, DirectoryGroup: &f.Directory,
 		ForestGroup: &f.Forest, TenantGroup: &f.Tenant, AdminGroup: &f.Admin, MachineGroup: &f.Machine, UsersGroup: &f.Users, PasswordGroup: &f.Password,
 		LogsGroup: &f.Logs, EndpointsGroup: &f.Endpoints, SnapshotFileGroup: &f.SnapshotFile, TraceLogsGroup: &f.TraceLogs,
@@ -111,18 +117,30 @@ func (f *Flags) Has(g Group) bool { return slices.Contains(f.groups, g) }
 // shared groups it uses.
 type Command struct {
 	Name    string
+	Aliases []string // other names it answers to (dc-query for security-query)
 	Formats []string // the -o formats, first the default; nil: no Output group
-	Own     []Group
-	Shared  []Group
+	// NoConfig: the command takes no --config and reads no config file
+	// (explain, fixtures, version: nothing of theirs is worth a setting).
+	NoConfig bool
+	Own      []Group
+	Shared   []Group
+	// NumericArgs: arguments that are negative numbers are positional
+	// (explain -2146892994), not shorthand flags.
+	NumericArgs bool
 }
 
-func (c Command) groups() []Group {
-	gs := slices.Concat(c.Own, c.Shared)
-	if c.Formats != nil {
-		gs = append(gs, OutputGroup)
+// outputGroups are the common groups the command takes.
+func (c Command) outputGroups() []Group {
+	if c.Formats == nil {
+		return nil
 	}
-	return gs
+	if c.NoConfig {
+		return []Group{OutputGroup}
+	}
+	return []Group{OutputGroup, ConfigGroup}
 }
+
+func (c Command) groups() []Group { return slices.Concat(c.Own, c.Shared, c.outputGroups()) }
 
 // FlagSet builds the command's flag set over a new Flags.
 func (c Command) FlagSet() (*pflag.FlagSet, *Flags) {
@@ -177,10 +195,10 @@ func NewRegistry(cmds ...Command) *Registry {
 	return r
 }
 
-// Lookup returns the command named name.
+// Lookup returns the command named name (or one of its aliases).
 func (r *Registry) Lookup(name string) (Command, bool) {
 	for _, c := range r.cmds {
-		if c.Name == name {
+		if c.Name == name || slices.Contains(c.Aliases, name) {
 			return c, true
 		}
 	}
@@ -206,77 +224,127 @@ var ErrHelp = pflag.ErrHelp
 // where each default came from.
 func (r *Registry) Parse(ctx context.Context, c Command, args []string, getenv func(string) string) (*Flags, []string, []string, error) {
 	fs, f := c.FlagSet()
+	if c.NumericArgs {
+		args = hideNumbers(fs, args)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil, nil, nil, ErrHelp
 		}
-		return nil, nil, nil, r.parseError(c, err)
+		return nil, nil, nil, r.parseError(c, fs, err)
 	}
-	origins, err := applyDefaults(ctx, fs, f.Output.Config, getenv, r.Known)
+	origins, err := applyDefaults(ctx, fs, f.Has(ConfigGroup), f.Config.File, getenv, r.names())
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	f.Cloud.set = fs.Changed("cloud")
-	return f, fs.Args(), origins, nil
+	rest := fs.Args()
+	if c.NumericArgs {
+		for i, a := range rest {
+			rest[i] = strings.TrimPrefix(a, numberMark)
+		}
+	}
+	return f, rest, origins, nil
 }
 
-// parseError words a pflag error; a flag of other commands says which.
-func (r *Registry) parseError(c Command, err error) error {
+// numberMark marks a negative number as an argument for pflag, which reads
+// "-2" as a shorthand. No argument of a command line can hold a NUL byte,
+// so the mark is never the user's.
+const numberMark = "\x00"
+
+var negativeNumber = regexp.MustCompile(`^-[0-9]+$`)
+
+// hideNumbers marks the negative numbers among args (explain -2146892994:
+// an HRESULT as the trace log prints it) so that pflag takes them as
+// arguments; the value of a flag that takes one stays as it is.
+func hideNumbers(fs *pflag.FlagSet, args []string) []string {
+	out := slices.Clone(args)
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		switch {
+		case a == "--":
+			return out
+		case negativeNumber.MatchString(a):
+			out[i] = numberMark + a
+		case strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && takesValue(fs, a):
+			i++ // its value
+		}
+	}
+	return out
+}
+
+// takesValue reports whether a flag argument (--name or -x) of fs takes a
+// value as the next argument.
+func takesValue(fs *pflag.FlagSet, arg string) bool {
+	var f *pflag.Flag
+	if name, ok := strings.CutPrefix(arg, "--"); ok {
+		f = fs.Lookup(name)
+	} else if len(arg) == 2 {
+		f = fs.ShorthandLookup(arg[1:])
+	}
+	return f != nil && f.NoOptDefVal == ""
+}
+
+// parseError words a pflag error: a flag of other commands says which, a
+// mistyped one the nearest the command takes.
+func (r *Registry) parseError(c Command, fs *pflag.FlagSet, err error) error {
+	help := fmt.Sprintf("(run 'ptacheck %s --help')", c.Name)
 	var ne *pflag.NotExistError
-	if errors.As(err, &ne) {
-		name := ne.GetSpecifiedName()
-		if ne.GetSpecifiedShortnames() != "" {
-			name = r.short[name] // -o: the flag's name
-		}
-		if takers := r.takers[name]; len(takers) > 0 {
-			return cli.Usagef("%s: --%s does not apply to %s: it is a flag of %s (run 'ptacheck %s --help')",
-				c.Name, name, c.Name, cli.OrList(takers), c.Name)
+	if !errors.As(err, &ne) {
+		return cli.Usagef("%s: %v %s", c.Name, err, help)
+	}
+	name := ne.GetSpecifiedName()
+	typed := "--" + name
+	if short := ne.GetSpecifiedShortnames(); short != "" {
+		typed = "-" + short
+		if long, ok := r.short[name]; ok {
+			name = long // -o: the flag's name
+		} else {
+			// -fixture: a long flag with one dash.
+			name = short
 		}
 	}
-	return cli.Usagef("%s: %v (run 'ptacheck %s --help')", c.Name, err, c.Name)
+	if takers := r.takers[name]; len(takers) > 0 && !slices.Contains(takers, c.Name) {
+		return cli.Usagef("%s: --%s does not apply to %s: it is a flag of %s %s", c.Name, name, c.Name, cli.OrList(takers), help)
+	}
+	var own []string
+	fs.VisitAll(func(f *pflag.Flag) { own = append(own, f.Name) })
+	if fs.Lookup(name) != nil {
+		return cli.Usagef("%s: unknown flag %s: did you mean --%s? %s", c.Name, typed, name, help)
+	}
+	if hint := suggest.DidYouMean(name, own, "--"); hint != "" {
+		return cli.Usagef("%s: unknown flag %s: %s %s", c.Name, typed, hint, help)
+	}
+	// The nearest flag is another command's.
+	if near := suggest.Closest(name, r.names()); near != "" {
+		return cli.Usagef("%s: unknown flag %s: did you mean --%s? (a flag of %s; run 'ptacheck %s --help')", c.Name, typed, near, cli.OrList(r.takers[near]), c.Name)
+	}
+	return cli.Usagef("%s: unknown flag %s %s", c.Name, typed, help)
 }
 
-// HelpSection is one heading of a command's help and its flags' usage.
-type HelpSection struct {
-	Title  string
-	Usages string
+// names are every command's flag names, in table order.
+func (r *Registry) names() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range r.cmds {
+		fs, _ := c.FlagSet()
+		fs.VisitAll(func(f *pflag.Flag) {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				out = append(out, f.Name)
+			}
+		})
+	}
+	return out
 }
 
-// Help returns the command's flags for its help: its own flags first, then
-// the shared groups under their headings, the common flags last.
-func (c Command) Help(width int) []HelpSection {
-	var out []HelpSection
-	add := func(title string, gs []Group) {
-		fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
-		fs.SortFlags = false
-		f := &Flags{}
-		f.Output.formats = c.Formats
-		for _, g := range gs {
-			f.group(g).Register(fs)
-		}
-		usages := fs.FlagUsagesWrapped(width)
-		if title == section[OutputGroup] {
-			usages += "  -h, --help   this help\n"
-		}
-		if fs.HasFlags() {
-			out = append(out, HelpSection{title, usages})
-		}
-	}
-	add("Flags", c.Own)
-	var titles []string
-	byTitle := map[string][]Group{}
-	for _, g := range c.Shared {
-		t := section[g]
-		if _, ok := byTitle[t]; !ok {
-			titles = append(titles, t)
-		}
-		byTitle[t] = append(byTitle[t], g)
-	}
-	for _, t := range titles {
-		add(t, byTitle[t])
-	}
-	if c.Formats != nil {
-		add(section[OutputGroup], []Group{OutputGroup})
+// CommandNames returns the names of the commands and their aliases, in table
+// order: what a mistyped command is compared with.
+func (r *Registry) CommandNames() []string {
+	var out []string
+	for _, c := range r.cmds {
+		out = append(out, c.Name)
+		out = append(out, c.Aliases...)
 	}
 	return out
 }

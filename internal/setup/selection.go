@@ -3,7 +3,6 @@ package setup
 import (
 	"context"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -47,11 +46,11 @@ type SelectionFlags struct {
 }
 
 func (s *SelectionFlags) Register(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&s.Skip, "skip", nil, "do not run these check `IDs` (reported as skip)")
-	fs.StringSliceVar(&s.Only, "only", nil, "run only these check `IDs`")
-	fs.StringSliceVar(&s.Ignore, "ignore-failures", nil, "demote failures of these check `IDs` (or all) to warnings")
+	fs.StringSliceVar(&s.Skip, "skip", nil, "do not run these check `ID`s (reported as skip)")
+	fs.StringSliceVar(&s.Only, "only", nil, "run only these check `ID`s")
+	fs.StringSliceVar(&s.Ignore, "ignore-failures", nil, "demote failures of these check `ID`s (or all) to warnings")
 	fs.DurationVar(&s.Timeout, "timeout", checks.DefaultRunTimeout, "deadline for the whole run")
-	fs.StringVar(&s.Fixture, "fixture", "", "run against an emulated environment: an embedded `NAME` ("+strings.Join(fixtures.Names(), ", ")+") or a directory")
+	fs.StringVar(&s.Fixture, "fixture", "", "run against an emulated environment: an embedded fixture `NAME` ('ptacheck fixtures' lists them) or a fixture directory")
 	fs.StringVar(&s.HostSnapshot, "host-snapshot", "", "evaluate the host facts in this `FILE` (from 'ptacheck snapshot') instead of the live host")
 }
 

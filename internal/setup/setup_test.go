@@ -2,9 +2,12 @@ package setup
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +38,13 @@ func TestParseNamesTheCommandsThatTakeAFlag(t *testing.T) {
 		{"enable", []string{"enable", "--upn-suffix", "x"}, "enable: --upn-suffix does not apply to enable: it is a flag of install (run 'ptacheck enable --help')"},
 		{"enable", []string{"enable", "--ldap-user=u"}, "--ldap-user does not apply to enable: it is a flag of install or signin"},
 		{"dc-query", []string{"dc-query", "-o", "json"}, "--output does not apply to dc-query: it is a flag of install, enable or signin"},
-		{"enable", []string{"enable", "--no-such-flag"}, "enable: unknown flag: --no-such-flag (run 'ptacheck enable --help')"},
+		{"enable", []string{"enable", "--no-such-flag"}, "enable: unknown flag --no-such-flag (run 'ptacheck enable --help')"},
+		// Suggestions: the command's own flag first, else another command's.
+		{"install", []string{"install", "--fixtrue", "healthy"}, "install: unknown flag --fixtrue: did you mean --fixture? (run 'ptacheck install --help')"},
+		{"install", []string{"install", "--tenantid=x"}, "install: unknown flag --tenantid: did you mean --tenant-id?"},
+		{"install", []string{"install", "-fixture", "healthy"}, "install: unknown flag -fixture: did you mean --fixture?"},
+		{"enable", []string{"enable", "--upn-sufix", "x"}, "enable: unknown flag --upn-sufix: did you mean --upn-suffix? (a flag of install; run 'ptacheck enable --help')"},
+		{"signin", []string{"signin", "--usr", "a@b.c"}, "signin: unknown flag --usr: did you mean --user?"},
 	} {
 		c, _ := r.Lookup(tc.cmd)
 		_, _, _, err := r.Parse(context.Background(), c, tc.args, noEnv)
@@ -106,9 +115,9 @@ func TestHelpListsOwnFlagsFirstThenGroups(t *testing.T) {
 // take any combination of groups (the own groups that reuse a name, such as
 // logs --timeout, are never combined with the shared group of that name).
 func TestGroupsCombine(t *testing.T) {
-	shared := []Group{OutputGroup, ReportGroup, SelectionGroup, GateGroup, AgentGroup, CloudGroup, CatalogueGroup, DNSGroup,
+	shared := []Group{OutputGroup, ConfigGroup, ReportGroup, SelectionGroup, GateGroup, AgentGroup, CloudGroup, CatalogueGroup, DNSGroup,
 		ProbeGroup, DirectoryGroup, ForestGroup, TenantGroup, AdminGroup, MachineGroup, UsersGroup, LogsGroup, EndpointsGroup, BundleGroup}
-	c := Command{Name: "all", Formats: []string{"text"}, Shared: shared[1:]}
+	c := Command{Name: "all", Formats: []string{"text"}, Shared: shared[2:]}
 	fs, f := c.FlagSet()
 	if len(f.groups) != len(shared) {
 		t.Errorf("%d groups registered, want %d", len(f.groups), len(shared))
@@ -182,6 +191,97 @@ func TestUnregisteredGroupsAreNotValidated(t *testing.T) {
 	}
 }
 
+// Help names every value the same way and renders switches without a
+// value: the usage is ptacheck's, not pflag's "[=true|false]" or "string".
+func TestHelpNamesValues(t *testing.T) {
+	c := Command{Name: "all", Formats: []string{"text", "json"}, Shared: []Group{ReportGroup, SelectionGroup, GateGroup, AgentGroup, CloudGroup,
+		CatalogueGroup, DNSGroup, ProbeGroup, TrustGroup, DirectoryGroup, ForestGroup, TenantGroup, AdminGroup, MachineGroup, UsersGroup,
+		PasswordGroup, LogsGroup, EndpointsGroup, BundleGroup}}
+	var all strings.Builder
+	for _, s := range c.Help(100) {
+		all.WriteString(s.Usages)
+	}
+	for _, g := range []Group{TraceLogsGroup, DCQueryGroup, SnapshotFileGroup, FleetGroup} {
+		for _, s := range (Command{Name: "own", Own: []Group{g}}).Help(100) {
+			all.WriteString(s.Usages)
+		}
+	}
+	help := all.String()
+	for _, bad := range []string{"[=", "true|false", " VALUE "} {
+		if strings.Contains(help, bad) {
+			t.Errorf("help shows %q:\n%s", bad, help)
+		}
+	}
+	// The value after a flag's name is upper case: FILE, ID,..., HOST[:PORT].
+	for _, m := range regexp.MustCompile(`(?m)^(?:  -[a-z], |      )--[a-z-]+ (\S+)`).FindAllStringSubmatch(help, -1) {
+		if v := strings.TrimSuffix(m[1], ".zip"); v != strings.ToUpper(v) {
+			t.Errorf("value named %q, not in upper case: %s", m[1], m[0])
+		}
+	}
+	for _, want := range []string{
+		"      --skip ID,...", "      --timeout DURATION", "      --report-file FILE", "      --dc HOST[:PORT]",
+		"      --tenant-id GUID", "      --client-id GUID", "      --request-id GUID", "      --proxy URL", "      --login-url URL",
+		"  -o, --output FORMAT", "      --report-format FORMAT", "      --format FORMAT", "      --cloud CLOUD",
+		"      --failure-threshold N", "      --max-log-bytes BYTES", "      --strict  ", "  -v, --verbose  ", "  -h, --help  ",
+		"(default: 2m)", "(default: 24h)", "(default: text)",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q:\n%s", want, help)
+		}
+	}
+	for _, line := range strings.Split(help, "\n") {
+		if len(line) > 100 {
+			t.Errorf("line longer than 100 columns: %q", line)
+		}
+	}
+	// Every flag that takes a value names it in its usage (a back-quoted
+	// word), so no name falls back to a type.
+	fs, _ := c.FlagSet()
+	for _, g := range []Group{TraceLogsGroup, DCQueryGroup, SnapshotFileGroup, FleetGroup} {
+		own, _ := (Command{Name: "own", Own: []Group{g}}).FlagSet()
+		own.VisitAll(func(f *pflag.Flag) {
+			if fs.Lookup(f.Name) == nil {
+				fs.AddFlag(f)
+			}
+		})
+	}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if t0 := f.Value.Type(); t0 != "bool" && t0 != "duration" && !strings.Contains(f.Usage, "`") {
+			t.Errorf("--%s: its usage names no value (`NAME`)", f.Name)
+		}
+	})
+}
+
+// explain -2146892994: a negative number is an argument, not -2 and the
+// rest as shorthands; the value of a flag stays a value.
+func TestNegativeNumbersAreArguments(t *testing.T) {
+	r := NewRegistry(Command{Name: "explain", Formats: []string{"text", "json"}, NumericArgs: true},
+		Command{Name: "list", Formats: []string{"text", "json"}})
+	explain, _ := r.Lookup("explain")
+	for _, tc := range []struct {
+		args []string
+		rest []string
+		out  string
+	}{
+		{[]string{"explain", "-2146892994"}, []string{"explain", "-2146892994"}, "text"},
+		{[]string{"explain", "-o", "json", "-1", "1326", "-v"}, []string{"explain", "-1", "1326"}, "json"},
+		{[]string{"explain", "--", "-5"}, []string{"explain", "-5"}, "text"},
+		{[]string{"-o", "json", "explain", "AADSTS80001", "-2146893044"}, []string{"explain", "AADSTS80001", "-2146893044"}, "json"},
+	} {
+		f, rest, _, err := r.Parse(context.Background(), explain, tc.args, noEnv)
+		if err != nil || !reflect.DeepEqual(rest, tc.rest) || f.Output.Format != tc.out {
+			t.Errorf("%q: %v %q %v, want %q", tc.args, f, rest, err, tc.rest)
+		}
+	}
+	list, _ := r.Lookup("list")
+	if _, _, _, err := r.Parse(context.Background(), list, []string{"list", "-2"}, noEnv); err == nil {
+		t.Error("list -2: a command without numeric arguments still reads -2 as a flag")
+	}
+	if _, _, _, err := r.Parse(context.Background(), explain, []string{"explain", "--config", "x"}, noEnv); err == nil {
+		t.Error("explain --config: explain takes no config file")
+	}
+}
+
 func writeFile(t *testing.T, content string) string {
 	t.Helper()
 	p := t.TempDir() + "/f.json"
@@ -189,4 +289,51 @@ func writeFile(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// fakeJWT is an unsigned token whose payload carries claims: the shape of
+// an Entra access token, for the tid claim only.
+func fakeJWT(claims string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc([]byte(claims)) + ".c2ln"
+}
+
+// Without --tenant-id the tenant ID comes from the token's tid claim, and
+// the run says so; a token of another tenant than --tenant-id is an error
+// that names both.
+func TestTenantIDFromTheToken(t *testing.T) {
+	const tid = "84841066-274d-4ec0-a5c1-276be684bdd3"
+	r := NewRegistry(Command{Name: "enable", Formats: []string{"text"}, Shared: []Group{SelectionGroup, CloudGroup, TenantGroup}})
+	enable, _ := r.Lookup("enable")
+	validate := func(token string, args ...string) (Inputs, error) {
+		env := func(k string) string { return map[string]string{"PTACHECK_GRAPH_TOKEN": token}[k] }
+		f, _, _, err := r.Parse(context.Background(), enable, append([]string{"enable"}, args...), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ValidatePhase(context.Background(), checks.PhaseEnable, f, World{Host: hostfacts.None{}, Getenv: env})
+	}
+	in, err := validate(fakeJWT(`{"tid":"` + strings.ToUpper(tid) + `","upn":"admin@contoso.com"}`))
+	if err != nil || in.config.TenantID != tid || !slices.Contains(in.Notes, "tenant ID from the token: "+tid) || in.config.TenantIDFrom != "the Graph token's tid" {
+		t.Errorf("no --tenant-id: tenant %q from %q, notes %q, %v", in.config.TenantID, in.config.TenantIDFrom, in.Notes, err)
+	}
+	in, err = validate(fakeJWT(`{"tid":"`+tid+`"}`), "--tenant-id", "{"+strings.ToUpper(tid)+"}")
+	if err != nil || in.config.TenantID != tid || len(in.Notes) != 0 || in.config.TenantIDFrom != "" {
+		t.Errorf("the same tenant: %q from %q, %q %v", in.config.TenantID, in.config.TenantIDFrom, in.Notes, err)
+	}
+	const other = "11111111-2222-3333-4444-555555555555"
+	_, err = validate(fakeJWT(`{"tid":"`+tid+`"}`), "--tenant-id", other)
+	if err == nil || !strings.Contains(err.Error(), other) || !strings.Contains(err.Error(), tid) {
+		t.Errorf("another tenant: %v", err)
+	}
+	// An opaque token (not a JWT) or one without tid: nothing is taken.
+	for _, tok := range []string{"opaque-token", fakeJWT(`{"upn":"a@b.c"}`), fakeJWT(`{"tid":"not-a-guid"}`)} {
+		if in, err := validate(tok); err != nil || in.config.TenantID != "" || len(in.Notes) != 0 {
+			t.Errorf("%s: %q %q %v", tok, in.config.TenantID, in.Notes, err)
+		}
+	}
+	// A fixture brings its own tenant: the token is not read for it.
+	if in, err := validate(fakeJWT(`{"tid":"`+other+`"}`), "--fixture", "healthy", "--tenant-id", tid); err != nil || in.config.TenantID != tid {
+		t.Errorf("fixture: %q %v", in.config.TenantID, err)
+	}
 }

@@ -35,7 +35,7 @@ func (t *TenantFlags) Register(fs *pflag.FlagSet) {
 	fs.BoolVar(&t.DeviceCode, "device-code", false, "sign in with a device code even when stderr is not a terminal (the prompt goes to stderr)")
 	fs.StringVar(&t.LoginURL, "login-url", "", "sign-in authority root `URL` (default: the --cloud's, e.g. https://login.microsoftonline.com)")
 	fs.StringVar(&t.GraphURL, "graph-url", "", "Microsoft Graph root `URL` (default: the --cloud's, e.g. https://graph.microsoft.com)")
-	fs.StringVar(&t.ClientID, "client-id", "", "public client `ID` for the device-code and password sign-ins (default: Microsoft Graph Command Line Tools)")
+	fs.StringVar(&t.ClientID, "client-id", "", "public client (application) `GUID` for the device-code and password sign-ins (default: Microsoft Graph Command Line Tools)")
 }
 
 // Tenant are the validated tenant flags.
