@@ -241,10 +241,11 @@ check "inconclusive: exit 3" test "$(cat "$work/inconclusive.code")" = 3
 check "inconclusive: summary with why" grep -q '^ptacheck install: inconclusive (exit 3): .*; why: no check was evaluated' "$work/inconclusive.err"
 
 before=$(find "$TMPDIR" -maxdepth 1 -name 'ptacheck-install.*' | wc -l)
-run_gate usage install --fixture healthy --bogus
+# A flag nothing is near (--bogus would draw a suggestion: did you mean --logs?).
+run_gate usage install --fixture healthy --no-such-flag
 check "usage error: exit 2" test "$(cat "$work/usage.code")" = 2
 check "usage error: summary carries ptacheck's own error line" \
-	grep -qx "ptacheck install: usage error (exit 2): ptacheck: install: unknown flag: --bogus (run 'ptacheck install --help')" "$work/usage.err"
+	grep -qx "ptacheck install: usage error (exit 2): ptacheck: install: unknown flag --no-such-flag (run 'ptacheck install --help')" "$work/usage.err"
 check "usage error: no empty temporary report left" test "$(find "$TMPDIR" -maxdepth 1 -name 'ptacheck-install.*' | wc -l)" = "$before"
 
 run_gate nophase
