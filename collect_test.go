@@ -116,7 +116,7 @@ func TestCollectBundle(t *testing.T) {
 			Phase, Verdict string
 		} `json:"phases"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &printed); err != nil || printed.Kind != "collect" || len(printed.Phases) != 5 {
+	if err := json.Unmarshal([]byte(r.stdout), &printed); err != nil || printed.Kind != "collect" || len(printed.Phases) != 6 {
 		t.Fatalf("collect -o json: %v %s", err, r.stdout)
 	}
 	st, err := os.Stat(out)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/ptacheck/ptacheck/fixtures"
@@ -50,24 +51,40 @@ func normalize(v any) any {
 	return v
 }
 
-// Every built-in fixture has a golden JSON report: the same fixture gives
-// the same report, and a change to what a fixture reports is reviewed as a
-// diff. Rewrite with: go test -run TestFixtureGoldenReports -update .
+// probingPhases are the phases that probe endpoints (--probe-timeout).
+var probingPhases = []string{"install", "register", "enable", "operate"}
+
+// Every built-in fixture has a golden JSON report, in the phase its moment
+// is for: the same fixture gives the same report, and a change to what a
+// fixture reports is reviewed as a diff. Rewrite with:
+// go test -run TestFixtureGoldenReports -update .
 func TestFixtureGoldenReports(t *testing.T) {
+	want := map[string]bool{}
 	for _, name := range fixtures.Names() {
+		sc, err := fixtures.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phase := sc.Phase
+		want[name+"."+phase+".json"] = true
 		t.Run(name, func(t *testing.T) {
-			// 8 s, not 1 s: an emulated endpoint that answers must never
-			// miss the deadline on a loaded 2-core CI machine (the report
-			// would then differ by load, not by code); only the fixture
-			// whose ports drop SYNs waits it out, once.
-			r := runCLI(t, "install", "--fixture", name, "--probe-timeout", "8s", "-o", "json")
+			args := []string{phase, "--fixture", name, "-o", "json"}
+			if slices.Contains(probingPhases, phase) {
+				// Only the phases that probe take the flag. 8 s, not 1 s:
+				// an emulated endpoint that answers must never miss the
+				// deadline on a loaded 2-core CI machine (the report would
+				// then differ by load, not by code); only the fixture whose
+				// ports drop SYNs waits it out, once.
+				args = append(args, "--probe-timeout", "8s")
+			}
+			r := runCLI(t, args...)
 			var doc any
 			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 				t.Fatalf("exit %d: %v\n%s", r.code, err, r.stderr)
 			}
 			got, _ := json.MarshalIndent(normalize(doc), "", "  ")
 			got = append(got, '\n')
-			path := filepath.Join("fixtures", "golden", name+".install.json")
+			path := filepath.Join("fixtures", "golden", name+"."+phase+".json")
 			if *update {
 				os.MkdirAll(filepath.Dir(path), 0o755)
 				if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -83,5 +100,16 @@ func TestFixtureGoldenReports(t *testing.T) {
 				t.Errorf("%s differs from the golden report (review, then rewrite with -update); got:\n%s", path, got)
 			}
 		})
+	}
+	// No golden report of a fixture or phase that is gone.
+	files, _ := filepath.Glob(filepath.Join("fixtures", "golden", "*.json"))
+	for _, f := range files {
+		if !want[filepath.Base(f)] {
+			if *update {
+				os.Remove(f)
+				continue
+			}
+			t.Errorf("%s is no fixture's golden report (rewrite with -update removes it)", f)
+		}
 	}
 }

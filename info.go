@@ -125,7 +125,7 @@ func runFixtures(_ context.Context, inv *setup.Invocation) (int, error) {
 				parts = append(parts, p.what)
 			}
 		}
-		items = append(items, report.FixtureInfo{Name: name, Description: sc.Description, Emulates: parts})
+		items = append(items, report.FixtureInfo{Name: name, Phase: sc.Phase, Description: sc.Description, Emulates: parts})
 	}
 	return report.ExitReady, report.Fixtures(inv.Stdout, format, items, cli.Width(inv.Stdout, inv.Getenv))
 }

@@ -115,6 +115,11 @@ var commands = []*command{
   ptacheck register --tenant-id "$TENANT_ID"          # on the server, after installing
   ptacheck register --tenant-id "$TENANT_ID" -o json --report-file pta.json
   ptacheck register --fixture two-agents              # an emulated environment, anywhere`),
+	phaseCommand(checks.PhaseVerify, []setup.Group{setup.MachineGroup}, []setup.Group{setup.CloudGroup, setup.TrustGroup, setup.TenantGroup},
+		"checklist after installing and registering the agent: it runs and the tenant lists it active", `
+  ptacheck verify --tenant-id "$TENANT_ID"            # on the server, after RegisterConnector.ps1
+  ptacheck verify --retry-timeout 5m --sleep 30s      # wait for the agent to come up and show as active
+  ptacheck verify --fixture agent-stopped             # an emulated registered server whose agent is stopped`),
 	phaseCommand(checks.PhaseEnable, nil, slices.Concat(networkGroups, tenantGroups),
 		"checklist before enabling PTA on the tenant", `
   ptacheck enable --tenant-id "$TENANT_ID"
@@ -131,8 +136,8 @@ var commands = []*command{
   ptacheck signin --users-file users.txt -o json --report-file signin.json
   ptacheck signin --domain corp.contoso.com --ldap-user svc@corp.contoso.com --user alice@contoso.com   # not on the agent server
   ptacheck signin --user alice@contoso.com --password-file pw.txt   # one real sign-in (counts toward lockout if wrong)`),
-	phaseCommand(checks.PhaseOperate, []setup.Group{setup.LogsGroup}, slices.Concat(networkGroups, []setup.Group{setup.DirectoryGroup, setup.TenantGroup}),
-		"health check of a running setup: endpoints, DCs, active agents, recent failed sign-ins", `
+	phaseCommand(checks.PhaseOperate, []setup.Group{setup.LogsGroup, setup.MachineGroup}, slices.Concat(networkGroups, []setup.Group{setup.DirectoryGroup, setup.TenantGroup}),
+		"health check of a running setup: this agent, endpoints, DCs, active agents, recent failed sign-ins", `
   ptacheck operate                                     # on the agent server, on a schedule
   ptacheck operate --logs C:\Temp\Trace --failure-threshold 50 -o json
   ptacheck operate -o prometheus --report-file ptacheck.prom   # for a textfile collector`),

@@ -131,8 +131,9 @@ func TestFixturesExitCodes(t *testing.T) {
 	}
 }
 
-// The phases whose verdict the tenant decides, per fixture: healthy passes
-// install, enable and uninstall; the agent fixtures fail or warn as named.
+// The phases whose verdict the tenant decides, per fixture: healthy (a new
+// server, PTA04) passes install, enable and uninstall (it runs no agent:
+// all three remain); the agent fixtures fail or warn as named.
 func TestTenantFixturesPerPhase(t *testing.T) {
 	for _, tc := range []struct {
 		phase, fixture string
@@ -140,7 +141,12 @@ func TestTenantFixturesPerPhase(t *testing.T) {
 		id, status     string
 	}{
 		{"enable", "healthy", 0, "tenant.active-agents", "pass"},
-		{"uninstall", "healthy", 0, "tenant.other-agents", "warn"},
+		{"uninstall", "healthy", 0, "tenant.other-agents", "pass"},
+		{"uninstall", "in-service", 0, "tenant.other-agents", "warn"},
+		{"verify", "registered", 0, "tenant.this-agent-active", "pass"},
+		{"verify", "agent-stopped", 1, "tenant.this-agent-active", "fail"},
+		{"verify", "registered-other-tenant", 1, "host.agent-registered", "fail"},
+		{"operate", "agent-inactive", 1, "tenant.this-agent-active", "fail"},
 		{"enable", "no-active-agent", 1, "tenant.active-agents", "fail"},
 		{"uninstall", "last-agent", 1, "tenant.other-agents", "fail"},
 		{"uninstall", "two-agents", 0, "tenant.other-agents", "warn"},
@@ -149,6 +155,27 @@ func TestTenantFixturesPerPhase(t *testing.T) {
 		j := parseJSON(t, r.stdout)
 		if r.code != tc.code || j.status(tc.id) != tc.status {
 			t.Errorf("%s --fixture %s: exit %d, %s %s; want %d, %s", tc.phase, tc.fixture, r.code, tc.id, j.status(tc.id), tc.code, tc.status)
+		}
+	}
+}
+
+// host.agent-registered names where the tenant it compares with came
+// from: the fixture's own, unless --tenant-id names another, which then
+// decides (the agent of registered is this fixture tenant's).
+func TestVerifyNamesTheExpectedTenant(t *testing.T) {
+	const other = "6b1e3f5a-9c2d-4e8f-a7b6-0d1c2e3f4a5b"
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 0, "(the fixture's tenant)"},
+		{[]string{"--tenant-id", other}, 1, "not to " + other + " (--tenant-id)"},
+	} {
+		r := runCLI(t, append([]string{"verify", "--fixture", "registered", "--only", "host.agent-registered", "-o", "json"}, tc.args...)...)
+		j := parseJSON(t, r.stdout)
+		if r.code != tc.code || len(j.Checks) != 1 || !strings.Contains(j.Checks[0].Message, tc.want) {
+			t.Errorf("verify %v: exit %d %+v, want exit %d naming %q", tc.args, r.code, j.Checks, tc.code, tc.want)
 		}
 	}
 }

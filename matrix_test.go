@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 )
@@ -17,6 +18,8 @@ type matrixRow struct {
 	Phase   string   `json:"phase"`
 	Exit    int      `json:"exit"`
 	Failing []string `json:"failing"`
+	// ItsPhase marks the row of the phase the fixture's moment is for.
+	ItsPhase bool `json:"its_phase"`
 }
 
 func loadMatrix(t *testing.T) []matrixRow {
@@ -39,13 +42,32 @@ func loadMatrix(t *testing.T) []matrixRow {
 func TestFixtureMatrix(t *testing.T) {
 	bin := builtBinary(t)
 	rows := loadMatrix(t)
-	seen := map[string]bool{}
+	// Each fixture's own row is the phase `ptacheck fixtures` names for it,
+	// and every phase has a ready and a not-ready fixture of its own.
+	its := map[string]string{}
+	ready, notReady := map[string]bool{}, map[string]bool{}
 	for _, row := range rows {
-		seen[row.Fixture] = true
+		if !row.ItsPhase {
+			continue
+		}
+		if p, dup := its[row.Fixture]; dup {
+			t.Errorf("fixture %s: its_phase on %s and %s", row.Fixture, p, row.Phase)
+		}
+		its[row.Fixture] = row.Phase
+		ready[row.Phase] = ready[row.Phase] || row.Exit == 0
+		notReady[row.Phase] = notReady[row.Phase] || row.Exit == 1
 	}
-	for _, name := range fixtureNames(t, bin) {
-		if !seen[name] {
-			t.Errorf("fixture %s is missing from fixtures/matrix.json", name)
+	for name, phase := range fixturePhases(t, bin) {
+		switch {
+		case phase == "":
+			t.Errorf("fixture %s names no phase", name)
+		case its[name] != phase:
+			t.Errorf("fixture %s is for %s, the matrix's its_phase row is %q", name, phase, its[name])
+		}
+	}
+	for _, p := range []string{"install", "register", "verify", "enable", "uninstall", "signin", "operate"} {
+		if !ready[p] || !notReady[p] {
+			t.Errorf("phase %s: a ready fixture of its own %v, a not-ready one %v", p, ready[p], notReady[p])
 		}
 	}
 	for _, row := range rows {
@@ -77,20 +99,33 @@ func TestFixtureMatrix(t *testing.T) {
 	}
 }
 
-func fixtureNames(t *testing.T, bin string) []string {
+// fixturePhases maps each built-in fixture to the phase `ptacheck
+// fixtures` says it is for.
+func fixturePhases(t *testing.T, bin string) map[string]string {
 	out, err := exec.Command(bin, "fixtures", "-o", "json").Output()
 	if err != nil {
 		t.Fatalf("ptacheck fixtures: %v", err)
 	}
 	var list struct {
-		Fixtures []struct{ Name string } `json:"fixtures"`
+		Fixtures []struct{ Name, Phase string } `json:"fixtures"`
 	}
 	if err := json.Unmarshal(out, &list); err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	phases := map[string]string{}
 	for _, f := range list.Fixtures {
-		names = append(names, f.Name)
+		phases[f.Name] = f.Phase
 	}
-	return names
+	return phases
+}
+
+// `ptacheck fixtures` shows the phase each fixture is for, between its
+// name and its description.
+func TestFixturesListShowsPhase(t *testing.T) {
+	r := runCLI(t, "fixtures")
+	for _, want := range []string{`(?m)^registered +verify +PTA04 just after a successful registration`, `(?m)^last-agent +uninstall +This server`} {
+		if !regexp.MustCompile(want).MatchString(r.stdout) {
+			t.Errorf("no %s in:\n%s", want, r.stdout)
+		}
+	}
 }

@@ -175,8 +175,8 @@ func TestSummaryWordsFitTheCommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"operate", "--fixture", "healthy"}, "\nHEALTHY: "},
-		{[]string{"operate", "--fixture", "no-active-agent"}, "\nUNHEALTHY: "},
+		{[]string{"operate", "--fixture", "in-service"}, "\nHEALTHY: "},
+		{[]string{"operate", "--fixture", "agent-inactive"}, "\nUNHEALTHY: "},
 		{[]string{"signin", "--fixture", "upn-mismatch", "--user", "bob@contoso.com"}, "\nSIGN-IN PROBLEMS FOUND: "},
 		{[]string{"install", "--fixture", "healthy"}, "\nREADY: "},
 	} {

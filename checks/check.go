@@ -75,8 +75,11 @@ func (e Entry) inPhase(p Phase) bool {
 type Phase string
 
 const (
-	PhaseInstall   Phase = "install"
-	PhaseRegister  Phase = "register"
+	PhaseInstall  Phase = "install"
+	PhaseRegister Phase = "register"
+	// PhaseVerify confirms, right after the installer and the
+	// registration, that the agent runs and the tenant sees it.
+	PhaseVerify    Phase = "verify"
 	PhaseEnable    Phase = "enable"
 	PhaseUninstall Phase = "uninstall"
 	// PhaseSignin diagnoses users whose sign-ins fail (ptacheck signin).
@@ -86,7 +89,7 @@ const (
 )
 
 // allPhases lists every phase in lifecycle order.
-var allPhases = []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
+var allPhases = []Phase{PhaseInstall, PhaseRegister, PhaseVerify, PhaseEnable, PhaseUninstall, PhaseSignin, PhaseOperate}
 
 // ParsePhase recognises a phase name.
 func ParsePhase(s string) (Phase, bool) {

@@ -14,8 +14,11 @@ import (
 
 // Config parameterises the plan: it becomes the fields of the checks.
 type Config struct {
-	Cloud          Cloud
-	TenantID       string
+	Cloud    Cloud
+	TenantID string
+	// TenantIDFrom says where TenantID came from when not from
+	// --tenant-id (a fixture's tenant), for the findings that name it.
+	TenantIDFrom   string
 	ProbeTimeout   time.Duration // 0: DefaultProbeTimeout
 	Legacy         bool          // also probe the legacy ports of pre-2018 agents
 	ExtraEndpoints []Endpoint    // from --endpoints-file

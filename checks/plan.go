@@ -53,6 +53,7 @@ func checklist(cfg Config, phase Phase) []Entry {
 	netPhases := []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate}
 	ad := []Phase{PhaseInstall, PhaseRegister}
 	dc := []Phase{PhaseInstall, PhaseRegister, PhaseSignin, PhaseOperate}
+	verify := []Phase{PhaseVerify, PhaseOperate}
 	signin := SigninConfig{AD: cfg.AD, Users: cfg.Users, Machine: cfg.Machine, Tenant: cfg.Tenant, Password: cfg.Password}
 	users := []Phase{PhaseSignin}
 	net := OutboundPortsCheck{Endpoints: cfg.endpoints().ForPhase(phase), ProbeTimeout: cfg.ProbeTimeout, WinHTTPProxy: cfg.WinHTTPProxy}
@@ -63,11 +64,14 @@ func checklist(cfg Config, phase Phase) []Entry {
 		{Check: TLS12Check{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
 		{Check: DotNetCheck{}, Phases: []Phase{PhaseInstall}, Timeout: hostCheckTimeout},
 		{Check: TrustedRootsCheck{}, Phases: []Phase{PhaseInstall, PhaseRegister}, Timeout: hostCheckTimeout},
+		{Check: AgentRunningCheck{}, Phases: verify, Timeout: hostCheckTimeout},
+		{Check: AgentRegisteredCheck{TenantID: cfg.TenantID, TenantFrom: cfg.TenantIDFrom}, Phases: verify, Timeout: hostCheckTimeout},
 		{Check: net, Phases: netPhases, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: TLSInspectionCheck{Endpoints: net.Endpoints, ProbeTimeout: cfg.ProbeTimeout}, Phases: netPhases, Timeout: netCheckTimeout(cfg.ProbeTimeout, len(net.Endpoints.Targets))},
 		{Check: ManagedDomainsCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},
 		{Check: AdminAccountCheck{Config: cfg.Tenant}, Phases: all, Timeout: tenantCheckTimeout},
 		{Check: AgentLimitCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseInstall}, Timeout: tenantCheckTimeout},
+		{Check: ThisAgentActiveCheck{Config: cfg.Tenant, TenantID: cfg.TenantID}, Phases: verify, Timeout: tenantCheckTimeout},
 		{Check: ActiveAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseEnable, PhaseOperate}, Timeout: tenantCheckTimeout},
 		{Check: OtherAgentsCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseUninstall}, Timeout: tenantCheckTimeout},
 		{Check: CloudAdminFallbackCheck{Config: cfg.Tenant}, Phases: []Phase{PhaseUninstall}, Timeout: tenantCheckTimeout},

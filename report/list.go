@@ -176,13 +176,15 @@ func Version(w io.Writer, format string, b BuildInfo) error {
 
 // FixtureInfo describes a built-in fixture for `ptacheck fixtures`.
 type FixtureInfo struct {
-	Name        string   `json:"name"`
+	Name string `json:"name"`
+	// Phase is the checklist the fixture's moment is for ("" none named).
+	Phase       string   `json:"phase"`
 	Description string   `json:"description"`
 	Emulates    []string `json:"emulates"`
 }
 
-// Fixtures lists the built-in fixtures (text: each name and its whole
-// description, folded to width columns, 0: no limit; json:
+// Fixtures lists the built-in fixtures (text: each name, the phase its
+// moment is for and its whole description, folded to width columns, 0: no limit; json:
 // {"kind": "fixtures", "fixtures": [...]}).
 func Fixtures(w io.Writer, format string, items []FixtureInfo, width int) error {
 	if format == "json" {
@@ -193,7 +195,11 @@ func Fixtures(w io.Writer, format string, items []FixtureInfo, width int) error 
 	}
 	t := newTable()
 	for _, f := range items {
-		t.add(f.Name, textfmt.OneLine(f.Description))
+		phase := f.Phase
+		if phase == "" {
+			phase = "-"
+		}
+		t.add(f.Name, phase, textfmt.OneLine(f.Description))
 	}
 	t.write(w, width)
 	return nil

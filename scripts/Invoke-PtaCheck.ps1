@@ -29,7 +29,8 @@ or try/catch, to decide yourself.
 ptacheck's own stderr lines (the fixture note, warnings) are written to the host as they come.
 
 .PARAMETER Phase
-The checklist to run: install, register, enable, uninstall, or operate (the health check of a running setup).
+The checklist to run: install, register, verify (right after the installer and the registration: the agent runs
+and the tenant lists it active), enable, uninstall, or operate (the health check of a running setup).
 
 .PARAMETER IgnoreFailures
 Check IDs whose failure is demoted to a warning (ptacheck --ignore-failures), or 'all'.
@@ -62,6 +63,15 @@ PS> .\AADConnectAuthAgentSetup.exe REGISTERCONNECTOR="false" /q
 
 Installs the agent only when the install checklist is ready; otherwise the script stops with
 "ptacheck install: not-ready (exit 1): ...; failing: net.outbound-ports".
+
+.EXAMPLE
+PS> .\AADConnectAuthAgentSetup.exe REGISTERCONNECTOR="false" /q
+PS> & 'C:\Program Files\Microsoft Azure AD Connect Authentication Agent\RegisterConnector.ps1' -modulePath 'C:\Program Files\Microsoft Azure AD Connect Authentication Agent\Modules\' -moduleName 'PassthroughAuthPSModule' -Authenticationmode Credentials -Usercredentials $cred -Feature PassthroughAuthentication
+PS> $report = .\Invoke-PtaCheck.ps1 verify -ArgumentList '--tenant-id', $tenantId
+
+Confirms that the registration worked: the agent and its Updater run and start automatically, the agent's
+registry key names this tenant, and the tenant lists this server active; otherwise the script stops with
+"ptacheck verify: not-ready (exit 1): ...; failing: tenant.this-agent-active".
 
 .EXAMPLE
 PS> try {
@@ -99,7 +109,7 @@ https://github.com/ptacheck/ptacheck#use-it-in-your-pipeline
 [OutputType([pscustomobject])]
 param(
     [Parameter(Mandatory = $true, Position = 0)]
-    [ValidateSet('install', 'register', 'enable', 'uninstall', 'operate')]
+    [ValidateSet('install', 'register', 'verify', 'enable', 'uninstall', 'operate')]
     [string] $Phase,
 
     [string[]] $IgnoreFailures,

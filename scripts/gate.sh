@@ -14,6 +14,9 @@
 #   ptacheck install: not-ready (exit 1): 12 passed, 0 warnings, 1 failed, 0 skipped, 1 errors, 0 ignored; failing: net.outbound-ports; errors: net.tls-inspection; report: /tmp/ptacheck-install.Xy12ab.json
 #   ptacheck install: usage error (exit 2): ptacheck: install: unknown flag: --bogus (run 'ptacheck install --help')
 #
+# Right after the installer and the registration, `gate.sh verify --tenant-id GUID` confirms the
+# agent runs and the tenant lists it active (exit 0), or says what is wrong (exit 1).
+#
 # ptacheck's own stderr (the fixture note, -v progress, a device-code prompt)
 # passes through as it comes; stdout stays empty (the report is in FILE).
 #
@@ -51,7 +54,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || die_usage "missing PHASE (install, register, enable, uninstall, operate)"
+[ $# -ge 1 ] || die_usage "missing PHASE (install, register, verify, enable, uninstall, operate)"
 phase=$1
 shift
 for a in "$@"; do
@@ -61,7 +64,7 @@ for a in "$@"; do
 	esac
 done
 # A phase is a ptacheck command name; it also names the temporary report.
-[[ $phase =~ ^[a-z][a-z-]*$ ]] || die_usage "not a phase: '$phase' (install, register, enable, uninstall, operate)"
+[[ $phase =~ ^[a-z][a-z-]*$ ]] || die_usage "not a phase: '$phase' (install, register, verify, enable, uninstall, operate)"
 
 if [ -z "$bin" ]; then
 	bin=$(command -v ptacheck 2>/dev/null) || die_usage "no ptacheck binary: give --bin PATH or set PTACHECK_BIN"

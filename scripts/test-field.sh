@@ -221,15 +221,31 @@ check "not ready: summary names the failing check" \
 	grep -q '^ptacheck install: not-ready (exit 1): .* failed.*; failing: net.outbound-ports; report: '"$work/notready.json"'$' "$work/notready.err"
 check "not ready: --report FILE holds the report" test "$(json "$work/notready.json" exit_code)" = 1
 
+# verify, right after the installer and the registration: did the registration work?
+run_gate verified verify --fixture registered
+check "verify, registered: exit 0" test "$(cat "$work/verified.code")" = 0
+check "verify, registered: summary line" grep -q '^ptacheck verify: ready (exit 0): 3 passed, 0 warnings, 0 failed' "$work/verified.err"
+run_gate stopped verify --fixture agent-stopped
+check "verify, agent stopped: exit 1" test "$(cat "$work/stopped.code")" = 1
+check "verify, agent stopped: the service and the tenant's listing fail" \
+	grep -q '^ptacheck verify: not-ready (exit 1): .*; failing: host.agent-running,tenant.this-agent-active; report: ' "$work/stopped.err"
+check "verify, agent stopped: the report says the service is stopped" \
+	grep -q 'service AzureADConnectAuthenticationAgent is stopped, not running' "$(report_of stopped)"
+run_gate othertenant verify --fixture registered-other-tenant
+check "verify, registered to another tenant: exit 1" test "$(cat "$work/othertenant.code")" = 1
+check "verify, registered to another tenant: the registry's tenant and the tenant's listing fail" \
+	grep -q '^ptacheck verify: not-ready (exit 1): .*; failing: host.agent-registered,tenant.this-agent-active; report: ' "$work/othertenant.err"
+
 run_gate inconclusive install --fixture healthy --only host.os --skip host.os
 check "inconclusive: exit 3" test "$(cat "$work/inconclusive.code")" = 3
 check "inconclusive: summary with why" grep -q '^ptacheck install: inconclusive (exit 3): .*; why: no check was evaluated' "$work/inconclusive.err"
 
 before=$(find "$TMPDIR" -maxdepth 1 -name 'ptacheck-install.*' | wc -l)
-run_gate usage install --fixture healthy --bogus
+# A flag nothing is near (--bogus would draw a suggestion: did you mean --logs?).
+run_gate usage install --fixture healthy --no-such-flag
 check "usage error: exit 2" test "$(cat "$work/usage.code")" = 2
 check "usage error: summary carries ptacheck's own error line" \
-	grep -qx "ptacheck install: usage error (exit 2): ptacheck: install: unknown flag: --bogus (run 'ptacheck install --help')" "$work/usage.err"
+	grep -qx "ptacheck install: usage error (exit 2): ptacheck: install: unknown flag --no-such-flag (run 'ptacheck install --help')" "$work/usage.err"
 check "usage error: no empty temporary report left" test "$(find "$TMPDIR" -maxdepth 1 -name 'ptacheck-install.*' | wc -l)" = "$before"
 
 run_gate nophase
@@ -361,11 +377,17 @@ else
 	rows_ok=$(grep -c '"msg": "ok: ptacheck ' "$work/matrix.log" || true)
 	check "linux-fixtures.yml over the matrix: exit 0 ($((SECONDS - t0)) s)" test "$code" = 0
 	[ "$code" = 0 ] || grep -E -A6 '^(fatal|failed):' "$work/matrix.log" | sed 's/^/      /' | head -n 60
-	check "linux-fixtures.yml: every host asserted its row ($rows_ok of $hosts)" test "$rows_ok" = "$hosts" -a "$hosts" -ge 17
-	fixtures=$(COLUMNS= "$bin" fixtures | awk '{print $1}' | sort -u | tr '\n' ' ')
-	covered=$(grep -o '"msg": "ok: ptacheck [a-z]* on [a-z-]*' "$work/matrix.log" | awk '{print $NF}' |
-		sed -E 's/-(install|register|enable|uninstall|operate)(-.*)?$//' | sort -u | tr '\n' ' ')
-	check "linux-fixtures.yml covers every built-in fixture" test "$covered" = "$fixtures"
+	check "linux-fixtures.yml: every host asserted its row ($rows_ok of $hosts)" test "$rows_ok" = "$hosts" -a "$hosts" -ge 27
+	# Every fixture of a gate phase (signin is a diagnosis: TestFixtureMatrix runs those).
+	"$bin" fixtures -o json >"$work/fixtures.json"
+	fixtures=$(python3 -c 'import json,sys; print(" ".join(sorted(f["name"] for f in json.load(open(sys.argv[1]))["fixtures"] if f.get("phase") != "signin")))' "$work/fixtures.json")
+	# The fixture of each run, from its fetched report (a host name cannot be split: ready-to-register-register).
+	covered=$(python3 -c 'import glob, json, sys; print(" ".join(sorted({json.load(open(f)).get("fixture", "?") for f in glob.glob(sys.argv[1] + "/*.json")})))' "$work/matrix/reports")
+	check "linux-fixtures.yml covers every built-in fixture of a gate phase" test "$covered" = "$fixtures"
+	for p in install register verify enable uninstall operate; do
+		check "linux-fixtures.yml runs $p, ready and not ready" bash -c \
+			"grep -q '\"msg\": \"ok: ptacheck $p on .*: ready (exit 0)' '$work/matrix.log' && grep -q '\"msg\": \"ok: ptacheck $p on .*: not-ready (exit 1)' '$work/matrix.log'"
+	done
 	for c in 0 1 2 3; do
 		check "linux-fixtures.yml covers exit $c" grep -q "\"msg\": \"ok: ptacheck .*(exit $c)" "$work/matrix.log"
 	done

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -46,6 +47,20 @@ func (t *Tenant) Admin(ctx context.Context, upn string) (*User, error) {
 // Agents lists the PTA agents of the tenant.
 func (t *Tenant) Agents(ctx context.Context) ([]Agent, error) {
 	return readOnce(ctx, t, "agents", t.Graph.PTAAgents)
+}
+
+// TokenTenant returns the tenant the run's Graph token was issued in (its
+// tid claim). The token source signs in once per run and is shared with
+// the Graph reads, so asking it costs no second sign-in.
+func (t *Tenant) TokenTenant(ctx context.Context) (string, error) {
+	if t.Graph == nil || t.Graph.Token == nil {
+		return "", errors.New("no token source")
+	}
+	tok, err := t.Graph.Token(ctx)
+	if err != nil {
+		return "", err
+	}
+	return TenantOfToken(tok)
 }
 
 // Domains lists the tenant's domains.

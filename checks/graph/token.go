@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // EnvToken is the environment variable that may carry a Graph token; the
@@ -153,24 +153,25 @@ func checkToken(v string) (string, error) {
 	return tok, nil
 }
 
-// TokenTenant returns the tenant ID (the tid claim) of an access token
-// that is a JWT, read without verifying the signature: it only names the
-// tenant the token was issued for, which Graph will hold it to anyway.
-// ok is false for a token that is not a JWT or carries no tid.
-func TokenTenant(token string) (tid string, ok bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", false
+// TenantOfToken reads the tid claim of a JWT access token: the tenant the
+// token was issued in, which for a delegated token is the signed-in admin's
+// tenant. The signature is not verified: the value only names the tenant a
+// check compares with, it authorises nothing. An opaque token, or one
+// without a GUID in tid, is an error.
+func TenantOfToken(token string) (string, error) {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return "", fmt.Errorf("the token is not a JWT: %w", err)
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return "", false
+	raw, found := claims["tid"]
+	tid, isString := raw.(string)
+	switch {
+	case !found:
+		return "", errors.New("the token carries no tid claim")
+	case !isString:
+		return "", errors.New("the token's tid claim is not a string")
+	case !guidRE.MatchString(tid):
+		return "", fmt.Errorf("the token's tid claim %q is not a tenant ID (GUID)", tid)
 	}
-	var claims struct {
-		TID string `json:"tid"`
-	}
-	if json.Unmarshal(payload, &claims) != nil || claims.TID == "" {
-		return "", false
-	}
-	return claims.TID, true
+	return strings.ToLower(tid), nil
 }

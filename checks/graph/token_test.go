@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -321,5 +322,32 @@ func TestCappedBody(t *testing.T) {
 		if errors.Is(err, ErrBodyTooLarge) != tc.tooLarge || (!tc.tooLarge && len(b) != tc.size) || len(b) > tc.limit {
 			t.Errorf("%+v: %d bytes, %v", tc, len(b), err)
 		}
+	}
+}
+
+// TenantOfToken reads tid from a JWT's payload (the shape Microsoft's
+// access tokens have: header.payload.signature, base64url without
+// padding), and refuses what is not one.
+func TestTenantOfToken(t *testing.T) {
+	jwtWith := func(payload string) string {
+		enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+		return enc(`{"typ":"JWT","alg":"RS256","kid":"x"}`) + "." + enc(payload) + "." + enc("not a real signature")
+	}
+	for _, tc := range []struct {
+		name, token, want, err string
+	}{
+		{"delegated token", jwtWith(`{"aud":"https://graph.microsoft.com","tid":"84841066-274D-4EC0-A5C1-276BE684BDD3","upn":"admin@contoso.com"}`), "84841066-274d-4ec0-a5c1-276be684bdd3", ""},
+		{"no tid", jwtWith(`{"aud":"https://graph.microsoft.com"}`), "", "no tid claim"},
+		{"tid not a GUID", jwtWith(`{"tid":"contoso.com"}`), "", `tid claim "contoso.com" is not a tenant ID`},
+		{"tid a number", jwtWith(`{"tid":42}`), "", "tid claim is not a string"},
+		{"opaque token", "fixture-token-84841066-274d-4ec0-a5c1-276be684bdd3", "", "not a JWT"},
+		{"payload not JSON", "eyJhbGciOiJub25lIn0.bm90IGpzb24.", "", "not a JWT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := TenantOfToken(tc.token)
+			if got != tc.want || (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+				t.Fatalf("%q, %v; want %q, error containing %q", got, err, tc.want, tc.err)
+			}
+		})
 	}
 }

@@ -75,6 +75,10 @@ func readServices(s *Snapshot) []Service {
 			continue
 		}
 		svc := Service{Name: name, DisplayName: display, State: serviceStates[e.ServiceStatusProcess.CurrentState]}
+		if svc.State == "" {
+			// Left out, so a check says the state is unknown.
+			s.Warn("service "+name, fmt.Errorf("state %d is not one the service manager documents", e.ServiceStatusProcess.CurrentState))
+		}
 		readServiceConfig(s, h, e.ServiceName, &svc)
 		out = append(out, svc)
 	}
@@ -103,6 +107,9 @@ func readServiceConfig(s *Snapshot, scm windows.Handle, name *uint16, svc *Servi
 		err := windows.QueryServiceConfig(h, cfg, uint32(len(buf)), &needed)
 		if err == nil {
 			svc.StartType = startTypes[cfg.StartType]
+			if svc.StartType == "" {
+				s.Warn(subject, fmt.Errorf("start type %d is not one the service manager documents", cfg.StartType))
+			}
 			svc.BinaryPath = windows.UTF16PtrToString(cfg.BinaryPathName)
 			break
 		}

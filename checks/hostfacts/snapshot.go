@@ -172,6 +172,15 @@ type OSInfo struct {
 	EditionID        string `json:"edition_id,omitempty"`
 }
 
+// ServiceStates are the values of Service.State: the service manager's
+// SERVICE_STATUS.dwCurrentState, in the reader's words.
+var ServiceStates = []string{"running", "stopped", "start-pending", "stop-pending", "continue-pending", "pause-pending", "paused"}
+
+// StartTypes are the values of Service.StartType: the service manager's
+// QUERY_SERVICE_CONFIG.dwStartType ("auto" covers a delayed start too,
+// which DelayedAutoStart tells).
+var StartTypes = []string{"auto", "manual", "disabled", "boot", "system"}
+
 // Service is one Windows service.
 type Service struct {
 	Name        string `json:"name"`
@@ -215,10 +224,8 @@ func Parse(data []byte) (*Snapshot, error) {
 	if s.OS.Build < 0 {
 		return nil, fmt.Errorf("os.build %d is negative", s.OS.Build)
 	}
-	for i, svc := range s.Services {
-		if strings.TrimSpace(svc.Name) == "" {
-			return nil, fmt.Errorf("services[%d]: name is empty", i)
-		}
+	if err := s.checkServices(); err != nil {
+		return nil, err
 	}
 	for i, u := range s.UninstallEntries {
 		if strings.TrimSpace(u.DisplayName) == "" {

@@ -38,6 +38,25 @@ func (s *Snapshot) readPresence(data []byte) error {
 	return nil
 }
 
+// checkServices checks the services' names, states and start types.
+func (s *Snapshot) checkServices() error {
+	for i, svc := range s.Services {
+		if strings.TrimSpace(svc.Name) == "" {
+			return fmt.Errorf("services[%d]: name is empty", i)
+		}
+		// The words the reader writes, nothing else: a typo ("automatic")
+		// must not read as "does not start automatically". An absent
+		// value stays absent, and a check that needs it says so.
+		if svc.State != "" && !slices.Contains(ServiceStates, svc.State) {
+			return fmt.Errorf("services[%d] (%s): state %q: want one of %s", i, svc.Name, svc.State, strings.Join(ServiceStates, ", "))
+		}
+		if svc.StartType != "" && !slices.Contains(StartTypes, svc.StartType) {
+			return fmt.Errorf("services[%d] (%s): start_type %q: want one of %s", i, svc.Name, svc.StartType, strings.Join(StartTypes, ", "))
+		}
+	}
+	return nil
+}
+
 // checkRegistry checks the registry keys and the types of their values.
 func (s *Snapshot) checkRegistry() error {
 	for _, key := range slices.Sorted(maps.Keys(s.Registry)) {

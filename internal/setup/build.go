@@ -100,7 +100,7 @@ func (b *builder) fixture(ctx context.Context) error {
 		b.fixtureProxy = netprobe.Fixed(u, "fixture")
 	}
 	if b.cfg.TenantID == "" {
-		b.cfg.TenantID = running.TenantID
+		b.cfg.TenantID, b.cfg.TenantIDFrom = running.TenantID, "the fixture's tenant"
 	}
 	if sc.Cloud != "" && !b.in.cloudGiven {
 		if b.cfg.Cloud, err = checks.ParseCloud(sc.Cloud); err != nil {

@@ -122,12 +122,12 @@ type BundleFlags struct {
 
 func (b *BundleFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.Out, "out", "", "write the bundle to this `FILE.zip` (required; replaced atomically, readable only by you)")
-	fs.StringArrayVar(&b.Phases, "phase", nil, "run this checklist `PHASE` into the bundle (repeatable or comma-separated: install, register, enable, uninstall, operate, signin, or all; default: operate)")
+	fs.StringArrayVar(&b.Phases, "phase", nil, "run this checklist `PHASE` into the bundle (repeatable or comma-separated: install, register, verify, enable, uninstall, operate, signin, or all; default: operate)")
 	fs.Int64Var(&b.MaxLogBytes, "max-log-bytes", 256<<20, "copy at most `BYTES` of trace logs, newest files first (0: none; the summary still covers all)")
 }
 
 // CollectPhases are the checklist phases a bundle can hold.
-var CollectPhases = []checks.Phase{checks.PhaseInstall, checks.PhaseRegister, checks.PhaseEnable, checks.PhaseUninstall, checks.PhaseOperate, checks.PhaseSignin}
+var CollectPhases = []checks.Phase{checks.PhaseInstall, checks.PhaseRegister, checks.PhaseVerify, checks.PhaseEnable, checks.PhaseUninstall, checks.PhaseOperate, checks.PhaseSignin}
 
 // Bundle is the validated bundle of a collect.
 type Bundle struct {

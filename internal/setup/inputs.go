@@ -231,17 +231,17 @@ func tenantFromToken(in *Inputs) error {
 	if err != nil {
 		return nil
 	}
-	raw, ok := graph.TokenTenant(tok)
-	if !ok {
-		return nil
+	raw, err := graph.TenantOfToken(tok)
+	if err != nil {
+		return nil // opaque, or no GUID in tid: leave it to Graph
 	}
 	tid, err := checks.ParseTenantID(raw)
 	if err != nil {
-		return nil // not a GUID: leave it to Graph
+		return nil
 	}
 	switch {
 	case in.config.TenantID == "":
-		in.config.TenantID = tid
+		in.config.TenantID, in.config.TenantIDFrom = tid, "the Graph token's tid"
 		in.Notes = append(in.Notes, "tenant ID from the token: "+tid)
 	case !strings.EqualFold(in.config.TenantID, tid):
 		return cli.Usagef("--tenant-id %s: the Graph token was issued for tenant %s: use a token of that tenant, or its ID", in.config.TenantID, tid)

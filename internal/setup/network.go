@@ -26,7 +26,7 @@ type CloudFlags struct {
 
 func (c *CloudFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Cloud, "cloud", "public", "the `CLOUD` whose endpoints to probe: public or usgov")
-	fs.StringVar(&c.TenantID, "tenant-id", "", "directory (tenant) `GUID`: also probe the tenant-specific hosts")
+	fs.StringVar(&c.TenantID, "tenant-id", "", "directory (tenant) `GUID`: also probe the tenant-specific hosts; verify: the tenant the agent must be registered to")
 }
 
 // Validate returns the cloud ("" when the command does not take it: the

@@ -314,12 +314,12 @@ func TestTenantIDFromTheToken(t *testing.T) {
 		return ValidatePhase(context.Background(), checks.PhaseEnable, f, World{Host: hostfacts.None{}, Getenv: env})
 	}
 	in, err := validate(fakeJWT(`{"tid":"` + strings.ToUpper(tid) + `","upn":"admin@contoso.com"}`))
-	if err != nil || in.config.TenantID != tid || !slices.Contains(in.Notes, "tenant ID from the token: "+tid) {
-		t.Errorf("no --tenant-id: tenant %q, notes %q, %v", in.config.TenantID, in.Notes, err)
+	if err != nil || in.config.TenantID != tid || !slices.Contains(in.Notes, "tenant ID from the token: "+tid) || in.config.TenantIDFrom != "the Graph token's tid" {
+		t.Errorf("no --tenant-id: tenant %q from %q, notes %q, %v", in.config.TenantID, in.config.TenantIDFrom, in.Notes, err)
 	}
 	in, err = validate(fakeJWT(`{"tid":"`+tid+`"}`), "--tenant-id", "{"+strings.ToUpper(tid)+"}")
-	if err != nil || in.config.TenantID != tid || len(in.Notes) != 0 {
-		t.Errorf("the same tenant: %q %q %v", in.config.TenantID, in.Notes, err)
+	if err != nil || in.config.TenantID != tid || len(in.Notes) != 0 || in.config.TenantIDFrom != "" {
+		t.Errorf("the same tenant: %q from %q, %q %v", in.config.TenantID, in.config.TenantIDFrom, in.Notes, err)
 	}
 	const other = "11111111-2222-3333-4444-555555555555"
 	_, err = validate(fakeJWT(`{"tid":"`+tid+`"}`), "--tenant-id", other)

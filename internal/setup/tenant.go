@@ -154,7 +154,7 @@ func (a *AdminFlags) Validate(ctx context.Context, getenv func(string) string) (
 type MachineFlags struct{ Name string }
 
 func (m *MachineFlags) Register(fs *pflag.FlagSet) {
-	fs.StringVar(&m.Name, "machine-name", "", "this server's `NAME` as its agent registered it (default: its FQDN): tenant.other-agents leaves it out, signin checks workstation restrictions against it")
+	fs.StringVar(&m.Name, "machine-name", "", "this server's `NAME` as its agent registered it (default: its FQDN): tenant.this-agent-active looks for it, tenant.other-agents leaves it out, signin checks workstation restrictions against it")
 }
 
 // scopes returns the delegated scopes the Graph reads of the selected
