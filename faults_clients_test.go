@@ -163,10 +163,13 @@ func TestDirectoryBombSignal(t *testing.T) {
 	bin := builtBinary(t)
 	dir := faultFixture(t, "directory.json", func(m map[string]any) { m["faults"] = map[string]any{"search": "trickle"} })
 	for i := range 3 {
-		cmd := exec.Command(bin, "register", "--fixture", dir, "--only", "ad.dc-reachable,ad.forest-membership", "--timeout", "30s", "-o", "json")
 		var stdout strings.Builder
-		cmd.Stdout = &stdout
-		took := signalSettled(t, cmd, time.Minute, time.Second, syscall.SIGTERM) // the forest read is decoding the trickle (it ends at 2.5 s)
+		cmd, took := signalSettled(t, func() *exec.Cmd {
+			stdout.Reset()
+			cmd := exec.Command(bin, "register", "--fixture", dir, "--only", "ad.dc-reachable,ad.forest-membership", "--timeout", "30s", "-o", "json")
+			cmd.Stdout = &stdout
+			return cmd
+		}, time.Minute, time.Second, syscall.SIGTERM) // the forest read is decoding the trickle (it ends at 2.5 s)
 		if code := cmd.ProcessState.ExitCode(); code != 143 {
 			t.Fatalf("run %d: exit %d, want 143\n%s", i, code, stdout.String())
 		}
@@ -279,15 +282,19 @@ func TestSignalDuringGraphDecode(t *testing.T) {
 			dir := faultFixture(t, "tenant.json", func(m map[string]any) {
 				m["faults"] = []any{map[string]any{"path": "/v1.0/domains", "body": body}}
 			})
-			cmd := exec.Command(bin, "enable", "--fixture", dir, "--only", "tenant.managed-domains", "-o", "json", "--timeout", "90s")
 			var stdout strings.Builder
-			cmd.Stdout = &stdout
+			mk := func() *exec.Cmd {
+				stdout.Reset()
+				cmd := exec.Command(bin, "enable", "--fixture", dir, "--only", "tenant.managed-domains", "-o", "json", "--timeout", "90s")
+				cmd.Stdout = &stdout
+				return cmd
+			}
 			// 100 ms plus twice what this machine takes now to end a
 			// process that only waits (the yardstick of
 			// TestSignalsWhileReadingInputs), under 1 s: the failure
 			// this catches took 4.7 s.
 			bound := min(100*time.Millisecond+2*signalYardstick(t, syscall.SIGTERM), time.Second)
-			took := signalSettled(t, cmd, time.Minute, 600*time.Millisecond, syscall.SIGTERM) // the first pages are in, the decode goes on
+			cmd, took := signalSettled(t, mk, time.Minute, 600*time.Millisecond, syscall.SIGTERM) // the first pages are in, the decode goes on
 			if code := cmd.ProcessState.ExitCode(); code != 143 {
 				t.Fatalf("exit %d, want 143 (the run ended before the signal?)", code)
 			}

@@ -101,7 +101,11 @@ func TestFixturesExitCodes(t *testing.T) {
 		{"eligible-only-admin", 1, "tenant.admin-account", "only eligible for Global Administrator"},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
-			r := runCLI(t, "install", "--fixture", tc.fixture, "--probe-timeout", "1s")
+			// In parallel, with 5 s to answer: an emulated endpoint that
+			// answers never misses it on a loaded CI machine (1 s did);
+			// only ports-blocked waits it out.
+			t.Parallel()
+			r := runCLI(t, "install", "--fixture", tc.fixture, "--probe-timeout", "5s")
 			if r.code != tc.code || !strings.Contains(r.stdout, tc.want) {
 				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", r.code, tc.code, r.stdout, r.stderr)
 			}
@@ -109,7 +113,7 @@ func TestFixturesExitCodes(t *testing.T) {
 				t.Errorf("fixture mode not announced on stderr: %q", r.stderr)
 			}
 			for _, format := range []string{"json", "junit"} {
-				fr := runCLI(t, "install", "--fixture", tc.fixture, "--probe-timeout", "1s", "-o", format)
+				fr := runCLI(t, "install", "--fixture", tc.fixture, "--probe-timeout", "5s", "-o", format)
 				if fr.code != tc.code {
 					t.Errorf("-o %s: exit %d, want %d", format, fr.code, tc.code)
 				}
