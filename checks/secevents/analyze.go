@@ -339,6 +339,7 @@ func readFile(ctx context.Context, pf plannedFile, f Filter, m *matcher, workers
 type rangeResult struct {
 	agg     *agg
 	events  int
+	fast    int // events the fast path read
 	err     error
 	begin   int64 // offset of the first byte parsed
 	stopped int64 // offset where the range stopped (the next range's begin), or the size at the end
@@ -369,7 +370,7 @@ func readStreamWith(ctx context.Context, r io.Reader, base, size, stopAt int64, 
 	if errors.Is(err, errTruncated) && p.inEvent {
 		a.truncated++
 	}
-	res := rangeResult{agg: a, events: p.events, err: err, begin: base, stopped: p.stopped}
+	res := rangeResult{agg: a, events: p.events, fast: p.fast, err: err, begin: base, stopped: p.stopped}
 	if p.stopped >= 0 {
 		// The next range starts with no namespace binding in scope and
 		// either no open element or the one root element.

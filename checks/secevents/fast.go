@@ -95,6 +95,7 @@ func (p *parser) eventFast(w []byte) int {
 		return 0
 	}
 	p.events++
+	p.fast++
 	p.sink(e)
 	return after + end + len("</Event>")
 }

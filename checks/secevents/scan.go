@@ -140,6 +140,7 @@ type parser struct {
 	ev      event
 	sink    func(*event)
 	events  int // Event elements started
+	fast    int // of those, read whole by the fast path (fast.go)
 	// stopAt, when positive, ends the stream at the first top-level Event
 	// start tag at or after this offset (a byte range of a file); stopped
 	// records where.
@@ -289,9 +290,9 @@ func (p *parser) text(t []byte) error {
 		return nil
 	}
 	if len(p.nameEnds) == 0 {
-		for _, c := range t {
-			if !isSpace(c) {
-				return p.syntax("text outside an element")
+		for k, c := range t {
+			if !isSpace(c) { // at its byte, wherever a read block ended
+				return &syntaxError{off: p.base + int64(p.pos+k), msg: "text outside an element"}
 			}
 		}
 	}

@@ -87,3 +87,17 @@ func TestSkip(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorOffsetByBlocks: a syntax error is reported at the same byte
+// wherever the read blocks end (text outside an element was reported where
+// the block's share of the text began; FuzzFastPath found it).
+func TestErrorOffsetByBlocks(t *testing.T) {
+	const doc = "<Event><System/></Event> \r\n x"
+	m := newMatcher(agentOnly.Processes)
+	for _, r := range []io.Reader{strings.NewReader(doc), iotest.OneByteReader(strings.NewReader(doc))} {
+		res := readStream(t.Context(), r, 0, -1, -1, nil, false, Filter{}, m)
+		if want := "not event XML at byte 28: text outside an element"; res.err == nil || res.err.Error() != want {
+			t.Fatalf("%v, want %s", res.err, want)
+		}
+	}
+}
