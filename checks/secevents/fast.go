@@ -69,8 +69,17 @@ func (p *parser) eventFast(w []byte) int {
 	}
 	e := &p.ev
 	e.reset(p.base+int64(p.pos), nsEvent, len(p.nameEnds))
-	i, self := plainAttrs(w, i+len("<Provider"), "Name", &e.provider)
-	if i == 0 || !self || !bytes.HasPrefix(w[i:], []byte("<EventID>")) {
+	if n := securityProviderTag(w[i:]); n > 0 {
+		e.provider.add(securityProvider) // what plainAttrs would find, compared at once
+		i += n
+	} else {
+		end, self := plainAttrs(w, i+len("<Provider"), "Name", &e.provider)
+		if end == 0 || !self {
+			return 0
+		}
+		i = end
+	}
+	if !bytes.HasPrefix(w[i:], []byte("<EventID>")) {
 		return 0
 	}
 	vs := i + len("<EventID>")
@@ -133,12 +142,19 @@ func (p *parser) logonFast(w []byte) int {
 			}
 			v, timed = &e.systemTime, true
 		}
-		end, self := plainAttrs(w, i+1+n, "SystemTime", v)
-		if n == 0 || n > maxNameBytes || end == 0 {
+		if n == 0 || n > maxNameBytes || i+1+n == len(w) {
 			return -1
 		}
-		if i = end; self {
-			continue
+		if i += 1 + n; w[i] == '>' {
+			i++ // no attributes: most children of System
+		} else {
+			end, self := plainAttrs(w, i, "SystemTime", v)
+			if end == 0 {
+				return -1
+			}
+			if i = end; self {
+				continue
+			}
 		}
 		k := indexLT(w[i:])
 		if k < 0 {
@@ -185,6 +201,21 @@ func (p *parser) dataFast(w []byte) int {
 	return i + len("</EventData>")
 }
 
+// The Provider element of every Security event, as the exporters write it.
+const (
+	providerTag  = "<Provider Name='" + SecurityProvider + "' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/>"
+	providerTag2 = `<Provider Name="` + SecurityProvider + `" Guid="{54849625-5478-4994-a5ba-3e3b0328c30d}"/>`
+)
+
+// securityProviderTag returns the length of the Provider element at the
+// start of w when it is exactly that of Security events, else 0.
+func securityProviderTag(w []byte) int {
+	if len(w) >= len(providerTag) && (string(w[:len(providerTag)]) == providerTag || string(w[:len(providerTag)]) == providerTag2) {
+		return len(providerTag)
+	}
+	return 0
+}
+
 // eventHeader checks that w starts with <Event xmlns='EventNS'><System>
 // (either quote) and returns its length, 0 when it does not.
 func eventHeader(w []byte) int {
@@ -212,7 +243,7 @@ const maxPlainAttrs = 4
 // ends and whether it closes itself; end 0 when the tag is not exactly
 // that.
 func plainAttrs(w []byte, i int, want string, v *value) (end int, self bool) {
-	var names [maxPlainAttrs][]byte
+	var names [maxPlainAttrs][2]int32 // where each name is in w
 	for n := 0; ; n++ {
 		if i+2 > len(w) {
 			return 0, false
@@ -238,13 +269,14 @@ func plainAttrs(w []byte, i int, want string, v *value) (end int, self bool) {
 		if e < 0 || w[j+2+e] != q {
 			return 0, false
 		}
-		names[n] = w[i+1 : j]
+		name := w[i+1 : j]
 		for _, m := range names[:n] {
-			if string(m) == string(names[n]) {
+			if string(w[m[0]:m[1]]) == string(name) {
 				return 0, false
 			}
 		}
-		if v != nil && string(names[n]) == want {
+		names[n] = [2]int32{int32(i + 1), int32(j)}
+		if v != nil && string(name) == want {
 			v.reset()
 			v.add(w[j+2 : j+2+e])
 		}
