@@ -74,7 +74,7 @@ func (p *parser) eventFast(w []byte) int {
 		i += n
 	} else {
 		end, self := plainAttrs(w, i+len("<Provider"), "Name", &e.provider)
-		if end == 0 || !self {
+		if end == 0 || !self || end-i > maxMarkupBytes {
 			return 0
 		}
 		i = end
@@ -142,15 +142,15 @@ func (p *parser) logonFast(w []byte) int {
 			}
 			v, timed = &e.systemTime, true
 		}
-		if n == 0 || n > maxNameBytes || i+1+n == len(w) {
+		if n == 0 || n > maxNameBytes {
 			return -1
 		}
-		if i += 1 + n; w[i] == '>' {
-			i++ // no attributes: most children of System
+		if start := i; i+1+n < len(w) && w[i+1+n] == '>' {
+			i += 2 + n // no attributes: most children of System
 		} else {
-			end, self := plainAttrs(w, i, "SystemTime", v)
-			if end == 0 {
-				return -1
+			end, self := plainAttrs(w, i+1+n, "SystemTime", v)
+			if end == 0 || end-start > maxMarkupBytes {
+				return -1 // (a tag too long: the full parser reports it)
 			}
 			if i = end; self {
 				continue

@@ -87,6 +87,9 @@ var fastCases = []struct {
 	{"repeated attribute", "base", "<Execution ", "<Execution ThreadID='1' ", false, true},
 	{"empty EventData", "base", "<EventData>", "<EventData/><x>", false, false},
 	{"event not ended", "base", "</Event>", "", false, false},
+	{"a System tag longer than 64 KiB", "base", "<Execution ", "<Execution a='" + strings.Repeat("x", 70<<10) + "' ", false, true},
+	{"a Data tag longer than 64 KiB", "base", "<Data Name='IpPort'>", "<Data Name='" + strings.Repeat("x", 70<<10) + "'>", false, true},
+	{"a Data value longer than 64 KiB", "base", ">alice<", ">" + strings.Repeat("x", 70<<10) + "<", true, false},
 }
 
 func fastCaseDoc(t testing.TB, base, old, new string) []byte {
@@ -120,6 +123,9 @@ func TestFastPathFallbacks(t *testing.T) {
 				want = 3
 			}
 			for _, chunk := range []int{1, 7, 300, 1 << 20} {
+				if chunk < 300 && len(doc) > 16<<10 {
+					continue // incomplete markup is read again at each read: quadratic in reads this small
+				}
 				if got := agree(t, doc, chunk); got != want && tc.name != "event not ended" {
 					t.Fatalf("the fast path read %d events, want %d", got, want)
 				}
