@@ -48,6 +48,21 @@
 // by markup starts alone (comments, CDATA sections and processing
 // instructions are passed whole, nested Event elements counted); malformed
 // markup there is passed over rather than stopping the file.
+//
+// # Fast path
+//
+// Events exactly as wevtutil and Event Viewer write them (an Event start
+// tag declaring the event namespace, System, Provider, then EventID, no
+// white space between elements, plain attributes) are read without the
+// tokenizer (fast.go): an event that is not a 4624 or 4625 is passed whole
+// once its end tag is found with bytes.Index-class scans, a logon's System
+// children and Data items are read by a loop that knows their shape. The
+// fast path takes an event only when it is sure the full parser would find
+// the same (the whole event in the read block, no comment, CDATA section,
+// processing instruction or nested Event element, no prefix or namespace
+// declaration inside, no EventID attribute, no repeated System value, no
+// tag the full parser would refuse); otherwise the full parser reads it.
+// FuzzFastPath compares the two on any input.
 package secevents
 
 import (

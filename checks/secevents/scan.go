@@ -134,7 +134,7 @@ type parser struct {
 	cdata    []byte
 	skip     bool // skipping the rest of the current event (see skipStep)
 	skipNest int  // elements named like the event opened while skipping
-	slow     bool // no shortcut for children (flat, text-only elements): the reference the fuzz test compares with
+	slow     bool // no shortcut (flat, text-only elements, the fast path of fast.go): the reference the fuzz tests compare with
 
 	inEvent bool
 	ev      event
