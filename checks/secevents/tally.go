@@ -15,6 +15,7 @@ type classifier struct {
 	m       *matcher
 	a       *agg
 	scratch []byte
+	hours   hourCache
 }
 
 func (c *classifier) event(e *event) {
@@ -38,7 +39,7 @@ func (c *classifier) event(e *event) {
 		a.otherProcess++
 		return
 	}
-	t, hasTime := parseSystemTime(e.systemTime.b)
+	t, hasTime := parseSystemTime(e.systemTime.b, &c.hours)
 	if !hasTime {
 		a.untimed++
 		if c.f.timed() {
