@@ -41,7 +41,7 @@
 // are read in parallel byte ranges that realign on Event start tags; the
 // result does not depend on how a file was split (a range whose start the
 // previous range does not confirm makes the file be read again in one
-// piece). Cancellation is checked once per 1 MiB read block.
+// piece). Cancellation is checked once per 256 KiB read block.
 //
 // What is not read: once an event's EventID shows it is not a logon, or
 // once its EventData is read, the rest of it is skipped up to its end tag
@@ -382,6 +382,7 @@ func readStreamWith(ctx context.Context, r io.Reader, base, size, stopAt int64, 
 		p.nameEnds = append(p.nameEnds, len(p.names))
 	}
 	err := p.run()
+	defer p.release()
 	if errors.Is(err, errTruncated) && p.inEvent {
 		a.truncated++
 	}
