@@ -94,10 +94,10 @@ func (p *parser) eventFast(w []byte) int {
 	}
 	e.id.add(w[vs:ve])
 	end := -1
-	switch id := string(w[vs:ve]); {
+	switch id := w[vs:ve]; {
 	case e.notLogonID():
 		end = skipFast(w[after:], eventName)
-	case id == "4624" || id == "4625":
+	case string(id) == "4624" || string(id) == "4625":
 		end = p.logonFast(w[after:])
 	}
 	if end < 0 {
