@@ -41,13 +41,28 @@
 // are read in parallel byte ranges that realign on Event start tags; the
 // result does not depend on how a file was split (a range whose start the
 // previous range does not confirm makes the file be read again in one
-// piece). Cancellation is checked once per 1 MiB read block.
+// piece). Cancellation is checked once per 256 KiB read block.
 //
 // What is not read: once an event's EventID shows it is not a logon, or
 // once its EventData is read, the rest of it is skipped up to its end tag
 // by markup starts alone (comments, CDATA sections and processing
 // instructions are passed whole, nested Event elements counted); malformed
 // markup there is passed over rather than stopping the file.
+//
+// # Fast path
+//
+// Events exactly as wevtutil and Event Viewer write them (an Event start
+// tag declaring the event namespace, System, Provider, then EventID, no
+// white space between elements, plain attributes) are read without the
+// tokenizer (fast.go): an event that is not a 4624 or 4625 is passed whole
+// once its end tag is found with bytes.Index-class scans, a logon's System
+// children and Data items are read by a loop that knows their shape. The
+// fast path takes an event only when it is sure the full parser would find
+// the same (the whole event in the read block, no comment, CDATA section,
+// processing instruction or nested Event element, no prefix or namespace
+// declaration inside, no EventID attribute, no repeated System value, no
+// tag the full parser would refuse); otherwise the full parser reads it.
+// FuzzFastPath compares the two on any input.
 package secevents
 
 import (
@@ -339,6 +354,7 @@ func readFile(ctx context.Context, pf plannedFile, f Filter, m *matcher, workers
 type rangeResult struct {
 	agg     *agg
 	events  int
+	fast    int // events the fast path read
 	err     error
 	begin   int64 // offset of the first byte parsed
 	stopped int64 // offset where the range stopped (the next range's begin), or the size at the end
@@ -366,10 +382,11 @@ func readStreamWith(ctx context.Context, r io.Reader, base, size, stopAt int64, 
 		p.nameEnds = append(p.nameEnds, len(p.names))
 	}
 	err := p.run()
+	defer p.release()
 	if errors.Is(err, errTruncated) && p.inEvent {
 		a.truncated++
 	}
-	res := rangeResult{agg: a, events: p.events, err: err, begin: base, stopped: p.stopped}
+	res := rangeResult{agg: a, events: p.events, fast: p.fast, err: err, begin: base, stopped: p.stopped}
 	if p.stopped >= 0 {
 		// The next range starts with no namespace binding in scope and
 		// either no open element or the one root element.

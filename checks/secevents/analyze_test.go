@@ -63,7 +63,7 @@ func analyzeBytes(t *testing.T, name string, data []byte, f Filter, opts Options
 	return s
 }
 
-func readSample(t *testing.T, name string) []byte {
+func readSample(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {

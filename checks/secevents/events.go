@@ -68,6 +68,9 @@ func (p *parser) dataItem(w []byte, t int) (next int, ok bool) {
 	default:
 		return 0, false
 	}
+	if vs-t > maxMarkupBytes {
+		return 0, false // the general path reports the tag as too long
+	}
 	e2 := &p.ev
 	e2.data++
 	if e2.data > maxData && e2.bad == "" {

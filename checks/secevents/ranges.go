@@ -28,7 +28,9 @@ func readRanges(ctx context.Context, r io.ReaderAt, start, size int64, head []by
 	}
 	n := size - start
 	if split <= 0 {
-		split = min(max(n/int64(4*workers), minRangeBytes), rangeBytes)
+		// 16 ranges a worker: the workers finish close together even when
+		// one of them shares its core with other work.
+		split = min(max(n/int64(16*workers), minRangeBytes), rangeBytes)
 	}
 	root, ok := rootOf(head)
 	if !ok || n <= split || workers < 1 {

@@ -6,19 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Limits of one stream. Every read in this package is bounded by them: the
 // parser holds one read block, the names of the open elements, and a few
 // short values of the current event; text is streamed, never held.
 const (
-	readBlockBytes = 1 << 20  // read block
-	maxMarkupBytes = 64 << 10 // longest tag, comment, CDATA section or processing instruction
-	maxNameBytes   = 256      // longest element or attribute name
-	maxDepth       = 64       // deepest element nesting
-	maxAttrs       = 64       // attributes of one element
-	maxData        = 256      // Data items of one event
-	maxValueBytes  = 2048     // longest value kept (ProcessName, Status, account names); longer ones are cut and never match
+	readBlockBytes = 256 << 10 // read block: a few times the longest markup, small enough to stay in a core's cache
+	maxMarkupBytes = 64 << 10  // longest tag, comment, CDATA section or processing instruction
+	maxNameBytes   = 256       // longest element or attribute name
+	maxDepth       = 64        // deepest element nesting
+	maxAttrs       = 64        // attributes of one element
+	maxData        = 256       // Data items of one event
+	maxValueBytes  = 2048      // longest value kept (ProcessName, Status, account names); longer ones are cut and never match
 )
 
 // EventNS is the namespace of Windows event XML (the Event schema,
@@ -134,12 +135,13 @@ type parser struct {
 	cdata    []byte
 	skip     bool // skipping the rest of the current event (see skipStep)
 	skipNest int  // elements named like the event opened while skipping
-	slow     bool // no shortcut for children (flat, text-only elements): the reference the fuzz test compares with
+	slow     bool // no shortcut (flat, text-only elements, the fast path of fast.go): the reference the fuzz tests compare with
 
 	inEvent bool
 	ev      event
 	sink    func(*event)
 	events  int // Event elements started
+	fast    int // of those, read whole by the fast path (fast.go)
 	// stopAt, when positive, ends the stream at the first top-level Event
 	// start tag at or after this offset (a byte range of a file); stopped
 	// records where.
@@ -163,11 +165,31 @@ func newParser(ctx context.Context, r io.Reader, base, size int64, sink func(*ev
 	if size >= 0 && size < n {
 		n = size + 1 // room to see the end in one read
 	}
-	p.buf = make([]byte, n)
+	if n == readBlockBytes {
+		p.buf = *blocks.Get().(*[]byte)
+	} else {
+		p.buf = make([]byte, n)
+	}
 	for _, v := range []*value{&p.ev.provider, &p.ev.id, &p.ev.systemTime, &p.ev.process, &p.ev.status, &p.ev.subStatus, &p.ev.user, &p.ev.domain} {
 		v.b = make([]byte, 0, 64)
 	}
 	return p
+}
+
+// blocks are read blocks for reuse: a large file is read in many byte
+// ranges, each by a parser of its own, and a fresh block each would be
+// zeroed memory from the system (page faults) and garbage to collect.
+var blocks = sync.Pool{New: func() any { b := make([]byte, readBlockBytes); return &b }}
+
+// release gives the read block back for reuse; the parser is not used
+// after it (nothing it handed out points into the block: values are
+// copied).
+func (p *parser) release() {
+	if len(p.buf) == readBlockBytes {
+		b := p.buf
+		p.buf, p.tag = nil, nil
+		blocks.Put(&b)
+	}
 }
 
 // fill moves the unread bytes to the front and reads more. It reports
@@ -289,9 +311,9 @@ func (p *parser) text(t []byte) error {
 		return nil
 	}
 	if len(p.nameEnds) == 0 {
-		for _, c := range t {
-			if !isSpace(c) {
-				return p.syntax("text outside an element")
+		for k, c := range t {
+			if !isSpace(c) { // at its byte, wherever a read block ended
+				return &syntaxError{off: p.base + int64(p.pos+k), msg: "text outside an element"}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // TestIndexLT: the word-at-a-time search agrees with bytes.IndexByte at
@@ -84,6 +85,39 @@ func TestSkip(t *testing.T) {
 		res := readStream(t.Context(), r, 0, -1, -1, nil, false, Filter{}, m)
 		if res.err != nil || res.events != 600 || res.agg.failures != 300 || res.agg.logons != 300 {
 			t.Fatalf("block %d: err %v, %d events, %+v", block, res.err, res.events, res.agg)
+		}
+	}
+}
+
+// TestErrorOffsetByBlocks: a syntax error is reported at the same byte
+// wherever the read blocks end (text outside an element was reported where
+// the block's share of the text began; FuzzFastPath found it).
+func TestErrorOffsetByBlocks(t *testing.T) {
+	const doc = "<Event><System/></Event> \r\n x"
+	m := newMatcher(agentOnly.Processes)
+	for _, r := range []io.Reader{strings.NewReader(doc), iotest.OneByteReader(strings.NewReader(doc))} {
+		res := readStream(t.Context(), r, 0, -1, -1, nil, false, Filter{}, m)
+		if want := "not event XML at byte 28: text outside an element"; res.err == nil || res.err.Error() != want {
+			t.Fatalf("%v, want %s", res.err, want)
+		}
+	}
+}
+
+// TestSystemTimeHours: the kept hour changes nothing: every time reads as
+// time.Parse reads it (or is refused as it is), whatever came before.
+func TestSystemTimeHours(t *testing.T) {
+	var hours hourCache
+	for _, s := range []string{
+		"2026-11-20T00:00:00.0000000Z", "2026-11-20T00:59:59.9999999Z", "2026-11-20T01:00:00.5Z",
+		"2026-02-29T01:00:00.5Z", "2028-02-29T01:00:00.5Z", "2026-11-20T01:60:00.5Z", "2026-11-20T01:00:60.5Z",
+		"2026-11-20T24:00:00.5Z", "2026-13-20T01:00:00.5Z", "2026-11-20T01:07:08.123Z", " 2026-11-20T01:07:08.1Z ",
+		"2026-11-20T01:07:08Z", "2026-11-20T01:07:08.1234567890Z", "2026-11-2xT01:07:08.1Z", "2026-11-20T01:07:08.1+02:00",
+	} {
+		got, ok := parseSystemTime([]byte(s), &hours)
+		alone, okAlone := parseSystemTime([]byte(s), nil)
+		want, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+		if ok != okAlone || got != alone || ok != (err == nil) || ok && !got.Equal(want) {
+			t.Errorf("%q: %v %v, alone %v %v, time.Parse %v %v", s, got, ok, alone, okAlone, want, err)
 		}
 	}
 }

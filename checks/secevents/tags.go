@@ -103,6 +103,12 @@ func (p *parser) skipStep() (int, bool, error) {
 	}
 	q := p.names[from:p.nameEnds[p.ev.depth]]
 	w := p.buf[p.pos:p.end]
+	if !p.slow && p.skipNest == 0 {
+		if end := skipFast(w, q); end >= 0 {
+			p.closeSkipped()
+			return end, true, nil
+		}
+	}
 	final := p.rerr != nil // nothing more will come
 	i := 0
 	for {
@@ -209,6 +215,11 @@ func (p *parser) skipMarkup(rest, q []byte, t int, final bool) (int, skipAction,
 }
 
 func (p *parser) startTag(w []byte) (int, error) {
+	if !p.slow && !p.inEvent && len(p.nameEnds) <= 1 && (p.stopAt <= 0 || p.base+int64(p.pos) < p.stopAt) {
+		if n := p.eventFast(w); n > 0 {
+			return n, nil
+		}
+	}
 	n := name(w[1:])
 	if n == 0 {
 		return 0, p.syntax("malformed start tag")

@@ -15,6 +15,7 @@ type classifier struct {
 	m       *matcher
 	a       *agg
 	scratch []byte
+	hours   hourCache
 }
 
 func (c *classifier) event(e *event) {
@@ -38,7 +39,7 @@ func (c *classifier) event(e *event) {
 		a.otherProcess++
 		return
 	}
-	t, hasTime := parseSystemTime(e.systemTime.b)
+	t, hasTime := parseSystemTime(e.systemTime.b, &c.hours)
 	if !hasTime {
 		a.untimed++
 		if c.f.timed() {
@@ -190,7 +191,19 @@ func (s *hashSet) insert(h uint64) {
 	}
 }
 
-// each calls fn for every hash in ascending order.
+// each calls fn for every hash, in the table's order.
+func (s *hashSet) each(fn func(uint64)) {
+	if s.zero {
+		fn(0)
+	}
+	for _, x := range s.slots {
+		if x != 0 {
+			fn(x)
+		}
+	}
+}
+
+// sorted returns the hashes in ascending order.
 func (s *hashSet) sorted() []uint64 {
 	out := make([]uint64, 0, s.len())
 	if s.zero {
@@ -286,6 +299,12 @@ func (a *agg) mergeTally(t, u *tally) {
 		t.last = u.last
 	}
 	t.atLeast = t.atLeast || u.atLeast
+	if a.accounts+u.accounts.len() <= maxAccounts {
+		// Every hash fits: the order does not matter, and sorting each
+		// range's sets is a good part of the merge's cost.
+		u.accounts.each(func(h uint64) { a.addAccount(t, h) })
+		return
+	}
 	for _, h := range u.accounts.sorted() { // which hashes are kept at the limit must not depend on the table's order
 		a.addAccount(t, h)
 	}

@@ -119,23 +119,22 @@ func parseEventID(b []byte) (int, bool) {
 // 2015-09-08T22:54:54.962511700Z in the documented samples. The common
 // shape (fraction of 1 to 9 digits, Z) is read by hand; others go to
 // time.Parse (RFC 3339).
-func parseSystemTime(b []byte) (time.Time, bool) {
+//
+// hours keeps the last hour read (consecutive events mostly share it, and
+// time.Date is most of the cost); nil: none kept.
+func parseSystemTime(b []byte, hours *hourCache) (time.Time, bool) {
 	b = bytes.TrimSpace(b)
 	if len(b) >= 21 && len(b) <= 30 && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[19] == '.' && b[len(b)-1] == 'Z' {
-		year, ok1 := fastdate.Digits(b[0:4])
-		month, ok2 := fastdate.Digits(b[5:7])
-		day, ok3 := fastdate.Digits(b[8:10])
-		hour, ok4 := fastdate.Digits(b[11:13])
 		minute, ok5 := fastdate.Digits(b[14:16])
 		sec, ok6 := fastdate.Digits(b[17:19])
 		frac := b[20 : len(b)-1]
 		ns, ok7 := fastdate.Digits(frac)
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && month >= 1 && month <= 12 && day >= 1 &&
-			day <= fastdate.DaysIn(month, year) && hour < 24 && minute < 60 && sec < 60 {
+		hour, ok := hours.hour(b[:13])
+		if ok && ok5 && ok6 && ok7 && minute < 60 && sec < 60 {
 			for range 9 - len(frac) {
 				ns *= 10
 			}
-			return time.Date(year, time.Month(month), day, hour, minute, sec, ns, time.UTC), true
+			return hour.Add(time.Duration(minute)*time.Minute + time.Duration(sec)*time.Second + time.Duration(ns)), true
 		}
 		return time.Time{}, false
 	}
@@ -144,4 +143,31 @@ func parseSystemTime(b []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
+}
+
+// hourCache is the start of the last hour parseSystemTime read.
+type hourCache struct {
+	key   [13]byte // YYYY-MM-DDTHH
+	start time.Time
+	set   bool
+}
+
+// hour reads YYYY-MM-DDTHH (b, 13 bytes) as the start of that hour (UTC).
+func (c *hourCache) hour(b []byte) (time.Time, bool) {
+	if c != nil && c.set && string(b) == string(c.key[:]) {
+		return c.start, true
+	}
+	year, ok1 := fastdate.Digits(b[0:4])
+	month, ok2 := fastdate.Digits(b[5:7])
+	day, ok3 := fastdate.Digits(b[8:10])
+	hour, ok4 := fastdate.Digits(b[11:13])
+	if !ok1 || !ok2 || !ok3 || !ok4 || month < 1 || month > 12 || day < 1 || day > fastdate.DaysIn(month, year) || hour >= 24 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, 0, 0, 0, time.UTC)
+	if c != nil {
+		copy(c.key[:], b)
+		c.start, c.set = t, true
+	}
+	return t, true
 }
