@@ -101,7 +101,9 @@ func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
 }
 
 // sortLogPaths reads explicit files as what they look like, exported
-// Security events or trace logs; folders are searched for both.
+// Security events or trace logs; folders are searched for both (their
+// entries that are not regular files are passed over). Only regular files
+// and folders are taken.
 func sortLogPaths(paths []string) (tracePaths, secPaths []string, folders int, err error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -112,6 +114,12 @@ func sortLogPaths(paths []string) (tracePaths, secPaths []string, folders int, e
 			tracePaths, secPaths = append(tracePaths, p), append(secPaths, p)
 			folders++
 			continue
+		}
+		if !fi.Mode().IsRegular() {
+			// A FIFO, pipe or device is refused before it is opened: open(2)
+			// of a FIFO waits for a writer and a read for data, which no
+			// signal would end (as operate --logs refuses them).
+			return nil, nil, 0, cli.Usagef("logs: %s: not a regular file or folder", p)
 		}
 		switch kind, err := secevents.SniffFile(p); {
 		case err != nil:
