@@ -75,7 +75,7 @@ func TestReadTextEncodings(t *testing.T) {
 		} else {
 			b = []byte{0xFF, 0xFE}
 		}
-		for _, r := range []rune(text) {
+		for _, r := range text {
 			hi, lo := byte(r>>8), byte(r)
 			if bigEndian {
 				b = append(b, hi, lo)
