@@ -420,7 +420,7 @@ func (p *PasswordFlags) validate(ctx context.Context, in *Inputs) error {
 		if err != nil {
 			return cli.Usagef("--password-file %v", err)
 		}
-		from, password = "--password-file", strings.TrimRight(string(data), "\r\n")
+		from, password = "--password-file", secretText(data)
 		if password == "" {
 			return cli.Usagef("--password-file %s: the file is empty", p.File)
 		}
@@ -440,4 +440,16 @@ func (p *PasswordFlags) validate(ctx context.Context, in *Inputs) error {
 	in.config.Password = directory.NewUserPassword(password)
 	in.Notes = append(in.Notes, "user.password signs in once as "+in.config.Users[0]+": a wrong password counts toward the account's lockout threshold, and is not retried")
 	return nil
+}
+
+// secretText is a password file's text: the file as it is but for its one
+// trailing line break (LF or CR LF, as an editor or PowerShell's
+// Set-Content leaves it). A byte order mark and UTF-16 are handled by the
+// reader (cli.ReadFile); every other character is the password's.
+func secretText(data []byte) string {
+	s := string(data)
+	if t, ok := strings.CutSuffix(s, "\n"); ok {
+		s = strings.TrimSuffix(t, "\r")
+	}
+	return s
 }
