@@ -274,6 +274,9 @@ func describe(data []byte, err error, v any) error {
 	switch {
 	case errors.As(err, &syn):
 		line, col := Position(data, syn.Offset)
+		if hint := encodingHint(data, syn.Offset); hint != "" {
+			return fmt.Errorf("line %d column %d: %s", line, col, hint)
+		}
 		return fmt.Errorf("line %d column %d: %v", line, col, syn)
 	case errors.As(err, &typ):
 		line, col := Position(data, typ.Offset)
@@ -295,6 +298,23 @@ func describe(data []byte, err error, v any) error {
 		return fmt.Errorf("unknown field %s", f)
 	}
 	return errors.New(strings.TrimPrefix(msg, "json: "))
+}
+
+// encodingHint names what a syntax error at offset most likely is when it
+// is an encoding rather than a typo: a byte order mark the reader did not
+// drop (one inside the file: two files joined), or the NUL bytes of UTF-16
+// written without a BOM. The JSON decoder reports the offset after the
+// byte it choked on.
+func encodingHint(data []byte, offset int64) string {
+	at := min(max(offset-1, 0), int64(len(data)))
+	rest := data[at:]
+	switch {
+	case bytes.HasPrefix(rest, []byte{0xEF, 0xBB, 0xBF}), bytes.HasPrefix(rest, []byte{0xFF, 0xFE}), bytes.HasPrefix(rest, []byte{0xFE, 0xFF}):
+		return "a byte order mark inside the file (only one at its start is read): save it again as UTF-8"
+	case bytes.IndexByte(data[:min(len(data), 64)], 0) >= 0:
+		return "NUL bytes: UTF-16 without a byte order mark? Save it as UTF-8 (or UTF-16 with a BOM)"
+	}
+	return ""
 }
 
 func isTop(t reflect.Type, v any) bool {

@@ -147,3 +147,22 @@ func TestValueCaps(t *testing.T) {
 		t.Errorf("at the cap: %v", err)
 	}
 }
+
+// A syntax error that is an encoding says so, rather than naming a stray
+// 'ï' or a NUL.
+func TestEncodingErrorsNamed(t *testing.T) {
+	var d doc
+	for in, want := range map[string]string{
+		"{\"name\": \xef\xbb\xbf\"a\"}":              "column 11: a byte order mark inside the file",
+		"\xef\xbb\xbf\xef\xbb\xbf{}":                 "line 1 column 2: a byte order mark inside the file",
+		"{\x00\"\x00n\x00\"\x00:\x00 \x001\x00}\x00": "NUL bytes: UTF-16 without a byte order mark?",
+	} {
+		data, err := ReadText(strings.NewReader(in), 1<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Decode(data, &d, false); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+}
