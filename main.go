@@ -151,8 +151,8 @@ var commands = []*command{
 	{
 		Command: setup.Command{Name: "snapshot", Formats: []string{"json", "text"}, Own: []setup.Group{setup.SnapshotFileGroup}},
 		summary: "write this Windows host's facts as JSON (for --host-snapshot)", run: runSnapshot, examples: `
-  ptacheck snapshot > host.json                      # on the agent server
-  ptacheck snapshot --report-file host.json          # the same, the JSON on screen too
+  ptacheck snapshot --report-file host.json          # on the agent server (the JSON on screen too)
+  ptacheck snapshot > host.json                      # the same (PowerShell 5.1's > writes UTF-16: read too)
   ptacheck install --host-snapshot host.json         # then on any system`,
 	},
 	{

@@ -24,11 +24,13 @@ const (
 )
 
 // reportFiles expands the arguments: files as they are, folders to their
-// *.json files (not recursive), sorted. A file that does not exist is kept:
-// summarize names it as an input it could not read, beside the table of
-// the others.
-func reportFiles(args []string) ([]string, error) {
-	var out []string
+// *.json regular files (not recursive), sorted. A file that does not exist
+// is kept: summarize names it as an input it could not read, beside the
+// table of the others. Entries of a folder that are not regular files (a
+// FIFO, a socket, a device, a folder named x.json) are never opened: they
+// are returned as passed over (a FIFO without a writer would wait for
+// ever). A file named explicitly is read under the signal context.
+func reportFiles(args []string) (out, passed []string, err error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil || !st.IsDir() {
@@ -37,18 +39,24 @@ func reportFiles(args []string) ([]string, error) {
 		}
 		matches, err := filepath.Glob(filepath.Join(a, "*.json"))
 		if err != nil {
-			return nil, cli.Usagef("summarize: %s: %v", a, err)
+			return nil, nil, cli.Usagef("summarize: %s: %v", a, err)
 		}
 		sort.Strings(matches)
-		out = append(out, matches...)
+		for _, m := range matches {
+			if st, err := os.Stat(m); err == nil && !st.Mode().IsRegular() {
+				passed = append(passed, m)
+				continue
+			}
+			out = append(out, m)
+		}
 	}
 	if len(out) == 0 {
-		return nil, cli.Usagef("summarize: no report files (name JSON reports, or folders holding them)")
+		return nil, passed, cli.Usagef("summarize: no report files (name JSON reports, or folders holding them)")
 	}
 	if len(out) > maxReports {
-		return nil, cli.Usagef("summarize: %d reports; at most %d", len(out), maxReports)
+		return nil, passed, cli.Usagef("summarize: %d reports; at most %d", len(out), maxReports)
 	}
-	return out, nil
+	return out, passed, nil
 }
 
 func runSummarize(ctx context.Context, inv *setup.Invocation) (int, error) {
@@ -59,7 +67,12 @@ func runSummarize(ctx context.Context, inv *setup.Invocation) (int, error) {
 	if len(inv.Args) == 0 {
 		return 0, cli.Usagef("summarize: name the JSON reports to merge, e.g. ptacheck summarize reports/*.json")
 	}
-	files, err := reportFiles(inv.Args)
+	files, passed, err := reportFiles(inv.Args)
+	if inv.Flags.Output.Verbose {
+		for _, p := range passed {
+			cli.Printf(inv.Stderr, "summarize: %s: not a regular file, passed over", p)
+		}
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -72,7 +72,7 @@ func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
 			return 0, cli.Usagef("logs: no agent trace folder on this host (%s): name the log files, folders or .zip files to read", strings.Join(tracelog.DefaultPaths(), ", "))
 		}
 	}
-	tracePaths, secPaths, folders, err := sortLogPaths(paths)
+	tracePaths, secPaths, folders, err := sortLogPaths(ctx, paths)
 	if err != nil {
 		return 0, err
 	}
@@ -101,8 +101,10 @@ func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
 }
 
 // sortLogPaths reads explicit files as what they look like, exported
-// Security events or trace logs; folders are searched for both.
-func sortLogPaths(paths []string) (tracePaths, secPaths []string, folders int, err error) {
+// Security events or trace logs; folders are searched for both (their
+// entries that are not regular files are passed over). Only regular files
+// and folders are taken.
+func sortLogPaths(ctx context.Context, paths []string) (tracePaths, secPaths []string, folders int, err error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -113,7 +115,13 @@ func sortLogPaths(paths []string) (tracePaths, secPaths []string, folders int, e
 			folders++
 			continue
 		}
-		switch kind, err := secevents.SniffFile(p); {
+		if !fi.Mode().IsRegular() {
+			// A FIFO, pipe or device is refused before it is opened: open(2)
+			// of a FIFO waits for a writer and a read for data, which no
+			// signal would end (as operate --logs refuses them).
+			return nil, nil, 0, cli.Usagef("logs: %s: not a regular file or folder", p)
+		}
+		switch kind, err := sniffFile(ctx, p); {
 		case err != nil:
 			return nil, nil, 0, cli.Usagef("logs: %v", cli.PathErr(err))
 		case kind == secevents.KindEVTX:
@@ -125,6 +133,27 @@ func sortLogPaths(paths []string) (tracePaths, secPaths []string, folders int, e
 		}
 	}
 	return tracePaths, secPaths, folders, nil
+}
+
+// sniffFile sniffs a regular file's first bytes under the signal context:
+// a read from a hung network share must not hold a SIGINT/SIGTERM. The
+// goroutine left behind ends with its read; the process exits first.
+func sniffFile(ctx context.Context, path string) (secevents.Kind, error) {
+	type sniffed struct {
+		kind secevents.Kind
+		err  error
+	}
+	ch := make(chan sniffed, 1)
+	go func() {
+		k, err := secevents.SniffFile(path)
+		ch <- sniffed{k, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.kind, r.err
+	case <-ctx.Done():
+		return secevents.KindOther, fmt.Errorf("%s: %w", path, context.Cause(ctx))
+	}
 }
 
 // passedOver are the files in folders that the trace-log reader passed over

@@ -63,12 +63,14 @@ type reportJSON struct {
 
 // ParseReport reads a JSON phase report (schema version 1).
 func ParseReport(data []byte) (*FleetReport, error) {
+	// The token pass first: it also bounds the values, so a report of
+	// millions of "{}" is refused before any of them is decoded.
+	if err := jsonstrict.NoDuplicates(data); err != nil {
+		return nil, err
+	}
 	var in reportJSON
 	if err := json.Unmarshal(data, &in); err != nil {
 		return nil, fmt.Errorf("not a JSON report: %v", err)
-	}
-	if err := jsonstrict.NoDuplicates(data); err != nil {
-		return nil, err
 	}
 	switch {
 	case in.Tool != "ptacheck":

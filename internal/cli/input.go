@@ -23,7 +23,10 @@ import (
 
 // ReadFile reads at most limit bytes of path; a larger file is an error
 // that names the limit (jsonstrict.ErrTooLarge), so /dev/zero or a huge
-// file never fills memory. When ctx ends first it returns an error that
+// file never fills memory. It is the one reader of what users name as
+// input, so the text a Windows PowerShell 5.1 wrote is understood here for
+// all of them: a UTF-8 byte order mark is dropped, UTF-16 with a BOM
+// transcoded to UTF-8 (jsonstrict.ReadText). When ctx ends first it returns an error that
 // wraps context.Cause(ctx) and names the path.
 func ReadFile(ctx context.Context, path string, limit int64) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
@@ -58,7 +61,7 @@ func ReadFile(ctx context.Context, path string, limit int64) ([]byte, error) {
 			ch <- result{nil, fmt.Errorf("%s: is a directory", path)}
 			return
 		}
-		data, err := jsonstrict.ReadAll(f, limit)
+		data, err := jsonstrict.ReadText(f, limit)
 		ch <- result{data, err}
 	}()
 	select {

@@ -36,3 +36,22 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("ended context: %v", err)
 	}
 }
+
+// The one input reader understands what Windows PowerShell 5.1 writes: a
+// UTF-8 byte order mark (Set-Content -Encoding UTF8) and UTF-16 LE with a
+// BOM (the > operator); a secret keeps every other byte.
+func TestReadFileWindowsEncodings(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for name, in := range map[string]string{
+		"utf8-bom": "\xef\xbb\xbfS3cr\xc3\xa9t \r\n",
+		"utf16le":  "\xff\xfeS\x003\x00c\x00r\x00\xe9\x00t\x00 \x00\r\x00\n\x00",
+		"utf16be":  "\xfe\xff\x00S\x003\x00c\x00r\x00\xe9\x00t\x00 \x00\r\x00\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(in), 0o600)
+		if data, err := ReadFile(ctx, p, 64); err != nil || string(data) != "S3cr\u00e9t \r\n" {
+			t.Errorf("%s: %q %v", name, data, err)
+		}
+	}
+}

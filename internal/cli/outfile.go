@@ -113,7 +113,11 @@ func (f *OutFile) Write(p []byte) (int, error) {
 
 // Commit puts the output in place: a temporary file gets mode and is
 // renamed over the path; a target written through is closed (its mode is
-// not touched).
+// not touched). A regular file that is replaced keeps its permission bits
+// (a report made private with chmod 600 stays 600), and, when ptacheck runs
+// as root, its owner and group; a private output (mode without group or
+// other bits, as collect's bundle) never gains them from the file it
+// replaces.
 func (f *OutFile) Commit(mode os.FileMode) error {
 	if f.done {
 		return errors.New(f.path + ": already closed")
@@ -121,6 +125,14 @@ func (f *OutFile) Commit(mode os.FileMode) error {
 	f.done = true
 	if f.w != nil {
 		return f.w.Close()
+	}
+	if fi, err := os.Lstat(f.path); err == nil && fi.Mode().IsRegular() {
+		perm := fi.Mode().Perm()
+		if mode&0o077 == 0 {
+			perm &^= 0o077
+		}
+		mode = perm
+		keepOwner(f.tmp, fi)
 	}
 	if err := f.tmp.Chmod(mode); err != nil {
 		f.tmp.Close()

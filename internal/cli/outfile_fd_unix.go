@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -70,4 +71,16 @@ func dup(path string, fd int) (io.WriteCloser, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return os.NewFile(uintptr(n), path), nil
+}
+
+// keepOwner gives tmp the owner and group of the file it replaces, when
+// ptacheck runs as root (another user cannot give a file away). A failure
+// (NFS with root squashed) leaves root's ownership, with the replaced
+// file's mode, which is no wider.
+func keepOwner(tmp *os.File, replaced os.FileInfo) {
+	st, ok := replaced.Sys().(*syscall.Stat_t)
+	if !ok || os.Geteuid() != 0 {
+		return
+	}
+	_ = tmp.Chown(int(st.Uid), int(st.Gid))
 }

@@ -281,3 +281,50 @@ func TestSocketWrittenThrough(t *testing.T) {
 		t.Errorf("got %q", s)
 	}
 }
+
+// A regular file that is replaced keeps its permission bits (a report made
+// private stays private), and as root its owner and group; a private output
+// (0600) does not gain group or other bits from the file it replaces; a new
+// file gets the mode asked.
+func TestReplacedFileKeepsModeAndOwner(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		before, ask, want os.FileMode
+	}{
+		{0o600, 0o644, 0o600},
+		{0o640, 0o644, 0o640},
+		{0o664, 0o644, 0o664},
+		{0o644, 0o600, 0o600},
+		{0o640, 0o600, 0o600},
+		{0, 0o644, 0o644}, // no earlier file
+	} {
+		p := filepath.Join(dir, fmt.Sprintf("r-%o-%o.json", tc.before, tc.ask))
+		if tc.before != 0 {
+			os.WriteFile(p, []byte("earlier"), 0)
+			os.Chmod(p, tc.before) // the umask does not apply
+		}
+		if err := writeOut(t, p, "new").Commit(tc.ask); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := os.Stat(p); st.Mode().Perm() != tc.want {
+			t.Errorf("%o replaced with %o asked: %o, want %o", tc.before, tc.ask, st.Mode().Perm(), tc.want)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Log("not root: the owner part needs root to give a file away")
+		return
+	}
+	p := filepath.Join(dir, "owned.json")
+	os.WriteFile(p, []byte("earlier"), 0o600)
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeOut(t, p, "new").Commit(0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	sys := st.Sys().(*syscall.Stat_t)
+	if sys.Uid != 65534 || sys.Gid != 65534 || st.Mode().Perm() != 0o600 {
+		t.Errorf("as root: owner %d:%d mode %o, want 65534:65534 600", sys.Uid, sys.Gid, st.Mode().Perm())
+	}
+}

@@ -108,7 +108,7 @@ func (o *DirectoryFlags) Validate(ctx context.Context, getenv func(string) strin
 		if err != nil {
 			return in, cli.Usagef("--ldap-password-file %v", err)
 		}
-		password = strings.TrimRight(string(data), "\r\n")
+		password = secretText(data)
 	}
 	redact.Secret(password)
 	switch {

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"os"
@@ -313,42 +314,52 @@ const (
 )
 
 // Validate gathers the UPNs from --user and --users-file (none: the
-// fixture's, see signinUsers).
+// fixture's, see signinUsers). The file is taken line by line from its
+// bytes, each UPN checked and counted as it comes: blank lines and comments
+// cost nothing, and the run stops at the first UPN over maxUsers rather
+// than holding millions of them.
 func (u *UsersFlags) Validate(ctx context.Context) ([]string, error) {
-	var raw []string
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) error {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil
+		}
+		local, suffix, ok := strings.Cut(s, "@")
+		if !ok || local == "" || !validDomain(strings.ToLower(suffix)) || strings.ContainsAny(s, " ,;\t") {
+			return cli.Usagef("user %q: want a UPN such as alice@contoso.com", s)
+		}
+		if k := strings.ToLower(s); !seen[k] {
+			if len(out) == maxUsers {
+				return cli.Usagef("signin: more than %d users; at most %d per run", maxUsers, maxUsers)
+			}
+			seen[k] = true
+			out = append(out, s)
+		}
+		return nil
+	}
 	for _, v := range u.Users {
-		raw = append(raw, strings.Split(v, ",")...)
+		for s := range strings.SplitSeq(v, ",") {
+			if err := add(s); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if u.File != "" {
 		data, err := cli.ReadFile(ctx, u.File, maxUsersFile)
 		if err != nil {
 			return nil, cli.Usagef("--users-file %v", err)
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				raw = append(raw, line)
+		for line := range bytes.Lines(data) {
+			line = bytes.TrimSpace(line)
+			if len(line) == 0 || line[0] == '#' {
+				continue
+			}
+			if err := add(string(line)); err != nil {
+				return nil, err
 			}
 		}
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range raw {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		local, suffix, ok := strings.Cut(s, "@")
-		if !ok || local == "" || !validDomain(strings.ToLower(suffix)) || strings.ContainsAny(s, " ,;\t") {
-			return nil, cli.Usagef("user %q: want a UPN such as alice@contoso.com", s)
-		}
-		if k := strings.ToLower(s); !seen[k] {
-			seen[k] = true
-			out = append(out, s)
-		}
-	}
-	switch {
-	case len(out) > maxUsers:
-		return nil, cli.Usagef("signin: %d users; at most %d per run", len(out), maxUsers)
 	}
 	return out, nil
 }
@@ -409,7 +420,7 @@ func (p *PasswordFlags) validate(ctx context.Context, in *Inputs) error {
 		if err != nil {
 			return cli.Usagef("--password-file %v", err)
 		}
-		from, password = "--password-file", strings.TrimRight(string(data), "\r\n")
+		from, password = "--password-file", secretText(data)
 		if password == "" {
 			return cli.Usagef("--password-file %s: the file is empty", p.File)
 		}
@@ -429,4 +440,16 @@ func (p *PasswordFlags) validate(ctx context.Context, in *Inputs) error {
 	in.config.Password = directory.NewUserPassword(password)
 	in.Notes = append(in.Notes, "user.password signs in once as "+in.config.Users[0]+": a wrong password counts toward the account's lockout threshold, and is not retried")
 	return nil
+}
+
+// secretText is a password file's text: the file as it is but for its one
+// trailing line break (LF or CR LF, as an editor or PowerShell's
+// Set-Content leaves it). A byte order mark and UTF-16 are handled by the
+// reader (cli.ReadFile); every other character is the password's.
+func secretText(data []byte) string {
+	s := string(data)
+	if t, ok := strings.CutSuffix(s, "\n"); ok {
+		s = strings.TrimSuffix(t, "\r")
+	}
+	return s
 }

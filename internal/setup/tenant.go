@@ -138,7 +138,7 @@ func (a *AdminFlags) Validate(ctx context.Context, getenv func(string) string) (
 		if err != nil {
 			return in, cli.Usagef("--admin-password-file %v", err)
 		}
-		in.password = strings.TrimRight(string(data), "\r\n")
+		in.password = secretText(data)
 		if in.password == "" {
 			return in, cli.Usagef("--admin-password-file %s: the file is empty", a.PassFile)
 		}

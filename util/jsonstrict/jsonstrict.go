@@ -5,6 +5,7 @@
 package jsonstrict
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -13,13 +14,17 @@ import (
 	"os"
 	"reflect"
 	"strings"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // ErrTooLarge is returned when an input is bigger than its limit.
 var ErrTooLarge = errors.New("file too large")
 
-// ReadFile reads at most limit bytes of path; a larger file is an error that
-// names the limit, so /dev/zero or a huge file never fills memory.
+// ReadFile reads at most limit bytes of path as ReadText does (a byte order
+// mark and UTF-16 are understood); a larger file is an error that names the
+// limit, so /dev/zero or a huge file never fills memory.
 func ReadFile(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -29,7 +34,80 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory", path)
 	}
-	return ReadAll(f, limit)
+	return ReadText(f, limit)
+}
+
+// ReadText reads r like ReadAll, as a text a Windows tool may have written:
+// Windows PowerShell 5.1 writes UTF-8 with a byte order mark
+// (Set-Content -Encoding UTF8, Out-File -Encoding utf8) and UTF-16 LE with
+// one (the > operator, Out-File). A UTF-8 BOM is dropped; UTF-16 LE or BE
+// with a BOM is transcoded to UTF-8; nothing else is changed (no BOM: the
+// bytes as they are). limit caps the text in UTF-8 bytes; a UTF-16 file may
+// take up to twice as many bytes on disk.
+func ReadText(r io.Reader, limit int64) ([]byte, error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(3)
+	var enc encoding.Encoding
+	raw := limit + 3 // a UTF-8 BOM does not count
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		enc, raw = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), 2*limit+2
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		enc, raw = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM), 2*limit+2
+	}
+	data, err := readAtMost(br, raw+1, sizeHint(r))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > raw {
+		return nil, fmt.Errorf("%w: more than %s", ErrTooLarge, Size(limit))
+	}
+	switch {
+	case enc != nil:
+		if data, err = enc.NewDecoder().Bytes(data); err != nil {
+			return nil, fmt.Errorf("not valid UTF-16: %v", err)
+		}
+	default:
+		data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: more than %s", ErrTooLarge, Size(limit))
+	}
+	return data, nil
+}
+
+// sizeHint is the size of a regular file r, 0 when unknown.
+func sizeHint(r io.Reader) int64 {
+	f, ok := r.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return 0
+	}
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		return st.Size()
+	}
+	return 0
+}
+
+// readAtMost reads up to n bytes of r into one buffer sized from hint (a
+// regular file's size): io.ReadAll's doubling would leave twice the file in
+// garbage, which a 32 MiB report turns into 100 MB of peak RSS.
+func readAtMost(r io.Reader, n, hint int64) ([]byte, error) {
+	buf := make([]byte, 0, min(max(hint+1, 512), n))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow as append does
+		}
+		m, err := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 // ReadAll reads r up to limit bytes; more is ErrTooLarge.
@@ -85,10 +163,32 @@ func Decode(data []byte, v any, useNumber bool) error {
 	return nil
 }
 
+// Limits on the values of one input, checked by a token pass before the
+// real decode: a file within its byte cap can still hold millions of tiny
+// values ("{}," is 3 bytes), and decoding them into structs would take
+// hundreds of bytes each. Real inputs hold a few thousand at most (an
+// --endpoints-file at its 10,000 endpoints about 40,000).
+const (
+	// MaxContainers caps the objects and arrays of one input, as Graph
+	// answers are capped.
+	MaxContainers = 100_000
+	// MaxValues caps every value of one input: objects, arrays, strings,
+	// numbers, true, false and null (object keys are not counted).
+	MaxValues = 1_000_000
+)
+
 // checkDuplicates walks the token stream and rejects an object that names
-// a key twice. Syntax errors are left to the real decoder, which words them.
+// a key twice, and an input with more values than MaxContainers or
+// MaxValues allow (before anything is decoded, so memory stays bounded by
+// objects, not only by bytes). Syntax errors are left to the real decoder,
+// which words them.
 func checkDuplicates(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
+	containers, values := 0, 0
+	tooMany := func(what string, limit int) error {
+		line, col := Position(data, dec.InputOffset())
+		return fmt.Errorf("line %d column %d: more than %s %s in one file: at most %s are read", line, col, thousands(limit), what, thousands(limit))
+	}
 	type frame struct {
 		object bool
 		keys   map[string]bool
@@ -103,6 +203,18 @@ func checkDuplicates(data []byte) error {
 		var top *frame
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
+		}
+		_, isString := tok.(string)
+		isKey := isString && top != nil && top.object && top.expect
+		if d, ok := tok.(json.Delim); ok && (d == '{' || d == '[') {
+			if containers++; containers > MaxContainers {
+				return tooMany("JSON objects and arrays", MaxContainers)
+			}
+		}
+		if d, ok := tok.(json.Delim); !isKey && (!ok || d == '{' || d == '[') {
+			if values++; values > MaxValues {
+				return tooMany("JSON values", MaxValues)
+			}
 		}
 		switch t := tok.(type) {
 		case json.Delim:
@@ -144,6 +256,16 @@ func checkDuplicates(data []byte) error {
 	}
 }
 
+// thousands renders n with comma separators ("100,000"), as the docs write
+// limits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 // describe turns a decoding error into one line with a position and without
 // Go type names.
 func describe(data []byte, err error, v any) error {
@@ -152,6 +274,9 @@ func describe(data []byte, err error, v any) error {
 	switch {
 	case errors.As(err, &syn):
 		line, col := Position(data, syn.Offset)
+		if hint := encodingHint(data, syn.Offset); hint != "" {
+			return fmt.Errorf("line %d column %d: %s", line, col, hint)
+		}
 		return fmt.Errorf("line %d column %d: %v", line, col, syn)
 	case errors.As(err, &typ):
 		line, col := Position(data, typ.Offset)
@@ -173,6 +298,23 @@ func describe(data []byte, err error, v any) error {
 		return fmt.Errorf("unknown field %s", f)
 	}
 	return errors.New(strings.TrimPrefix(msg, "json: "))
+}
+
+// encodingHint names what a syntax error at offset most likely is when it
+// is an encoding rather than a typo: a byte order mark the reader did not
+// drop (one inside the file: two files joined), or the NUL bytes of UTF-16
+// written without a BOM. The JSON decoder reports the offset after the
+// byte it choked on.
+func encodingHint(data []byte, offset int64) string {
+	at := min(max(offset-1, 0), int64(len(data)))
+	rest := data[at:]
+	switch {
+	case bytes.HasPrefix(rest, []byte{0xEF, 0xBB, 0xBF}), bytes.HasPrefix(rest, []byte{0xFF, 0xFE}), bytes.HasPrefix(rest, []byte{0xFE, 0xFF}):
+		return "a byte order mark inside the file (only one at its start is read): save it again as UTF-8"
+	case bytes.IndexByte(data[:min(len(data), 64)], 0) >= 0:
+		return "NUL bytes: UTF-16 without a byte order mark? Save it as UTF-8 (or UTF-16 with a BOM)"
+	}
+	return ""
 }
 
 func isTop(t reflect.Type, v any) bool {
