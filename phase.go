@@ -92,7 +92,7 @@ func execute(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg ch
 func runPlan(ctx context.Context, inv *setup.Invocation, in setup.Inputs, cfg checks.Config, env *checks.Env, only map[string]bool) []checks.Result {
 	plan := checks.Plan(in.Phase, cfg)
 	var ids []string
-	for _, e := range checks.Select(plan, only) {
+	for _, e := range checks.SelectEntries(plan, only) {
 		ids = append(ids, e.ID())
 	}
 	progress := cli.NewProgress(inv.Stderr, in.Verbose, ids, inv.Getenv)

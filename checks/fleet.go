@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/ptacheck/ptacheck/checks/graph"
 )
 
 // AgentList is the tenant's agents as the agent checks (tenant.active-agents,
@@ -97,4 +99,24 @@ func sameMachine(agent, machine string) bool {
 	}
 	short := func(s string) string { h, _, _ := strings.Cut(s, "."); return h }
 	return (!strings.Contains(a, ".") || !strings.Contains(m, ".")) && short(a) == short(m)
+}
+
+// agentLine describes an agent for findings.
+func agentLine(a graph.Agent) string {
+	return fmt.Sprintf("%s (%s, %s)", a.MachineName, strings.ToLower(a.Status), orNone(a.ExternalIP))
+}
+
+func describeAgents(agents []graph.Agent, machine string) AgentList {
+	d := AgentList{Agents: []AgentInfo{}, Machine: machine}
+	sorted := append([]graph.Agent{}, agents...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return strings.ToLower(sorted[i].MachineName) < strings.ToLower(sorted[j].MachineName)
+	})
+	for _, a := range sorted {
+		d.Agents = append(d.Agents, AgentInfo{a.ID, a.MachineName, strings.ToLower(a.Status), a.ExternalIP, machine != "" && sameMachine(a.MachineName, machine)})
+		if a.Active() {
+			d.Active++
+		}
+	}
+	return d
 }

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,3 +103,116 @@ func versionAtLeast(v, min string) bool {
 	}
 	return true
 }
+
+// agentInfo is what the host says about an installed PTA agent.
+type agentInfo struct {
+	Installed        bool                       `json:"installed"`
+	Version          string                     `json:"version,omitempty"`
+	AgentID          string                     `json:"agent_id,omitempty"`
+	TenantID         string                     `json:"tenant_id,omitempty"`
+	Service          *hostfacts.Service         `json:"service,omitempty"`
+	UninstallEntries []hostfacts.UninstallEntry `json:"uninstall_entries,omitempty"`
+	Files            []string                   `json:"files,omitempty"`
+	RegistryKey      string                     `json:"registry_key,omitempty"`
+	// The Agent Updater, installed and removed with the agent.
+	UpdaterService *hostfacts.Service         `json:"updater_service,omitempty"`
+	UpdaterEntries []hostfacts.UninstallEntry `json:"updater_uninstall_entries,omitempty"`
+	// EntraConnect is Microsoft Entra Connect's ADSync service, when this
+	// server runs it.
+	EntraConnect *hostfacts.Service `json:"entra_connect_service,omitempty"`
+	// Warnings are what the host reader could not read about these facts.
+	Warnings   []string `json:"warnings"`
+	unread     unreadHost
+	unrecorded []string // evidence lists the snapshot lacks
+}
+
+// updaterPresent reports whether an Agent Updater is installed.
+func (a agentInfo) updaterPresent() bool {
+	return a.UpdaterService != nil || len(a.UpdaterEntries) > 0
+}
+
+func (a agentInfo) describeUpdater() string {
+	var parts []string
+	if a.UpdaterService != nil {
+		parts = append(parts, "service "+a.UpdaterService.Name+stateSuffix(a.UpdaterService.State))
+	}
+	for _, u := range a.UpdaterEntries {
+		parts = append(parts, fmt.Sprintf("program %q%s", u.DisplayName, prefixed(" ", u.DisplayVersion)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (a agentInfo) describe() string {
+	parts := []string{"PTA agent"}
+	if a.Version != "" {
+		parts = append(parts, a.Version)
+	}
+	if a.Service != nil {
+		parts = append(parts, "(service "+a.Service.Name+stateSuffix(a.Service.State)+")")
+	}
+	if a.AgentID != "" {
+		parts = append(parts, "agent ID "+a.AgentID)
+	}
+	if a.TenantID != "" {
+		parts = append(parts, "tenant "+a.TenantID)
+	}
+	return strings.Join(parts, " ")
+}
+
+func detectAgent(s *hostfacts.Snapshot) agentInfo {
+	var a agentInfo
+	if svc, ok := s.Service(hostfacts.SvcPTAAgent); ok {
+		a.Service = &svc
+	} else if m := s.ServicesMatching(nil, hostfacts.PTAAgentProductPrefixes); len(m) > 0 {
+		a.Service = &m[0]
+	}
+	a.UninstallEntries = s.UninstallMatching(hostfacts.PTAAgentProductPrefixes)
+	for _, u := range a.UninstallEntries {
+		if u.DisplayVersion != "" {
+			a.Version = u.DisplayVersion
+		}
+	}
+	a.Files = s.FilesAmong(hostfacts.PTAAgentPaths)
+	if values, ok := s.RegistryKey(hostfacts.RegAgent); ok {
+		a.RegistryKey = hostfacts.RegAgent
+		// The FAQ shows the Agent ID as the value(s) matching *Instance*;
+		// in name order, so the same snapshot names the same ID every time.
+		for _, name := range slices.Sorted(maps.Keys(values)) {
+			v := values[name]
+			str, isString := v.(string)
+			if isString && a.AgentID != "" && strings.Contains(strings.ToLower(name), "instance") {
+				continue // the first in name order
+			}
+			switch {
+			case isString && strings.Contains(strings.ToLower(name), "instance"):
+				a.AgentID = str
+			case isString && strings.EqualFold(name, "TenantID"):
+				a.TenantID = str
+			}
+		}
+	}
+	if svc, ok := s.Service(hostfacts.SvcPTAUpdater); ok {
+		a.UpdaterService = &svc
+	} else if m := s.ServicesMatching(nil, hostfacts.UpdaterProductPrefixes); len(m) > 0 {
+		a.UpdaterService = &m[0]
+	}
+	a.UpdaterEntries = s.UninstallMatching(hostfacts.UpdaterProductPrefixes)
+	if svc, ok := s.Service(hostfacts.SvcADSync); ok {
+		a.EntraConnect = &svc
+	}
+	a.Installed = a.Service != nil || len(a.UninstallEntries) > 0
+	var services []hostfacts.Service
+	for _, svc := range []*hostfacts.Service{a.Service, a.UpdaterService, a.EntraConnect} {
+		if svc != nil {
+			services = append(services, *svc)
+		}
+	}
+	a.unread = unreadFacts(s, services, hostfacts.PTAAgentPaths, []string{hostfacts.RegAgent})
+	a.unrecorded = unrecordedLists(s, evidenceOf...)
+	a.Warnings = append(a.unread.all(), a.unrecorded...)
+	return a
+}
+
+// registerCommand is how the quick start registers an installed agent.
+const registerCommand = `RegisterConnector.ps1 -modulePath "C:\Program Files\Microsoft Azure AD Connect Authentication Agent\Modules\" ` +
+	`-moduleName "PassthroughAuthPSModule" -Authenticationmode Credentials -Usercredentials $cred -Feature PassthroughAuthentication`

@@ -165,32 +165,42 @@ func (c OutboundPortsCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	out := Outcome{Fail: fail.ErrorOrNil(), Warn: warn.ErrorOrNil(), Unevaluated: unevaluated, Details: details, Parts: endpointParts(results, set.Untestable)}
 	ok := countOutcome(results, netprobe.OutcomeOK)
-	// A probe cut off by Ctrl-C, SIGTERM or a deadline was not evaluated:
-	// it never counts as "not reachable".
-	cut := countOutcome(results, netprobe.OutcomeCancelled)
-	switch bad := len(results) - ok - cut; {
-	case ok == len(results):
-		out.Summary = fmt.Sprintf("all %s reachable (%s) in %s", textfmt.Plural(ok, "endpoint", "endpoints"), pathWord(details.Path), took.Round(time.Millisecond))
-	case bad > 0:
-		out.Summary = fmt.Sprintf("%d of %d endpoints not reachable: %s", bad, len(results), summarize(causes, 3))
-		if cut > 0 {
-			out.Summary += fmt.Sprintf("; %d not evaluated (cut off before the probe finished)", cut)
-		}
-	case cut > 0:
-		out.Summary = fmt.Sprintf("%d of %d endpoints not evaluated (cut off before the probe finished); %d reachable", cut, len(results), ok)
-	}
-	if n := len(set.Untestable); n > 0 && out.Summary != "" {
-		out.Summary += fmt.Sprintf("; %s not directly testable", textfmt.Plural(n, "wildcard entry", "wildcard entries"))
-	}
-	if details.Resolver == netprobe.ResolvedDNSServer && out.Summary != "" {
-		out.Summary += fmt.Sprintf("; names resolved only by --dns-server %s, not as the agent resolves them", strings.Join(details.DNSServers, ", "))
-	}
+	out.Summary = portsSummary(results, causes, set, details, took)
 	out.Remediation = remediation(outcomes, short, c.ProbeTimeout)
 	if err := pathUnknown(env); err != nil {
 		out.Err, out.Remediation = err, pathUnknownFix
 		out.Summary = fmt.Sprintf("not evaluated: the agent's proxy setting is not known; %d of %d endpoints reachable %s", ok, len(results), pathWord(details.Path))
 	}
 	return out
+}
+
+// portsSummary is net.outbound-ports' one line: how many endpoints answered,
+// which did not and why, the cut-off and the untestable ones, and how the
+// names were resolved.
+func portsSummary(results []EndpointResult, causes []netCause, set EndpointSet, details netDetails, took time.Duration) string {
+	ok := countOutcome(results, netprobe.OutcomeOK)
+	var summary string
+	// A probe cut off by Ctrl-C, SIGTERM or a deadline was not evaluated:
+	// it never counts as "not reachable".
+	cut := countOutcome(results, netprobe.OutcomeCancelled)
+	switch bad := len(results) - ok - cut; {
+	case ok == len(results):
+		summary = fmt.Sprintf("all %s reachable (%s) in %s", textfmt.Plural(ok, "endpoint", "endpoints"), pathWord(details.Path), took.Round(time.Millisecond))
+	case bad > 0:
+		summary = fmt.Sprintf("%d of %d endpoints not reachable: %s", bad, len(results), summarize(causes, 3))
+		if cut > 0 {
+			summary += fmt.Sprintf("; %d not evaluated (cut off before the probe finished)", cut)
+		}
+	case cut > 0:
+		summary = fmt.Sprintf("%d of %d endpoints not evaluated (cut off before the probe finished); %d reachable", cut, len(results), ok)
+	}
+	if n := len(set.Untestable); n > 0 && summary != "" {
+		summary += fmt.Sprintf("; %s not directly testable", textfmt.Plural(n, "wildcard entry", "wildcard entries"))
+	}
+	if details.Resolver == netprobe.ResolvedDNSServer && summary != "" {
+		summary += fmt.Sprintf("; names resolved only by --dns-server %s, not as the agent resolves them", strings.Join(details.DNSServers, ", "))
+	}
+	return summary
 }
 
 // pathUnknownFix is the remediation of a network check whose path is unknown.

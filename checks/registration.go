@@ -25,10 +25,6 @@ import (
 
 const docAgentID = docFAQ + "#how-do-i-capture-the-pta-agent-id-from-microsoft-entra-sign-in-logs-and-the-pta-server-to-validate-which-pta-server-was-used-for-a-sign-in-event"
 
-// registerCommand is how the quick start registers an installed agent.
-const registerCommand = `RegisterConnector.ps1 -modulePath "C:\Program Files\Microsoft Azure AD Connect Authentication Agent\Modules\" ` +
-	`-moduleName "PassthroughAuthPSModule" -Authenticationmode Credentials -Usercredentials $cred -Feature PassthroughAuthentication`
-
 // AgentRunningCheck wants the agent's service installed, running and set to
 // start automatically, and its Agent Updater likewise (the Updater only
 // warns: sign-ins do not depend on it, updates do).

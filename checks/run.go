@@ -63,8 +63,8 @@ type RunOptions struct {
 	OnDone  func(r Result)
 }
 
-// Select applies --only to a plan: checks not selected are left out.
-func Select(plan []Entry, only map[string]bool) []Entry {
+// SelectEntries applies --only to a plan: checks not selected are left out.
+func SelectEntries(plan []Entry, only map[string]bool) []Entry {
 	if len(only) == 0 {
 		return plan
 	}
@@ -95,7 +95,7 @@ func RunPlan(ctx context.Context, env *Env, plan []Entry, opts RunOptions) []Res
 		parallel = DefaultParallel
 	}
 
-	plan = Select(plan, opts.Only)
+	plan = SelectEntries(plan, opts.Only)
 	index := map[string]int{}
 	for i, e := range plan {
 		index[e.ID()] = i

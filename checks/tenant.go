@@ -37,31 +37,11 @@ func unknownAgents(agents []graph.Agent, machine string) []string {
 	return out
 }
 
-// agentLine describes an agent for findings.
-func agentLine(a graph.Agent) string {
-	return fmt.Sprintf("%s (%s, %s)", a.MachineName, strings.ToLower(a.Status), orNone(a.ExternalIP))
-}
-
 func orNone(s string) string {
 	if s == "" {
 		return "no IP"
 	}
 	return s
-}
-
-func describeAgents(agents []graph.Agent, machine string) AgentList {
-	d := AgentList{Agents: []AgentInfo{}, Machine: machine}
-	sorted := append([]graph.Agent{}, agents...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		return strings.ToLower(sorted[i].MachineName) < strings.ToLower(sorted[j].MachineName)
-	})
-	for _, a := range sorted {
-		d.Agents = append(d.Agents, AgentInfo{a.ID, a.MachineName, strings.ToLower(a.Status), a.ExternalIP, machine != "" && sameMachine(a.MachineName, machine)})
-		if a.Active() {
-			d.Active++
-		}
-	}
-	return d
 }
 
 // ActiveAgentsCheck: enabling PTA needs at least one active agent.

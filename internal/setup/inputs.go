@@ -114,7 +114,7 @@ func validatePhases(ctx context.Context, phases []checks.Phase, f *Flags, w Worl
 				return nil, err
 			}
 		}
-		if len(checks.Select(checks.Plan(p, checks.Config{}), in.Selection.Only)) == 0 {
+		if len(checks.SelectEntries(checks.Plan(p, checks.Config{}), in.Selection.Only)) == 0 {
 			return nil, cli.Usagef("--only selects no check of the %s phase (see 'ptacheck list')", p)
 		}
 		ins = append(ins, in)

@@ -165,7 +165,7 @@ func (m *MachineFlags) Register(fs *pflag.FlagSet) {
 func scopes(graphURL string, phases []checks.Phase, sel Selection) (scopes []string, signIn bool) {
 	var plan []checks.Entry
 	for _, p := range phases {
-		for _, e := range checks.Select(checks.Plan(p, checks.Config{}), sel.Only) {
+		for _, e := range checks.SelectEntries(checks.Plan(p, checks.Config{}), sel.Only) {
 			if !sel.Skip[e.ID()] {
 				plan = append(plan, e)
 			}
