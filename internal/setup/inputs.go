@@ -160,7 +160,9 @@ func validateShared(ctx context.Context, f *Flags, w World) (Inputs, error) {
 	if err := validateTenant(ctx, &in, f); err != nil {
 		return in, err
 	}
-	in.machine = f.Machine.Name
+	if in.machine, err = f.Machine.Validate(); err != nil {
+		return in, err
+	}
 	in.src, err = f.Selection.sources(ctx, w)
 	return in, err
 }
