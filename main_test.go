@@ -263,6 +263,8 @@ func TestUsageErrors(t *testing.T) {
 	badFixture := filepath.Join(dir, "fx")
 	os.Mkdir(badFixture, 0o755)
 	os.WriteFile(filepath.Join(badFixture, "fixture.json"), []byte(`{"network": {"rules": [{"host": "a", "behavior": "explode"}]}}`), 0o644)
+	noUsers := filepath.Join(dir, "nobody.txt")
+	os.WriteFile(noUsers, []byte("\n# nobody\n  \n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -300,6 +302,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"install", "--fixture", "healthy", "--host-snapshot", malformed}, "cannot be combined"},
 		{[]string{"version", "-o", "xml"}, "want text or json"},
 		{[]string{"snapshot", "--fixture", "healthy"}, "--fixture does not apply to snapshot"},
+		// A users file that names nobody is an input error in fixture mode
+		// too: never the fixture's own users in its place.
+		{[]string{"signin", "--fixture", "upn-mismatch", "--users-file", noUsers}, "--users-file " + noUsers + ": no user in the file"},
+		{[]string{"signin", "--users-file", noUsers}, "no user in the file"},
+		{[]string{"signin", "--fixture", "upn-mismatch", "--user", ","}, "--user: no UPN given"},
 	} {
 		r := runCLI(t, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {

@@ -326,11 +326,20 @@ func (u *UsersFlags) Validate(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, cli.Usagef("--users-file %v", err)
 		}
+		n := len(raw)
 		for _, line := range strings.Split(string(data), "\n") {
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 				raw = append(raw, line)
 			}
 		}
+		if len(raw) == n {
+			// A file that names nobody is an input error everywhere: in
+			// fixture mode it must not fall back to the fixture's users.
+			return nil, cli.Usagef("--users-file %s: no user in the file (only blank lines and # comments): want one UPN per line", u.File)
+		}
+	}
+	if len(u.Users) > 0 && strings.TrimSpace(strings.ReplaceAll(strings.Join(u.Users, ""), ",", "")) == "" {
+		return nil, cli.Usagef("--user: no UPN given (want --user alice@contoso.com)")
 	}
 	seen := map[string]bool{}
 	var out []string
