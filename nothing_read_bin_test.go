@@ -3,11 +3,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // untimedFailures is a trace log of n failed requests without a DateTime
@@ -74,5 +78,45 @@ func TestNothingReadIsNoVerdict(t *testing.T) {
 		if code != tc.code || !strings.Contains(stdout, tc.want) || strings.Contains(stdout, "no failed Pass-through") {
 			t.Errorf("%q: exit %d\n%s\nwant exit %d and %q", tc.args, code, stdout, tc.code, tc.want)
 		}
+	}
+}
+
+// Review 22's polish, from the real process: a fixture path that is a FIFO
+// or a device is "not a directory" (never "not found", and a FIFO is not
+// opened); summarize's "file too large" names the file; the exit-code help
+// says what 3 means in full; an --ignore-failures default from the
+// environment may name another phase's check (a shared default), only the
+// command line is held to the phase.
+func TestReview22Polish(t *testing.T) {
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.json")
+	os.WriteFile(big, bytes.Repeat([]byte(" "), 33<<20), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"install", "--fixture", fifo}, 2, "fixture directory " + fifo + ": not a directory (a FIFO)"},
+		{[]string{"install", "--fixture", "/dev/null"}, 2, "fixture directory /dev/null: not a directory (a device)"},
+		{[]string{"summarize", big}, 2, "summarize: " + big + ": file too large: more than 32 MiB"},
+	} {
+		code, _, stderr, took := runBuilt(t, bin, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) || took > 5*time.Second {
+			t.Errorf("%q: exit %d in %s, %q; want %d and %q", tc.args, code, took, stderr, tc.code, tc.want)
+		}
+	}
+	_, stdout, _, _ := runBuilt(t, bin, "--help")
+	if !strings.Contains(stdout, "nothing was evaluated or a check could not be evaluated") {
+		t.Errorf("--help: the exit code 3 line is cut short:\n%s", stdout)
+	}
+	cmd := exec.Command(bin, "install", "--fixture", "healthy", "--only", "host.os")
+	cmd.Env = append(os.Environ(), "PTACHECK_IGNORE_FAILURES=tenant.other-agents")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("PTACHECK_IGNORE_FAILURES naming an uninstall check: %v\n%s", err, out)
 	}
 }
