@@ -41,7 +41,7 @@ var exitCodes = []struct {
 	{fmt.Sprint(report.ExitReady), "ready: nothing failed (warnings allowed unless --strict)"},
 	{fmt.Sprint(report.ExitNotReady), "not ready: at least one check failed (with --strict, or a warning)"},
 	{fmt.Sprint(report.ExitUsage), "usage or input error (one line on stderr)"},
-	{fmt.Sprint(report.ExitInconclusive), "inconclusive: nothing failed, but nothing was evaluated or a check could not be"},
+	{fmt.Sprint(report.ExitInconclusive), "inconclusive: nothing failed, but nothing was evaluated or a check could not be evaluated"},
 	{fmt.Sprint(report.ExitInterrupted), fmt.Sprintf("interrupted by SIGINT (Ctrl-C); %d by SIGTERM; the partial report is still written", report.ExitTerminated)},
 }
 

@@ -267,6 +267,10 @@ func TestUsageErrors(t *testing.T) {
 	badFixture := filepath.Join(dir, "fx")
 	os.Mkdir(badFixture, 0o755)
 	os.WriteFile(filepath.Join(badFixture, "fixture.json"), []byte(`{"network": {"rules": [{"host": "a", "behavior": "explode"}]}}`), 0o644)
+	caseSlip := filepath.Join(dir, "case.json")
+	os.WriteFile(caseSlip, []byte(`{"Only": ["host.os"]}`), 0o644)
+	noUsers := filepath.Join(dir, "nobody.txt")
+	os.WriteFile(noUsers, []byte("\n# nobody\n  \n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -304,6 +308,19 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"install", "--fixture", "healthy", "--host-snapshot", malformed}, "cannot be combined"},
 		{[]string{"version", "-o", "xml"}, "want text or json"},
 		{[]string{"snapshot", "--fixture", "healthy"}, "--fixture does not apply to snapshot"},
+		// A users file that names nobody is an input error in fixture mode
+		// too: never the fixture's own users in its place.
+		{[]string{"signin", "--fixture", "upn-mismatch", "--users-file", noUsers}, "--users-file " + noUsers + ": no user in the file"},
+		{[]string{"signin", "--users-file", noUsers}, "no user in the file"},
+		{[]string{"signin", "--fixture", "upn-mismatch", "--user", ","}, "--user: no UPN given"},
+		// A config key that differs only in case is the slip to name.
+		{[]string{"install", "--config", caseSlip}, `unknown setting "Only": did you mean only?`},
+		// A fixture path that exists but is no folder says so.
+		{[]string{"install", "--fixture", malformed}, "fixture directory " + malformed + ": not a directory (a file)"},
+		// An accepted finding of a check the phase does not run is a typo
+		// or the wrong phase: named, with the phase's checks.
+		{[]string{"install", "--ignore-failures", "tenant.other-agents"}, "--ignore-failures tenant.other-agents: the install phase does not run this check (its checks: host.os,"},
+		{[]string{"uninstall", "--ignore-failures", "tenant.other-agent"}, "did you mean tenant.other-agents?"},
 	} {
 		r := runCLI(t, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,14 +82,14 @@ func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
 	in := report.LogsInput{Verbose: inv.Flags.Output.Verbose, Width: cli.Width(inv.Stdout, inv.Getenv)}
 	if len(tracePaths) > 0 {
 		if in.Trace, err = tracelog.Analyze(ctx, tracePaths, filter); err != nil {
-			return 0, fmt.Errorf("logs: %w", err)
+			return 0, logsErr(ctx, err)
 		}
 	}
 	if len(secPaths) > 0 {
 		procs := agentExecutables(o.AgentPath)
 		s, err := secevents.Analyze(ctx, secPaths, secevents.Filter{Since: filter.Since, Until: filter.Until}, secevents.Options{Processes: procs})
 		if err != nil {
-			return 0, fmt.Errorf("logs: %w", err)
+			return 0, logsErr(ctx, err)
 		}
 		// Only folders were searched: say nothing of Security events when
 		// they held none.
@@ -97,7 +98,29 @@ func runLogs(ctx context.Context, inv *setup.Invocation) (int, error) {
 		}
 	}
 	in.PassedOver, in.PassedOverCount = passedOver(in.Trace, in.Security)
-	return report.ExitReady, report.Logs(inv.Stdout, format, in)
+	in.Paths = paths
+	if err := report.Logs(inv.Stdout, format, in); err != nil {
+		return 0, err
+	}
+	if !in.Evaluated() {
+		// Nothing read, nothing evaluated: not a clean bill of health.
+		return report.ExitInconclusive, nil
+	}
+	return report.ExitReady, nil
+}
+
+// logsErr is the error that ended a logs run: a signal or --timeout says
+// so in the words of the other commands ("the run was interrupted
+// (SIGTERM)"), not as a "context canceled" of the reader.
+func logsErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, context.DeadlineExceeded) {
+			err = fmt.Errorf("the logs were not read to the end within --timeout")
+		} else {
+			err = cause
+		}
+	}
+	return fmt.Errorf("logs: %w", err)
 }
 
 // sortLogPaths reads explicit files as what they look like, exported

@@ -89,6 +89,10 @@ type TenantConfig struct {
 	// MachineName is this server's name as the agent registers it (FQDN):
 	// tenant.other-agents leaves it out of the agents that remain.
 	MachineName string
+	// MachineUnknown says why MachineName is "" (no usable computer_name
+	// in the host facts, no --machine-name): the checks that need this
+	// server's name are an error with it.
+	MachineUnknown string
 	// AgentLimit is the per-tenant limit of agents (40, the current docs).
 	AgentLimit int
 }

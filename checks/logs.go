@@ -61,11 +61,20 @@ func (c RecentFailuresCheck) Run(ctx context.Context, env *Env) Outcome {
 	if err != nil {
 		return Errored(fmt.Errorf("read the trace logs: %w", err), nil)
 	}
+	if len(s.Files) == 0 {
+		// Nothing was read: a folder without trace logs (a mistyped
+		// --logs, the wrong folder) is no evidence of few failures.
+		return Skipped("no agent trace log in %s (%s passed over)", strings.Join(c.Config.Paths, ", "), textfmt.Plural(s.Ignored, "file", "files"))
+	}
 	return recentFailuresVerdict(s, window, threshold)
 }
 
 // recentFailuresVerdict decides logs.recent-failures from what the trace
-// logs said over the window: more failures than the threshold warn.
+// logs said over the window: more failures than the threshold warn. It
+// passes only on what it read: failures without a DateTime may all be
+// recent, so they count against the threshold as if they were (a pass
+// holds only when even then the count stays within it), and a trace file
+// not read to the end leaves its failures unknown.
 func recentFailuresVerdict(s *tracelog.Summary, window time.Duration, threshold int) Outcome {
 	type reason struct {
 		Code  int `json:"code"`
@@ -82,15 +91,62 @@ func recentFailuresVerdict(s *tracelog.Summary, window time.Duration, threshold 
 			top += fmt.Sprintf("%d x%d", r.Code, r.Count)
 		}
 	}
-	details := map[string]any{"window": window.String(), "threshold": threshold, "failures": s.Failures, "records": s.Records, "reasons": reasons, "untimed": s.Untimed}
+	var unread []string
+	for _, f := range s.Files {
+		if f.Skipped != "" {
+			unread = append(unread, f.Path+": "+f.Skipped)
+		}
+	}
+	details := map[string]any{"window": window.String(), "threshold": threshold, "failures": s.Failures, "records": s.Records, "reasons": reasons, "untimed": s.Untimed, "files": len(s.Files), "unread": len(unread)}
 	msg := fmt.Sprintf("%s in the last %s", textfmt.Plural(s.Failures, "failed sign-in", "failed sign-ins"), shortDuration(window))
 	if top != "" {
 		msg += " (reasons " + top + ")"
 	}
+	untimed := ""
+	if s.Untimed > 0 {
+		untimed = fmt.Sprintf("%s without a DateTime (their time is unknown: they may all be recent)", textfmt.Plural(s.Untimed, "failed sign-in", "failed sign-ins"))
+	}
+	notRead := ""
+	if len(unread) > 0 {
+		notRead = fmt.Sprintf("%s not read to the end, its failures unknown (%s)", textfmt.Plural(len(unread), "trace file", "trace files"), strings.Join(firstN(unread, 3), "; "))
+	}
 	if s.Failures > threshold {
-		return Outcome{Warn: fmt.Errorf("%s: more than the threshold of %d", msg, threshold), Details: details}
+		// The timed failures alone exceed the threshold: a warning
+		// whatever the rest holds.
+		w := fmt.Sprintf("%s: more than the threshold of %d", msg, threshold)
+		for _, more := range []string{untimed, notRead} {
+			if more != "" {
+				w += "; and " + more
+			}
+		}
+		return Outcome{Warn: errors.New(w), Details: details}
+	}
+	var open []string
+	if s.Untimed > 0 && s.Failures+s.Untimed > threshold {
+		open = append(open, fmt.Sprintf("%s: with the %d timed ones that may be more than the threshold of %d", untimed, s.Failures, threshold))
+	}
+	if notRead != "" {
+		open = append(open, notRead)
+	}
+	if len(open) > 0 {
+		return Outcome{
+			Err:         fmt.Errorf("%s, but the count is not known: %s", msg, strings.Join(open, "; ")),
+			Remediation: "Look at the records with `ptacheck logs` (it lists the failures without a DateTime and the files it could not read); make the trace files readable, or raise --failure-threshold if these many failures are expected.",
+			Details:     details,
+		}
+	}
+	if s.Untimed > 0 {
+		msg += fmt.Sprintf("; %d more without a DateTime, at most %d in all: within the threshold of %d", s.Untimed, s.Failures+s.Untimed, threshold)
 	}
 	return Outcome{Summary: msg, Details: details}
+}
+
+// firstN is the first n of list, with a count of the rest.
+func firstN(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	return append(list[:n:n], fmt.Sprintf("and %d more", len(list)-n))
 }
 
 // shortDuration renders 24h rather than 24h0m0s, 30m rather than 30m0s:

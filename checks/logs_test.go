@@ -2,6 +2,8 @@ package checks
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,6 +11,9 @@ import (
 
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 )
+
+// oneTraceFile is a Summary's Files for one trace file read to the end.
+var oneTraceFile = []tracelog.FileInfo{{Path: "AzureADConnectAuthenticationAgent.log"}}
 
 // Verdicts of logs.recent-failures over what the trace logs said (a
 // tracelog.Summary), no files.
@@ -37,6 +42,9 @@ func TestRecentFailuresVerdicts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.summary
+			if s.Files == nil {
+				s.Files = oneTraceFile
+			}
 			out := recentFailuresVerdict(&s, tc.window, tc.threshold)
 			r := RunPlan(context.Background(), &Env{}, []Entry{{Check: fakeCheck{id: "logs.recent-failures", out: out}}}, RunOptions{})[0]
 			if r.Status != tc.status || r.Message != tc.message {
@@ -62,9 +70,58 @@ func TestRecentFailuresVerdicts(t *testing.T) {
 	})
 
 	t.Run("untimed failures are counted in the details", func(t *testing.T) {
-		out := recentFailuresVerdict(&tracelog.Summary{Records: 10, Failures: 2, Untimed: 3}, 24*time.Hour, 100)
-		if out.Details.(map[string]any)["untimed"] != 3 || out.Warn != nil {
+		out := recentFailuresVerdict(&tracelog.Summary{Files: oneTraceFile, Records: 10, Failures: 2, Untimed: 3}, 24*time.Hour, 100)
+		if out.Details.(map[string]any)["untimed"] != 3 || out.Warn != nil || out.Err != nil {
 			t.Fatalf("%+v", out)
+		}
+	})
+
+	// Failures without a DateTime may all be recent: a pass holds only
+	// when even counting them the threshold holds; otherwise the count is
+	// unknown (error), unless the timed ones alone exceed it (warn).
+	// A trace file not read to the end leaves its failures unknown.
+	for _, tc := range []struct {
+		name    string
+		summary tracelog.Summary
+		status  Status
+		want    []string
+	}{
+		{"untimed within the threshold even if recent", tracelog.Summary{Files: oneTraceFile, Records: 60, Failures: 40, Untimed: 60},
+			StatusPass, []string{"40 failed sign-ins in the last 24h; 60 more without a DateTime, at most 100 in all: within the threshold of 100"}},
+		{"untimed could exceed the threshold", tracelog.Summary{Files: oneTraceFile, Records: 500, Untimed: 500},
+			StatusError, []string{"0 failed sign-ins in the last 24h, but the count is not known", "500 failed sign-ins without a DateTime", "may be more than the threshold of 100"}},
+		{"timed alone exceed: warn naming the untimed", tracelog.Summary{Files: oneTraceFile, Records: 700, Failures: 101, Untimed: 500},
+			StatusWarn, []string{"101 failed sign-ins in the last 24h: more than the threshold of 100; and 500 failed sign-ins without a DateTime"}},
+		{"a file not read to the end", tracelog.Summary{Files: []tracelog.FileInfo{{Path: "a.log"}, {Path: "b.log", Skipped: "open: permission denied"}}, Records: 5, Failures: 1},
+			StatusError, []string{"1 trace file not read to the end", "b.log: open: permission denied"}},
+		{"a file not read, timed over the threshold: warn", tracelog.Summary{Files: []tracelog.FileInfo{{Path: "b.log", Skipped: "read: EIO"}}, Records: 200, Failures: 150},
+			StatusWarn, []string{"more than the threshold of 100; and 1 trace file not read to the end"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.summary
+			out := recentFailuresVerdict(&s, 24*time.Hour, 100)
+			r := RunPlan(context.Background(), &Env{}, []Entry{{Check: fakeCheck{id: "logs.recent-failures", out: out}}}, RunOptions{})[0]
+			if r.Status != tc.status {
+				t.Fatalf("%s %q, want %s", r.Status, r.Message, tc.status)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.Message, w) {
+					t.Errorf("%q lacks %q", r.Message, w)
+				}
+			}
+		})
+	}
+
+	t.Run("a folder without a trace log skips, naming it", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "a.txt"), []byte("hello\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "b.json"), []byte("{}"), 0o644)
+		empty := t.TempDir()
+		for path, want := range map[string]string{dir: "no agent trace log in " + dir + " (2 files passed over)", empty: "no agent trace log in " + empty + " (0 files passed over)"} {
+			r := RunPlan(context.Background(), &Env{}, []Entry{{Check: RecentFailuresCheck{Config: LogsConfig{Paths: []string{path}}}}}, RunOptions{})[0]
+			if r.Status != StatusSkip || r.Message != want {
+				t.Errorf("%s: %s %q, want skip %q", path, r.Status, r.Message, want)
+			}
 		}
 	})
 
@@ -84,11 +141,11 @@ func TestRecentFailuresVerdicts(t *testing.T) {
 	})
 
 	t.Run("a threshold of 0 warns on one failure", func(t *testing.T) {
-		out := recentFailuresVerdict(&tracelog.Summary{Records: 10, Failures: 1, Reasons: []tracelog.Reason{{Code: 1326, Count: 1}}}, time.Hour, 0)
+		out := recentFailuresVerdict(&tracelog.Summary{Files: oneTraceFile, Records: 10, Failures: 1, Reasons: []tracelog.Reason{{Code: 1326, Count: 1}}}, time.Hour, 0)
 		if out.Warn == nil || !strings.Contains(out.Warn.Error(), "more than the threshold of 0") {
 			t.Fatalf("%+v", out)
 		}
-		if out := recentFailuresVerdict(&tracelog.Summary{Records: 10}, time.Hour, 0); out.Warn != nil {
+		if out := recentFailuresVerdict(&tracelog.Summary{Files: oneTraceFile, Records: 10}, time.Hour, 0); out.Warn != nil {
 			t.Fatalf("no failure warned: %+v", out)
 		}
 	})

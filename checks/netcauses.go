@@ -146,6 +146,13 @@ func sharedCause(r EndpointResult, failing map[string]string) (key, what string)
 		return "proxy-auth:" + r.Proxy, fmt.Sprintf("the proxy %s requires authentication, which the agent cannot do", r.Proxy)
 	case r.Proxy != "" && failing[r.Proxy] != "" && (r.Outcome == netprobe.OutcomeProxyBadGateway || r.Outcome == netprobe.OutcomeProxyServerError):
 		return "proxy-5xx:" + r.Proxy, fmt.Sprintf("the proxy %s answered HTTP %s to every endpoint through it: the proxy itself fails (its own outbound access, DNS or health), not the endpoints", r.Proxy, failing[r.Proxy])
+	case r.Proxy == "" && r.Step == netprobe.StepDNS && r.Outcome == netprobe.OutcomeDNSUnreachable:
+		// One cause per resolver that is not listening, named: every
+		// endpoint resolved through it fails the same way.
+		if r.DNSServer == "" {
+			return "dns:" + r.Outcome, "the DNS servers are not listening (ICMP port unreachable)"
+		}
+		return "dns:" + r.Outcome + ":" + r.DNSServer, fmt.Sprintf("the DNS server %s is not listening (ICMP port unreachable: it refused the queries)", r.DNSServer)
 	case r.Proxy == "" && r.Step == netprobe.StepDNS && (r.Outcome == netprobe.OutcomeDNSTimeout || r.Outcome == netprobe.OutcomeDNSRefused ||
 		r.Outcome == netprobe.OutcomeDNSServFail || r.Outcome == netprobe.OutcomeBlockedLocal || r.Outcome == netprobe.OutcomeDNSError):
 		return "dns:" + r.Outcome, dnsCause(r.Outcome)
@@ -270,6 +277,7 @@ var fixes = map[string]string{
 	netprobe.OutcomeTCPError:          "tcp-error: see the error text of each endpoint.",
 	netprobe.OutcomeNXDomain:          "dns-nxdomain: the name does not exist for this server's DNS; check split-horizon zones or a DNS filter answering NXDOMAIN: the agent needs the public names.",
 	netprobe.OutcomeDNSTimeout:        "dns-timeout: the DNS servers did not answer; check that this server reaches its resolvers (UDP and TCP 53) and that they forward internet names.",
+	netprobe.OutcomeDNSUnreachable:    "dns-unreachable: this server's configured DNS server does not listen on port 53 (it answers ICMP port unreachable); check the resolver addresses in its network settings (or --dns-server) and that the DNS service runs there.",
 	netprobe.OutcomeDNSServFail:       "dns-servfail: the resolvers cannot resolve internet names; fix their forwarders.",
 	netprobe.OutcomeDNSRefused:        "dns-refused: the resolvers refuse this server; allow recursion for it.",
 	netprobe.OutcomeDNSNoData:         "dns-nodata: the name has no address record; check the DNS filter or zone that answers for it.",

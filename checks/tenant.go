@@ -85,6 +85,15 @@ func (c ActiveAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
 	return out
 }
 
+// machineUnknown is the error of a check that needs this server's name
+// and has none: it says why (cfg.MachineUnknown) and how to give it.
+func machineUnknown(cfg TenantConfig) error {
+	if cfg.MachineUnknown != "" {
+		return errors.New("this server's machine name is unknown: " + cfg.MachineUnknown)
+	}
+	return errors.New("this server's machine name is unknown: pass --machine-name with the name the agent registered")
+}
+
 // OtherAgentsCheck: before uninstalling this server's agent, others must
 // stay active, or users cannot sign in.
 type OtherAgentsCheck struct{ Config TenantConfig }
@@ -121,7 +130,7 @@ func (c OtherAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
 	}
 	sort.Strings(lines)
 	if c.Config.MachineName == "" {
-		return Outcome{Err: errors.New("this server's machine name is unknown: pass --machine-name with the name the agent registered"), Details: d}
+		return Outcome{Err: machineUnknown(c.Config), Details: d}
 	}
 	if unknown := unknownAgents(agents, c.Config.MachineName); len(unknown) > 0 && d.Remain < recommendedAgents {
 		return Outcome{Unevaluated: unknown, Details: d}

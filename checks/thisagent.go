@@ -92,7 +92,7 @@ func (c ThisAgentActiveCheck) decide(agents []graph.Agent, agentID, note string)
 	machine := c.Config.MachineName
 	d := thisAgentDetails{Machine: machine, AgentID: agentID, Matched: []agentMatch{}, Agents: describeAgents(agents, machine).Agents, Note: note}
 	if machine == "" && agentID == "" {
-		return Outcome{Err: errors.New("this server's machine name is unknown: pass --machine-name with the name the agent registered"), Details: d}
+		return Outcome{Err: machineUnknown(c.Config), Details: d}
 	}
 	m := matchThisServer(agents, machine, agentID)
 	for _, a := range m.matched {

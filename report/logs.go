@@ -28,6 +28,49 @@ type LogsInput struct {
 	PassedOverCount int
 	Verbose         bool
 	Width           int // text: the tables fit this many columns; 0: no limit
+	// Paths are the files and folders named (or the default trace
+	// folders), for the line that says no trace log was found in them.
+	Paths []string
+}
+
+// Evaluated says whether anything was read: a trace file or a Security
+// event file read (at least in part). A run that read nothing evaluated
+// nothing: `logs` then says so and exits 3, never "no failed request".
+func (in LogsInput) Evaluated() bool {
+	if in.Trace != nil && traceFilesRead(in.Trace) > 0 {
+		return true
+	}
+	if in.Security != nil {
+		for _, f := range in.Security.Files {
+			if f.Skipped == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func traceFilesRead(s *tracelog.Summary) int {
+	read := 0
+	for _, f := range s.Files {
+		if f.Skipped == "" {
+			read++
+		}
+	}
+	return read
+}
+
+// noTraceText is the last line when no trace file was read: none found in
+// the paths (with the files passed over), or none could be read.
+func noTraceText(in LogsInput) string {
+	if len(in.Trace.Files) > 0 {
+		return fmt.Sprintf("no trace file could be read (%s skipped): nothing was evaluated", textfmt.Plural(len(in.Trace.Files), "file", "files"))
+	}
+	where := "the paths named"
+	if len(in.Paths) > 0 {
+		where = clean(strings.Join(in.Paths, ", "))
+	}
+	return fmt.Sprintf("no agent trace log found in %s (%s passed over)", where, textfmt.Plural(in.PassedOverCount, "file", "files"))
 }
 
 // logsJSON is `ptacheck logs -o json`.
@@ -241,12 +284,7 @@ func passedText(w io.Writer, in LogsInput) {
 
 func traceText(w io.Writer, in LogsInput) error {
 	s := in.Trace
-	read := 0
-	for _, f := range s.Files {
-		if f.Skipped == "" {
-			read++
-		}
-	}
+	read := traceFilesRead(s)
 	fmt.Fprintf(w, "ptacheck logs: %s read, %s, %s\n", textfmt.Plural(read, "trace file", "trace files"), textfmt.Plural(s.Records, "record", "records"), textfmt.Plural(s.Failures, "failed sign-in", "failed sign-ins"))
 	for _, f := range s.Files {
 		if f.Skipped != "" {
@@ -260,6 +298,10 @@ func traceText(w io.Writer, in LogsInput) error {
 	}
 	if s.Unparsed > 0 {
 		fmt.Fprintf(w, "  %s mention a failed request in an unknown form (the agent's wording may have changed)\n", textfmt.Plural(s.Unparsed, "record", "records"))
+	}
+	if read == 0 {
+		_, err := fmt.Fprintln(w, "\n"+noTraceText(in))
+		return err
 	}
 	if len(s.Reasons) == 0 {
 		_, err := fmt.Fprintln(w, "\n"+noneText(s))

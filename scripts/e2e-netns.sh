@@ -86,6 +86,12 @@ EOF
 ptacheck_ns enable "${NET[@]}" --probe-timeout 1s --endpoints-file "$WORK/extra.json"
 check "a missing name: exit 1" eq "$CODE" 1
 check "gone.invalid:443 dns-nxdomain" eq "$(outcome gone.invalid:443)" dns-nxdomain
+# A DNS server that is not listening: ICMP port unreachable at once, one
+# cause naming it, never a timeout.
+ptacheck_ns enable --dns-server 127.0.0.1:5399 --tenant-id "$TENANT" --probe-timeout 1s
+check "resolver not listening: exit 1" eq "$CODE" 1
+check "resolver not listening: every endpoint dns-unreachable" eq "$(jq -r '[.checks[0].details.endpoints[].outcome] | unique | join(",")' "$WORK/report.json")" dns-unreachable
+check "resolver not listening: one finding names the server" eq "$(jq -r '[.checks[0].findings[] | select(startswith("the DNS server 127.0.0.1:5399 is not listening"))] | length' "$WORK/report.json")" 1
 
 echo "e2e-netns: names resolved as the agent resolves them (namespace hosts file and search list)"
 # ip netns exec bind-mounts /etc/netns/NAME/{hosts,resolv.conf} over /etc:

@@ -76,7 +76,7 @@ type UserState struct {
 
 // Evaluate evaluates u at now (any zone; AD times are UTC). machine is the
 // computer the logon comes from (the PTA agent's server, NetBIOS or DNS
-// name); "" skips the userWorkstations test.
+// name); "" (unknown) makes a userWorkstations list a possible condition.
 //
 // The DC's computed attributes are the authority, because they account for
 // fine-grained password policies (PSOs) as the logon does:
@@ -118,9 +118,14 @@ func Evaluate(u *User, policy *DomainPolicy, now time.Time, machine string) User
 		add(ReasonInvalidLogonHours, "logonHours does not allow %s %02d:00 UTC (allowed: %s)", now.Weekday().String()[:3], now.Hour(), u.LogonHours)
 	}
 
-	if machine != "" && !WorkstationAllowed(u.Workstations, machine) {
+	switch {
+	case machine != "" && !WorkstationAllowed(u.Workstations, machine):
 		st.WorkstationDenied = true
 		add(ReasonInvalidWorkstation, "userWorkstations (%s) does not list %s", clipN(strings.Join(u.Workstations, ","), 200), machine)
+	case machine == "" && len(u.Workstations) > 0:
+		// The list restricts where the account logs on, and this
+		// server's name is unknown: it may not be listed.
+		maybe(ReasonInvalidWorkstation, "userWorkstations (%s) restricts where the account logs on, and this server's name is unknown (pass --machine-name)", clipN(strings.Join(u.Workstations, ","), 200))
 	}
 	return st
 }

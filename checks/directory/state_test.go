@@ -127,6 +127,19 @@ func TestEvaluate(t *testing.T) {
 			t.Errorf("%s: %d flags for %d conditions", c.name, n, len(st.Conditions))
 		}
 	}
+	// An unknown machine is no pass on a userWorkstations list: the
+	// restriction is a possible condition naming --machine-name.
+	{
+		u := healthy()
+		u.Workstations = []string{"PTA1"}
+		st := Evaluate(u, policy, now, "")
+		if len(st.Possible) != 1 || st.Possible[0].Reason != ReasonInvalidWorkstation || !strings.Contains(st.Possible[0].Fact, "--machine-name") {
+			t.Errorf("unknown machine with userWorkstations: possible %v", st.Possible)
+		}
+		if st := Evaluate(healthy(), policy, now, ""); len(st.Possible) != 0 {
+			t.Errorf("unknown machine, no userWorkstations: possible %v", st.Possible)
+		}
+	}
 	u := healthy()
 	u.LockoutTime = ft(-31 * time.Minute)
 	if st := Evaluate(u, policy, now, ""); len(st.Notes) != 1 || !strings.Contains(st.Notes[0], "stale") || !strings.Contains(st.Notes[0], "the domain's lockoutDuration") {

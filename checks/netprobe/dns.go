@@ -20,6 +20,9 @@ type Answer struct {
 	Took     time.Duration
 	Err      error
 	Resolved string // ResolvedSystem or ResolvedDNSServer ("" for an IP literal)
+	// Server is the DNS server whose answer (or silence) decided a
+	// failure, when a server was asked directly.
+	Server string
 	// Source is SourceHosts when the hosts file gave the addresses, and
 	// HostsFile its path; dns is then what DNS answers for the same name.
 	Source    string
@@ -40,7 +43,7 @@ func (c *Client) resolve(a *attempt, host string, compare bool) Answer {
 		var ans Answer
 		if c.mode == ResolvedDNSServer {
 			addrs, outcome, err := c.lookupAddrs(a, host)
-			ans = Answer{Addrs: addrs, Outcome: outcome, Err: err}
+			ans = Answer{Addrs: addrs, Outcome: outcome, Err: err, Server: failedServer(err)}
 		} else {
 			ans = c.resolveSystem(a, host, compare)
 		}
@@ -144,6 +147,9 @@ func (c *Client) query(a *attempt, host string, qtype uint16) ([]dns.RR, string,
 		}
 		rrs, outcome, err := c.queryOne(a, sctx, server, host, qtype)
 		cancel()
+		if err != nil {
+			err = &serverError{server, err}
+		}
 		if err == nil || outcome == OutcomeNXDomain || outcome == OutcomeCancelled {
 			return rrs, outcome, err
 		}
@@ -162,9 +168,11 @@ func (c *Client) queryOne(a *attempt, ctx context.Context, server, host string, 
 	m.SetQuestion(dns.Fqdn(host), qtype)
 	m.RecursionDesired = true
 	resp, err := exchange(ctx, c.dns, m, server)
+	udp := true
 	if err == nil && resp.Truncated {
 		// Retry over TCP with the same deadline.
 		resp, err = exchange(ctx, c.dnsTCP, m, server)
+		udp = false
 	}
 	what := fmt.Sprintf("resolve %s (%s) via %s", host, dns.TypeToString[qtype], server)
 	if err != nil {
@@ -175,8 +183,12 @@ func (c *Client) queryOne(a *attempt, ctx context.Context, server, host string, 
 		switch {
 		case timedOut:
 			return nil, OutcomeDNSTimeout, fmt.Errorf("%s: no answer in time", what)
-		case errors.Is(err, syscall.ECONNREFUSED) || isErrno(err, errnoRefused):
-			return nil, OutcomeDNSTimeout, fmt.Errorf("%s: the DNS server is not listening (port unreachable)", what)
+		case errors.Is(err, syscall.ECONNREFUSED) || isErrno(err, errnoRefused) || (udp && isErrno(err, errnoReset)):
+			// ICMP port unreachable: the server answered, but nothing
+			// listens on its DNS port (Windows reports it on a UDP
+			// socket as WSAECONNRESET). Not a timeout: the cause is
+			// the resolver address, not a silent network.
+			return nil, OutcomeDNSUnreachable, fmt.Errorf("%s: the DNS server is not listening (port unreachable)", what)
 		case isLocalBlock(err):
 			return nil, OutcomeBlockedLocal, fmt.Errorf("%s: this host refused to send the query: a local firewall rule blocks DNS", what)
 		}
@@ -194,6 +206,24 @@ func (c *Client) queryOne(a *attempt, ctx context.Context, server, host string, 
 		return nil, OutcomeDNSError, fmt.Errorf("%s: %s", what, dns.RcodeToString[resp.Rcode])
 	}
 	return onChain(resp.Answer, host, qtype), OutcomeOK, nil
+}
+
+// serverError is a direct query's failure and the server that failed.
+type serverError struct {
+	server string
+	err    error
+}
+
+func (e *serverError) Error() string { return e.err.Error() }
+func (e *serverError) Unwrap() error { return e.err }
+
+// failedServer is the server of a direct query's failure, or "".
+func failedServer(err error) string {
+	var se *serverError
+	if errors.As(err, &se) {
+		return se.server
+	}
+	return ""
 }
 
 // onChain keeps the records of type qtype owned by name or by a name its

@@ -19,6 +19,7 @@ const (
 	OutcomeOK                = "ok"
 	OutcomeNXDomain          = "dns-nxdomain"         // the name does not exist
 	OutcomeDNSTimeout        = "dns-timeout"          // no DNS server answered in time
+	OutcomeDNSUnreachable    = "dns-unreachable"      // the DNS server's port is unreachable (ICMP port unreachable): nothing listens there
 	OutcomeDNSServFail       = "dns-servfail"         // the resolver failed (SERVFAIL)
 	OutcomeDNSRefused        = "dns-refused"          // the resolver refused the query
 	OutcomeDNSNoData         = "dns-nodata"           // the name exists but has no address

@@ -48,6 +48,9 @@ type Result struct {
 	// Proxy is the proxy the probe went through (display form, no
 	// credentials), empty when direct.
 	Proxy string `json:"-"`
+	// DNSServer is the DNS server whose answer decided a failure at the
+	// dns step, when one was asked directly (the error names it too).
+	DNSServer string `json:"-"`
 }
 
 // OK reports whether the probe succeeded.
@@ -214,7 +217,7 @@ func (c *Client) probeSteps(a *attempt, t Target, direct bool, ans *Answer) Resu
 	res.DNSMillis = ms(ans.Took)
 	res.Addresses = ans.Addrs
 	if ans.Err != nil {
-		res.Outcome, res.Step, res.Error = ans.Outcome, StepDNS, ans.Err.Error()
+		res.Outcome, res.Step, res.Error, res.DNSServer = ans.Outcome, StepDNS, ans.Err.Error(), ans.Server
 		return res
 	}
 	start := time.Now()

@@ -86,7 +86,7 @@ func (c *Client) diagnose(a *attempt, host, system, systemOutcome string) Answer
 		return failed(systemOutcome, why)
 	}
 	var said []string
-	outcome := ""
+	outcome, server := "", ""
 	for _, name := range c.diagnosisNames(host) {
 		addrs, o, err := c.lookupAddrs(a, name)
 		if o == OutcomeCancelled {
@@ -103,13 +103,15 @@ func (c *Client) diagnose(a *attempt, host, system, systemOutcome string) Answer
 		said = append(said, strings.TrimPrefix(err.Error(), "resolve "))
 		// A server that fails says more than a name that does not exist.
 		if outcome == "" || (nameMissing(outcome) && !nameMissing(o)) {
-			outcome = o
+			outcome, server = o, failedServer(err)
 		}
 		if a.ctx.Err() != nil {
 			break
 		}
 	}
-	return failed(outcome, "asked directly: "+strings.Join(said, "; "))
+	ans := failed(outcome, "asked directly: "+strings.Join(said, "; "))
+	ans.Server = server
+	return ans
 }
 
 func nameMissing(outcome string) bool {

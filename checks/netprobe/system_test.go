@@ -275,3 +275,39 @@ func TestOperatingSystemResolver(t *testing.T) {
 		t.Errorf("attribution: source %q file %q, hosts file lists localhost: %v", r.Source, r.HostsFile, listed)
 	}
 }
+
+// closedUDPPort is a loopback UDP address nothing listens on: a query to it
+// draws ICMP port unreachable (ECONNREFUSED on the next read).
+func closedUDPPort(t *testing.T) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	return addr
+}
+
+// A resolver that is not listening (ICMP port unreachable) is named as the
+// cause, with its own outcome, never "dns-timeout": through the system
+// resolver (the Go resolver, which reports a read error, then the
+// diagnosis) and through --dns-server alike, well before the timeout.
+func TestResolverNotListeningIsNotATimeout(t *testing.T) {
+	closed := closedUDPPort(t)
+	for name, c := range map[string]*Client{
+		"system":     New(Config{System: goResolver(closed), Servers: []string{closed}, HostsFile: noHosts}),
+		"dns-server": New(Config{Servers: []string{closed}}),
+	} {
+		for _, host := range []string{"login.windows.net", "crl3.digicert.com"} {
+			start := time.Now()
+			ans := resolveOnce(c, context.Background(), host, 2*time.Second)
+			if ans.Outcome != OutcomeDNSUnreachable || ans.Server != closed || ans.Err == nil ||
+				!strings.Contains(ans.Err.Error(), "via "+closed+": the DNS server is not listening (port unreachable)") {
+				t.Errorf("%s %s: outcome %s server %q err %v; want %s from %s", name, host, ans.Outcome, ans.Server, ans.Err, OutcomeDNSUnreachable, closed)
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("%s %s: took %s: a refusal is immediate, not a timeout", name, host, took)
+			}
+		}
+	}
+}

@@ -14,6 +14,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -62,6 +63,15 @@ func ReadFile(ctx context.Context, path string, limit int64) ([]byte, error) {
 			return
 		}
 		data, err := jsonstrict.ReadText(f, limit)
+		var pe *os.PathError
+		switch {
+		case errors.As(err, &pe):
+			err = PathErr(err) // names the file already
+		case err != nil:
+			// Every error names the file, as an open error does
+			// ("file too large" alone left summarize's reader guessing).
+			err = fmt.Errorf("%s: %w", path, err)
+		}
 		ch <- result{data, err}
 	}()
 	select {

@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -132,6 +133,13 @@ func (b *builder) fixture(ctx context.Context) error {
 	return nil
 }
 
+// thisHost says the run's host facts are this machine's own: the live
+// host on Windows. A snapshot, a fixture or a live run on another OS
+// describes some other server (or none).
+func (b *builder) thisHost() bool {
+	return runtime.GOOS == "windows" && b.in.src.scenario == nil && b.in.src.live
+}
+
 // env fills in the defaults that depend on the host or the fixture and
 // builds the clients.
 func (b *builder) env(ctx context.Context) (*checks.Env, error) {
@@ -145,9 +153,9 @@ func (b *builder) env(ctx context.Context) (*checks.Env, error) {
 	}
 	b.dir.defaultBind(sc != nil)
 	b.cfg.AD = b.dir.cfg
-	b.cfg.Machine = b.in.machine
+	b.cfg.Machine, b.cfg.Tenant.MachineUnknown = b.in.machine, ""
 	if b.cfg.Machine == "" {
-		b.cfg.Machine = machineName(facts, b.cfg.AD.Domain)
+		b.cfg.Machine, b.cfg.Tenant.MachineUnknown = machineName(facts, b.cfg.AD.Domain, b.thisHost(), os.Hostname)
 	}
 	tenant, err := b.tenant(ctx)
 	if err != nil {
@@ -174,7 +182,7 @@ func (b *builder) env(ctx context.Context) (*checks.Env, error) {
 	b.net.Now, b.net.Logf = now, logf
 	net := netprobe.New(b.net)
 	ad := directory.NewGatherer(net, b.dirOptions(net))
-	if runtime.GOOS == "windows" && b.in.src.scenario == nil && b.in.src.live {
+	if b.thisHost() {
 		// On this server, as the agent: LogonUser (user.password).
 		ad.Logon = directory.LogonNetwork
 	}
@@ -194,10 +202,7 @@ func (b *builder) tenant(ctx context.Context) (*graph.Tenant, error) {
 	t, sc := b.in.tenant, b.in.src.scenario
 	cfg := &b.cfg.Tenant
 	cfg.AdminUPN, cfg.RequireGlobalAdmin = b.in.admin.UPN, b.in.admin.RequireGlobalAdmin
-	cfg.MachineName = b.in.machine
-	if cfg.MachineName == "" {
-		cfg.MachineName = machineName(b.facts, b.cfg.AD.Domain)
-	}
+	cfg.MachineName = b.cfg.Machine
 	phases := b.in.scopePhases
 	if len(phases) == 0 {
 		phases = []checks.Phase{b.in.Phase}

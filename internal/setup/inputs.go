@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/ptacheck/ptacheck/checks/tracelog"
 	"github.com/ptacheck/ptacheck/internal/cli"
 	"github.com/ptacheck/ptacheck/util/redact"
+	"github.com/ptacheck/ptacheck/util/suggest"
 )
 
 // Inputs are a checklist run's validated flags, and where its facts come
@@ -119,6 +122,11 @@ func validatePhases(ctx context.Context, phases []checks.Phase, f *Flags, w Worl
 		}
 		ins = append(ins, in)
 	}
+	if f.Selection.ignoreGiven {
+		if err := ignoredRun(phases, base.Selection.Ignore); err != nil {
+			return nil, err
+		}
+	}
 	// collect copies the trace logs whichever phases it runs.
 	for _, p := range f.Logs.Paths {
 		if _, err := os.Stat(p); err != nil {
@@ -126,6 +134,36 @@ func validatePhases(ctx context.Context, phases []checks.Phase, f *Flags, w Worl
 		}
 	}
 	return ins, nil
+}
+
+// ignoredRun refuses an --ignore-failures ID (given on the command line)
+// that none of the phases runs: accepting it silently lets a typo in the
+// phase, or a finding of another phase, look accepted. A default from the
+// environment or a config file may serve every phase and is not refused.
+func ignoredRun(phases []checks.Phase, ignore map[string]bool) error {
+	var ids, names []string
+	for _, p := range phases {
+		names = append(names, string(p))
+		for _, e := range checks.Plan(p, checks.Config{}) {
+			if !slices.Contains(ids, e.ID()) {
+				ids = append(ids, e.ID())
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(ignore)) {
+		if id == "all" || slices.Contains(ids, id) {
+			continue
+		}
+		where := "the " + strings.Join(names, ", ") + " phase"
+		if len(names) > 1 {
+			where += "s"
+		}
+		if hint := suggest.DidYouMean(id, ids, ""); hint != "" {
+			return cli.Usagef("--ignore-failures %s: %s does not run this check: %s", id, where, hint)
+		}
+		return cli.Usagef("--ignore-failures %s: %s does not run this check (its checks: %s)", id, where, strings.Join(ids, ", "))
+	}
+	return nil
 }
 
 // validateShared validates the groups the command registered, in the order
@@ -161,7 +199,9 @@ func validateShared(ctx context.Context, f *Flags, w World) (Inputs, error) {
 	if err := validateTenant(ctx, &in, f); err != nil {
 		return in, err
 	}
-	in.machine = f.Machine.Name
+	if in.machine, err = f.Machine.Validate(); err != nil {
+		return in, err
+	}
 	in.src, err = f.Selection.sources(ctx, w)
 	return in, err
 }
@@ -351,15 +391,25 @@ func (u *UsersFlags) Validate(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, cli.Usagef("--users-file %v", err)
 		}
+		named := 0
 		for line := range bytes.Lines(data) {
 			line = bytes.TrimSpace(line)
 			if len(line) == 0 || line[0] == '#' {
 				continue
 			}
+			named++
 			if err := add(string(line)); err != nil {
 				return nil, err
 			}
 		}
+		if named == 0 {
+			// A file that names nobody is an input error everywhere: in
+			// fixture mode it must not fall back to the fixture's users.
+			return nil, cli.Usagef("--users-file %s: no user in the file (only blank lines and # comments): want one UPN per line", u.File)
+		}
+	}
+	if len(u.Users) > 0 && strings.TrimSpace(strings.ReplaceAll(strings.Join(u.Users, ""), ",", "")) == "" {
+		return nil, cli.Usagef("--user: no UPN given (want --user alice@contoso.com)")
 	}
 	return out, nil
 }

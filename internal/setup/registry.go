@@ -233,6 +233,7 @@ func (r *Registry) Parse(ctx context.Context, c Command, args []string, getenv f
 		}
 		return nil, nil, nil, r.parseError(c, fs, err)
 	}
+	f.Selection.ignoreGiven = fs.Changed("ignore-failures")
 	origins, err := applyDefaults(ctx, fs, f.Has(ConfigGroup), f.Config.File, getenv, r.names())
 	if err != nil {
 		return nil, nil, nil, err

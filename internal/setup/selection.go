@@ -43,6 +43,9 @@ type SelectionFlags struct {
 	Timeout            time.Duration
 	Fixture            string
 	HostSnapshot       string
+	// ignoreGiven: --ignore-failures came from the command line (not the
+	// environment or a config file, which may serve several phases).
+	ignoreGiven bool
 }
 
 func (s *SelectionFlags) Register(fs *pflag.FlagSet) {

@@ -364,3 +364,53 @@ func TestScopesFollowTheSelection(t *testing.T) {
 		}
 	}
 }
+
+// machineName takes this server's name from the host facts, trimmed and
+// checked; only on the live Windows host (thisHost) may the hostname of the
+// machine running ptacheck stand in. Everywhere else a missing or unusable
+// computer_name is unknown, with a reason naming computer_name and
+// --machine-name, whatever the hostname is.
+func TestMachineNameNeverTakesAnotherBoxsName(t *testing.T) {
+	snap := func(name, domain string) *hostfacts.Snapshot {
+		return &hostfacts.Snapshot{ComputerName: name, Domain: domain}
+	}
+	for _, hostname := range []string{"PTA01", "ci-runner-7"} {
+		host := func() (string, error) { return hostname, nil }
+		for _, tc := range []struct {
+			name     string
+			facts    *hostfacts.Snapshot
+			thisHost bool
+			want     string // "" = unknown
+			why      string
+		}{
+			{"snapshot with a name", snap("PTA01", "corp.contoso.test"), false, "PTA01.corp.contoso.test", ""},
+			{"padded name", snap(" PTA01 ", " corp.contoso.test "), false, "PTA01.corp.contoso.test", ""},
+			{"FQDN kept", snap("pta01.corp.contoso.test.", ""), false, "pta01.corp.contoso.test", ""},
+			{"name, AD domain", snap("PTA01", ""), false, "PTA01", ""},
+			{"no computer_name", snap("", "corp.contoso.test"), false, "", "the host facts have no computer_name: pass --machine-name"},
+			{"blank computer_name", snap("   ", "corp.contoso.test"), false, "", "the host facts have no computer_name: pass --machine-name"},
+			{"NUL in computer_name", snap("PTA01\x00", "corp.contoso.test"), false, "", `computer_name "PTA01\x00" is not a host name: pass --machine-name`},
+			{"space inside", snap("PTA 01", ""), false, "", "is not a host name"},
+			{"bad domain", snap("PTA01", "corp\x00"), false, "", "domain \"corp\\x00\" is not a DNS name"},
+			{"no facts, not this host", nil, false, "", "no host facts name this server"},
+			{"no facts, live Windows", nil, true, hostname, ""},
+			{"live Windows, no name in facts", snap("", "corp.contoso.test"), true, hostname + ".corp.contoso.test", ""},
+		} {
+			got, why := machineName(tc.facts, "", tc.thisHost, host)
+			if got != tc.want || (tc.why == "") != (why == "") || !strings.Contains(why, tc.why) {
+				t.Errorf("hostname %s, %s: machineName = %q, %q; want %q, %q", hostname, tc.name, got, why, tc.want, tc.why)
+			}
+		}
+	}
+	if got, _ := machineName(snap("PTA01", ""), "ad.contoso.test", false, nil); got != "PTA01.ad.contoso.test" {
+		t.Errorf("AD domain default: %q", got)
+	}
+	for _, bad := range []string{"PTA 01", "PTA01\x00", "a..b"} {
+		if _, err := (&MachineFlags{Name: bad}).Validate(); !errors.As(err, new(cli.UsageError)) {
+			t.Errorf("--machine-name %q: %v, want a usage error", bad, err)
+		}
+	}
+	if got, err := (&MachineFlags{Name: " PTA01.corp.contoso.test. "}).Validate(); err != nil || got != "PTA01.corp.contoso.test" {
+		t.Errorf("--machine-name padded: %q, %v", got, err)
+	}
+}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -153,6 +153,15 @@ func (a *AdminFlags) Validate(ctx context.Context, getenv func(string) string) (
 // MachineFlags name this server as its agent registered it.
 type MachineFlags struct{ Name string }
 
+// Validate trims --machine-name and refuses what is not a host name.
+func (m *MachineFlags) Validate() (string, error) {
+	name := strings.TrimSuffix(strings.TrimSpace(m.Name), ".")
+	if m.Name != "" && !validHostName(name) {
+		return "", cli.Usagef("--machine-name %q: want a host name or FQDN (letters, digits, hyphens, dots), as the agent registered it", m.Name)
+	}
+	return name, nil
+}
+
 func (m *MachineFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&m.Name, "machine-name", "", "this server's `NAME` as its agent registered it (default: its FQDN): tenant.this-agent-active looks for it, tenant.other-agents leaves it out, signin checks workstation restrictions against it")
 }
@@ -188,20 +197,68 @@ func graphHTTP(roots *x509.CertPool) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
 }
 
-// machineName is this server's FQDN as an agent registers it.
-func machineName(facts *hostfacts.Snapshot, adDomain string) string {
-	name, domain := "", adDomain
-	if facts != nil {
+// machineName is this server's FQDN as an agent registers it, from the
+// host facts. thisHost says the facts are this machine's own (the live
+// Windows host): only then may the name of the machine running ptacheck
+// stand in for a computer name the facts lack. A snapshot or a fixture
+// describes another server, and a live run on another OS describes none:
+// without a usable computer_name the name is unknown ("") and why says so,
+// so the checks that need it are an error, never a verdict on the name of
+// whatever box ran ptacheck.
+func machineName(facts *hostfacts.Snapshot, adDomain string, thisHost bool, hostname func() (string, error)) (name, why string) {
+	domain := strings.TrimSpace(adDomain)
+	source := "the host facts"
+	switch {
+	case facts == nil && thisHost:
+		source = "this server's hostname"
+	case facts == nil:
+		return "", "no host facts name this server (no Windows host here, no snapshot): pass --machine-name with the name the agent registered"
+	default:
 		name = facts.ComputerName
-		if facts.Domain != "" {
-			domain = facts.Domain
+		if d := strings.TrimSpace(facts.Domain); d != "" {
+			domain = d
+			if !validHostName(d) {
+				return "", fmt.Sprintf("the host facts' domain %q is not a DNS name: pass --machine-name with the name the agent registered", facts.Domain)
+			}
 		}
 	}
-	if name == "" {
-		name, _ = os.Hostname()
+	if strings.TrimSpace(name) == "" && thisHost {
+		name, _ = hostname()
+		source = "this server's hostname"
 	}
-	if name != "" && domain != "" && !strings.Contains(name, ".") {
-		name += "." + domain
+	raw := name
+	name = strings.TrimSuffix(strings.TrimSpace(name), ".")
+	switch {
+	case raw == "" || (strings.TrimSpace(raw) == "" && !thisHost):
+		return "", "the host facts have no computer_name: pass --machine-name with the name the agent registered"
+	case !validHostName(name) && source == "the host facts":
+		return "", fmt.Sprintf("the host facts' computer_name %q is not a host name: pass --machine-name with the name the agent registered", raw)
+	case !validHostName(name):
+		return "", fmt.Sprintf("this server's hostname %q is not a host name: pass --machine-name with the name the agent registered", raw)
 	}
-	return name
+	if domain != "" && !strings.Contains(name, ".") && validHostName(domain) {
+		name += "." + strings.TrimSuffix(domain, ".")
+	}
+	return name, ""
+}
+
+// validHostName reports whether s is a plausible NetBIOS or DNS host name:
+// letters, digits, hyphens, underscores and dots, no empty label, at most
+// 255 characters. It keeps a stray NUL, space or control character in a
+// snapshot from becoming a name no agent matches.
+func validHostName(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

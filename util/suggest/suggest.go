@@ -57,7 +57,8 @@ func maxDistance(s string) int {
 }
 
 // Closest returns the name of valid nearest to s, or "" when none is near
-// enough (or s is empty, or s is itself valid). Ties go to the name that
+// enough (or s is empty, or s is itself valid). A name that differs from s
+// only in case is the nearest. Ties go to the name that
 // comes first in valid, so the answer is the same every time. A name that
 // s is a prefix of (at least three runes typed: "inst" for install) wins
 // over all but a one-edit match when it is the only one.
@@ -68,8 +69,13 @@ func Closest(s string, valid []string) string {
 	best, bestD := "", maxDistance(s)+1
 	var prefixed []string
 	for _, v := range valid {
-		if strings.EqualFold(v, s) {
+		if v == s {
 			return ""
+		}
+		if strings.EqualFold(v, s) {
+			// Only the case differs ("Only" for only): where names are
+			// case-sensitive (config keys, flags) that is the slip.
+			return v
 		}
 		if d := Distance(s, v); d < bestD {
 			best, bestD = v, d

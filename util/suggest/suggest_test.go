@@ -40,9 +40,11 @@ func TestClosest(t *testing.T) {
 		{"unistall", commands, "uninstall"},
 		{"lsit", commands, "list"},
 		{"log", commands, "logs"},
-		{"inst", commands, "install"},  // the one name it starts
-		{"xyz", commands, ""},          // nothing near
-		{"install", commands, ""},      // valid already
+		{"inst", commands, "install"},    // the one name it starts
+		{"xyz", commands, ""},            // nothing near
+		{"install", commands, ""},        // valid already
+		{"Install", commands, "install"}, // only the case differs
+		{"Only", []string{"only", "skip"}, "only"},
 		{"", commands, ""},             // nothing typed
 		{"a", []string{"b", "c"}, "b"}, // a tie: the first in the list
 		{"ab", []string{"xb", "ax"}, "xb"},
