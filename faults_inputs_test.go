@@ -97,7 +97,7 @@ func TestInputObjectBombs(t *testing.T) {
 		{"--endpoints-file of {}", []string{"list", "--endpoints", "--endpoints-file", epBomb}, 2, objects},
 		{"tenant.json of {}", []string{"install", "--fixture", filepath.Join(dir, "tbomb")}, 2, "tenant.json: line 1 column 300007: " + objects},
 		{"directory.json of {}", []string{"install", "--fixture", filepath.Join(dir, "dbomb")}, 2, "directory.json: line 1 column 300007: " + objects},
-		{"--users-file of blank lines", []string{"signin", "--fixture", "upn-mismatch", "--users-file", blank}, 1, ""},
+		{"--users-file of blank lines", []string{"signin", "--fixture", "upn-mismatch", "--users-file", blank}, 2, "no user in the file"},
 		{"--users-file of 2 million UPNs", []string{"signin", "--fixture", "upn-mismatch", "--users-file", manyUsers}, 2, "more than 100000 users; at most 100000 per run"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,7 +215,9 @@ func TestLogsInputsNeverWait(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(logs, "waiting.log"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr, took := runBuilt(t, bin, "logs", logs); code != 0 || took > 10*time.Second {
+	// Exit 3: nothing evaluated (no trace log in the folder), and the
+	// FIFO never opened.
+	if code, _, stderr, took := runBuilt(t, bin, "logs", logs); code != 3 || took > 10*time.Second {
 		t.Errorf("a folder with a FIFO: exit %d in %s, stderr %q", code, took, stderr)
 	}
 }
