@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -119,4 +120,13 @@ func describeAgents(agents []graph.Agent, machine string) AgentList {
 		}
 	}
 	return d
+}
+
+// machineUnknown is the error of a check that needs this server's name
+// and has none: it says why (cfg.MachineUnknown) and how to give it.
+func machineUnknown(cfg TenantConfig) error {
+	if cfg.MachineUnknown != "" {
+		return errors.New("this server's machine name is unknown: " + cfg.MachineUnknown)
+	}
+	return errors.New("this server's machine name is unknown: pass --machine-name with the name the agent registered")
 }

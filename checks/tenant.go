@@ -85,15 +85,6 @@ func (c ActiveAgentsCheck) Run(ctx context.Context, env *Env) Outcome {
 	return out
 }
 
-// machineUnknown is the error of a check that needs this server's name
-// and has none: it says why (cfg.MachineUnknown) and how to give it.
-func machineUnknown(cfg TenantConfig) error {
-	if cfg.MachineUnknown != "" {
-		return errors.New("this server's machine name is unknown: " + cfg.MachineUnknown)
-	}
-	return errors.New("this server's machine name is unknown: pass --machine-name with the name the agent registered")
-}
-
 // OtherAgentsCheck: before uninstalling this server's agent, others must
 // stay active, or users cannot sign in.
 type OtherAgentsCheck struct{ Config TenantConfig }

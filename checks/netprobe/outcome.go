@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // Probe outcomes: the stable vocabulary of net.outbound-ports details. The
@@ -205,4 +209,24 @@ func rootCause(err error) string {
 		}
 		err = u
 	}
+}
+
+// SanitizeReason keeps only printable ASCII of a reason phrase or other
+// short text from the network.
+func SanitizeReason(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// DisplayURL renders a proxy URL for output: scheme and host, never the
+// credentials.
+func DisplayURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return redact.String((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/util/bufconn"
-	"github.com/ptacheck/ptacheck/util/redact"
 )
 
 // Result is what one probe found. Timings are milliseconds.
@@ -478,24 +477,4 @@ func proxyAnswer(res *Result, code int, t Target, shown, method string) (done bo
 		return false
 	}
 	return true
-}
-
-// SanitizeReason keeps only printable ASCII of a reason phrase or other
-// short text from the network.
-func SanitizeReason(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// DisplayURL renders a proxy URL for output: scheme and host, never the
-// credentials.
-func DisplayURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	return redact.String((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
 }
