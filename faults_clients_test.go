@@ -293,13 +293,27 @@ func TestSignalDuringGraphDecode(t *testing.T) {
 			// process that only waits (the yardstick of
 			// TestSignalsWhileReadingInputs), under 1 s: the failure
 			// this catches took 4.7 s.
-			bound := min(100*time.Millisecond+2*signalYardstick(t, syscall.SIGTERM), time.Second)
-			cmd, took := signalSettled(t, mk, time.Minute, 600*time.Millisecond, syscall.SIGTERM) // the first pages are in, the decode goes on
-			if code := cmd.ProcessState.ExitCode(); code != 143 {
-				t.Fatalf("exit %d, want 143 (the run ended before the signal?)", code)
-			}
-			if took > bound {
-				t.Errorf("stopped %s after SIGTERM, want within %s", took, bound)
+			// Up to three runs, each held to the exit code and the
+			// report; the time is the best of them: a decode that does
+			// not watch the signal misses the bound every time, while a
+			// burst of load on a 2-core CI machine (161 ms once) does not
+			// last three runs.
+			var cmd *exec.Cmd
+			var took time.Duration
+			for attempt := 1; attempt <= 3; attempt++ {
+				bound := min(100*time.Millisecond+2*signalYardstick(t, syscall.SIGTERM), time.Second)
+				cmd, took = signalSettled(t, mk, time.Minute, 600*time.Millisecond, syscall.SIGTERM) // the first pages are in, the decode goes on
+				if code := cmd.ProcessState.ExitCode(); code != 143 {
+					t.Fatalf("exit %d, want 143 (the run ended before the signal?)", code)
+				}
+				if took <= bound {
+					break
+				}
+				if attempt == 3 {
+					t.Errorf("stopped %s after SIGTERM in the best of 3 runs, want within %s", took, bound)
+				} else {
+					t.Logf("run %d stopped %s after SIGTERM (bound %s): again", attempt, took, bound)
+				}
 			}
 			var rep struct {
 				Interrupted bool
