@@ -98,7 +98,7 @@ func recentFailuresVerdict(s *tracelog.Summary, window time.Duration, threshold 
 		}
 	}
 	details := map[string]any{"window": window.String(), "threshold": threshold, "failures": s.Failures, "records": s.Records, "reasons": reasons, "untimed": s.Untimed, "files": len(s.Files), "unread": len(unread)}
-	msg := fmt.Sprintf("%s in the last %s", textfmt.Plural(s.Failures, "failed sign-in", "failed sign-ins"), shortDuration(window))
+	msg := fmt.Sprintf("%s in the last %s", textfmt.Plural(s.Failures, "failed sign-in", "failed sign-ins"), textfmt.ShortDuration(window))
 	if top != "" {
 		msg += " (reasons " + top + ")"
 	}
@@ -147,17 +147,4 @@ func firstN(list []string, n int) []string {
 		return list
 	}
 	return append(list[:n:n], fmt.Sprintf("and %d more", len(list)-n))
-}
-
-// shortDuration renders 24h rather than 24h0m0s, 30m rather than 30m0s:
-// only zero units go (trimming "0s" from 10s or "0m" from 30m would not).
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ptacheck/ptacheck/checks/tracelog"
+	"github.com/ptacheck/ptacheck/util/textfmt"
 )
 
 // oneTraceFile is a Summary's Files for one trace file read to the end.
@@ -63,8 +64,8 @@ func TestRecentFailuresVerdicts(t *testing.T) {
 	t.Run("the window as people write it", func(t *testing.T) {
 		for d, want := range map[time.Duration]string{24 * time.Hour: "24h", 90 * time.Minute: "1h30m", 30 * time.Minute: "30m",
 			time.Minute: "1m", 10 * time.Second: "10s", 90 * time.Second: "1m30s", 2*time.Hour + 5*time.Second: "2h0m5s"} {
-			if got := shortDuration(d); got != want {
-				t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+			if got := textfmt.ShortDuration(d); got != want {
+				t.Errorf("ShortDuration(%v) = %q, want %q", d, got, want)
 			}
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ptacheck/ptacheck/util/textfmt"
 	"github.com/spf13/pflag"
 )
 
@@ -126,25 +127,12 @@ func defaultText(f *pflag.Flag) string {
 		if err != nil || d == 0 {
 			return ""
 		}
-		return ShortDuration(d)
+		return textfmt.ShortDuration(d)
 	}
 	if f.DefValue == "" || f.DefValue == "[]" {
 		return ""
 	}
 	return f.DefValue
-}
-
-// ShortDuration writes a duration without its zero units: 2m, 24h, 10s
-// (time.Duration's String gives 2m0s, 24h0m0s).
-func ShortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // wrap breaks text into lines of at most width columns, every line after

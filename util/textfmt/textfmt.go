@@ -6,8 +6,22 @@ package textfmt
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 )
+
+// ShortDuration renders 24h rather than 24h0m0s, 30m rather than 30m0s:
+// only zero units go (trimming "0s" from 10s or "0m" from 30m would not).
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
 
 // Plural renders "1 check" or "3 checks".
 func Plural(n int, one, many string) string {
