@@ -145,10 +145,17 @@ func TestUSGovRegistrationEndpoints(t *testing.T) {
 			}
 		}
 		// Service and certificate endpoints apply in every phase.
-		for _, k := range []string{"login.microsoftonline.us:443/tls", "mscrl.microsoft.us:80/http", "www.microsoft.us:80/http"} {
+		for _, k := range []string{"mscrl.microsoft.us:80/http", "www.microsoft.us:80/http"} {
 			if got[k].Level != LevelRequired {
 				t.Errorf("%s: %s missing or not required", phase, k)
 			}
+		}
+		// The sign-in host (*.microsoftonline.us, in the page's
+		// registration list) serves the admin who installs, registers or
+		// enables; a running agent does not sign in.
+		signin := phase != PhaseOperate
+		if tg, ok := got["login.microsoftonline.us:443/tls"]; ok != signin || (ok && tg.Level != LevelRequired) {
+			t.Errorf("%s: login.microsoftonline.us probed %v level %q, want probed %v and required", phase, ok, tg.Level, signin)
 		}
 		var untestable []string
 		for _, u := range net.Endpoints.Untestable {
@@ -167,10 +174,40 @@ func TestUSGovRegistrationEndpoints(t *testing.T) {
 		}
 	}
 	// *.microsoftonline.us is tested through login.microsoftonline.us,
-	// which every phase needs: the stand-in keeps its every-phase scope.
+	// which enabling needs too: the stand-in keeps the wider scope.
 	set := Expand(CloudUSGov, CatalogueEndpoints(CloudUSGov), tenant, false)
-	if tg := targetsOf(set)["login.microsoftonline.us:443/tls"]; len(tg.Phases) != 0 {
+	if tg := targetsOf(set)["login.microsoftonline.us:443/tls"]; !slices.Equal(tg.Phases, []string{"install", "register", "enable"}) {
 		t.Errorf("login.microsoftonline.us limited to %v", tg.Phases)
+	}
+}
+
+// The quick start: "Your Authentication Agents need access to
+// login.windows.net and login.microsoftonline.com for initial registration"
+// (https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-pta-quick-start#step-1-check-the-prerequisites).
+// The admin signs in at them when installing, registering and enabling; a
+// running agent does not, so an operate run neither probes nor fails on
+// them. The service and certificate hosts apply in every phase.
+func TestPublicLoginHostsServeRegistration(t *testing.T) {
+	const tenant = "84841066-274d-4ec0-a5c1-276be684bdd3"
+	for _, phase := range []Phase{PhaseInstall, PhaseRegister, PhaseEnable, PhaseOperate} {
+		var net OutboundPortsCheck
+		for _, e := range Plan(phase, Config{Cloud: CloudPublic, TenantID: tenant}) {
+			if c, ok := e.Check.(OutboundPortsCheck); ok {
+				net = c
+			}
+		}
+		got := targetsOf(net.Endpoints)
+		signin := phase != PhaseOperate
+		for _, k := range []string{"login.microsoftonline.com:443/tls", "login.windows.net:443/tls"} {
+			if tg, ok := got[k]; ok != signin || (ok && tg.Level != LevelRequired) {
+				t.Errorf("%s: %s probed %v level %q, want probed %v and required", phase, k, ok, tg.Level, signin)
+			}
+		}
+		for _, k := range []string{tenant + ".registration.msappproxy.net:443/tls", "crl3.digicert.com:80/http", "ocsp.msocsp.com:80/http"} {
+			if got[k].Level != LevelRequired {
+				t.Errorf("%s: %s missing or not required", phase, k)
+			}
+		}
 	}
 }
 

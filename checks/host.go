@@ -76,7 +76,7 @@ func (OSVersionCheck) Run(ctx context.Context, env *Env) Outcome {
 	case o.Build >= buildWS2016:
 		return Outcome{Summary: name, Details: o}
 	case o.Build >= buildWS2012R2:
-		return Outcome{Warn: fmt.Errorf("%s is Windows Server 2012 R2: older documentation allows it, current documentation requires 2016 or later", name), Details: o}
+		return Outcome{Warn: fmt.Errorf("%s is Windows Server 2012 R2: the PTA FAQ still allows it, but the quick start requires Windows Server 2016 or later", name), Details: o}
 	}
 	return Outcome{Fail: fmt.Errorf("%s is older than Windows Server 2012 R2", name), Details: o}
 }

@@ -130,7 +130,7 @@ func TestHostChecks(t *testing.T) {
 		}), StatusPass, "14393"},
 		{"2012 R2", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
 			s.OS = hostfacts.OSInfo{ProductName: "Windows Server 2012 R2 Standard", Build: 9600, InstallationType: "Server"}
-		}), StatusWarn, "2012 R2"},
+		}), StatusWarn, "2012 R2: the PTA FAQ still allows it, but the quick start requires Windows Server 2016 or later"},
 		{"2008 R2", OSVersionCheck{}, mod(func(s *hostfacts.Snapshot) {
 			s.OS = hostfacts.OSInfo{ProductName: "Windows Server 2008 R2 Standard", Build: 7601, InstallationType: "Server"}
 		}), StatusFail, "older"},

@@ -149,7 +149,7 @@ func (AgentLimitCheck) Meta() Meta {
 	return Meta{
 		ID:          "tenant.agent-limit",
 		Title:       "Room for another agent",
-		Description: "the tenant is below its limit of PTA agents (40; inactive agents count until they are dropped after 10 days)",
+		Description: "the tenant is below its limit of PTA agents (40); a limit reached only by counting inactive agents warns, since Microsoft does not say whether they count (they leave the list after 10 days)",
 		Remediation: "Uninstall agents that are no longer used (inactive agents leave the list after 10 days) before installing another.",
 		DocURL:      docHA,
 	}
@@ -170,10 +170,21 @@ func (c AgentLimitCheck) Run(ctx context.Context, env *Env) Outcome {
 		return graphOutcome("list the PTA agents", err)
 	}
 	d := describeAgents(agents, "")
-	n := len(agents)
+	n, active := len(agents), 0
+	for _, a := range agents {
+		if a.Active() {
+			active++
+		}
+	}
+	// The quick start and the FAQ give "a system limit of 40
+	// Authentication Agents per tenant" and say inactive agents leave the
+	// list after 10 days, but not whether they count until then: only
+	// active agents prove the limit reached.
 	switch {
+	case active >= limit:
+		return Outcome{Fail: fmt.Errorf("the tenant has %d active agents, its limit is %d: another cannot be registered", active, limit), Details: d}
 	case n >= limit:
-		return Outcome{Fail: fmt.Errorf("the tenant has %d agents, its limit is %d: another cannot be registered", n, limit), Details: d}
+		return Outcome{Warn: fmt.Errorf("the tenant lists %d agents, %d of them not active, against its limit of %d: Microsoft does not say whether agents that are not active count; inactive ones leave the list after 10 days", n, n-active, limit), Details: d}
 	case n >= limit-max(1, limit/10):
 		return Outcome{Warn: fmt.Errorf("the tenant has %d agents, close to its limit of %d", n, limit), Details: d}
 	}

@@ -257,7 +257,11 @@ func TestAgentChecks(t *testing.T) {
 		// The short name matches the registered FQDN.
 		{"last-agent", OtherAgentsCheck{Config: TenantConfig{MachineName: "pta01"}}, StatusFail, "no other active agent"},
 		{"healthy", AgentLimitCheck{Config: cfg}, StatusPass, "3 of 40 agents used"},
-		{"healthy", AgentLimitCheck{Config: TenantConfig{AgentLimit: 3}}, StatusFail, "its limit is 3"},
+		{"healthy", AgentLimitCheck{Config: TenantConfig{AgentLimit: 3}}, StatusFail, "the tenant has 3 active agents, its limit is 3"},
+		// Microsoft gives the limit, not whether inactive agents count
+		// toward it: a limit reached only through them warns.
+		{"no-active-agent", AgentLimitCheck{Config: TenantConfig{AgentLimit: 3}}, StatusWarn, "the tenant lists 3 agents, 3 of them not active, against its limit of 3"},
+		{"no-active-agent", AgentLimitCheck{Config: TenantConfig{AgentLimit: 2}}, StatusWarn, "Microsoft does not say whether agents that are not active count"},
 		{"healthy", AgentLimitCheck{Config: TenantConfig{AgentLimit: 4}}, StatusWarn, "close to its limit of 4"},
 		{"healthy", CloudAdminFallbackCheck{}, StatusPass, "admin@contoso.onmicrosoft.com (Global Administrator)"},
 		{"synced-admin", CloudAdminFallbackCheck{}, StatusFail, "no enabled, cloud-only Global Administrator"},

@@ -8,7 +8,8 @@ import (
 )
 
 // Role template IDs of the built-in directory roles ptacheck cares about
-// (ENTRA permissions-reference.md). For built-in roles the unified-RBAC
+// (https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference,
+// "All roles" table, checked 2026-12). For built-in roles the unified-RBAC
 // roleDefinitionId equals the template ID.
 const (
 	RoleGlobalAdministrator         = "62e90394-69f5-4237-9190-012177145e10"
