@@ -121,45 +121,15 @@ func hostileDC(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					p, err := ber.ReadPacket(br)
-					if err != nil || len(p.Children) < 2 {
-						return
-					}
-					id := p.Children[0].Value
-					op := p.Children[1]
-					diag := "unsupported"
-					tag := ber.Tag(op.Tag + 1) // the response of a request
-					if op.Tag == 0 && len(op.Children) >= 3 {
-						diag = fmt.Sprintf("80090308: LdapErr: DSID-0C09041C, bind of %v with password %s rejected", op.Children[1].Value, op.Children[2].Data.String())
-					}
-					if op.Tag == 3 {
-						tag = 5 // SearchResultDone
-					}
-					resp := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
-					resp.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, ""))
-					res := ber.Encode(ber.ClassApplication, ber.TypeConstructed, tag, nil, "")
-					res.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, int64(49), ""))
-					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", ""))
-					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, diag, ""))
-					resp.AppendChild(res)
-					if _, err := c.Write(resp.Bytes()); err != nil {
-						return
-					}
-				}
-			})
+	serveLDAPResults(t, l, func(op *ber.Packet) (int64, string, ber.Tag, bool) {
+		diag, tag := "unsupported", ber.Tag(op.Tag+1) // the response of a request
+		if op.Tag == 0 && len(op.Children) >= 3 {
+			diag = fmt.Sprintf("80090308: LdapErr: DSID-0C09041C, bind of %v with password %s rejected", op.Children[1].Value, op.Children[2].Data.String())
 		}
+		if op.Tag == 3 {
+			tag = 5 // SearchResultDone
+		}
+		return 49, diag, tag, false
 	})
 	return l.Addr().String()
 }
@@ -257,53 +227,25 @@ func hostileLDAPS(t *testing.T) (addr, caFile string, binds func() []string) {
 	}
 	var mu sync.Mutex
 	var names []string
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
+	serveLDAPResults(t, l, func(op *ber.Packet) (int64, string, ber.Tag, bool) {
+		code, diag, tag := int64(0), "", ber.Tag(op.Tag+1)
+		switch {
+		case op.Tag == 0 && len(op.Children) >= 3:
+			name, password := fmt.Sprint(op.Children[1].Value), op.Children[2].Data.String()
+			mu.Lock()
+			names = append(names, name)
+			mu.Unlock()
+			if name != "" || password != "" {
+				code, diag = 49, "80090308: LdapErr: DSID-0C09056B, comment: AcceptSecurityContext error, data 52e, v4563 (the password "+password+" is wrong)\x00"
 			}
-			wg.Go(func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					p, err := ber.ReadPacket(br)
-					if err != nil || len(p.Children) < 2 {
-						return
-					}
-					id, op := p.Children[0].Value, p.Children[1]
-					code, diag, tag := int64(0), "", ber.Tag(op.Tag+1)
-					switch {
-					case op.Tag == 0 && len(op.Children) >= 3:
-						name, password := fmt.Sprint(op.Children[1].Value), op.Children[2].Data.String()
-						mu.Lock()
-						names = append(names, name)
-						mu.Unlock()
-						if name != "" || password != "" {
-							code, diag = 49, "80090308: LdapErr: DSID-0C09056B, comment: AcceptSecurityContext error, data 52e, v4563 (the password "+password+" is wrong)\x00"
-						}
-					case op.Tag == 3:
-						tag = 5 // SearchResultDone, no entries
-					case op.Tag == 2:
-						return // unbind
-					default:
-						code, diag = 53, "unwilling"
-					}
-					resp := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
-					resp.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, ""))
-					res := ber.Encode(ber.ClassApplication, ber.TypeConstructed, tag, nil, "")
-					res.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, code, ""))
-					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", ""))
-					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, diag, ""))
-					resp.AppendChild(res)
-					if _, err := c.Write(resp.Bytes()); err != nil {
-						return
-					}
-				}
-			})
+		case op.Tag == 3:
+			tag = 5 // SearchResultDone, no entries
+		case op.Tag == 2:
+			return 0, "", 0, true // unbind
+		default:
+			code, diag = 53, "unwilling"
 		}
+		return code, diag, tag, false
 	})
 	return l.Addr().String(), caFile, func() []string {
 		mu.Lock()
@@ -406,4 +348,44 @@ func TestUserPasswordNeverShown(t *testing.T) {
 	if r := runCLI(t, "collect", "--out", out, "--password-file", pwFile); r.code != 2 {
 		t.Errorf("collect --password-file: exit %d, want 2 (collect never tries a password)", r.code)
 	}
+}
+
+// serveLDAPResults serves LDAP on l until the test ends: each request gets
+// the LDAPResult answer gives for its operation (result code, diagnostic
+// message, response tag), or the connection ends when answer says so.
+func serveLDAPResults(t *testing.T, l net.Listener, answer func(op *ber.Packet) (code int64, diag string, tag ber.Tag, end bool)) {
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					p, err := ber.ReadPacket(br)
+					if err != nil || len(p.Children) < 2 {
+						return
+					}
+					code, diag, tag, end := answer(p.Children[1])
+					if end {
+						return
+					}
+					resp := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+					resp.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, p.Children[0].Value, ""))
+					res := ber.Encode(ber.ClassApplication, ber.TypeConstructed, tag, nil, "")
+					res.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, code, ""))
+					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", ""))
+					res.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, diag, ""))
+					resp.AppendChild(res)
+					if _, err := c.Write(resp.Bytes()); err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
 }
