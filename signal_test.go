@@ -341,10 +341,11 @@ func TestSignalsWithStreamedReport(t *testing.T) {
 	}
 }
 
-// awaitSignalHandler waits (at most 20 s) until the child has installed its
-// handler for SIGTERM and SIGINT, read from SigCgt in /proc/PID/status, so
-// that a signal sent after a settling sleep meets ptacheck's handler and
-// not a process still starting on a loaded machine (that one dies with -1).
+// awaitSignalHandler waits (at most 20 s) until the child catches SIGTERM
+// and SIGINT, read from SigCgt in /proc/PID/status: the Go runtime is up.
+// That handler is the runtime's, installed before ptacheck's main
+// subscribes; the settling sleep after it covers the rest of the start,
+// and signalSettled tries again when a signal still came too early.
 func awaitSignalHandler(t *testing.T, pid int) {
 	t.Helper()
 	want := uint64(1)<<(uint(syscall.SIGTERM)-1) | uint64(1)<<(uint(syscall.SIGINT)-1)

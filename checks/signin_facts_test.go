@@ -23,7 +23,6 @@ var factsNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // a Wednesday
 type factsDirectory struct {
 	t     *testing.T
 	users *directory.UserFacts
-	asked []string // the accounts the lookup was asked for
 }
 
 func (d *factsDirectory) Gather(context.Context, string, []string) *directory.Facts {
@@ -31,8 +30,7 @@ func (d *factsDirectory) Gather(context.Context, string, []string) *directory.Fa
 	return nil
 }
 
-func (d *factsDirectory) Users(_ context.Context, _ string, _, upns []string) *directory.UserFacts {
-	d.asked = upns
+func (d *factsDirectory) Users(context.Context, string, []string, []string) *directory.UserFacts {
 	return d.users
 }
 
@@ -41,9 +39,9 @@ func (d *factsDirectory) TryPassword(context.Context, *directory.Facts, string, 
 	return nil, false
 }
 
-// factsEnv returns an Env whose directory answers the users' lookup with u
+// factsEnv returns an Env whose directory answers any users' lookup with u
 // and whose clock reads factsNow.
-func factsEnv(t *testing.T, _ SigninConfig, u *directory.UserFacts) *Env {
+func factsEnv(t *testing.T, u *directory.UserFacts) *Env {
 	return &Env{AD: &factsDirectory{t: t, users: u}, Now: func() time.Time { return factsNow }}
 }
 
@@ -129,7 +127,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := &Env{Now: func() time.Time { return factsNow }}
 			if tc.facts != nil {
-				env = factsEnv(t, tc.cfg, tc.facts)
+				env = factsEnv(t, tc.facts)
 			} else if !tc.noAD {
 				env.AD = &factsDirectory{t: t} // never asked: the check decides before looking up
 			}
@@ -142,7 +140,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 			}
 			// Same facts, same verdict (map order must not show).
 			if tc.facts != nil {
-				again := runFacts(t, factsEnv(t, tc.cfg, tc.facts), UserExistsCheck{Config: tc.cfg})
+				again := runFacts(t, factsEnv(t, tc.facts), UserExistsCheck{Config: tc.cfg})
 				if again.Status != r.Status || again.Message != r.Message || !reflect.DeepEqual(again.Findings, r.Findings) {
 					t.Fatalf("second run: %s %q %q, first %s %q %q", again.Status, again.Message, again.Findings, r.Status, r.Message, r.Findings)
 				}
@@ -152,7 +150,7 @@ func TestUserExistsVerdicts(t *testing.T) {
 
 	t.Run("more than 50 missing: 50 listed and a count", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: many}
-		r := runFacts(t, factsEnv(t, cfg, &directory.UserFacts{Found: found(), Other: map[string]string{}, Missing: many}), UserExistsCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, &directory.UserFacts{Found: found(), Other: map[string]string{}, Missing: many}), UserExistsCheck{Config: cfg})
 		if r.Status != StatusFail || len(r.Findings) != maxListedUsers+1 || r.Findings[maxListedUsers] != "and 3 more users not found" {
 			t.Fatalf("%s, %d findings, last %q", r.Status, len(r.Findings), r.Findings[len(r.Findings)-1])
 		}
@@ -245,7 +243,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 				cfg.Users = append(cfg.Users, u.UPN)
 			}
 			facts := &directory.UserFacts{Found: found(tc.users...), Other: map[string]string{}, Missing: []string{}, Policy: tc.policy}
-			r := runFacts(t, factsEnv(t, cfg, facts), UserAccountStateCheck{Config: cfg})
+			r := runFacts(t, factsEnv(t, facts), UserAccountStateCheck{Config: cfg})
 			if r.Status != tc.status || !strings.Contains(r.Message, tc.message) {
 				t.Fatalf("%s %q, want %s containing %q", r.Status, r.Message, tc.status, tc.message)
 			}
@@ -268,7 +266,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 	t.Run("users of other domains or not found are not evaluated", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: []string{"gone@contoso.com", "far@contoso.com"}}
 		facts := &directory.UserFacts{Found: found(), Other: map[string]string{"far@contoso.com": "CN=far,DC=emea,DC=corp,DC=contoso,DC=test"}, Missing: []string{"gone@contoso.com"}}
-		r := runFacts(t, factsEnv(t, cfg, facts), UserAccountStateCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, facts), UserAccountStateCheck{Config: cfg})
 		if r.Status != StatusSkip || r.Message != "no user of this domain to evaluate (see user.exists)" {
 			t.Fatalf("%s %q", r.Status, r.Message)
 		}
@@ -276,7 +274,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 
 	t.Run("without the domain policy the details say so", func(t *testing.T) {
 		cfg := SigninConfig{AD: factsAD, Users: []string{ok1.UPN}}
-		r := runFacts(t, factsEnv(t, cfg, &directory.UserFacts{Found: found(ok1), Other: map[string]string{}, Missing: []string{}}), UserAccountStateCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, &directory.UserFacts{Found: found(ok1), Other: map[string]string{}, Missing: []string{}}), UserAccountStateCheck{Config: cfg})
 		note, _ := r.Details.(map[string]any)["note"].(string)
 		if r.Status != StatusPass || !strings.Contains(note, "policy could not be read") {
 			t.Fatalf("%s, note %q", r.Status, note)
@@ -292,7 +290,7 @@ func TestUserAccountStateVerdicts(t *testing.T) {
 			users = append(users, u)
 			cfg.Users = append(cfg.Users, u.UPN)
 		}
-		r := runFacts(t, factsEnv(t, cfg, &directory.UserFacts{Found: found(users...), Other: map[string]string{}, Missing: []string{}, Policy: policy}), UserAccountStateCheck{Config: cfg})
+		r := runFacts(t, factsEnv(t, &directory.UserFacts{Found: found(users...), Other: map[string]string{}, Missing: []string{}, Policy: policy}), UserAccountStateCheck{Config: cfg})
 		if r.Status != StatusFail || len(r.Findings) != maxListedUsers+1 ||
 			r.Findings[maxListedUsers] != "and 2 more users whose accounts cannot sign in (every user is in the details)" ||
 			!strings.Contains(r.Message, "52 of 52 accounts cannot sign in now (1331 ERROR_ACCOUNT_DISABLED: 52)") {
